@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Test environment: a real source and a real target Elasticsearch cluster on loopback, each started by a small
+# Maven project under testenv/ (codelibs' elasticsearch-cluster-runner, or an equivalent launcher for versions it
+# does not publish), each with path.repo pointing at local directories that stand in for the NFS shares.
+#
+#   testenv/cluster.sh start     build the runners if needed, start both clusters, wait for yellow/green, seed data
+#   testenv/cluster.sh stop      stop both clusters (by PID)
+#   testenv/cluster.sh status    show what runs
+#   testenv/cluster.sh env       print the variables the tests and the wizard read (source it: eval "$(... env)")
+#   testenv/cluster.sh seed      (re)load the sample indices into the source cluster
+#
+# Everything is configurable through variables, so two runs on one machine do not collide:
+#   ESM_TESTENV_DIR   where data, logs and shares live            (default: testenv/.run)
+#   SOURCE_PORT       HTTP port of the source cluster             (default: 19200; node N uses PORT+N-1)
+#   TARGET_PORT       HTTP port of the target cluster             (default: 19210)
+#   SOURCE_RUNNER     runner project for the source               (default: runner-es717)
+#   TARGET_RUNNER     runner project for the target               (default: runner-es717; runner-es710 etc.)
+#   SOURCE_NODES      nodes in the source cluster                 (default: 1)
+#   TARGET_NODES      nodes in the target cluster                 (default: 1)
+#   ES_HEAP           heap of each cluster's JVM                  (default: 512m)
+#   START_TIMEOUT     seconds to wait for a cluster               (default: 240)
+#   SEED              1 to seed sample data on start               (default: 1)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+RUN_DIR="${ESM_TESTENV_DIR:-$here/.run}"
+SOURCE_PORT="${SOURCE_PORT:-19200}"
+TARGET_PORT="${TARGET_PORT:-19210}"
+SOURCE_RUNNER="${SOURCE_RUNNER:-runner-es717}"
+TARGET_RUNNER="${TARGET_RUNNER:-runner-es717}"
+SOURCE_NODES="${SOURCE_NODES:-1}"
+TARGET_NODES="${TARGET_NODES:-1}"
+ES_HEAP="${ES_HEAP:-512m}"
+START_TIMEOUT="${START_TIMEOUT:-240}"
+SEED="${SEED:-1}"
+
+SHARES="$RUN_DIR/shares"
+SOURCE_REPO_DIR="$SHARES/source-repo"   # the old cluster's NFS share
+TARGET_REPO_DIR="$SHARES/target-repo"   # the new cluster's NFS share
+SHARED_REPO_DIR="$SHARES/shared-repo"   # one share both clusters mount (the shared-storage case)
+
+log() { printf 'testenv: %s\n' "$*" >&2; }
+die() { printf 'testenv: error: %s\n' "$*" >&2; exit 1; }
+
+# build_runner DIR: package the runner jar and record its class path (once; Maven caches the artifacts).
+build_runner() {
+  local dir="$here/$1"
+  [ -f "$dir/pom.xml" ] || die "no runner project $dir (SOURCE_RUNNER/TARGET_RUNNER name a folder of testenv/)"
+  if [ ! -f "$dir/target/classpath.txt" ] || [ "$dir/pom.xml" -nt "$dir/target/classpath.txt" ] ||
+     [ -n "$(find "$dir/src" -newer "$dir/target/classpath.txt" -type f 2>/dev/null | head -1)" ]; then
+    log "building $1 (first time downloads Elasticsearch from Maven Central)"
+    (cd "$dir" && mvn -q -B package -DskipTests && \
+      mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/classpath.txt) >"$RUN_DIR/build-$1.log" 2>&1 ||
+      { tail -40 "$RUN_DIR/build-$1.log" >&2; die "maven could not build $1 (see $RUN_DIR/build-$1.log)"; }
+  fi
+}
+
+# path_repo_for NAME: the path.repo entries of a cluster.
+path_repo_for() {
+  case "$1" in
+    source) printf '["%s", "%s"]' "$SOURCE_REPO_DIR" "$SHARED_REPO_DIR" ;;
+    target) printf '["%s", "%s"]' "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" ;;
+  esac
+}
+
+start_cluster() { # name runner port nodes
+  local name=$1 runner=$2 port=$3 nodes=$4 base="$RUN_DIR/$1"
+  local pidfile="$RUN_DIR/$name.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    log "$name already running (pid $(cat "$pidfile"))"; return 0
+  fi
+  if curl -s -m 2 "http://127.0.0.1:$port" >/dev/null 2>&1; then
+    die "port $port is taken by something else; set ${name^^}_PORT to a free port"
+  fi
+  build_runner "$runner"
+  mkdir -p "$base"
+  local i
+  for i in $(seq 1 "$nodes"); do
+    mkdir -p "$base/node_$i/config"
+    # path.repo goes where an operator puts it: the node's elasticsearch.yml.
+    {
+      echo "# written by testenv/cluster.sh"
+      echo "path.repo: $(path_repo_for "$name")"
+      # the target may pull from the source with _reindex (benchmarks compare it)
+      [ "$name" = target ] && echo "reindex.remote.whitelist: [\"127.0.0.1:$SOURCE_PORT\"]"
+      echo "action.destructive_requires_name: true"
+    } >"$base/node_$i/config/elasticsearch.yml"
+  done
+  local jar cp
+  jar=$(ls "$here/$runner"/target/*.jar | head -1)
+  cp="$jar:$(cat "$here/$runner/target/classpath.txt")"
+  log "starting $name ($runner, $nodes node(s), heap $ES_HEAP) on 127.0.0.1:$port"
+  # setsid: the cluster must outlive the shell that started it and be stoppable as a group.
+  setsid nohup java -Xms"$ES_HEAP" -Xmx"$ES_HEAP" -XX:+UseSerialGC -Xss1m -Djava.awt.headless=true \
+    -Dfile.encoding=UTF-8 -Dlog4j2.formatMsgNoLookups=true \
+    -cp "$cp" esmigrate.testenv.EsRunner "$name" "$base" "$port" "$nodes" \
+    >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+}
+
+wait_cluster() { # name port
+  local name=$1 port=$2 pidfile="$RUN_DIR/$1.pid" deadline=$((SECONDS + START_TIMEOUT)) status=""
+  while [ $SECONDS -lt $deadline ]; do
+    if ! kill -0 "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null; then
+      tail -60 "$RUN_DIR/$name.log" >&2 || true
+      die "$name cluster exited during start-up (log: $RUN_DIR/$name.log)"
+    fi
+    status=$(curl -s -m 5 "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null |
+      sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+    case "$status" in green|yellow) log "$name is $status on 127.0.0.1:$port"; return 0 ;; esac
+    sleep 1
+  done
+  tail -60 "$RUN_DIR/$name.log" >&2 || true
+  die "$name cluster did not become yellow or green within ${START_TIMEOUT}s (log: $RUN_DIR/$name.log)"
+}
+
+stop_cluster() { # name
+  local pidfile="$RUN_DIR/$1.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $1 (pid $pid)"
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+write_env() {
+  cat >"$RUN_DIR/env" <<EOF
+export ESM_TESTENV_DIR='$RUN_DIR'
+export ESM_SOURCE_URL='http://127.0.0.1:$SOURCE_PORT'
+export ESM_TARGET_URL='http://127.0.0.1:$TARGET_PORT'
+export ESM_SOURCE_REPO_DIR='$SOURCE_REPO_DIR'
+export ESM_TARGET_REPO_DIR='$TARGET_REPO_DIR'
+export ESM_SHARED_REPO_DIR='$SHARED_REPO_DIR'
+export ESM_SOURCE_RUNNER='$SOURCE_RUNNER'
+export ESM_TARGET_RUNNER='$TARGET_RUNNER'
+EOF
+}
+
+seed() {
+  log "seeding sample indices into the source cluster"
+  (cd "$root" && go run ./testenv/seed --url "http://127.0.0.1:$SOURCE_PORT") ||
+    die "seeding the source cluster failed"
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  start)
+    command -v java >/dev/null || die "java not found: install a JDK 17+ (Debian: apt-get install openjdk-17-jdk-headless)"
+    command -v mvn >/dev/null || die "mvn not found: install Maven (Debian: apt-get install maven)"
+    mkdir -p "$RUN_DIR" "$SOURCE_REPO_DIR" "$TARGET_REPO_DIR" "$SHARED_REPO_DIR"
+    start_cluster source "$SOURCE_RUNNER" "$SOURCE_PORT" "$SOURCE_NODES"
+    start_cluster target "$TARGET_RUNNER" "$TARGET_PORT" "$TARGET_NODES"
+    wait_cluster source "$SOURCE_PORT"
+    wait_cluster target "$TARGET_PORT"
+    write_env
+    [ "$SEED" = 1 ] && seed
+    log "ready: source http://127.0.0.1:$SOURCE_PORT, target http://127.0.0.1:$TARGET_PORT (variables: $RUN_DIR/env)"
+    ;;
+  stop)
+    stop_cluster source
+    stop_cluster target
+    ;;
+  status)
+    for n in source target; do
+      if [ -f "$RUN_DIR/$n.pid" ] && kill -0 "$(cat "$RUN_DIR/$n.pid")" 2>/dev/null; then
+        echo "$n: running (pid $(cat "$RUN_DIR/$n.pid"))"
+      else
+        echo "$n: stopped"
+      fi
+    done
+    ;;
+  env)
+    [ -f "$RUN_DIR/env" ] || die "no environment yet: run testenv/cluster.sh start"
+    cat "$RUN_DIR/env"
+    ;;
+  seed) seed ;;
+  clean)
+    stop_cluster source; stop_cluster target
+    rm -rf "$RUN_DIR"
+    ;;
+  *)
+    sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,109 @@
+// Package envtest gives integration tests the addresses of the real test clusters started by
+// testenv/cluster.sh. It never skips: a test that needs a cluster fails, loudly, when none is there,
+// because a skipped integration test proves nothing.
+package envtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Env is what testenv/cluster.sh started.
+type Env struct {
+	SourceURL     string // http://127.0.0.1:19200
+	TargetURL     string // http://127.0.0.1:19210
+	SourceRepoDir string // the source cluster's share (in its path.repo)
+	TargetRepoDir string // the target cluster's share (in its path.repo)
+	SharedRepoDir string // a directory in the path.repo of both clusters
+	Dir           string // the test environment's run directory
+}
+
+// Load reads the environment from ESM_* variables, or from testenv/.run/env (written by
+// `testenv/cluster.sh start`), and checks that both clusters answer. It fails the test otherwise.
+func Load(t testing.TB) Env {
+	t.Helper()
+	env, err := load()
+	if err != nil {
+		t.Fatalf("test clusters: %v\nstart them with `testenv/cluster.sh start` (or run `make test`, which does it)", err)
+	}
+	for name, url := range map[string]string{"source": env.SourceURL, "target": env.TargetURL} {
+		if err := ping(url); err != nil {
+			t.Fatalf("test clusters: the %s cluster at %s does not answer: %v\nstart them with `testenv/cluster.sh start` (or run `make test`)", name, url, err)
+		}
+	}
+	return env
+}
+
+func load() (Env, error) {
+	vars := map[string]string{}
+	if f, err := os.Open(envFile()); err == nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export ")
+			k, v, ok := strings.Cut(line, "=")
+			if ok {
+				vars[k] = strings.Trim(v, `'"`)
+			}
+		}
+	}
+	get := func(k string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return vars[k]
+	}
+	e := Env{
+		SourceURL:     get("ESM_SOURCE_URL"),
+		TargetURL:     get("ESM_TARGET_URL"),
+		SourceRepoDir: get("ESM_SOURCE_REPO_DIR"),
+		TargetRepoDir: get("ESM_TARGET_REPO_DIR"),
+		SharedRepoDir: get("ESM_SHARED_REPO_DIR"),
+		Dir:           get("ESM_TESTENV_DIR"),
+	}
+	if e.SourceURL == "" || e.TargetURL == "" || e.SourceRepoDir == "" || e.TargetRepoDir == "" || e.SharedRepoDir == "" {
+		return e, fmt.Errorf("ESM_SOURCE_URL, ESM_TARGET_URL and the ESM_*_REPO_DIR variables are not set and %s does not provide them", envFile())
+	}
+	return e, nil
+}
+
+// envFile is testenv/.run/env next to this source file, unless ESM_TESTENV_DIR says otherwise.
+func envFile() string {
+	if d := os.Getenv("ESM_TESTENV_DIR"); d != "" {
+		return filepath.Join(d, "env")
+	}
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", ".run", "env")
+}
+
+func ping(url string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// Unique returns a name for test-owned indices, repositories and snapshots that does not collide
+// with other tests or earlier runs: lower case, as Elasticsearch requires.
+func Unique(prefix string) string {
+	return strings.ToLower(fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()%1_000_000_000))
+}
