@@ -51,7 +51,8 @@ build_runner() {
      [ -n "$(find "$dir/src" -newer "$dir/target/classpath.txt" -type f 2>/dev/null | head -1)" ]; then
     log "building $1 (first time downloads Elasticsearch from Maven Central)"
     (cd "$dir" && mvn -q -B package -DskipTests && \
-      mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/classpath.txt) >"$RUN_DIR/build-$1.log" 2>&1 ||
+      mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/classpath.txt && \
+      touch target/classpath.txt) >"$RUN_DIR/build-$1.log" 2>&1 ||  # the plugin keeps an unchanged file's date
       { tail -40 "$RUN_DIR/build-$1.log" >&2; die "maven could not build $1 (see $RUN_DIR/build-$1.log)"; }
   fi
 }
@@ -107,7 +108,7 @@ wait_cluster() { # name port
       die "$name cluster exited during start-up (log: $RUN_DIR/$name.log)"
     fi
     status=$(curl -s -m 5 "http://127.0.0.1:$port/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null |
-      sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+      sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' || true)  # curl fails until the port is open
     case "$status" in green|yellow) log "$name is $status on 127.0.0.1:$port"; return 0 ;; esac
     sleep 1
   done
