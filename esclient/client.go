@@ -1,0 +1,200 @@
+// Package esclient is everything esmigrate says to Elasticsearch (and OpenSearch): one function per thing the
+// migration needs, named after that need, built on github.com/olivere/elastic/v7.
+//
+// Every request passes through one http.RoundTripper (see transport.go). That is where requests are counted,
+// shown as curl commands, and where a read-only client (the source cluster) refuses anything that could write to
+// or delete an index, whatever code path asked for it.
+package esclient
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/olivere/elastic/v7"
+)
+
+// Config says how to reach one cluster. Credentials live here and nowhere else: they are never rendered into
+// curl commands, logs, state or report files.
+type Config struct {
+	// Role names the cluster in errors and curl placeholders: "source" or "target".
+	Role     string
+	URL      string
+	Username string
+	Password string
+	APIKey   string // base64 "id:key" as Elasticsearch issues it; sent as "Authorization: ApiKey ..."
+	CACert   string // PEM file with the CA that signed the cluster's certificate
+	Insecure bool   // skip TLS verification (explicit opt-in only)
+	// Timeout bounds each request; 0 means 60s. Long operations are asynchronous and polled, so no request
+	// needs to wait for a snapshot or a restore.
+	Timeout time.Duration
+	// ReadOnly refuses any request that could write to or delete an index (see SourceSafe). The source
+	// cluster's client is always read-only: esmigrate never changes source indices.
+	ReadOnly bool
+	// Observe, when set, sees every request after it was sent (for the request log and counts).
+	Observe func(Sent)
+	// Transport replaces the HTTP transport (tests inject faults with it).
+	Transport http.RoundTripper
+}
+
+// Client talks to one cluster.
+type Client struct {
+	cfg Config
+	es  *elastic.Client
+	tr  *transport
+}
+
+// New builds a client. It does not contact the cluster: sniffing and the start-up health check are off so that
+// clusters behind NAT, a load balancer or an SSH tunnel work (the nodes' published addresses are not reachable
+// from there). Call Info to find out whether the cluster answers.
+func New(cfg Config) (*Client, error) {
+	if cfg.Role == "" {
+		cfg.Role = "cluster"
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil || u.Host == "" {
+		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: fmt.Sprintf("%q is not a URL", cfg.URL),
+			Fix: "give the URL with scheme, host and port, e.g. http://10.0.0.5:9200 or https://es.example.com:9200"}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: fmt.Sprintf("scheme %q in %q is not http or https", u.Scheme, cfg.URL),
+			Fix: "start the URL with http:// or https://"}
+	}
+	if cfg.APIKey != "" && (cfg.Username != "" || cfg.Password != "") {
+		return nil, &Error{Cluster: cfg.Role, Op: "configure authentication", Reason: "both an API key and a user/password were given",
+			Fix: "use either the API key or the user and password, not both"}
+	}
+	base := cfg.Transport
+	if base == nil {
+		tlsConf, err := tlsConfig(cfg)
+		if err != nil {
+			return nil, err
+		}
+		ht := http.DefaultTransport.(*http.Transport).Clone()
+		ht.TLSClientConfig = tlsConf
+		ht.MaxIdleConnsPerHost = 4
+		base = ht
+	}
+	tr := &transport{role: cfg.Role, base: base, readOnly: cfg.ReadOnly, observe: cfg.Observe}
+	opts := []elastic.ClientOptionFunc{
+		elastic.SetURL(u.String()),
+		elastic.SetSniff(false),
+		elastic.SetHealthcheck(false),
+		elastic.SetHttpClient(&http.Client{Transport: tr, Timeout: cfg.Timeout}),
+		// Retries belong to the engine, which knows whether a request is safe to repeat
+		// (a restore is not: repeating it fails with "index already exists").
+		elastic.SetRetrier(elastic.NewStopRetrier()),
+	}
+	if cfg.Username != "" || cfg.Password != "" {
+		opts = append(opts, elastic.SetBasicAuth(cfg.Username, cfg.Password))
+	}
+	if cfg.APIKey != "" {
+		opts = append(opts, elastic.SetHeaders(http.Header{"Authorization": []string{"ApiKey " + cfg.APIKey}}))
+	}
+	es, err := elastic.NewSimpleClient(opts...)
+	if err != nil {
+		return nil, &Error{Cluster: cfg.Role, Op: "create client", Err: err, Reason: err.Error()}
+	}
+	return &Client{cfg: cfg, es: es, tr: tr}, nil
+}
+
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.Insecure {
+		// The operator asked for it explicitly (--insecure); callers warn about it on every run.
+		c.InsecureSkipVerify = true
+	}
+	if cfg.CACert != "" {
+		pem, err := os.ReadFile(cfg.CACert)
+		if err != nil {
+			return nil, &Error{Cluster: cfg.Role, Op: "read CA certificate", Err: err, Reason: err.Error(),
+				Fix: "give the path of the PEM file of the CA that signed the cluster's certificate (e.g. config/certs/http_ca.crt on an Elasticsearch node)"}
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &Error{Cluster: cfg.Role, Op: "read CA certificate", Reason: cfg.CACert + " holds no PEM certificate",
+				Fix: "give a PEM file (it starts with -----BEGIN CERTIFICATE-----)"}
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+// Role is "source" or "target".
+func (c *Client) Role() string { return c.cfg.Role }
+
+// URL is the cluster's address as configured.
+func (c *Client) URL() string { return c.cfg.URL }
+
+// Requests is how many HTTP requests this client has sent.
+func (c *Client) Requests() int64 { return c.tr.count.Load() }
+
+// Elastic gives tests and benchmarks the underlying client. Migration code uses the functions of this package.
+func (c *Client) Elastic() *elastic.Client { return c.es }
+
+// Request describes one HTTP request to Elasticsearch. The engine shows it as a curl command, prints it in
+// dry-run mode, and sends it with Client.Do.
+type Request struct {
+	Method string
+	Path   string
+	Params url.Values
+	Body   any
+}
+
+// Do sends a request and decodes the JSON answer into out (when out is not nil).
+// op says what the request is for, in words, for errors: "create snapshot s1 in repository r".
+func (c *Client) Do(ctx context.Context, op string, req Request, out any) error {
+	return c.do(ctx, op, req, out)
+}
+
+func (c *Client) do(ctx context.Context, op string, req Request, out any, ignore ...int) error {
+	resp, err := c.es.PerformRequest(ctx, elastic.PerformRequestOptions{
+		Method:       req.Method,
+		Path:         req.Path,
+		Params:       req.Params,
+		Body:         req.Body,
+		IgnoreErrors: ignore,
+	})
+	if err != nil {
+		return c.wrap(op, err)
+	}
+	if out != nil && len(resp.Body) > 0 {
+		if err := json.Unmarshal(resp.Body, out); err != nil {
+			return &Error{Cluster: c.cfg.Role, Op: op, Status: resp.StatusCode, Err: err,
+				Reason: fmt.Sprintf("unexpected answer: %v", err),
+				Fix:    "check that the URL points at Elasticsearch or OpenSearch and not at a proxy's error page"}
+		}
+	}
+	return nil
+}
+
+// params builds url.Values from key/value pairs.
+func params(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// joinIndices renders an index list for a URL path.
+func joinIndices(indices []string) string {
+	if len(indices) == 0 {
+		return "_all"
+	}
+	esc := make([]string, len(indices))
+	for i, s := range indices {
+		esc[i] = url.PathEscape(s)
+	}
+	return strings.Join(esc, ",")
+}

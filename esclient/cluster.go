@@ -1,0 +1,339 @@
+package esclient
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Distribution of a cluster.
+const (
+	Elasticsearch = "elasticsearch"
+	OpenSearch    = "opensearch"
+)
+
+// Version is a release number.
+type Version struct{ Major, Minor, Patch int }
+
+// ParseVersion reads "7.17.29" (suffixes like -SNAPSHOT are ignored).
+func ParseVersion(s string) (Version, error) {
+	var v Version
+	core, _, _ := strings.Cut(s, "-")
+	parts := strings.Split(core, ".")
+	if len(parts) < 2 {
+		return v, fmt.Errorf("version %q is not major.minor.patch", s)
+	}
+	nums := []*int{&v.Major, &v.Minor, &v.Patch}
+	for i := 0; i < len(parts) && i < 3; i++ {
+		n, err := strconv.Atoi(parts[i])
+		if err != nil {
+			return v, fmt.Errorf("version %q is not major.minor.patch", s)
+		}
+		*nums[i] = n
+	}
+	return v, nil
+}
+
+func (v Version) String() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// Less orders versions.
+func (v Version) Less(o Version) bool {
+	if v.Major != o.Major {
+		return v.Major < o.Major
+	}
+	if v.Minor != o.Minor {
+		return v.Minor < o.Minor
+	}
+	return v.Patch < o.Patch
+}
+
+// Info is what the root endpoint says about a cluster.
+type Info struct {
+	ClusterName  string  `json:"cluster_name"`
+	ClusterUUID  string  `json:"cluster_uuid"`
+	NodeName     string  `json:"node_name"`
+	Distribution string  `json:"distribution"` // Elasticsearch or OpenSearch
+	Version      Version `json:"version"`
+	VersionText  string  `json:"version_text"`
+	BuildFlavor  string  `json:"build_flavor,omitempty"`
+}
+
+// Product is "Elasticsearch 7.17.29" or "OpenSearch 2.19.1".
+func (i Info) Product() string {
+	name := "Elasticsearch"
+	if i.Distribution == OpenSearch {
+		name = "OpenSearch"
+	}
+	return name + " " + i.VersionText
+}
+
+// Info asks the cluster who it is. It is the first request esmigrate sends, so its errors say the most about
+// connection problems.
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var raw struct {
+		Name        string `json:"name"`
+		ClusterName string `json:"cluster_name"`
+		ClusterUUID string `json:"cluster_uuid"`
+		Tagline     string `json:"tagline"`
+		Version     struct {
+			Number       string `json:"number"`
+			Distribution string `json:"distribution"`
+			BuildFlavor  string `json:"build_flavor"`
+		} `json:"version"`
+	}
+	op := "connect to " + c.cfg.URL
+	if err := c.do(ctx, op, Request{Method: "GET", Path: "/"}, &raw); err != nil {
+		return Info{}, err
+	}
+	if raw.Version.Number == "" {
+		return Info{}, &Error{Cluster: c.cfg.Role, Op: op, Type: TypeNotES, Reason: "the answer has no version number",
+			Fix: "check that the URL points at an Elasticsearch or OpenSearch node (port 9200 by default), not at Kibana or a proxy"}
+	}
+	v, err := ParseVersion(raw.Version.Number)
+	if err != nil {
+		return Info{}, &Error{Cluster: c.cfg.Role, Op: op, Type: TypeNotES, Reason: err.Error()}
+	}
+	info := Info{ClusterName: raw.ClusterName, ClusterUUID: raw.ClusterUUID, NodeName: raw.Name, Version: v,
+		VersionText: raw.Version.Number, Distribution: Elasticsearch, BuildFlavor: raw.Version.BuildFlavor}
+	// OpenSearch 1.x reports version numbers in Elasticsearch's range; only distribution tells them apart.
+	if strings.EqualFold(raw.Version.Distribution, OpenSearch) || strings.Contains(strings.ToLower(raw.Tagline), "opensearch") {
+		info.Distribution = OpenSearch
+	}
+	return info, nil
+}
+
+// Health is the cluster's health summary.
+type Health struct {
+	Status              string `json:"status"` // green, yellow, red
+	Nodes               int    `json:"number_of_nodes"`
+	DataNodes           int    `json:"number_of_data_nodes"`
+	ActivePrimaryShards int    `json:"active_primary_shards"`
+	ActiveShards        int    `json:"active_shards"`
+	RelocatingShards    int    `json:"relocating_shards"`
+	InitializingShards  int    `json:"initializing_shards"`
+	UnassignedShards    int    `json:"unassigned_shards"`
+}
+
+// Health returns the cluster's health without waiting for any status.
+func (c *Client) Health(ctx context.Context) (Health, error) {
+	r, err := c.es.ClusterHealth().Do(ctx)
+	if err != nil {
+		return Health{}, c.wrap("read cluster health", err)
+	}
+	return Health{Status: r.Status, Nodes: r.NumberOfNodes, DataNodes: r.NumberOfDataNodes,
+		ActivePrimaryShards: r.ActivePrimaryShards, ActiveShards: r.ActiveShards, RelocatingShards: r.RelocatingShards,
+		InitializingShards: r.InitializingShards, UnassignedShards: r.UnassignedShards}, nil
+}
+
+// IndexHealth is the health of one index.
+type IndexHealth struct {
+	Status             string `json:"status"`
+	ActiveShards       int    `json:"active_shards"`
+	InitializingShards int    `json:"initializing_shards"`
+	UnassignedShards   int    `json:"unassigned_shards"`
+	RelocatingShards   int    `json:"relocating_shards"`
+}
+
+// IndicesHealth returns the health of the named indices (missing ones are absent from the map).
+func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[string]IndexHealth, error) {
+	var raw struct {
+		Indices map[string]IndexHealth `json:"indices"`
+	}
+	err := c.do(ctx, "read index health", Request{Method: "GET", Path: "/_cluster/health/" + joinIndices(indices),
+		Params: params("level", "indices", "expand_wildcards", "all", "filter_path", "indices.*.status,indices.*.active_shards,indices.*.initializing_shards,indices.*.unassigned_shards,indices.*.relocating_shards")}, &raw)
+	if err != nil {
+		return nil, err
+	}
+	if raw.Indices == nil {
+		raw.Indices = map[string]IndexHealth{}
+	}
+	return raw.Indices, nil
+}
+
+// Node is one node of a cluster with what the migration needs to know about it.
+type Node struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Host     string   `json:"host"`
+	IP       string   `json:"ip"`
+	Version  string   `json:"version"`
+	Roles    []string `json:"roles"`
+	PathRepo []string `json:"path_repo"` // path.repo as the running node sees it (empty when unset)
+	Plugins  []string `json:"plugins"`   // installed plugins (not modules)
+	Modules  []string `json:"modules"`
+}
+
+// IsData tells whether the node holds shards.
+func (n Node) IsData() bool {
+	for _, r := range n.Roles {
+		if r == "data" || strings.HasPrefix(r, "data_") {
+			return true
+		}
+	}
+	return len(n.Roles) == 0
+}
+
+// Nodes lists the cluster's nodes with their path.repo and plugins, sorted by name.
+func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
+	var raw struct {
+		Nodes map[string]struct {
+			Name     string         `json:"name"`
+			Host     string         `json:"host"`
+			IP       string         `json:"ip"`
+			Version  string         `json:"version"`
+			Roles    []string       `json:"roles"`
+			Settings map[string]any `json:"settings"`
+			Plugins  []struct {
+				Name string `json:"name"`
+			} `json:"plugins"`
+			Modules []struct {
+				Name string `json:"name"`
+			} `json:"modules"`
+		} `json:"nodes"`
+	}
+	err := c.do(ctx, "list nodes", Request{Method: "GET", Path: "/_nodes/settings,plugins",
+		Params: params("filter_path", "nodes.*.name,nodes.*.host,nodes.*.ip,nodes.*.version,nodes.*.roles,nodes.*.settings.path.repo,nodes.*.plugins.name,nodes.*.modules.name")}, &raw)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]Node, 0, len(raw.Nodes))
+	for id, n := range raw.Nodes {
+		node := Node{ID: id, Name: n.Name, Host: n.Host, IP: n.IP, Version: n.Version, Roles: n.Roles}
+		if p, ok := n.Settings["path"].(map[string]any); ok {
+			node.PathRepo = stringList(p["repo"])
+		}
+		for _, p := range n.Plugins {
+			node.Plugins = append(node.Plugins, p.Name)
+		}
+		for _, m := range n.Modules {
+			node.Modules = append(node.Modules, m.Name)
+		}
+		nodes = append(nodes, node)
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	return nodes, nil
+}
+
+// stringList reads a setting that may be a string, a comma-separated string or a list.
+func stringList(v any) []string {
+	switch t := v.(type) {
+	case string:
+		var out []string
+		for _, s := range strings.Split(t, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// NodeDisk is a data node's disk as shard allocation sees it.
+type NodeDisk struct {
+	Node       string `json:"node"`
+	Shards     int    `json:"shards"`
+	TotalBytes int64  `json:"total_bytes"`
+	UsedBytes  int64  `json:"used_bytes"`
+	AvailBytes int64  `json:"avail_bytes"`
+}
+
+// DiskUsage lists each data node's disk (from _cat/allocation).
+func (c *Client) DiskUsage(ctx context.Context) ([]NodeDisk, error) {
+	var rows []map[string]any
+	err := c.do(ctx, "read disk usage", Request{Method: "GET", Path: "/_cat/allocation",
+		Params: params("format", "json", "bytes", "b", "h", "node,shards,disk.total,disk.used,disk.avail")}, &rows)
+	if err != nil {
+		return nil, err
+	}
+	var out []NodeDisk
+	for _, r := range rows {
+		name, _ := r["node"].(string)
+		if name == "UNASSIGNED" || name == "" {
+			continue
+		}
+		out = append(out, NodeDisk{Node: name, Shards: int(num(r["shards"])), TotalBytes: num(r["disk.total"]),
+			UsedBytes: num(r["disk.used"]), AvailBytes: num(r["disk.avail"])})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Node < out[j].Node })
+	return out, nil
+}
+
+// num reads a number that _cat APIs send as a string (or null).
+func num(v any) int64 {
+	switch t := v.(type) {
+	case string:
+		n, _ := strconv.ParseInt(t, 10, 64)
+		return n
+	case float64:
+		return int64(t)
+	case json.Number:
+		n, _ := t.Int64()
+		return n
+	}
+	return 0
+}
+
+// Limits are the cluster settings that decide whether restored shards can be allocated.
+type Limits struct {
+	MaxShardsPerNode   int    `json:"max_shards_per_node"`
+	LowWatermark       string `json:"low_watermark"`   // "85%" or "10gb"
+	HighWatermark      string `json:"high_watermark"`  // "90%" or "5gb"
+	FloodWatermark     string `json:"flood_watermark"` // "95%"
+	DiskThresholdCheck bool   `json:"disk_threshold_enabled"`
+}
+
+// Limits reads the effective shard limit and disk watermarks (persistent, transient or default).
+func (c *Client) Limits(ctx context.Context) (Limits, error) {
+	// Nested (not flat) settings: filter_path matches object paths, not flat keys with dots in them.
+	var raw map[string]any
+	err := c.do(ctx, "read cluster settings", Request{Method: "GET", Path: "/_cluster/settings",
+		Params: params("include_defaults", "true",
+			"filter_path", "*.cluster.max_shards_per_node,*.cluster.routing.allocation.disk")}, &raw)
+	if err != nil {
+		return Limits{}, err
+	}
+	get := func(key string) string {
+		for _, layer := range []string{"transient", "persistent", "defaults"} {
+			var v any = raw[layer]
+			for _, part := range strings.Split(key, ".") {
+				m, _ := v.(map[string]any)
+				v = m[part]
+			}
+			if v != nil {
+				return fmt.Sprint(v)
+			}
+		}
+		return ""
+	}
+	l := Limits{
+		LowWatermark:       get("cluster.routing.allocation.disk.watermark.low"),
+		HighWatermark:      get("cluster.routing.allocation.disk.watermark.high"),
+		FloodWatermark:     get("cluster.routing.allocation.disk.watermark.flood_stage"),
+		DiskThresholdCheck: get("cluster.routing.allocation.disk.threshold_enabled") != "false",
+	}
+	l.MaxShardsPerNode, _ = strconv.Atoi(get("cluster.max_shards_per_node"))
+	if l.MaxShardsPerNode == 0 {
+		l.MaxShardsPerNode = 1000
+	}
+	return l, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte(fmt.Sprintf("%q", fmt.Sprint(v)))
+	}
+	return b
+}

@@ -1,0 +1,223 @@
+package esclient
+
+import (
+	"context"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Index is one index as the index picker and the planner see it.
+type Index struct {
+	Name           string   `json:"name"`
+	UUID           string   `json:"uuid"`
+	Health         string   `json:"health"` // green, yellow, red; empty for a closed index
+	Status         string   `json:"status"` // open, close
+	Docs           int64    `json:"docs"`   // from _cat/indices: counts nested documents too; verify with Count
+	PrimaryBytes   int64    `json:"primary_bytes"`
+	TotalBytes     int64    `json:"total_bytes"`
+	Primaries      int      `json:"primaries"`
+	Replicas       int      `json:"replicas"`
+	Aliases        []string `json:"aliases,omitempty"`
+	Hidden         bool     `json:"hidden,omitempty"`
+	System         bool     `json:"system,omitempty"` // a dot-prefixed (system or internal) index
+	CreatedVersion string   `json:"created_version,omitempty"`
+	DataStream     string   `json:"data_stream,omitempty"`
+}
+
+// Closed tells whether the index is closed (its data cannot be snapshotted until it is opened).
+func (i Index) Closed() bool { return i.Status == "close" }
+
+// Shards is the number of shard copies the index has (primaries × (1 + replicas)).
+func (i Index) Shards() int { return i.Primaries * (1 + i.Replicas) }
+
+// Indices lists every index, open or closed, hidden or not, with sizes, aliases and flags, sorted by name.
+// Three small requests, whatever the number of indices.
+func (c *Client) Indices(ctx context.Context) ([]Index, error) {
+	var rows []map[string]any
+	err := c.do(ctx, "list indices", Request{Method: "GET", Path: "/_cat/indices",
+		Params: params("format", "json", "bytes", "b", "expand_wildcards", "all",
+			"h", "health,status,index,uuid,pri,rep,docs.count,store.size,pri.store.size")}, &rows)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*Index{}
+	out := make([]Index, 0, len(rows))
+	for _, r := range rows {
+		ix := Index{UUID: str(r["uuid"]), Health: str(r["health"]), Status: str(r["status"]), Name: str(r["index"]),
+			Docs: num(r["docs.count"]), TotalBytes: num(r["store.size"]), PrimaryBytes: num(r["pri.store.size"]),
+			Primaries: int(num(r["pri"])), Replicas: int(num(r["rep"]))}
+		ix.System = strings.HasPrefix(ix.Name, ".")
+		out = append(out, ix)
+	}
+	for i := range out {
+		byName[out[i].Name] = &out[i]
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+
+	// Hidden flag, creation version, shard counts of closed indices: one settings request.
+	var settings map[string]struct {
+		Settings map[string]string `json:"settings"`
+	}
+	err = c.do(ctx, "read index settings", Request{Method: "GET",
+		Path:   "/_all/_settings/index.hidden,index.version.created,index.number_of_shards,index.number_of_replicas",
+		Params: params("expand_wildcards", "all", "flat_settings", "true")}, &settings)
+	if err != nil {
+		return nil, err
+	}
+	for name, s := range settings {
+		ix := byName[name]
+		if ix == nil {
+			continue
+		}
+		ix.Hidden = s.Settings["index.hidden"] == "true"
+		ix.CreatedVersion = VersionFromID(s.Settings["index.version.created"])
+		if ix.Primaries == 0 {
+			ix.Primaries, _ = strconv.Atoi(s.Settings["index.number_of_shards"])
+			ix.Replicas, _ = strconv.Atoi(s.Settings["index.number_of_replicas"])
+		}
+	}
+
+	var aliases []map[string]any
+	err = c.do(ctx, "list aliases", Request{Method: "GET", Path: "/_cat/aliases",
+		Params: params("format", "json", "h", "alias,index", "expand_wildcards", "all")}, &aliases)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range aliases {
+		if ix := byName[str(a["index"])]; ix != nil {
+			ix.Aliases = append(ix.Aliases, str(a["alias"]))
+		}
+	}
+	for i := range out {
+		sort.Strings(out[i].Aliases)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// VersionFromID turns Elasticsearch's internal version id (7172999) into "7.17.29".
+func VersionFromID(id string) string {
+	n, err := strconv.Atoi(id)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	// OpenSearch ids carry a mask bit (0x08000000) that marks them as OpenSearch ids.
+	if n&0x08000000 != 0 {
+		n ^= 0x08000000
+	}
+	return strconv.Itoa(n/1000000) + "." + strconv.Itoa(n/10000%100) + "." + strconv.Itoa(n/100%100)
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// IndexDetails is what the pre-flight needs to know about an index beyond its size: its settings (analysis,
+// creation version) and mappings, to find what plugins it depends on.
+type IndexDetails struct {
+	Name     string
+	Settings map[string]string // flat settings: "index.analysis.analyzer.my.type": "custom"
+	Mappings map[string]any
+}
+
+// IndexDetails returns settings and mappings of the named indices.
+func (c *Client) IndexDetails(ctx context.Context, indices []string) (map[string]IndexDetails, error) {
+	out := map[string]IndexDetails{}
+	if len(indices) == 0 {
+		return out, nil
+	}
+	var settings map[string]struct {
+		Settings map[string]any `json:"settings"`
+	}
+	err := c.do(ctx, "read index settings", Request{Method: "GET", Path: "/" + joinIndices(indices) + "/_settings",
+		Params: params("flat_settings", "true", "expand_wildcards", "all")}, &settings)
+	if err != nil {
+		return nil, err
+	}
+	var mappings map[string]struct {
+		Mappings map[string]any `json:"mappings"`
+	}
+	err = c.do(ctx, "read index mappings", Request{Method: "GET", Path: "/" + joinIndices(indices) + "/_mapping",
+		Params: params("expand_wildcards", "all")}, &mappings)
+	if err != nil {
+		return nil, err
+	}
+	for name, s := range settings {
+		flat := map[string]string{}
+		for k, v := range s.Settings {
+			switch t := v.(type) {
+			case string:
+				flat[k] = t
+			case []any:
+				parts := make([]string, 0, len(t))
+				for _, e := range t {
+					parts = append(parts, str(e))
+				}
+				flat[k] = strings.Join(parts, ",")
+			}
+		}
+		out[name] = IndexDetails{Name: name, Settings: flat, Mappings: mappings[name].Mappings}
+	}
+	return out, nil
+}
+
+// Count returns the number of top-level documents in an index (nested documents are not counted, unlike
+// _cat/indices), as verification needs.
+func (c *Client) Count(ctx context.Context, index string) (int64, error) {
+	n, err := c.es.Count(index).Do(ctx)
+	if err != nil {
+		return 0, c.wrap("count documents in "+index, err)
+	}
+	return n, nil
+}
+
+// Refresh makes every indexed document visible to Count. It changes no document.
+func (c *Client) Refresh(ctx context.Context, indices ...string) error {
+	_, err := c.es.Refresh(indices...).Do(ctx)
+	return c.wrap("refresh "+strings.Join(indices, ","), err)
+}
+
+// SetReplicasRequest describes setting number_of_replicas on indices of the target.
+func SetReplicasRequest(indices []string, replicas int) Request {
+	return Request{Method: "PUT", Path: "/" + joinIndices(indices) + "/_settings",
+		Body: map[string]any{"index": map[string]any{"number_of_replicas": replicas}}}
+}
+
+// SetReplicas changes number_of_replicas (the engine restores with 0 and puts the original value back after).
+func (c *Client) SetReplicas(ctx context.Context, indices []string, replicas int) error {
+	return c.do(ctx, "set number_of_replicas of "+strings.Join(indices, ",")+" to "+strconv.Itoa(replicas),
+		SetReplicasRequest(indices, replicas), nil)
+}
+
+// DeleteIndexRequest describes deleting indices. Only ever sent to the target, after a typed confirmation.
+func DeleteIndexRequest(indices []string) Request {
+	return Request{Method: "DELETE", Path: "/" + joinIndices(indices)}
+}
+
+// DeleteIndices deletes indices (target only; a read-only client refuses it).
+func (c *Client) DeleteIndices(ctx context.Context, indices []string) error {
+	return c.do(ctx, "delete indices "+strings.Join(indices, ","), DeleteIndexRequest(indices), nil)
+}
+
+// Exists tells which of the names exist as an index (or an alias) on this cluster.
+func (c *Client) Exists(ctx context.Context, names []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	var raw map[string]any
+	err := c.do(ctx, "look up indices", Request{Method: "GET", Path: "/" + joinIndices(names) + "/_settings/index.uuid",
+		Params: url.Values{"ignore_unavailable": {"true"}, "expand_wildcards": {"all"}, "allow_no_indices": {"true"}}}, &raw)
+	if err != nil {
+		return nil, err
+	}
+	for name := range raw {
+		out[name] = true
+	}
+	return out, nil
+}

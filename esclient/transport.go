@@ -1,0 +1,176 @@
+package esclient
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Sent is one request as it went over the wire, for the request log and counts. It never holds credentials:
+// headers are not kept.
+type Sent struct {
+	Role     string
+	Method   string
+	Path     string // path and query
+	Body     []byte
+	Status   int // 0 when no response came
+	Duration time.Duration
+	Err      error
+}
+
+// transport is the single place every request passes through.
+type transport struct {
+	role     string
+	base     http.RoundTripper
+	readOnly bool
+	observe  func(Sent)
+	count    atomic.Int64
+}
+
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.readOnly {
+		if err := SourceSafe(r.Method, r.URL.Path); err != nil {
+			// Answer as Elasticsearch would, without sending anything: an error returned here would make the
+			// client library mark the (healthy) connection dead.
+			return refusal(r, err), nil
+		}
+	}
+	var body []byte
+	if t.observe != nil && r.Body != nil && r.GetBody != nil {
+		if rc, err := r.GetBody(); err == nil {
+			body, _ = io.ReadAll(io.LimitReader(rc, 64<<10))
+			rc.Close()
+		}
+	}
+	t.count.Add(1)
+	start := time.Now()
+	resp, err := t.base.RoundTrip(r)
+	if t.observe != nil {
+		s := Sent{Role: t.role, Method: r.Method, Path: r.URL.RequestURI(), Body: body, Duration: time.Since(start), Err: err}
+		if resp != nil {
+			s.Status = resp.StatusCode
+		}
+		t.observe(s)
+	}
+	return resp, err
+}
+
+func refusal(r *http.Request, why error) *http.Response {
+	body := mustJSON(map[string]any{"status": http.StatusForbidden,
+		"error": map[string]any{"type": TypeSourceProtection, "reason": "refused: " + why.Error()}})
+	return &http.Response{StatusCode: http.StatusForbidden, Status: "403 Forbidden", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)), Request: r}
+}
+
+// TypeSourceProtection is the error type of a request refused by a read-only client.
+const TypeSourceProtection = "esmigrate_source_protection"
+
+// SourceSafe tells whether a request leaves every index of the cluster as it was. Reads, refreshes and counts
+// are safe; so is the snapshot API (repositories and snapshots live outside the indices), except restore, which
+// writes indices. Everything else (index, bulk, delete, settings, aliases, close, reindex, cluster settings...)
+// is refused.
+func SourceSafe(method, path string) error {
+	switch strings.ToUpper(method) {
+	case http.MethodGet, http.MethodHead:
+		return nil
+	}
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	last := segs[len(segs)-1]
+	if segs[0] == "_snapshot" {
+		if last == "_restore" {
+			return fmt.Errorf("%s %s restores a snapshot into this cluster, which writes indices", method, path)
+		}
+		return nil
+	}
+	switch last {
+	case "_refresh", "_count", "_search", "_flush":
+		// _flush and _refresh persist or expose what is already written; they change no document.
+		return nil
+	}
+	if segs[0] == "_cluster" && len(segs) > 1 && segs[1] == "health" {
+		return nil
+	}
+	return fmt.Errorf("%s %s could change indices of a cluster esmigrate must only read", method, path)
+}
+
+// Curl renders a request as a curl command an operator can paste. Credentials appear as shell variables
+// ($ES_SOURCE_PASSWORD...), never as values.
+func (c *Client) Curl(req Request) string {
+	var body []byte
+	switch b := req.Body.(type) {
+	case nil:
+	case string:
+		body = []byte(b)
+	case []byte:
+		body = b
+	default:
+		body = mustJSON(b)
+	}
+	return curlCommand(c.cfg, req.Method, req.Path, req.Params, body)
+}
+
+// CurlOf renders a request that was sent (see Sent) for the given cluster configuration.
+func CurlOf(cfg Config, s Sent) string {
+	u, _ := url.Parse(s.Path)
+	var q url.Values
+	if u != nil {
+		q = u.Query()
+		return curlCommand(cfg, s.Method, u.Path, q, s.Body)
+	}
+	return curlCommand(cfg, s.Method, s.Path, nil, s.Body)
+}
+
+func curlCommand(cfg Config, method, path string, q url.Values, body []byte) string {
+	role := strings.ToUpper(cfg.Role)
+	if role == "" {
+		role = "ES"
+	}
+	var b strings.Builder
+	b.WriteString("curl -sS")
+	if method != "" && method != http.MethodGet {
+		b.WriteString(" -X " + method)
+	}
+	switch {
+	case cfg.APIKey != "":
+		fmt.Fprintf(&b, ` -H "Authorization: ApiKey $ES_%s_API_KEY"`, role)
+	case cfg.Username != "" || cfg.Password != "":
+		fmt.Fprintf(&b, ` -u "$ES_%s_USER:$ES_%s_PASSWORD"`, role, role)
+	}
+	if cfg.CACert != "" {
+		b.WriteString(" --cacert " + shellQuote(cfg.CACert))
+	}
+	if cfg.Insecure {
+		b.WriteString(" -k")
+	}
+	full := strings.TrimRight(cfg.URL, "/") + "/" + strings.TrimLeft(path, "/")
+	if len(q) > 0 {
+		keys := make([]string, 0, len(q))
+		for k := range q {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			for _, v := range q[k] {
+				parts = append(parts, url.QueryEscape(k)+"="+url.QueryEscape(v))
+			}
+		}
+		full += "?" + strings.Join(parts, "&")
+	}
+	b.WriteString(" " + shellQuote(full))
+	if len(body) > 0 {
+		b.WriteString(" -H 'Content-Type: application/json' -d " + shellQuote(string(bytes.TrimSpace(body))))
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
