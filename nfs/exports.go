@@ -62,7 +62,9 @@ func (c ExportClient) RW() bool { return c.last("ro", "rw", "ro") == "rw" }
 func (c ExportClient) Sync() bool { return c.last("sync", "sync", "async") == "sync" }
 
 // AllSquash says whether every uid is mapped to anonuid/anongid.
-func (c ExportClient) AllSquash() bool { return c.last("no_all_squash", "all_squash", "no_all_squash") == "all_squash" }
+func (c ExportClient) AllSquash() bool {
+	return c.last("no_all_squash", "all_squash", "no_all_squash") == "all_squash"
+}
 
 // RootSquash says whether uid 0 is mapped to anonuid (the default).
 func (c ExportClient) RootSquash() bool {
