@@ -6,6 +6,7 @@ require (
 	github.com/moby/sys/mountinfo v0.7.3
 	github.com/olivere/elastic/v7 v7.0.32
 	golang.org/x/sys v0.50.0
+	golang.org/x/time v0.16.0
 )
 
 require (

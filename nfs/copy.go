@@ -1,0 +1,773 @@
+package nfs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/time/rate"
+)
+
+// CopyOptions tunes CopyRepository.
+type CopyOptions struct {
+	Workers            int   // files copied at once; 0 = 4
+	BytesPerSecond     int64 // bandwidth limit for all workers together; 0 = none
+	AllowForeignTarget bool  // copy even into a directory that holds another repository (its files may be replaced)
+	// Progress is called from one goroutine at a time: at most every ProgressInterval, after each phase, and
+	// once at the end. It must not block for long: the copy does not wait for it, but the next event does.
+	Progress         func(CopyProgress)
+	ProgressInterval time.Duration // 0 = 250ms
+}
+
+// CopyProgress is one progress event. Totals count what has to be copied (files already present are skipped
+// and not counted).
+type CopyProgress struct {
+	FilesDone, FilesTotal int
+	BytesDone, BytesTotal int64
+	BytesPerSecond        float64       // over the last few seconds
+	ETA                   time.Duration // 0 when unknown
+	CurrentFile           string        // relative path of a file being copied
+}
+
+// CopyResult says what CopyRepository did.
+type CopyResult struct {
+	FilesCopied, FilesSkipped int
+	BytesCopied, BytesSkipped int64
+	StaleTempsRemoved         int   // temporary files of an interrupted earlier copy, removed
+	Generation                int64 // the repository generation (index.latest) the target now has
+	SourceChanged             bool  // the source got a newer generation during the copy: copy again for it
+	Duration                  time.Duration
+}
+
+const (
+	tempPrefix   = ".esmigrate-partial-" // temporary files; hidden so Elasticsearch's blob listings never match them
+	lockName     = ".esmigrate-copy.lock"
+	copyChunk    = 8 << 20 // bytes per copy_file_range call; also the unit of progress and rate limiting
+	indexLatest  = "index.latest"
+	phaseBlobs   = 0 // indices/**/__* data blobs
+	phaseIndices = 1 // the rest of indices/: shard snap-*.dat, shard index-*, index meta-*.dat
+	phaseRoot    = 2 // root snap-*.dat, meta-*.dat and anything else
+	phaseGen     = 3 // root index-N, oldest first
+	phaseLatest  = 4 // index.latest
+	phases       = 5
+)
+
+var phaseNames = [phases]string{"data blobs", "index and shard metadata", "snapshot metadata", "repository generations", "index.latest"}
+
+type copyFile struct {
+	rel   string // slash-separated path relative to the repository root
+	size  int64
+	mode  fs.FileMode
+	phase int
+	gen   int64 // for root index-N
+}
+
+// CopyRepository copies the Elasticsearch `fs` repository in src to dst (the target cluster's share), so that
+// dst is at every moment a valid repository or an incomplete copy that nothing points at yet:
+//
+//   - files are copied in phases, each finished (fsynced, renamed, directories fsynced) before the next:
+//     data blobs, the rest of indices/, root snap-*.dat/meta-*.dat, root index-N, and index.latest last;
+//   - each file is written under a temporary hidden name, fsynced, then renamed, so a cancelled or killed copy
+//     leaves no file that looks complete but is not (the next run removes the temporaries);
+//   - a file already in dst with the same size (data blobs, which Elasticsearch never rewrites) or the same size
+//     and SHA-256 (everything else) is skipped: a second run copies only what is missing, and a later batch only
+//     the new blobs of its incremental snapshot;
+//   - index.latest gets the generation read from src at the start, so dst never points at a generation whose
+//     files were not copied even when a snapshot finishes on the source meanwhile;
+//   - dst holding another repository (another lineage of index-N) is refused unless AllowForeignTarget.
+//
+// Copy only after the snapshot is SUCCESS; register dst on the target cluster with readonly: true.
+func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyResult, error) {
+	start := time.Now()
+	var res CopyResult
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = 250 * time.Millisecond
+	}
+	src, dst = filepath.Clean(src), filepath.Clean(dst)
+	if src == dst || under(dst, src) || under(src, dst) {
+		return res, fmt.Errorf("copy %s to %s: one is inside the other: choose a target directory outside the source repository", src, dst)
+	}
+
+	// --- the source
+	latest, gen, err := readGeneration(src)
+	if err != nil {
+		return res, err
+	}
+	files, err := listRepository(src)
+	if err != nil {
+		return res, err
+	}
+	genName := "index-" + strconv.FormatInt(gen, 10)
+	if !hasFile(files, genName) {
+		return res, fmt.Errorf("source repository %s: %s says generation %d but %s is missing: the repository is damaged or a snapshot is being written; wait for it to finish and retry", src, indexLatest, gen, genName)
+	}
+
+	// --- the target
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return res, fmt.Errorf("creating the target directory %s: %w: check the share is mounted and writable", dst, err)
+	}
+	unlock, err := lockTarget(dst)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
+	existing, stale, err := scanTarget(dst)
+	if err != nil {
+		return res, err
+	}
+	res.StaleTempsRemoved = stale
+	if !o.AllowForeignTarget {
+		if err := checkLineage(src, dst, files, existing, gen); err != nil {
+			return res, err
+		}
+	}
+
+	// --- plan: what is missing or different
+	var todo [phases][]copyFile
+	var need int64
+	nTodo := 0
+	for _, f := range files {
+		same, err := sameFile(src, dst, f, existing, latest)
+		if err != nil {
+			return res, err
+		}
+		if same {
+			res.FilesSkipped++
+			res.BytesSkipped += f.size
+			continue
+		}
+		todo[f.phase] = append(todo[f.phase], f)
+		need += f.size
+		nTodo++
+	}
+	sort.Slice(todo[phaseGen], func(i, j int) bool { return todo[phaseGen][i].gen < todo[phaseGen][j].gen })
+	for p := range todo { // big files first keeps all workers busy to the end of a phase
+		if p != phaseGen {
+			sort.SliceStable(todo[p], func(i, j int) bool { return todo[p][i].size > todo[p][j].size })
+		}
+	}
+	if err := checkFree(ctx, dst, need); err != nil {
+		return res, err
+	}
+
+	// --- copy
+	owner := targetOwner(dst)
+	var lim *rate.Limiter
+	chunk := int64(copyChunk)
+	if o.BytesPerSecond > 0 {
+		chunk = min(chunk, max(o.BytesPerSecond/4, 4096))
+		lim = rate.NewLimiter(rate.Limit(o.BytesPerSecond), int(chunk))
+	}
+	pr := newProgress(o, nTodo, need)
+	defer pr.stop()
+	for p := 0; p < phases; p++ {
+		if len(todo[p]) == 0 {
+			continue
+		}
+		dirs, err := runPhase(ctx, src, dst, todo[p], o.Workers, chunk, lim, owner, latest, pr)
+		if err != nil {
+			return pr.result(res, start), fmt.Errorf("copying %s from %s to %s: %w", phaseNames[p], src, dst, err)
+		}
+		// the renames of this phase must be durable before the next phase's files can point at them
+		for _, d := range dirs {
+			if err := syncDir(d); err != nil {
+				return pr.result(res, start), fmt.Errorf("fsync of directory %s: %w", d, err)
+			}
+		}
+		pr.emit(true)
+	}
+	res = pr.result(res, start)
+	res.Generation = gen
+	if now, _, err := readGeneration(src); err == nil && !bytes.Equal(now, latest) {
+		res.SourceChanged = true
+	}
+	return res, nil
+}
+
+// readGeneration returns the bytes of index.latest and the generation: index.latest holds it as a big-endian
+// int64; without index.latest (old or odd repositories) the highest root index-N is the current generation.
+func readGeneration(repo string) ([]byte, int64, error) {
+	b, err := os.ReadFile(filepath.Join(repo, indexLatest))
+	if err == nil && len(b) == 8 {
+		return b, int64(binary.BigEndian.Uint64(b)), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, fmt.Errorf("reading %s in %s: %w: check the path and that this user may read the repository", indexLatest, repo, err)
+	}
+	ents, derr := os.ReadDir(repo)
+	if derr != nil {
+		return nil, 0, fmt.Errorf("reading the repository %s: %w: check the path and that the share is mounted", repo, derr)
+	}
+	gen := int64(-1)
+	for _, e := range ents {
+		if g, ok := rootGen(e.Name()); ok && g > gen {
+			gen = g
+		}
+	}
+	if gen < 0 {
+		return nil, 0, fmt.Errorf("%s is not an Elasticsearch repository (no %s and no index-N file): give the repository's root directory, the one registered as location", repo, indexLatest)
+	}
+	latest := make([]byte, 8)
+	binary.BigEndian.PutUint64(latest, uint64(gen))
+	return latest, gen, nil
+}
+
+func rootGen(name string) (int64, bool) {
+	n, ok := strings.CutPrefix(name, "index-")
+	if !ok {
+		return 0, false
+	}
+	g, err := strconv.ParseInt(n, 10, 64)
+	return g, err == nil && g >= 0
+}
+
+// ours says whether a name is esmigrate's own (temporaries, lock) or a verification leftover: Elasticsearch's
+// _verify writes tests-<seed>/ directories and deletes them itself; they are not part of the repository.
+func ours(rel string, isDir bool) bool {
+	base := path.Base(rel)
+	if strings.HasPrefix(base, tempPrefix) || base == lockName {
+		return true
+	}
+	return isDir && !strings.Contains(rel, "/") && strings.HasPrefix(base, "tests-")
+}
+
+func classify(rel string) (phase int, gen int64) {
+	base := path.Base(rel)
+	switch {
+	case strings.HasPrefix(rel, "indices/") && strings.HasPrefix(base, "__"):
+		return phaseBlobs, 0
+	case strings.HasPrefix(rel, "indices/"):
+		return phaseIndices, 0
+	case rel == indexLatest:
+		return phaseLatest, 0
+	}
+	if g, ok := rootGen(rel); ok {
+		return phaseGen, g
+	}
+	return phaseRoot, 0
+}
+
+func listRepository(root string) ([]copyFile, error) {
+	var out []copyFile
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading the source repository: %w: check that this user may read all of %s", err, root)
+		}
+		rel, _ := filepath.Rel(root, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if ours(rel, d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("source repository %s holds %s, which is not a regular file: an fs repository has only files and directories; remove it or copy by hand", root, rel)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		ph, g := classify(rel)
+		out = append(out, copyFile{rel: rel, size: info.Size(), mode: info.Mode().Perm(), phase: ph, gen: g})
+		return nil
+	})
+	return out, err
+}
+
+func hasFile(files []copyFile, rel string) bool {
+	for _, f := range files {
+		if f.rel == rel {
+			return true
+		}
+	}
+	return false
+}
+
+// scanTarget lists the target's files (relative path → size) and removes temporaries of earlier copies.
+func scanTarget(dst string) (map[string]int64, int, error) {
+	existing := map[string]int64{}
+	stale := 0
+	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("reading the target %s: %w", dst, err)
+		}
+		rel, _ := filepath.Rel(dst, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "." {
+			return nil
+		}
+		if strings.HasPrefix(d.Name(), tempPrefix) && !d.IsDir() {
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("removing the leftover temporary file %s: %w", p, err)
+			}
+			stale++
+			return nil
+		}
+		if ours(rel, d.IsDir()) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		existing[rel] = info.Size()
+		return nil
+	})
+	return existing, stale, err
+}
+
+// lockTarget takes an exclusive flock on dst/.esmigrate-copy.lock so that two copies into one share cannot
+// remove each other's temporaries. flock works on NFSv4 (and on v3 with lockd).
+func lockTarget(dst string) (func(), error) {
+	name := filepath.Join(dst, lockName)
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w: check that this user may write the target share", name, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another esmigrate copy into %s is running (it holds %s): wait for it to finish", dst, name)
+		}
+		return nil, fmt.Errorf("locking %s: %w", name, err)
+	}
+	return func() {
+		os.Remove(name) // before unlocking, so a waiting copy creates a fresh lock file
+		unix.Flock(int(f.Fd()), unix.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// checkLineage refuses a target that holds a different repository: its generation files must be the source's
+// (same repository uuid where both have one, and the target's current index-N identical to the source's), and
+// without generation files (an interrupted first copy) every file in it must be one the source has.
+func checkLineage(src, dst string, files []copyFile, existing map[string]int64, srcGen int64) error {
+	srcSet := make(map[string]int64, len(files))
+	for _, f := range files {
+		srcSet[f.rel] = f.size
+	}
+	dstGen := int64(-1)
+	for rel := range existing {
+		if g, ok := rootGen(rel); ok && g > dstGen {
+			dstGen = g
+		}
+	}
+	if _, ok := existing[indexLatest]; ok {
+		if _, g, err := readGeneration(dst); err == nil {
+			dstGen = g
+		}
+	}
+	const how = "choose an empty directory, or tell esmigrate to overwrite it (AllowForeignTarget) if that repository is no longer needed"
+	if dstGen < 0 {
+		for rel := range existing {
+			if _, ok := srcSet[rel]; !ok {
+				return fmt.Errorf("target %s holds %s, which is not in the source repository %s: it holds something else; %s", dst, rel, src, how)
+			}
+		}
+		return nil
+	}
+	if dstGen > srcGen {
+		return fmt.Errorf("target %s is at repository generation %d, ahead of the source %s (%d): another cluster writes to it or it is another repository; %s", dst, dstGen, src, srcGen, how)
+	}
+	name := "index-" + strconv.FormatInt(dstGen, 10)
+	sb, serr := os.ReadFile(filepath.Join(src, name))
+	db, derr := os.ReadFile(filepath.Join(dst, name))
+	if derr != nil {
+		return fmt.Errorf("target %s: %s points at %s, which cannot be read (%v); %s", dst, indexLatest, name, derr, how)
+	}
+	su, du := repoUUID(sb), repoUUID(db)
+	if su != "" && du != "" && su != du {
+		return fmt.Errorf("target %s holds repository %s, the source %s is repository %s: a different repository; %s", dst, du, src, su, how)
+	}
+	if serr != nil || !bytes.Equal(sb, db) {
+		return fmt.Errorf("target %s generation %d (%s) differs from the source's: a different repository lineage (another cluster wrote it, or it was copied from elsewhere); %s", dst, dstGen, name, how)
+	}
+	return nil
+}
+
+// repoUUID reads the "uuid" of a root index-N (written by Elasticsearch 7.12+; "" before, or "_na_").
+func repoUUID(b []byte) string {
+	var v struct {
+		UUID string `json:"uuid"`
+	}
+	if json.Unmarshal(b, &v) != nil || v.UUID == "_na_" {
+		return ""
+	}
+	return v.UUID
+}
+
+// sameFile decides whether dst already has f. Data blobs are written once under a unique name and never
+// changed, so their size is enough; metadata files are small and compared by SHA-256; index.latest is compared
+// with the bytes read from the source at the start.
+func sameFile(src, dst string, f copyFile, existing map[string]int64, latest []byte) (bool, error) {
+	size, ok := existing[f.rel]
+	if f.rel == indexLatest {
+		b, err := os.ReadFile(filepath.Join(dst, indexLatest))
+		return ok && err == nil && bytes.Equal(b, latest), nil
+	}
+	if !ok || size != f.size {
+		return false, nil
+	}
+	if f.phase == phaseBlobs {
+		return true, nil
+	}
+	a, err := hashFile(filepath.Join(src, filepath.FromSlash(f.rel)))
+	if err != nil {
+		return false, fmt.Errorf("reading the source file %s: %w", f.rel, err)
+	}
+	b, err := hashFile(filepath.Join(dst, filepath.FromSlash(f.rel)))
+	if err != nil {
+		return false, nil // unreadable: copy it again
+	}
+	return a == b, nil
+}
+
+func hashFile(name string) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	f, err := os.Open(name)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, err
+	}
+	copy(sum[:], h.Sum(nil))
+	return sum, nil
+}
+
+func checkFree(ctx context.Context, dst string, need int64) error {
+	if need == 0 {
+		return nil
+	}
+	var s unix.Statfs_t
+	if err := withTimeout(ctx, defaultFSTimeout, func() error { return unix.Statfs(dst, &s) }); err != nil {
+		return fmt.Errorf("target share %s: statfs: %w", dst, err)
+	}
+	free := int64(s.Bavail) * int64(s.Bsize)
+	if free < need {
+		return fmt.Errorf("target share %s has %s free, the copy needs %s: free space or choose another share", dst, humanBytes(free), humanBytes(need))
+	}
+	return nil
+}
+
+type fileOwner struct {
+	uid, gid int
+	chown    bool
+}
+
+// targetOwner: when esmigrate runs as root, copied files and directories get the owner of the target
+// directory, which is the target cluster's Elasticsearch uid on a correctly prepared share; copying the
+// source's owners (as cp -a does) would carry the old cluster's uid over, which may mean nothing there.
+func targetOwner(dst string) fileOwner {
+	var st unix.Stat_t
+	if os.Geteuid() != 0 || unix.Stat(dst, &st) != nil {
+		return fileOwner{}
+	}
+	return fileOwner{uid: int(st.Uid), gid: int(st.Gid), chown: true}
+}
+
+// runPhase copies files with workers and returns the directories that received files.
+func runPhase(ctx context.Context, src, dst string, files []copyFile, workers int, chunk int64, lim *rate.Limiter,
+	owner fileOwner, latest []byte, pr *progress) ([]string, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// directories first, in one goroutine: MkdirAll races are harmless but chown should happen once
+	dirSet := map[string]bool{}
+	for _, f := range files {
+		dirSet[filepath.Dir(filepath.Join(dst, filepath.FromSlash(f.rel)))] = true
+	}
+	dirs := make([]string, 0, len(dirSet))
+	for d := range dirSet {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, d := range dirs {
+		if err := mkdirOwned(dst, d, owner); err != nil {
+			return nil, err
+		}
+	}
+	jobs := make(chan copyFile)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	fail := func(err error) {
+		once.Do(func() { firstErr = err; cancel() })
+	}
+	for i := 0; i < min(workers, len(files)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for f := range jobs {
+				if err := copyOne(ctx, src, dst, f, chunk, lim, owner, latest, pr); err != nil {
+					fail(err)
+				}
+			}
+		}()
+	}
+feed:
+	for _, f := range files {
+		select {
+		case jobs <- f:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return dirs, nil
+}
+
+func mkdirOwned(root, dir string, owner fileOwner) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	// create parents one by one so each new one gets the owner
+	if dir != root {
+		if err := mkdirOwned(root, filepath.Dir(dir), owner); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("creating directory %s: %w", dir, err)
+	}
+	if owner.chown {
+		if err := os.Lchown(dir, owner.uid, owner.gid); err != nil {
+			return fmt.Errorf("chown %d:%d %s: %w", owner.uid, owner.gid, dir, err)
+		}
+	}
+	return nil
+}
+
+// copyOne writes f to a temporary name next to its destination, fsyncs it and renames it into place.
+func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim *rate.Limiter, owner fileOwner,
+	latest []byte, pr *progress) (err error) {
+	from := filepath.Join(src, filepath.FromSlash(f.rel))
+	to := filepath.Join(dst, filepath.FromSlash(f.rel))
+	tmp := filepath.Join(filepath.Dir(to), fmt.Sprintf("%s%s.%08x", tempPrefix, filepath.Base(to), rand.Uint32()))
+	pr.current(f.rel)
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode|0o600)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w%s", tmp, err, spaceHint(err))
+	}
+	defer func() {
+		if err != nil {
+			out.Close()
+			os.Remove(tmp)
+		}
+	}()
+	var n int64
+	if f.rel == indexLatest {
+		// the generation captured at the start, not whatever the source says now (see CopyRepository)
+		var w int
+		w, err = out.Write(latest)
+		n = int64(w)
+		pr.add(n)
+	} else {
+		in, oerr := os.Open(from)
+		if oerr != nil {
+			return fmt.Errorf("opening %s: %w", from, oerr)
+		}
+		defer in.Close()
+		for {
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr
+			}
+			if lim != nil {
+				if werr := lim.WaitN(ctx, int(chunk)); werr != nil {
+					return werr
+				}
+			}
+			// io.CopyN between two *os.File uses copy_file_range(2): the kernel moves the bytes (or, on NFS 4.2,
+			// the server copies them) without passing them through this process.
+			c, cerr := io.CopyN(out, in, chunk)
+			n += c
+			pr.add(c)
+			if errors.Is(cerr, io.EOF) {
+				break
+			}
+			if cerr != nil {
+				return fmt.Errorf("copying %s to %s: %w%s", from, tmp, cerr, spaceHint(cerr))
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w%s", tmp, err, spaceHint(err))
+	}
+	if n != f.size && f.rel != indexLatest {
+		return fmt.Errorf("%s changed size while being copied (%d bytes, then %d): copy only after the snapshot finished (state SUCCESS), then retry", from, f.size, n)
+	}
+	if owner.chown {
+		if err = out.Chown(owner.uid, owner.gid); err != nil {
+			return fmt.Errorf("chown %d:%d %s: %w", owner.uid, owner.gid, tmp, err)
+		}
+	}
+	if err = out.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w%s", tmp, err, spaceHint(err))
+	}
+	if err = out.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w%s", tmp, err, spaceHint(err))
+	}
+	if err = os.Rename(tmp, to); err != nil {
+		return fmt.Errorf("renaming %s to %s: %w", tmp, to, err)
+	}
+	pr.fileDone()
+	return nil
+}
+
+func spaceHint(err error) string {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return ": the target share is full: free space or choose another share, then run the copy again (it resumes)"
+	}
+	return ""
+}
+
+func syncDir(d string) error {
+	f, err := os.Open(d)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) { // some filesystems cannot fsync directories
+		return err
+	}
+	return nil
+}
+
+// progress counts and reports from one goroutine.
+type progress struct {
+	o          CopyOptions
+	filesTotal int
+	bytesTotal int64
+	files      atomic.Int64
+	bytes      atomic.Int64
+	cur        atomic.Value // string
+	start      time.Time
+	kick       chan struct{}
+	done       chan struct{}
+	wg         sync.WaitGroup
+	mu         sync.Mutex // serializes calls of o.Progress
+	samples    []sample
+}
+
+type sample struct {
+	t time.Time
+	b int64
+}
+
+func newProgress(o CopyOptions, files int, total int64) *progress {
+	p := &progress{o: o, filesTotal: files, bytesTotal: total, start: time.Now(), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	p.cur.Store("")
+	if o.Progress == nil {
+		return p
+	}
+	p.emit(false)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		t := time.NewTicker(o.ProgressInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.done:
+				return
+			case <-t.C:
+				p.emit(false)
+			}
+		}
+	}()
+	return p
+}
+
+func (p *progress) add(n int64)            { p.bytes.Add(n) }
+func (p *progress) fileDone()              { p.files.Add(1) }
+func (p *progress) current(rel string)     { p.cur.Store(rel) }
+func (p *progress) snapshot() (int64, int) { return p.bytes.Load(), int(p.files.Load()) }
+
+func (p *progress) emit(final bool) {
+	if p.o.Progress == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b, f := p.snapshot()
+	now := time.Now()
+	// throughput over the last 5 seconds, so a slow start or a pause does not distort the ETA for long
+	p.samples = append(p.samples, sample{now, b})
+	for len(p.samples) > 2 && now.Sub(p.samples[0].t) > 5*time.Second {
+		p.samples = p.samples[1:]
+	}
+	var bps float64
+	if first := p.samples[0]; now.Sub(first.t) > 50*time.Millisecond {
+		bps = float64(b-first.b) / now.Sub(first.t).Seconds()
+	} else if el := now.Sub(p.start).Seconds(); el > 0 {
+		bps = float64(b) / el
+	}
+	var eta time.Duration
+	if bps > 0 && b < p.bytesTotal {
+		eta = time.Duration(float64(p.bytesTotal-b) / bps * float64(time.Second)).Round(time.Second)
+	}
+	cur, _ := p.cur.Load().(string)
+	p.o.Progress(CopyProgress{FilesDone: f, FilesTotal: p.filesTotal, BytesDone: b, BytesTotal: p.bytesTotal,
+		BytesPerSecond: bps, ETA: eta, CurrentFile: cur})
+}
+
+func (p *progress) stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	close(p.done)
+	p.wg.Wait()
+}
+
+func (p *progress) result(r CopyResult, start time.Time) CopyResult {
+	p.stop()
+	p.emit(true)
+	b, f := p.snapshot()
+	r.FilesCopied, r.BytesCopied = f, b
+	r.Duration = time.Since(start)
+	return r
+}
