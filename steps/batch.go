@@ -1,0 +1,646 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/nfs"
+)
+
+// runBatch takes one batch from where its state says it is to the end: snapshot → transfer → restore →
+// verify → cleanup. State is saved after each phase and at each point of no return.
+func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
+	for !b.Done {
+		phase := b.Phase
+		if b.Times == nil {
+			b.Times = map[Phase]PhaseTime{}
+		}
+		if t := b.Times[phase]; t.Start.IsZero() {
+			b.Times[phase] = PhaseTime{Start: e.opts.Now()}
+		}
+		if err := e.save(); err != nil {
+			return err
+		}
+		e.emit(Event{Kind: KindStart, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: strings.Join(b.Names(), ", ")})
+		var err error
+		switch phase {
+		case PhaseSnapshot:
+			err = e.snapshotPhase(ctx, b)
+		case PhaseTransfer:
+			err = e.transferPhase(ctx, b)
+		case PhaseRestore:
+			err = e.restorePhase(ctx, b)
+		case PhaseVerify:
+			err = e.verifyPhase(ctx, b)
+		case PhaseCleanup:
+			err = e.cleanupPhase(ctx, b)
+		default:
+			err = fmt.Errorf("batch %d is in an unknown phase %q (state file from another esmigrate version?)", b.Number, phase)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return &StoppedError{Phase: phase, Batch: b.Number, StatePath: e.plan.StateFile}
+			}
+			b.Error = err.Error()
+			e.emit(Event{Kind: KindError, Level: LevelError, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: err.Error()})
+			_ = e.save()
+			return err
+		}
+		t := b.Times[phase]
+		t.End = e.opts.Now()
+		b.Times[phase] = t
+		b.Phase = nextPhase(phase)
+		b.Done = b.Phase == ""
+		b.Error = ""
+		e.emit(Event{Kind: KindDone, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: fmt.Sprintf("took %s", t.Duration().Round(time.Millisecond))})
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nextPhase(p Phase) Phase {
+	for i, q := range BatchPhases {
+		if q == p && i+1 < len(BatchPhases) {
+			return BatchPhases[i+1]
+		}
+	}
+	return ""
+}
+
+// wait sleeps one poll interval, or returns the context's error.
+func (e *Engine) wait(ctx context.Context) error {
+	t := time.NewTimer(e.plan.PollInterval.Duration)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// snapshotPhase starts the batch's snapshot (unless it already exists: a resumed run follows it instead of
+// starting another) and follows it until it ends.
+func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
+	repo := e.plan.Repository.Name
+	if !b.SnapshotStarted {
+		var found bool
+		err := e.retry(ctx, PhaseSnapshot, b.Number, func() (err error) { _, found, err = e.src.Snapshot(ctx, repo, b.Snapshot); return })
+		if err != nil {
+			return err
+		}
+		if found {
+			e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s already exists: following it", b.Snapshot)
+		} else {
+			spec := esclient.SnapshotSpec{Repository: repo, Name: b.Snapshot, Indices: b.Names(),
+				Metadata: map[string]any{"taken_by": "esmigrate", "batch": b.Number, "plan": e.plan.Hash()}}
+			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "start snapshot "+b.Snapshot, esclient.CreateSnapshotRequest(spec))
+			if err != nil && esclient.IsTransient(err) {
+				// The request may have been accepted before the connection broke: look before trying again.
+				e.log(PhaseSnapshot, b.Number, LevelWarn, "%v; checking whether the snapshot started anyway", err)
+				err = e.retry(ctx, PhaseSnapshot, b.Number, func() error {
+					_, ok, err := e.src.Snapshot(ctx, repo, b.Snapshot)
+					if err == nil && !ok {
+						return e.src.CreateSnapshot(ctx, spec)
+					}
+					return err
+				})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		b.SnapshotStarted = true
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
+	if e.opts.DryRun {
+		return nil
+	}
+	return e.followSnapshot(ctx, b)
+}
+
+func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
+	repo := e.plan.Repository.Name
+	m := newMeter()
+	lastMove, lastDone := e.opts.Now(), int64(-1)
+	missing := 0
+	for {
+		var running []esclient.SnapshotProgress
+		err := e.retry(ctx, PhaseSnapshot, b.Number, func() (err error) { running, err = e.src.RunningSnapshots(ctx, repo); return })
+		if err != nil {
+			return err
+		}
+		var mine *esclient.SnapshotProgress
+		for i := range running {
+			if running[i].Name == b.Snapshot {
+				mine = &running[i]
+			}
+		}
+		if mine != nil {
+			now := e.opts.Now()
+			done, total := mine.Stats.ProcessedBytes, mine.Stats.IncrementalBytes
+			if mine.Shards.Done == mine.Shards.Total && total > 0 {
+				done = total
+			}
+			rate, eta := m.observe(now, done, total)
+			e.emit(Event{Kind: KindProgress, Phase: PhaseSnapshot, Batch: b.Number, Batches: e.batches(),
+				Done:  Counts{Bytes: done, Shards: mine.Shards.Done, Files: mine.Stats.ProcessedFiles},
+				Total: Counts{Bytes: total, Shards: mine.Shards.Total, Files: mine.Stats.IncrementalFiles}, Rate: rate, ETA: eta})
+			for _, name := range sortedKeys(mine.Indices) {
+				ix := mine.Indices[name]
+				e.emit(Event{Kind: KindProgress, Phase: PhaseSnapshot, Batch: b.Number, Batches: e.batches(), Index: name,
+					Done:  Counts{Bytes: ix.Stats.ProcessedBytes, Shards: ix.Shards.Done, Files: ix.Stats.ProcessedFiles},
+					Total: Counts{Bytes: ix.Stats.IncrementalBytes, Shards: ix.Shards.Total, Files: ix.Stats.IncrementalFiles}})
+			}
+			if done+int64(mine.Shards.Done) != lastDone {
+				lastDone, lastMove = done+int64(mine.Shards.Done), now
+			} else if now.Sub(lastMove) > e.opts.StallTimeout {
+				return fmt.Errorf("snapshot %s has not moved for %s (%d of %d shards done): check GET _snapshot/%s/%s/_status and the source nodes' logs; esmigrate stops following it, resume to follow again",
+					b.Snapshot, e.opts.StallTimeout, mine.Shards.Done, mine.Shards.Total, repo, b.Snapshot)
+			}
+		} else {
+			var s esclient.Snapshot
+			var ok bool
+			err := e.retry(ctx, PhaseSnapshot, b.Number, func() (err error) { s, ok, err = e.src.Snapshot(ctx, repo, b.Snapshot); return })
+			if err != nil {
+				return err
+			}
+			if !ok {
+				missing++
+				if missing > 5 {
+					return fmt.Errorf("snapshot %s is neither running nor in repository %s: it may have been deleted; resume to take it again", b.Snapshot, repo)
+				}
+			} else {
+				switch s.State {
+				case "SUCCESS":
+					return e.snapshotSucceeded(ctx, b, s)
+				case "PARTIAL", "FAILED", "INCOMPATIBLE":
+					b.SnapshotState = s.State
+					return snapshotFailure(s)
+				}
+			}
+		}
+		if err := e.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Engine) snapshotSucceeded(ctx context.Context, b *BatchState, s esclient.Snapshot) error {
+	b.SnapshotState = s.State
+	// One full status read at the end (expensive on a finished snapshot, so not in the poll loop).
+	st, err := e.src.SnapshotStatus(ctx, e.plan.Repository.Name, b.Snapshot)
+	if err == nil {
+		b.SnapshotBytes = st.Stats.IncrementalBytes
+		for _, name := range sortedKeys(st.Indices) {
+			ix := st.Indices[name]
+			e.emit(Event{Kind: KindProgress, Phase: PhaseSnapshot, Batch: b.Number, Batches: e.batches(), Index: name,
+				Done:  Counts{Bytes: ix.Stats.IncrementalBytes, Shards: ix.Shards.Done, Files: ix.Stats.IncrementalFiles},
+				Total: Counts{Bytes: ix.Stats.IncrementalBytes, Shards: ix.Shards.Total, Files: ix.Stats.IncrementalFiles}})
+		}
+		e.emit(Event{Kind: KindProgress, Phase: PhaseSnapshot, Batch: b.Number, Batches: e.batches(),
+			Done:  Counts{Bytes: st.Stats.IncrementalBytes, Shards: st.Shards.Done, Files: st.Stats.IncrementalFiles},
+			Total: Counts{Bytes: st.Stats.IncrementalBytes, Shards: st.Shards.Total, Files: st.Stats.IncrementalFiles}})
+	}
+	e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s: SUCCESS, %d shards, %s written (incremental), %s",
+		b.Snapshot, s.Shards.Successful, HumanBytes(b.SnapshotBytes), (time.Duration(s.DurationMillis) * time.Millisecond).Round(time.Millisecond))
+	return nil
+}
+
+// snapshotFailure explains a PARTIAL or FAILED snapshot with its failing shards.
+func snapshotFailure(s esclient.Snapshot) error {
+	var lines []string
+	for _, f := range s.Failures {
+		lines = append(lines, fmt.Sprintf("%s shard %d: %s", f.Index, f.ShardID, f.Reason))
+	}
+	msg := fmt.Sprintf("snapshot %s ended %s (%d of %d shards failed)", s.Name, s.State, s.Shards.Failed, s.Shards.Total)
+	if s.Reason != "" {
+		msg += ": " + s.Reason
+	}
+	if len(lines) > 0 {
+		msg += "; " + strings.Join(lines, "; ")
+	}
+	return errors.New(msg + ". Fix the failing indices on the source (GET _cluster/allocation/explain), delete the snapshot (DELETE _snapshot/<repo>/" + s.Name + ") and resume")
+}
+
+// transferPhase copies the repository to the target's share when the clusters do not share storage.
+func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
+	if e.plan.Repository.Shared {
+		e.log(PhaseTransfer, b.Number, LevelInfo, "shared storage: the target reads the source's repository directly, nothing to copy")
+		return nil
+	}
+	src, dst := e.plan.SourceLocalPath(), e.plan.TargetLocalPath()
+	if e.opts.DryRun {
+		e.log(PhaseTransfer, b.Number, LevelInfo, "would copy the repository %s → %s (data blobs first, index-N and index.latest last)", src, dst)
+		return nil
+	}
+	var limit int64
+	if e.plan.Copy.BandwidthLimit != "" {
+		limit, _ = ParseBytes(e.plan.Copy.BandwidthLimit)
+	}
+	e.log(PhaseTransfer, b.Number, LevelInfo, "copying repository %s → %s", src, dst)
+	res, err := nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit,
+		Progress: func(p nfs.CopyProgress) {
+			e.emit(Event{Kind: KindProgress, Phase: PhaseTransfer, Batch: b.Number, Batches: e.batches(),
+				Done:  Counts{Bytes: p.BytesDone, Files: p.FilesDone},
+				Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Message: p.CurrentFile})
+		}})
+	if err != nil {
+		return err
+	}
+	b.CopiedFiles, b.CopiedBytes = res.FilesCopied, res.BytesCopied
+	e.log(PhaseTransfer, b.Number, LevelInfo, "copied %d file(s), %s; %d file(s) were already there", res.FilesCopied, HumanBytes(res.BytesCopied), res.FilesSkipped)
+	return nil
+}
+
+// ensureTargetSees waits until the target's repository lists the batch's snapshot. A cluster may keep a cached
+// view of a repository; re-registering it (read-only) makes it read the repository again.
+func (e *Engine) ensureTargetSees(ctx context.Context, b *BatchState) error {
+	repo := e.plan.TargetRepoName()
+	for attempt := 0; attempt < 2; attempt++ {
+		var ok bool
+		err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { _, ok, err = e.dst.Snapshot(ctx, repo, b.Snapshot); return })
+		if err != nil && !esclient.IsType(err, "repository_missing_exception") {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if attempt == 0 {
+			e.log(PhaseRestore, b.Number, LevelWarn, "the target does not list snapshot %s yet: registering repository %s again so that it re-reads the repository", b.Snapshot, repo)
+			_ = e.request(ctx, e.dst, PhaseRestore, b.Number, "unregister repository "+repo+" on the target", esclient.DeleteRepositoryRequest(repo))
+			if err := e.ensureRepository(ctx, e.dst, true); err != nil {
+				return err
+			}
+		}
+	}
+	where := e.plan.Repository.TargetLocation
+	return fmt.Errorf("the target's repository %s (at %s on the target nodes) does not contain snapshot %s: check that the target nodes see at %s the directory this host copied to (%s)",
+		repo, where, b.Snapshot, where, e.plan.TargetLocalPath())
+}
+
+// restorePhase starts the restore of the batch (skipping indices that a previous run already restored from
+// this snapshot) and follows the recovery until every index is complete or failed.
+func (e *Engine) restorePhase(ctx context.Context, b *BatchState) error {
+	if e.opts.DryRun {
+		return e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot, esclient.RestoreRequest(e.restoreSpec(b, b.Names())))
+	}
+	if !b.RestoreStarted {
+		if err := e.ensureTargetSees(ctx, b); err != nil {
+			return err
+		}
+		if err := e.startRestore(ctx, b); err != nil {
+			return err
+		}
+		b.RestoreStarted = true
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
+	return e.followRestore(ctx, b)
+}
+
+func (e *Engine) restoreSpec(b *BatchState, names []string) esclient.RestoreSpec {
+	r := e.plan.Restore
+	settings := map[string]any{}
+	for k, v := range r.IndexSettings {
+		settings[k] = v
+	}
+	if r.ReplicasDuringRestore >= 0 {
+		settings["index.number_of_replicas"] = r.ReplicasDuringRestore
+	}
+	return esclient.RestoreSpec{Repository: e.plan.TargetRepoName(), Snapshot: b.Snapshot, Indices: names,
+		RenamePattern: r.RenamePattern, RenameReplacement: r.RenameReplacement, IndexSettings: settings,
+		IgnoreIndexSettings: r.IgnoreIndexSettings, IncludeAliases: r.IncludeAliases, IncludeGlobalState: r.IncludeGlobalState}
+}
+
+// startRestore sends the restore for the indices of the batch that are not on the target yet. An index already
+// there that was restored from this very snapshot is ours (a restore sent before esmigrate was stopped) and is
+// followed; any other is a conflict.
+func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
+	pending := map[string]*IndexState{}
+	var targets []string
+	for i := range b.Indices {
+		ix := &b.Indices[i]
+		if ix.Result == ResultFailed {
+			continue
+		}
+		pending[ix.Target] = ix
+		targets = append(targets, ix.Target)
+	}
+	var exists map[string]bool
+	if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { exists, err = e.dst.Exists(ctx, targets); return }); err != nil {
+		return err
+	}
+	if len(exists) > 0 {
+		var shards []esclient.ShardRecovery
+		if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { shards, err = e.dst.Recovery(ctx, keys(exists)); return }); err != nil {
+			return err
+		}
+		fromUs := map[string]bool{}
+		for _, s := range shards {
+			if s.Primary && s.Type == "SNAPSHOT" && s.Snapshot == b.Snapshot {
+				fromUs[s.Index] = true
+			}
+		}
+		var foreign []string
+		for name := range exists {
+			if fromUs[name] {
+				e.log(PhaseRestore, b.Number, LevelInfo, "%s is already being restored from %s: following it", name, b.Snapshot)
+				delete(pending, name)
+				continue
+			}
+			foreign = append(foreign, name)
+		}
+		sort.Strings(foreign)
+		if len(foreign) > 0 {
+			if e.plan.OnConflict == ConflictDelete && e.opts.AllowTargetDelete {
+				if err := e.request(ctx, e.dst, PhaseRestore, b.Number, "delete existing target indices "+strings.Join(foreign, ", ")+" (on_conflict: delete, confirmed)",
+					esclient.DeleteIndexRequest(foreign)); err != nil {
+					return err
+				}
+			} else {
+				for _, name := range foreign {
+					ix := pending[name]
+					ix.Result = ResultFailed
+					ix.Reason = "an index named " + name + " already exists on the target: restore under another name (rename), or delete it on the target and resume"
+					e.log(PhaseRestore, b.Number, LevelError, "%s: %s", ix.Name, ix.Reason)
+					delete(pending, name)
+				}
+			}
+		}
+	}
+	for len(pending) > 0 {
+		var names []string
+		for _, ix := range pending {
+			names = append(names, ix.Name)
+		}
+		sort.Strings(names)
+		err := e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot+": "+strings.Join(names, ", "), esclient.RestoreRequest(e.restoreSpec(b, names)))
+		if err == nil {
+			return nil
+		}
+		if esclient.IsTransient(err) {
+			// Never send a restore twice blindly: the next run looks at what exists and follows it.
+			return fmt.Errorf("%w; the restore may or may not have started: resume, and esmigrate will follow what the target is doing", err)
+		}
+		// A restore that fails for one index fails as a whole: set that index aside and restore the others.
+		culprit := ""
+		for t, ix := range pending {
+			if strings.Contains(err.Error(), "["+ix.Name+"]") || strings.Contains(err.Error(), "["+t+"]") {
+				culprit = t
+			}
+		}
+		if culprit == "" {
+			return err
+		}
+		ix := pending[culprit]
+		ix.Result, ix.Reason = ResultFailed, err.Error()
+		e.log(PhaseRestore, b.Number, LevelError, "%s cannot be restored: %v; restoring the others", ix.Name, err)
+		delete(pending, culprit)
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// followRestore polls the recovery API and index health until every index of the batch is complete (all
+// primaries DONE and the index not red) or failed (red with nothing recovering).
+func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
+	var active []*IndexState
+	for i := range b.Indices {
+		if b.Indices[i].Result != ResultFailed {
+			active = append(active, &b.Indices[i])
+		}
+	}
+	targets := make([]string, 0, len(active))
+	for _, ix := range active {
+		targets = append(targets, ix.Target)
+	}
+	m := newMeter()
+	lastMove, lastDone := e.opts.Now(), int64(-1)
+	redSince := map[string]time.Time{}
+	for len(targets) > 0 {
+		var shards []esclient.ShardRecovery
+		var health map[string]esclient.IndexHealth
+		err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) {
+			if shards, err = e.dst.Recovery(ctx, targets); err != nil {
+				return err
+			}
+			health, err = e.dst.IndicesHealth(ctx, targets)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		now := e.opts.Now()
+		type agg struct {
+			done, total   int64
+			shards, ended int
+			active        bool
+		}
+		per := map[string]*agg{}
+		for _, s := range shards {
+			if !s.Primary || s.Type != "SNAPSHOT" {
+				continue
+			}
+			a := per[s.Index]
+			if a == nil {
+				a = &agg{}
+				per[s.Index] = a
+			}
+			a.total += s.TotalBytes
+			a.done += s.RecoveredBytes + s.ReusedBytes
+			a.shards++
+			if s.Done() {
+				a.ended++
+			} else {
+				a.active = true
+			}
+		}
+		var sumDone, sumTotal int64
+		shardsDone, shardsTotal := 0, 0
+		complete := 0
+		for _, ix := range active {
+			a := per[ix.Target]
+			if a == nil {
+				a = &agg{}
+			}
+			h, exists := health[ix.Target]
+			sumDone += a.done
+			sumTotal += a.total
+			shardsDone += a.ended
+			shardsTotal += ix.Primaries
+			ix.Health = h.Status
+			finished := exists && a.ended >= ix.Primaries && h.Status != "red"
+			e.emit(Event{Kind: KindProgress, Phase: PhaseRestore, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
+				Done: Counts{Bytes: a.done, Shards: a.ended}, Total: Counts{Bytes: a.total, Shards: ix.Primaries}, Message: ix.Target})
+			switch {
+			case finished:
+				complete++
+				delete(redSince, ix.Target)
+			case exists && h.Status == "red" && !a.active:
+				// Failed shards drop out of _recovery: red with nothing recovering is a failure, after a grace
+				// period for shards that have not started yet.
+				if redSince[ix.Target].IsZero() {
+					redSince[ix.Target] = now
+				} else if now.Sub(redSince[ix.Target]) > 30*time.Second {
+					why, _ := e.dst.ExplainUnassigned(ctx, ix.Target, 0, true)
+					ix.Result = ResultFailed
+					ix.Reason = "restore failed: the index is red with no shard recovering"
+					if why != "" {
+						ix.Reason += ": " + why
+					}
+					e.log(PhaseRestore, b.Number, LevelError, "%s: %s", ix.Name, ix.Reason)
+					complete++
+				}
+			default:
+				delete(redSince, ix.Target)
+			}
+		}
+		rate, eta := m.observe(now, sumDone, sumTotal)
+		e.emit(Event{Kind: KindProgress, Phase: PhaseRestore, Batch: b.Number, Batches: e.batches(),
+			Done: Counts{Bytes: sumDone, Shards: shardsDone}, Total: Counts{Bytes: sumTotal, Shards: shardsTotal}, Rate: rate, ETA: eta})
+		if complete == len(active) {
+			return nil
+		}
+		if sumDone+int64(shardsDone) != lastDone {
+			lastDone, lastMove = sumDone+int64(shardsDone), now
+		} else if now.Sub(lastMove) > e.opts.StallTimeout {
+			return fmt.Errorf("the restore of snapshot %s has not moved for %s (%d of %d primary shards done): check GET _cat/recovery?active_only and GET _cluster/allocation/explain on the target; resume to follow it again",
+				b.Snapshot, e.opts.StallTimeout, shardsDone, shardsTotal)
+		}
+		if err := e.wait(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyPhase compares document counts on both sides (after a refresh) and the target's health, then puts the
+// original number of replicas back.
+func (e *Engine) verifyPhase(ctx context.Context, b *BatchState) error {
+	if e.opts.DryRun {
+		return nil
+	}
+	total := 0
+	for _, ix := range b.Indices {
+		if ix.Result != ResultFailed {
+			total++
+		}
+	}
+	done := 0
+	for i := range b.Indices {
+		ix := &b.Indices[i]
+		if ix.Result == ResultFailed {
+			continue
+		}
+		err := e.retry(ctx, PhaseVerify, b.Number, func() error {
+			if err := e.dst.Refresh(ctx, ix.Target); err != nil {
+				return err
+			}
+			if err := e.src.Refresh(ctx, ix.Name); err != nil {
+				return err
+			}
+			var err error
+			if ix.SourceDocs, err = e.src.Count(ctx, ix.Name); err != nil {
+				return err
+			}
+			if ix.TargetDocs, err = e.dst.Count(ctx, ix.Target); err != nil {
+				return err
+			}
+			h, err := e.dst.IndicesHealth(ctx, []string{ix.Target})
+			ix.Health = h[ix.Target].Status
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case ix.SourceDocs != ix.TargetDocs:
+			ix.Result = ResultMismatch
+			ix.Reason = fmt.Sprintf("source has %d documents, target %d: if the source is still being written to, that explains it; otherwise restore this index again", ix.SourceDocs, ix.TargetDocs)
+		case ix.Health == "red":
+			ix.Result = ResultFailed
+			ix.Reason = "the target index is red"
+		default:
+			ix.Result = ResultVerified
+			ix.Reason = ""
+		}
+		done++
+		e.emit(Event{Kind: KindProgress, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
+			Done: Counts{Shards: done}, Total: Counts{Shards: total},
+			Message: fmt.Sprintf("%s: source %d, target %d documents, %s, %s", ix.Target, ix.SourceDocs, ix.TargetDocs, ix.Health, ix.Result)})
+	}
+	if err := e.save(); err != nil {
+		return err
+	}
+	r := e.plan.Restore
+	if r.RestoreReplicas && r.ReplicasDuringRestore >= 0 && !b.ReplicasPutBack {
+		byReplicas := map[int][]string{}
+		for _, ix := range b.Indices {
+			if ix.Result == ResultVerified && ix.OriginalReplicas != r.ReplicasDuringRestore {
+				byReplicas[ix.OriginalReplicas] = append(byReplicas[ix.OriginalReplicas], ix.Target)
+			}
+		}
+		for n, names := range byReplicas {
+			op := fmt.Sprintf("put number_of_replicas of %s back to %d", strings.Join(names, ", "), n)
+			if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
+				return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
+			}); err != nil {
+				return err
+			}
+		}
+		b.ReplicasPutBack = true
+	}
+	return nil
+}
+
+// cleanupPhase deletes the batch's snapshot when the plan asks for it and every index of the batch verified.
+// Source indices are never touched; the snapshot is deleted through the source, the repository's only writer.
+func (e *Engine) cleanupPhase(ctx context.Context, b *BatchState) error {
+	if !e.plan.Cleanup.DeleteSnapshots || b.CleanedUp {
+		return nil
+	}
+	for _, ix := range b.Indices {
+		if ix.Result != ResultVerified {
+			e.log(PhaseCleanup, b.Number, LevelWarn, "keeping snapshot %s: %s is %s", b.Snapshot, ix.Name, ix.Result)
+			return nil
+		}
+	}
+	op := "delete snapshot " + b.Snapshot + " (every index verified)"
+	if err := e.retry(ctx, PhaseCleanup, b.Number, func() error {
+		err := e.request(ctx, e.src, PhaseCleanup, b.Number, op, esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
+		if esclient.IsType(err, "snapshot_missing_exception") {
+			return nil
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+	b.CleanedUp = true
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func keys(m map[string]bool) []string {
+	return sortedKeys(m)
+}

@@ -1,0 +1,87 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/esmigrate/esmigrate/esclient"
+)
+
+// ClusterSummary is what the operator sees after connecting: who the cluster is and how it is doing.
+type ClusterSummary struct {
+	Role   string          `json:"role"`
+	URL    string          `json:"url"`
+	Info   esclient.Info   `json:"info"`
+	Health esclient.Health `json:"health"`
+	Nodes  []esclient.Node `json:"nodes"`
+}
+
+// Product is the cluster's distribution and version.
+func (s ClusterSummary) Product() Product {
+	return Product{Distribution: s.Info.Distribution, Version: s.Info.Version}
+}
+
+// DataNodes counts the nodes that hold shards.
+func (s ClusterSummary) DataNodes() int {
+	n := 0
+	for _, node := range s.Nodes {
+		if node.IsData() {
+			n++
+		}
+	}
+	return n
+}
+
+// String is one line: name, product, health, nodes.
+func (s ClusterSummary) String() string {
+	return fmt.Sprintf("%s cluster %q at %s: %s, %s, %d node(s)", s.Role, s.Info.ClusterName, s.URL,
+		s.Info.Product(), s.Health.Status, len(s.Nodes))
+}
+
+// Probe connects to one cluster and reads who it is, its health and its nodes (the wizard's "test
+// connection"). Three small read requests.
+func Probe(ctx context.Context, c *esclient.Client) (ClusterSummary, error) {
+	s := ClusterSummary{Role: c.Role(), URL: c.URL()}
+	var err error
+	if s.Info, err = c.Info(ctx); err != nil {
+		return s, err
+	}
+	if s.Health, err = c.Health(ctx); err != nil {
+		return s, err
+	}
+	if s.Nodes, err = c.Nodes(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// Connect probes both clusters, retrying while one is briefly unreachable.
+func (e *Engine) Connect(ctx context.Context) (src, dst ClusterSummary, err error) {
+	e.emit(Event{Kind: KindStart, Phase: PhaseConnect, Message: "connecting to " + e.plan.Source.URL + " and " + e.plan.Target.URL})
+	if e.plan.Source.Insecure || e.plan.Target.Insecure {
+		e.log(PhaseConnect, 0, LevelWarn, "TLS certificate verification is OFF (--insecure): anyone between this host and the cluster can read the traffic and the credentials")
+	}
+	err = e.retry(ctx, PhaseConnect, 0, func() (err error) { src, err = Probe(ctx, e.src); return })
+	if err != nil {
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+		return
+	}
+	e.log(PhaseConnect, 0, LevelInfo, "%s", src)
+	err = e.retry(ctx, PhaseConnect, 0, func() (err error) { dst, err = Probe(ctx, e.dst); return })
+	if err != nil {
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+		return
+	}
+	e.log(PhaseConnect, 0, LevelInfo, "%s", dst)
+	if src.Info.ClusterUUID != "" && src.Info.ClusterUUID == dst.Info.ClusterUUID {
+		err = fmt.Errorf("source %s and target %s are the same cluster (uuid %s): give the target cluster's URL", e.plan.Source.URL, e.plan.Target.URL, src.Info.ClusterUUID)
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+		return
+	}
+	e.emit(Event{Kind: KindDone, Phase: PhaseConnect})
+	return
+}
+
+func clusterID(s ClusterSummary) ClusterID {
+	return ClusterID{Name: s.Info.ClusterName, UUID: s.Info.ClusterUUID, Version: s.Info.VersionText, Product: s.Info.Product()}
+}

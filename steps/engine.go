@@ -1,0 +1,237 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+)
+
+// Credentials for the two clusters. They come from flags, the environment or a prompt, and are never written
+// anywhere.
+type Credentials struct {
+	SourcePassword, SourceAPIKey string
+	TargetPassword, TargetAPIKey string
+}
+
+// CredentialsFromEnv reads the variables the plan names (ES_SOURCE_PASSWORD... by default).
+func CredentialsFromEnv(p Plan) Credentials {
+	get := func(name string) string {
+		if name == "" {
+			return ""
+		}
+		return os.Getenv(name)
+	}
+	return Credentials{
+		SourcePassword: get(p.Source.PasswordEnv), SourceAPIKey: get(p.Source.APIKeyEnv),
+		TargetPassword: get(p.Target.PasswordEnv), TargetAPIKey: get(p.Target.APIKeyEnv),
+	}
+}
+
+// Options tune how the engine runs.
+type Options struct {
+	Credentials Credentials
+	// OnEvent receives every event, from the engine's goroutine; it must return quickly.
+	OnEvent func(Event)
+	// DryRun sends no request that changes anything and prints what it would send.
+	DryRun bool
+	// AllowTargetDelete lets on_conflict: delete remove existing target indices. The wizard sets it after a
+	// typed confirmation; the headless mode after --allow-delete-target.
+	AllowTargetDelete bool
+	// AcceptWarnings lets the migration start although pre-flight checks warned.
+	AcceptWarnings bool
+	// StallTimeout stops a phase with an error when nothing moved for that long (default 15 minutes).
+	StallTimeout time.Duration
+	// RetryFor is how long transient errors (unreachable, 429, 503) are retried (default 5 minutes).
+	RetryFor time.Duration
+	// ObserveRequests sees every request sent to either cluster.
+	ObserveRequests func(esclient.Sent)
+	// SourceTransport/TargetTransport replace the HTTP transports (tests inject faults).
+	SourceTransport, TargetTransport http.RoundTripper
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// Engine runs a migration plan.
+type Engine struct {
+	plan  Plan
+	opts  Options
+	src   *esclient.Client
+	dst   *esclient.Client
+	em    *emitter
+	store *Store
+	state *State
+}
+
+// New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.
+func New(p Plan, o Options) (*Engine, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.StallTimeout == 0 {
+		o.StallTimeout = 15 * time.Minute
+	}
+	if o.RetryFor == 0 {
+		o.RetryFor = 5 * time.Minute
+	}
+	e := &Engine{plan: p, opts: o, em: newEmitter(o.OnEvent, o.Now)}
+	var err error
+	e.src, err = esclient.New(e.clusterConfig("source"))
+	if err != nil {
+		return nil, err
+	}
+	e.dst, err = esclient.New(e.clusterConfig("target"))
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ClusterConfig builds the client configuration of one cluster from a plan and credentials.
+func ClusterConfig(p Plan, role string, c Credentials) esclient.Config {
+	cp, pw, key := p.Source, c.SourcePassword, c.SourceAPIKey
+	if role == "target" {
+		cp, pw, key = p.Target, c.TargetPassword, c.TargetAPIKey
+	}
+	return esclient.Config{Role: role, URL: cp.URL, Username: cp.Username, Password: pw, APIKey: key,
+		CACert: cp.CACert, Insecure: cp.Insecure,
+		// The source is only ever read (and snapshotted): its client refuses anything else.
+		ReadOnly: role == "source"}
+}
+
+func (e *Engine) clusterConfig(role string) esclient.Config {
+	cfg := ClusterConfig(e.plan, role, e.opts.Credentials)
+	cfg.Observe = e.opts.ObserveRequests
+	if role == "source" {
+		cfg.Transport = e.opts.SourceTransport
+	} else {
+		cfg.Transport = e.opts.TargetTransport
+	}
+	return cfg
+}
+
+// Plan is the engine's plan.
+func (e *Engine) Plan() Plan { return e.plan }
+
+// Source is the source cluster's client (read-only).
+func (e *Engine) Source() *esclient.Client { return e.src }
+
+// Target is the target cluster's client.
+func (e *Engine) Target() *esclient.Client { return e.dst }
+
+// State returns a copy of the migration state (nil before Run loaded or created it).
+func (e *Engine) State() *State {
+	if e.state == nil {
+		return nil
+	}
+	c := *e.state
+	return &c
+}
+
+func (e *Engine) emit(ev Event) { e.em.emit(ev) }
+
+func (e *Engine) log(phase Phase, batch int, level Level, format string, args ...any) {
+	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batch: batch, Batches: e.batches(), Message: fmt.Sprintf(format, args...)})
+}
+
+func (e *Engine) batches() int {
+	if e.state == nil {
+		return 0
+	}
+	return len(e.state.Batches)
+}
+
+// request announces a request that changes something (with its curl form) and, unless this is a dry run,
+// sends it.
+func (e *Engine) request(ctx context.Context, c *esclient.Client, phase Phase, batch int, op string, req esclient.Request) error {
+	e.emit(Event{Kind: KindRequest, Phase: phase, Batch: batch, Batches: e.batches(), Message: op, Curl: c.Curl(req)})
+	if e.opts.DryRun {
+		return nil
+	}
+	return c.Do(ctx, op, req, nil)
+}
+
+// retry runs f until it succeeds, fails permanently, or transient failures (unreachable cluster, 429, 503)
+// have lasted longer than RetryFor. Only idempotent work goes through here.
+func (e *Engine) retry(ctx context.Context, phase Phase, batch int, f func() error) error {
+	deadline := e.opts.Now().Add(e.opts.RetryFor)
+	wait := time.Second
+	for {
+		err := f()
+		if err == nil || !esclient.IsTransient(err) || ctx.Err() != nil {
+			return err
+		}
+		if e.opts.Now().After(deadline) {
+			return fmt.Errorf("%w (still failing after %s of retries)", err, e.opts.RetryFor)
+		}
+		e.log(phase, batch, LevelWarn, "%v; retrying in %s", err, wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		if wait < 30*time.Second {
+			wait *= 2
+		}
+	}
+}
+
+// save writes the state (not in a dry run).
+func (e *Engine) save() error {
+	if e.opts.DryRun || e.store == nil {
+		return nil
+	}
+	e.state.Updated = e.opts.Now()
+	return e.store.Save(e.state)
+}
+
+// StoppedError says that the migration stopped because it was cancelled (the operator quit, the SSH session
+// hung up): nothing is lost and `esmigrate resume` goes on.
+type StoppedError struct {
+	Phase     Phase
+	Batch     int
+	StatePath string
+}
+
+func (e *StoppedError) Error() string {
+	where := string(e.Phase)
+	if e.Batch > 0 {
+		where = fmt.Sprintf("batch %d, %s", e.Batch, e.Phase)
+	}
+	return fmt.Sprintf("stopped during %s; Elasticsearch finishes what it started; the state is in %s: run `esmigrate resume --state %s` to go on",
+		where, e.StatePath, e.StatePath)
+}
+
+// PreflightError is a pre-flight that found failures (or warnings nobody accepted).
+type PreflightError struct {
+	Checks   []Check
+	Warnings bool // only warnings, which nobody accepted
+}
+
+func (e *PreflightError) Error() string {
+	var b strings.Builder
+	if e.Warnings {
+		b.WriteString("pre-flight checks warned; no snapshot was taken, nothing was restored (read them, then run again with --accept-warnings):")
+	} else {
+		b.WriteString("pre-flight checks failed; no snapshot was taken, nothing was restored:")
+	}
+	for _, c := range e.Checks {
+		fmt.Fprintf(&b, "\n  [%s] %s: %s", c.Status, c.Title, c.Evidence)
+		if c.Fix != "" {
+			fmt.Fprintf(&b, "\n      fix: %s", c.Fix)
+		}
+	}
+	return b.String()
+}
+
+func stopped(err error) bool {
+	return errors.Is(err, context.Canceled)
+}

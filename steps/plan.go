@@ -1,0 +1,430 @@
+package steps
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Plan is everything a migration needs to know, as written in plan.yaml. It holds no secret: passwords and API
+// keys come from the environment variables it names.
+type Plan struct {
+	Version       int         `yaml:"version" json:"version"`
+	Source        ClusterPlan `yaml:"source" json:"source"`
+	Target        ClusterPlan `yaml:"target" json:"target"`
+	Repository    RepoPlan    `yaml:"repository" json:"repository"`
+	Indices       []string    `yaml:"indices" json:"indices"`
+	Exclude       []string    `yaml:"exclude,omitempty" json:"exclude,omitempty"`
+	IncludeHidden bool        `yaml:"include_hidden" json:"include_hidden"`
+	IncludeSystem bool        `yaml:"include_system" json:"include_system"`
+	BatchMaxSize  string      `yaml:"batch_max_size" json:"batch_max_size"`
+	SnapshotName  string      `yaml:"snapshot_prefix" json:"snapshot_prefix"`
+	Restore       RestorePlan `yaml:"restore" json:"restore"`
+	Copy          CopyPlan    `yaml:"copy" json:"copy"`
+	Cleanup       CleanupPlan `yaml:"cleanup" json:"cleanup"`
+	OnConflict    string      `yaml:"on_conflict" json:"on_conflict"`
+	PollInterval  Duration    `yaml:"poll_interval" json:"poll_interval"`
+	StateFile     string      `yaml:"state_file" json:"state_file"`
+	ReportDir     string      `yaml:"report_dir" json:"report_dir"`
+	NFS           NFSPlan     `yaml:"nfs,omitempty" json:"nfs,omitempty"`
+}
+
+// ClusterPlan says how to reach a cluster.
+type ClusterPlan struct {
+	URL         string `yaml:"url" json:"url"`
+	Username    string `yaml:"username,omitempty" json:"username,omitempty"`
+	PasswordEnv string `yaml:"password_env,omitempty" json:"password_env,omitempty"`
+	APIKeyEnv   string `yaml:"api_key_env,omitempty" json:"api_key_env,omitempty"`
+	CACert      string `yaml:"ca_cert,omitempty" json:"ca_cert,omitempty"`
+	Insecure    bool   `yaml:"insecure,omitempty" json:"insecure,omitempty"`
+}
+
+// RepoPlan is the snapshot repository on both sides.
+type RepoPlan struct {
+	Name string `yaml:"name" json:"name"`
+	// SourceLocation is the fs repository directory as the source nodes see it (in their path.repo).
+	SourceLocation string `yaml:"source_location" json:"source_location"`
+	// TargetLocation is the directory as the target nodes see it. With Shared it is the same storage.
+	TargetLocation string `yaml:"target_location" json:"target_location"`
+	// Shared: both clusters mount the same share. No copy; the target registers the repository read-only.
+	Shared bool `yaml:"shared" json:"shared"`
+	// SourceLocal/TargetLocal: where this host sees the two shares, for the copy and the share checks
+	// (default: the same paths as the nodes see).
+	SourceLocal            string `yaml:"source_local_path,omitempty" json:"source_local_path,omitempty"`
+	TargetLocal            string `yaml:"target_local_path,omitempty" json:"target_local_path,omitempty"`
+	Compress               bool   `yaml:"compress" json:"compress"`
+	MaxSnapshotBytesPerSec string `yaml:"max_snapshot_bytes_per_sec,omitempty" json:"max_snapshot_bytes_per_sec,omitempty"`
+	MaxRestoreBytesPerSec  string `yaml:"max_restore_bytes_per_sec,omitempty" json:"max_restore_bytes_per_sec,omitempty"`
+	// TargetName is the repository's name on the target (default: Name).
+	TargetName string `yaml:"target_name,omitempty" json:"target_name,omitempty"`
+}
+
+// RestorePlan are the restore options.
+type RestorePlan struct {
+	RenamePattern     string `yaml:"rename_pattern,omitempty" json:"rename_pattern,omitempty"`
+	RenameReplacement string `yaml:"rename_replacement,omitempty" json:"rename_replacement,omitempty"`
+	// ReplicasDuringRestore is number_of_replicas while restoring (0 is fastest); -1 keeps the snapshot's value.
+	ReplicasDuringRestore int `yaml:"replicas_during_restore" json:"replicas_during_restore"`
+	// RestoreReplicas puts each index's original number_of_replicas back after verification.
+	RestoreReplicas     bool           `yaml:"restore_replicas" json:"restore_replicas"`
+	IncludeAliases      bool           `yaml:"include_aliases" json:"include_aliases"`
+	IncludeGlobalState  bool           `yaml:"include_global_state" json:"include_global_state"`
+	IndexSettings       map[string]any `yaml:"index_settings,omitempty" json:"index_settings,omitempty"`
+	IgnoreIndexSettings []string       `yaml:"ignore_index_settings,omitempty" json:"ignore_index_settings,omitempty"`
+}
+
+// CopyPlan tunes the repository copy (separate shares only).
+type CopyPlan struct {
+	Workers        int    `yaml:"workers" json:"workers"`
+	BandwidthLimit string `yaml:"bandwidth_limit,omitempty" json:"bandwidth_limit,omitempty"` // per second, e.g. 100mb
+}
+
+// CleanupPlan says what to remove after each verified batch. Nothing by default.
+type CleanupPlan struct {
+	DeleteSnapshots        bool `yaml:"delete_snapshots" json:"delete_snapshots"`
+	DeleteCopiedFiles      bool `yaml:"delete_copied_files" json:"delete_copied_files"`
+	UnregisterRepositories bool `yaml:"unregister_repositories" json:"unregister_repositories"`
+}
+
+// NFSPlan describes the NFS setup, for the generated commands and the server checks. Optional.
+type NFSPlan struct {
+	Server     string   `yaml:"server,omitempty" json:"server,omitempty"`
+	Export     string   `yaml:"export,omitempty" json:"export,omitempty"`
+	Clients    []string `yaml:"clients,omitempty" json:"clients,omitempty"`
+	MountPoint string   `yaml:"mount_point,omitempty" json:"mount_point,omitempty"`
+	UID        int      `yaml:"uid,omitempty" json:"uid,omitempty"`
+	GID        int      `yaml:"gid,omitempty" json:"gid,omitempty"`
+}
+
+// Duration reads "1s", "500ms" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (e.g. 1s, 500ms)", n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes a Go duration string.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// MarshalJSON writes a Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	d.Duration = v
+	return err
+}
+
+// Conflict policies.
+const (
+	ConflictFail   = "fail"   // stop before any snapshot when a target name exists
+	ConflictDelete = "delete" // delete the existing target index (needs an explicit confirmation)
+)
+
+// DefaultPlan is a plan with every default filled in.
+func DefaultPlan() Plan {
+	return Plan{
+		Version:      1,
+		Source:       ClusterPlan{PasswordEnv: "ES_SOURCE_PASSWORD", APIKeyEnv: "ES_SOURCE_API_KEY"},
+		Target:       ClusterPlan{PasswordEnv: "ES_TARGET_PASSWORD", APIKeyEnv: "ES_TARGET_API_KEY"},
+		Repository:   RepoPlan{Name: "esmigrate", Compress: true},
+		BatchMaxSize: "50gb",
+		SnapshotName: "esmigrate",
+		Restore:      RestorePlan{ReplicasDuringRestore: 0, RestoreReplicas: true, IncludeAliases: true},
+		Copy:         CopyPlan{Workers: 4},
+		OnConflict:   ConflictFail,
+		PollInterval: Duration{time.Second},
+		StateFile:    "esmigrate-state.json",
+		ReportDir:    ".",
+	}
+}
+
+// PlanError is a mistake in a plan file, with the line and field it is on.
+type PlanError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *PlanError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// LoadPlan reads and checks a plan file.
+func LoadPlan(path string) (Plan, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Plan{}, fmt.Errorf("read plan: %w (write one with `esmigrate plan > plan.yaml`)", err)
+	}
+	return ParsePlan(b, path)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
+
+// ParsePlan reads a plan from YAML; name is used in errors. Unknown fields are errors (a typo must not silently
+// fall back to a default), and every error names the line and the field.
+func ParsePlan(b []byte, name string) (Plan, error) {
+	p := DefaultPlan()
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return p, yamlError(name, err)
+	}
+	if len(root.Content) == 0 {
+		return p, &PlanError{File: name, Msg: "the plan is empty (write one with `esmigrate plan > plan.yaml`)"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return p, yamlError(name, err)
+	}
+	if err := p.Validate(); err != nil {
+		var pe *PlanError
+		if errors.As(err, &pe) {
+			pe.File = name
+			pe.Line = lineOf(&root, strings.Split(pe.Field, ".")...)
+		}
+		return p, err
+	}
+	return p, nil
+}
+
+func yamlError(name string, err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		err = errors.New(te.Errors[0])
+	}
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		msg := m[2]
+		field := ""
+		if f := regexp.MustCompile(`field (\S+) not found`).FindStringSubmatch(msg); f != nil {
+			field = f[1]
+			msg = "unknown field (check its spelling against `esmigrate plan`)"
+		}
+		return &PlanError{File: name, Line: line, Field: field, Msg: msg}
+	}
+	return &PlanError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+// lineOf finds the line of a field (by its path of YAML keys) in a parsed document.
+func lineOf(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+				n = n.Content[i+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+// Validate checks what can be checked without a cluster. Errors are *PlanError naming the field.
+func (p *Plan) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &PlanError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	}
+	if p.Version != 1 {
+		return bad("version", "version %d is not known to this esmigrate (use 1)", p.Version)
+	}
+	for role, c := range map[string]ClusterPlan{"source": p.Source, "target": p.Target} {
+		if c.URL == "" {
+			return bad(role+".url", "missing: the URL of a node of the %s cluster, e.g. http://10.0.0.5:9200", role)
+		}
+		if !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
+			return bad(role+".url", "%q must start with http:// or https://", c.URL)
+		}
+	}
+	if p.Source.URL == p.Target.URL {
+		return bad("target.url", "source and target are the same cluster (%s)", p.Source.URL)
+	}
+	if err := ValidateRepositoryName(p.Repository.Name); err != nil {
+		return bad("repository.name", "%v", err)
+	}
+	if p.Repository.SourceLocation == "" {
+		return bad("repository.source_location", "missing: the repository directory as the source nodes see it (in their path.repo), e.g. /opt/data/es_backup")
+	}
+	if !filepath.IsAbs(p.Repository.SourceLocation) {
+		return bad("repository.source_location", "%q must be an absolute path", p.Repository.SourceLocation)
+	}
+	if p.Repository.TargetLocation == "" {
+		if !p.Repository.Shared {
+			return bad("repository.target_location", "missing: the directory the target nodes see (or set shared: true when both clusters mount the same share)")
+		}
+		p.Repository.TargetLocation = p.Repository.SourceLocation
+	}
+	if !filepath.IsAbs(p.Repository.TargetLocation) {
+		return bad("repository.target_location", "%q must be an absolute path", p.Repository.TargetLocation)
+	}
+	if len(p.Indices) == 0 {
+		return bad("indices", "no index selected: list names or patterns, e.g. [\"logs-*\", \"articles\"]")
+	}
+	for _, pat := range append(append([]string{}, p.Indices...), p.Exclude...) {
+		if _, err := filepath.Match(pat, ""); err != nil || strings.ContainsAny(pat, ", ") {
+			return bad("indices", "%q is not an index name or pattern", pat)
+		}
+	}
+	if _, err := ParseBytes(p.BatchMaxSize); err != nil {
+		return bad("batch_max_size", "%v", err)
+	}
+	if err := ValidateSnapshotName(p.SnapshotName + "-1"); err != nil {
+		return bad("snapshot_prefix", "%v", err)
+	}
+	if (p.Restore.RenamePattern == "") != (p.Restore.RenameReplacement == "") {
+		return bad("restore.rename_pattern", "rename_pattern and rename_replacement go together")
+	}
+	if p.Restore.RenamePattern != "" {
+		if _, err := regexp.Compile(p.Restore.RenamePattern); err != nil {
+			return bad("restore.rename_pattern", "%q is not a regular expression: %v", p.Restore.RenamePattern, err)
+		}
+	}
+	if p.Restore.ReplicasDuringRestore < -1 {
+		return bad("restore.replicas_during_restore", "must be -1 (keep) or a number of replicas")
+	}
+	if p.Copy.Workers < 1 || p.Copy.Workers > 64 {
+		return bad("copy.workers", "must be between 1 and 64")
+	}
+	if p.Copy.BandwidthLimit != "" {
+		if _, err := ParseBytes(p.Copy.BandwidthLimit); err != nil {
+			return bad("copy.bandwidth_limit", "%v", err)
+		}
+	}
+	if p.OnConflict != ConflictFail && p.OnConflict != ConflictDelete {
+		return bad("on_conflict", "%q: use fail or delete", p.OnConflict)
+	}
+	if p.PollInterval.Duration < 100*time.Millisecond {
+		return bad("poll_interval", "%s is too short (at least 100ms)", p.PollInterval)
+	}
+	if p.StateFile == "" {
+		return bad("state_file", "missing")
+	}
+	return nil
+}
+
+// TargetRepoName is the repository's name on the target.
+func (p Plan) TargetRepoName() string {
+	if p.Repository.TargetName != "" {
+		return p.Repository.TargetName
+	}
+	return p.Repository.Name
+}
+
+// SourceLocalPath is where this host sees the source share.
+func (p Plan) SourceLocalPath() string {
+	if p.Repository.SourceLocal != "" {
+		return p.Repository.SourceLocal
+	}
+	return p.Repository.SourceLocation
+}
+
+// TargetLocalPath is where this host sees the target share.
+func (p Plan) TargetLocalPath() string {
+	if p.Repository.TargetLocal != "" {
+		return p.Repository.TargetLocal
+	}
+	return p.Repository.TargetLocation
+}
+
+// Hash identifies the plan's content, so that a state file written for another plan is refused.
+func (p Plan) Hash() string {
+	q := p
+	// Where files go and how fast we poll does not change what is migrated.
+	q.StateFile, q.ReportDir, q.PollInterval = "", "", Duration{}
+	q.Cleanup, q.Copy = CleanupPlan{}, CopyPlan{}
+	b, _ := json.Marshal(q)
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+var sizeRE = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?i?b?)\s*$`)
+
+// ParseBytes reads sizes as Elasticsearch writes them: 50gb, 512mb, 1.5tb, 100 (bytes).
+func ParseBytes(s string) (int64, error) {
+	m := sizeRE.FindStringSubmatch(strings.ToLower(s))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size (e.g. 50gb, 512mb)", s)
+	}
+	f, _ := strconv.ParseFloat(m[1], 64)
+	mult := map[byte]float64{'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30, 't': 1 << 40, 'p': 1 << 50}
+	if u := strings.TrimSuffix(strings.TrimSuffix(m[2], "b"), "i"); u != "" {
+		f *= mult[u[0]]
+	}
+	if f <= 0 {
+		return 0, fmt.Errorf("%q must be more than zero", s)
+	}
+	return int64(f), nil
+}
+
+var badNameChars = `\/*?"<>| ,#`
+
+// ValidateSnapshotName applies Elasticsearch's rules for snapshot names before any request.
+func ValidateSnapshotName(n string) error {
+	switch {
+	case n == "":
+		return errors.New("empty name")
+	case strings.ToLower(n) != n:
+		return fmt.Errorf("%q must be lower case", n)
+	case strings.ContainsAny(n, badNameChars):
+		return fmt.Errorf("%q must not contain any of %s", n, badNameChars)
+	case strings.HasPrefix(n, "_"):
+		return fmt.Errorf("%q must not start with _", n)
+	}
+	return nil
+}
+
+// ValidateRepositoryName applies Elasticsearch's rules for repository names.
+func ValidateRepositoryName(n string) error {
+	switch {
+	case n == "":
+		return errors.New("missing: a repository name, e.g. esmigrate")
+	case strings.ContainsAny(n, badNameChars):
+		return fmt.Errorf("%q must not contain any of %s", n, badNameChars)
+	case strings.HasPrefix(n, "_"):
+		return fmt.Errorf("%q must not start with _", n)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package steps
+
+import (
+	"bytes"
+	"strings"
+	"text/template"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// planTemplate is plan.yaml with a comment on every field: the file is the documentation an operator has at
+// hand on a jump host.
+var planTemplate = template.Must(template.New("plan").Funcs(template.FuncMap{"y": yamlValue}).Parse(`# esmigrate plan: move indices from one cluster to another by snapshot and restore.
+# Run it with:   esmigrate run --plan {{"{{"}}this file{{"}}"}}      (add --dry-run to only print the requests)
+# Passwords and API keys are never written here: they are read from the variables named below.
+version: 1
+
+source:
+  url: {{y .Source.URL}}             # a node of the old cluster (http:// or https://)
+  username: {{y .Source.Username}}        # empty: no authentication
+  password_env: {{y .Source.PasswordEnv}}  # variable holding the password
+  api_key_env: {{y .Source.APIKeyEnv}}     # or: variable holding an API key (id:key, base64)
+  ca_cert: {{y .Source.CACert}}           # PEM file of the CA that signed the cluster's certificate
+  insecure: {{y .Source.Insecure}}         # true skips TLS verification (not recommended)
+
+target:
+  url: {{y .Target.URL}}
+  username: {{y .Target.Username}}
+  password_env: {{y .Target.PasswordEnv}}
+  api_key_env: {{y .Target.APIKeyEnv}}
+  ca_cert: {{y .Target.CACert}}
+  insecure: {{y .Target.Insecure}}
+
+repository:
+  name: {{y .Repository.Name}}                 # snapshot repository name (registered on both clusters)
+  source_location: {{y .Repository.SourceLocation}}  # the share as the source nodes mount it; must be in their path.repo
+  target_location: {{y .Repository.TargetLocation}}  # the share as the target nodes mount it; must be in their path.repo
+  shared: {{y .Repository.Shared}}               # true: both clusters mount the SAME share (no copy; target read-only)
+  source_local_path: {{y .Repository.SourceLocal}}     # where THIS host sees the source share (default: source_location)
+  target_local_path: {{y .Repository.TargetLocal}}     # where THIS host sees the target share (default: target_location)
+  compress: {{y .Repository.Compress}}              # compress metadata files in the repository
+  max_snapshot_bytes_per_sec: {{y .Repository.MaxSnapshotBytesPerSec}}  # throttle snapshots per node, e.g. 100mb (empty: Elasticsearch's default)
+  max_restore_bytes_per_sec: {{y .Repository.MaxRestoreBytesPerSec}}   # throttle restores per node
+
+# Indices to migrate: names or patterns (logs-*). Closed indices are left out and reported.
+indices:{{range .Indices}}
+  - {{y .}}{{else}} []{{end}}
+exclude:{{range .Exclude}}
+  - {{y .}}{{else}} []{{end}}
+include_hidden: {{y .IncludeHidden}}   # let patterns match hidden indices
+include_system: {{y .IncludeSystem}}   # let patterns match dot-indices (.kibana, .security...): usually NOT wanted
+batch_max_size: {{y .BatchMaxSize}}   # primary data per batch (snapshot, copy, restore, verify, then the next)
+snapshot_prefix: {{y .SnapshotName}}
+
+restore:
+  rename_pattern: {{y .Restore.RenamePattern}}       # e.g. "(.+)" with rename_replacement "migrated-$1"
+  rename_replacement: {{y .Restore.RenameReplacement}}
+  replicas_during_restore: {{y .Restore.ReplicasDuringRestore}}   # 0 restores fastest; -1 keeps the snapshot's value
+  restore_replicas: {{y .Restore.RestoreReplicas}}         # put each index's original number_of_replicas back after verification
+  include_aliases: {{y .Restore.IncludeAliases}}
+  include_global_state: {{y .Restore.IncludeGlobalState}}     # true overwrites the target's templates and settings: usually NOT wanted
+  ignore_index_settings:{{range .Restore.IgnoreIndexSettings}}
+    - {{y .}}{{else}} []{{end}}
+
+copy:                    # only used when shared is false
+  workers: {{y .Copy.Workers}}
+  bandwidth_limit: {{y .Copy.BandwidthLimit}}     # bytes per second, e.g. 100mb (empty: unlimited)
+
+cleanup:                 # after each verified batch
+  delete_snapshots: {{y .Cleanup.DeleteSnapshots}}
+  delete_copied_files: {{y .Cleanup.DeleteCopiedFiles}}
+  unregister_repositories: {{y .Cleanup.UnregisterRepositories}}
+
+on_conflict: {{y .OnConflict}}          # fail: stop before any snapshot if a target index exists; delete: delete it (needs --allow-delete-target)
+poll_interval: {{y .PollInterval}}
+state_file: {{y .StateFile}}   # progress, for esmigrate resume
+report_dir: {{y .ReportDir}}
+{{- if .NFS.Server}}
+
+nfs:
+  server: {{y .NFS.Server}}
+  export: {{y .NFS.Export}}
+  mount_point: {{y .NFS.MountPoint}}
+  uid: {{y .NFS.UID}}
+  gid: {{y .NFS.GID}}
+  clients:{{range .NFS.Clients}}
+    - {{y .}}{{else}} []{{end}}
+{{- end}}
+`))
+
+func yamlValue(v any) string {
+	if d, ok := v.(Duration); ok {
+		return d.String()
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return `""`
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" || s == "null" {
+		return `""`
+	}
+	return s
+}
+
+// YAML renders the plan as a commented plan file that ParsePlan reads back.
+func (p Plan) YAML() []byte {
+	var b bytes.Buffer
+	if err := planTemplate.Execute(&b, p); err != nil {
+		panic(err) // the template is fixed; a failure is a bug caught by the tests
+	}
+	return b.Bytes()
+}

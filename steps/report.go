@@ -1,0 +1,150 @@
+package steps
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Report is the outcome of a migration: one row per index, and where the report files are.
+type Report struct {
+	Generated  time.Time   `json:"generated"`
+	Source     ClusterID   `json:"source"`
+	Target     ClusterID   `json:"target"`
+	Repository string      `json:"repository"`
+	Shared     bool        `json:"shared_storage"`
+	Batches    int         `json:"batches"`
+	Finished   bool        `json:"finished"`
+	Rows       []ReportRow `json:"indices"`
+	Skipped    []Skip      `json:"skipped,omitempty"`
+	Verified   int         `json:"verified"`
+	Mismatched int         `json:"mismatched"`
+	Failed     int         `json:"failed"`
+	Pending    int         `json:"pending"`
+	JSON       string      `json:"-"` // where the JSON report was written
+	Markdown   string      `json:"-"` // where the Markdown report was written
+}
+
+// ReportRow is one index's outcome.
+type ReportRow struct {
+	Batch        int                     `json:"batch"`
+	Snapshot     string                  `json:"snapshot"`
+	Index        string                  `json:"index"`
+	Target       string                  `json:"target"`
+	SourceDocs   int64                   `json:"source_docs"`
+	TargetDocs   int64                   `json:"target_docs"`
+	PrimaryBytes int64                   `json:"primary_bytes"`
+	Health       string                  `json:"health,omitempty"`
+	Result       string                  `json:"result"`
+	Reason       string                  `json:"reason,omitempty"`
+	Times        map[Phase]time.Duration `json:"-"`
+	Seconds      map[Phase]float64       `json:"seconds"`
+	Phases       map[Phase]PhaseTime     `json:"-"`
+}
+
+func (e *Engine) buildReport() *Report {
+	st := e.state
+	r := &Report{Generated: e.opts.Now(), Repository: e.plan.Repository.Name, Shared: e.plan.Repository.Shared}
+	if st == nil {
+		return r
+	}
+	r.Source, r.Target, r.Batches, r.Finished, r.Skipped = st.Source, st.Target, len(st.Batches), st.Finished, st.Skipped
+	for _, b := range st.Batches {
+		for _, ix := range b.Indices {
+			row := ReportRow{Batch: b.Number, Snapshot: b.Snapshot, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,
+				TargetDocs: ix.TargetDocs, PrimaryBytes: ix.PrimaryBytes, Health: ix.Health, Result: ix.Result, Reason: ix.Reason,
+				Times: map[Phase]time.Duration{}, Seconds: map[Phase]float64{}}
+			if ix.Result == ResultPending && b.Error != "" {
+				row.Reason = b.Error
+			}
+			for p, t := range b.Times {
+				row.Times[p] = t.Duration()
+				row.Seconds[p] = t.Duration().Seconds()
+			}
+			switch ix.Result {
+			case ResultVerified:
+				r.Verified++
+			case ResultMismatch:
+				r.Mismatched++
+			case ResultFailed:
+				r.Failed++
+			default:
+				r.Pending++
+			}
+			r.Rows = append(r.Rows, row)
+		}
+	}
+	return r
+}
+
+// writeReport writes the report as JSON and Markdown (mode 0600) into the plan's report directory.
+func (e *Engine) writeReport(r *Report) error {
+	dir := e.plan.ReportDir
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	stamp := r.Generated.UTC().Format("20060102-150405")
+	r.JSON = filepath.Join(dir, "esmigrate-report-"+stamp+".json")
+	r.Markdown = filepath.Join(dir, "esmigrate-report-"+stamp+".md")
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(r.JSON, b, false); err != nil {
+		return err
+	}
+	if err := writeAtomic(r.Markdown, []byte(r.MarkdownText()), false); err != nil {
+		return err
+	}
+	e.log(PhaseReport, 0, LevelInfo, "report written to %s and %s", r.Markdown, r.JSON)
+	return nil
+}
+
+// MarkdownText renders the report for people.
+func (r *Report) MarkdownText() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# esmigrate report\n\n")
+	fmt.Fprintf(&b, "- Generated: %s\n", r.Generated.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "- Source: %s (%s)\n- Target: %s (%s)\n", r.Source.Name, r.Source.Product, r.Target.Name, r.Target.Product)
+	storage := "separate shares (copied)"
+	if r.Shared {
+		storage = "shared storage (target read-only)"
+	}
+	fmt.Fprintf(&b, "- Repository: %s, %s\n", r.Repository, storage)
+	fmt.Fprintf(&b, "- Result: %d verified, %d mismatched, %d failed, %d pending, in %d batch(es)\n\n", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)
+	fmt.Fprintf(&b, "| Batch | Index | Target | Docs source | Docs target | Size | Snapshot | Transfer | Restore | Verify | Health | Result |\n")
+	fmt.Fprintf(&b, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	for _, row := range r.Rows {
+		d := func(p Phase) string {
+			if t := row.Times[p]; t > 0 {
+				return t.Round(time.Millisecond).String()
+			}
+			return "-"
+		}
+		fmt.Fprintf(&b, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", row.Batch, row.Index, row.Target,
+			row.SourceDocs, row.TargetDocs, HumanBytes(row.PrimaryBytes), d(PhaseSnapshot), d(PhaseTransfer), d(PhaseRestore),
+			d(PhaseVerify), row.Health, row.Result)
+	}
+	var problems []string
+	for _, row := range r.Rows {
+		if row.Reason != "" {
+			problems = append(problems, fmt.Sprintf("- **%s**: %s", row.Index, row.Reason))
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(&b, "\n## Problems\n\n%s\n", strings.Join(problems, "\n"))
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n## Left out\n\n")
+		for _, s := range r.Skipped {
+			fmt.Fprintf(&b, "- %s: %s\n", s.Index, s.Reason)
+		}
+	}
+	return b.String()
+}

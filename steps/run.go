@@ -1,0 +1,172 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/esmigrate/esmigrate/esclient"
+)
+
+// Run carries out the plan from wherever its state file says it stopped: connect, pre-flight (first run only),
+// repositories, then every batch through snapshot, transfer, restore, verify and cleanup, and finally the report.
+// It returns the report and an error when any index did not verify (or the run stopped).
+func (e *Engine) Run(ctx context.Context) (*Report, error) {
+	if !e.opts.DryRun {
+		store, err := OpenStore(e.plan.StateFile)
+		if err != nil {
+			return nil, err
+		}
+		e.store = store
+		defer store.Close()
+		st, err := store.Load(e.plan.Hash())
+		switch {
+		case errors.Is(err, ErrNoState):
+		case err != nil:
+			return nil, err
+		default:
+			e.state = st
+		}
+	}
+
+	src, dst, err := e.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e.state != nil {
+		if err := e.sameClusters(src, dst); err != nil {
+			return nil, err
+		}
+	}
+
+	if e.state == nil || len(e.state.Batches) == 0 {
+		if err := e.prepare(ctx, src, dst); err != nil {
+			return nil, err
+		}
+	} else {
+		next := e.nextBatch()
+		if next != nil {
+			e.log(PhasePlan, 0, LevelInfo, "resuming from %s: batch %d of %d, %s", e.plan.StateFile, next.Number, len(e.state.Batches), next.Phase)
+		}
+	}
+
+	if e.opts.DryRun {
+		return nil, e.dryRun(ctx)
+	}
+	if err := e.EnsureRepositories(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, &StoppedError{Phase: PhaseRepository, StatePath: e.plan.StateFile}
+		}
+		return nil, err
+	}
+
+	var runErr error
+	for i := range e.state.Batches {
+		b := &e.state.Batches[i]
+		if b.Done {
+			continue
+		}
+		if err := e.runBatch(ctx, b); err != nil {
+			var stop *StoppedError
+			if errors.As(err, &stop) {
+				e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: b.Phase, Batch: b.Number, Batches: e.batches(), Message: stop.Error()})
+				return e.buildReport(), err
+			}
+			runErr = err
+			break
+		}
+	}
+	allDone := true
+	for _, b := range e.state.Batches {
+		allDone = allDone && b.Done
+	}
+	e.state.Finished = allDone
+	rep := e.buildReport()
+	if err := e.writeReport(rep); err != nil {
+		e.log(PhaseReport, 0, LevelError, "could not write the report: %v", err)
+	}
+	if err := e.save(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return rep, runErr
+	}
+	if rep.Failed > 0 || rep.Mismatched > 0 {
+		return rep, fmt.Errorf("%d index(es) failed and %d did not match; see the report %s", rep.Failed, rep.Mismatched, rep.Markdown)
+	}
+	return rep, nil
+}
+
+// prepare lists the source indices, selects, runs the pre-flight and plans the batches.
+func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
+	var all []esclient.Index
+	if err := e.retry(ctx, PhasePlan, 0, func() (err error) { all, err = e.src.Indices(ctx); return }); err != nil {
+		return err
+	}
+	sel := Select(all, e.plan)
+	checks := e.Preflight(ctx, src, dst, sel)
+	switch Worst(checks) {
+	case Fail:
+		return &PreflightError{Checks: Failed(checks)}
+	case Warn:
+		if !e.opts.AcceptWarnings {
+			var warns []Check
+			for _, c := range checks {
+				if c.Status == Warn {
+					warns = append(warns, c)
+				}
+			}
+			return &PreflightError{Checks: warns, Warnings: true}
+		}
+	}
+	max, _ := ParseBytes(e.plan.BatchMaxSize)
+	batches := PlanBatches(sel.Indices, max)
+	now := e.opts.Now()
+	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), Plan: e.plan, Created: now, Updated: now,
+		Source: clusterID(src), Target: clusterID(dst), Skipped: sel.Skipped}
+	for _, b := range batches {
+		bs := BatchState{Number: b.Number, Snapshot: SnapshotName(e.plan, b.Number), Phase: PhaseSnapshot}
+		for _, ix := range b.Indices {
+			bs.Indices = append(bs.Indices, IndexState{Name: ix.Name, Target: TargetName(ix.Name, e.plan.Restore),
+				PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries, OriginalReplicas: ix.Replicas, Result: ResultPending})
+		}
+		e.state.Batches = append(e.state.Batches, bs)
+		e.log(PhasePlan, 0, LevelInfo, "batch %d: %d index(es), %s: %v", b.Number, len(b.Indices), HumanBytes(b.PrimaryBytes), b.Names())
+	}
+	return e.save()
+}
+
+func (e *Engine) sameClusters(src, dst ClusterSummary) error {
+	if e.state.Source.UUID != "" && e.state.Source.UUID != src.Info.ClusterUUID {
+		return fmt.Errorf("the state file %s was written for source cluster %q (uuid %s), but %s is %q (uuid %s): check the URL, or use another state file",
+			e.plan.StateFile, e.state.Source.Name, e.state.Source.UUID, e.plan.Source.URL, src.Info.ClusterName, src.Info.ClusterUUID)
+	}
+	if e.state.Target.UUID != "" && e.state.Target.UUID != dst.Info.ClusterUUID {
+		return fmt.Errorf("the state file %s was written for target cluster %q (uuid %s), but %s is %q (uuid %s): check the URL, or use another state file",
+			e.plan.StateFile, e.state.Target.Name, e.state.Target.UUID, e.plan.Target.URL, dst.Info.ClusterName, dst.Info.ClusterUUID)
+	}
+	return nil
+}
+
+func (e *Engine) nextBatch() *BatchState {
+	for i := range e.state.Batches {
+		if !e.state.Batches[i].Done {
+			return &e.state.Batches[i]
+		}
+	}
+	return nil
+}
+
+// dryRun shows every request a run would send that changes something, and sends none.
+func (e *Engine) dryRun(ctx context.Context) error {
+	e.log(PhasePlan, 0, LevelInfo, "dry run: these are the requests a run sends; none is sent now")
+	if err := e.EnsureRepositories(ctx); err != nil {
+		return err
+	}
+	for i := range e.state.Batches {
+		if err := e.runBatch(ctx, &e.state.Batches[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package steps
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// State is what a migration has done so far, written after every transition so that a dropped SSH session or
+// a killed process loses nothing: `esmigrate resume` reads it and goes on. It never holds credentials.
+type State struct {
+	Version  int          `json:"version"`
+	PlanHash string       `json:"plan_hash"`
+	Plan     Plan         `json:"plan"`
+	Created  time.Time    `json:"created"`
+	Updated  time.Time    `json:"updated"`
+	Source   ClusterID    `json:"source"`
+	Target   ClusterID    `json:"target"`
+	Batches  []BatchState `json:"batches"`
+	Skipped  []Skip       `json:"skipped,omitempty"`
+	Finished bool         `json:"finished"`
+}
+
+// ClusterID identifies a cluster, so that a state file is not replayed against another cluster.
+type ClusterID struct {
+	Name    string `json:"name"`
+	UUID    string `json:"uuid"`
+	Version string `json:"version"`
+	Product string `json:"product"`
+}
+
+// BatchState is where one batch is.
+type BatchState struct {
+	Number          int                 `json:"number"`
+	Snapshot        string              `json:"snapshot"`
+	Phase           Phase               `json:"phase"` // the phase in progress or next; "" when done
+	Done            bool                `json:"done"`
+	Failed          bool                `json:"failed,omitempty"`
+	Error           string              `json:"error,omitempty"`
+	Indices         []IndexState        `json:"indices"`
+	Times           map[Phase]PhaseTime `json:"times,omitempty"`
+	SnapshotStarted bool                `json:"snapshot_started,omitempty"`
+	SnapshotState   string              `json:"snapshot_state,omitempty"`
+	SnapshotBytes   int64               `json:"snapshot_bytes,omitempty"`
+	CopiedFiles     int                 `json:"copied_files,omitempty"`
+	CopiedBytes     int64               `json:"copied_bytes,omitempty"`
+	RestoreStarted  bool                `json:"restore_started,omitempty"`
+	ReplicasPutBack bool                `json:"replicas_put_back,omitempty"`
+	CleanedUp       bool                `json:"cleaned_up,omitempty"`
+}
+
+// PhaseTime is when a phase started and ended.
+type PhaseTime struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end,omitempty"`
+}
+
+// Duration of a phase (zero until it ended).
+func (t PhaseTime) Duration() time.Duration {
+	if t.End.IsZero() || t.Start.IsZero() {
+		return 0
+	}
+	return t.End.Sub(t.Start)
+}
+
+// Index results.
+const (
+	ResultPending  = "pending"
+	ResultVerified = "verified"
+	ResultMismatch = "mismatch"
+	ResultFailed   = "failed"
+)
+
+// IndexState is one index's journey.
+type IndexState struct {
+	Name             string `json:"name"`
+	Target           string `json:"target"`
+	PrimaryBytes     int64  `json:"primary_bytes"`
+	Primaries        int    `json:"primaries"`
+	OriginalReplicas int    `json:"original_replicas"`
+	SourceDocs       int64  `json:"source_docs"`
+	TargetDocs       int64  `json:"target_docs"`
+	Health           string `json:"health,omitempty"`
+	Result           string `json:"result"`
+	Reason           string `json:"reason,omitempty"`
+}
+
+// Names lists the batch's source index names (except those that failed before restore).
+func (b *BatchState) Names() []string {
+	var out []string
+	for _, ix := range b.Indices {
+		out = append(out, ix.Name)
+	}
+	return out
+}
+
+// stateVersion is the format of state files this esmigrate writes.
+const stateVersion = 1
+
+// Store reads and writes the state file and holds its lock: two esmigrate processes on one state would both
+// start snapshots and restores.
+type Store struct {
+	path string
+	lock *flock.Flock
+}
+
+// OpenStore locks the state file. It fails when another esmigrate holds it.
+func OpenStore(path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("state file %s: %w", path, err)
+		}
+	}
+	l := flock.New(path + ".lock")
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock state file %s: %w", path, err)
+	}
+	if !ok {
+		pid, _ := os.ReadFile(path + ".lock")
+		who := "another esmigrate"
+		if p := strings.TrimSpace(string(pid)); p != "" {
+			who += " (pid " + p + ")"
+		}
+		return nil, fmt.Errorf("%s is already working on %s: wait for it to finish, or stop it first (it keeps the lock until it exits)", who, path)
+	}
+	_ = os.WriteFile(path+".lock", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	return &Store{path: path, lock: l}, nil
+}
+
+// Path of the state file.
+func (s *Store) Path() string { return s.path }
+
+// Close releases the lock.
+func (s *Store) Close() error {
+	if s == nil || s.lock == nil {
+		return nil
+	}
+	return s.lock.Unlock()
+}
+
+// ErrNoState means there is no state file yet: a new migration.
+var ErrNoState = errors.New("no state file")
+
+// Load reads the state. A state written for another plan, or a damaged one, is refused with what to do.
+func (s *Store) Load(planHash string) (*State, error) {
+	st, err := ReadState(s.path)
+	if err != nil {
+		return nil, err
+	}
+	if planHash != "" && st.PlanHash != planHash {
+		return nil, fmt.Errorf("state file %s belongs to another plan (created %s, %d batches): use another state_file for this plan, or run `esmigrate resume --state %s` to finish that one",
+			s.path, st.Created.Format(time.RFC3339), len(st.Batches), s.path)
+	}
+	return st, nil
+}
+
+// ReadState reads a state file without locking it (for status displays).
+func ReadState(path string) (*State, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoState
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state file: %w", err)
+	}
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil {
+		hint := ""
+		if _, e := os.Stat(path + ".prev"); e == nil {
+			hint = fmt.Sprintf(" The previous version is in %s.prev: copy it over %s and resume.", path, path)
+		}
+		return nil, fmt.Errorf("state file %s is damaged (%v).%s Nothing in Elasticsearch is lost: snapshots and restored indices are found again by name when you resume", path, err, hint)
+	}
+	if st.Version != stateVersion {
+		return nil, fmt.Errorf("state file %s has format %d; this esmigrate reads %d", path, st.Version, stateVersion)
+	}
+	return &st, nil
+}
+
+// Save writes the state atomically (temporary file, fsync, rename), mode 0600, keeping the previous version
+// as .prev.
+func (s *Store) Save(st *State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(s.path, b, true)
+}
+
+// writeAtomic replaces path with data so that a reader sees either the old or the new content, never half.
+func writeAtomic(path string, data []byte, keepPrev bool) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if keepPrev {
+		if _, err := os.Stat(path); err == nil {
+			_ = os.Remove(path + ".prev")
+			_ = os.Link(path, path+".prev")
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
