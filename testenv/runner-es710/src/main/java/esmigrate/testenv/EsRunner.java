@@ -49,6 +49,13 @@ public final class EsRunner {
             final String[] masters = new String[nodes];
             for (int i = 0; i < nodes; i++) masters[i] = clusterName + "-" + (i + 1);
             settings.putList("cluster.initial_master_nodes", masters);
+            // the roles of a default 7.10 node; the runner's default would be master and data only (no ingest)
+            settings.putList("node.roles", "master", "data", "ingest", "remote_cluster_client");
+            if (nodes > 1) {
+                // the runner starts the nodes one after the other, and the first would wait 30s for an elected
+                // master, which needs the others; the runner waits for yellow afterwards anyway
+                settings.put("discovery.initial_state_timeout", "0s");
+            }
         }).build(newConfigs().clusterName(clusterName).numOfNode(nodes).basePath(basePath).baseHttpPort(httpPort - 1));
         System.out.println("esrunner: cluster " + clusterName + " started on 127.0.0.1:" + httpPort);
         runner.ensureYellow();
