@@ -1,0 +1,204 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/nfs"
+)
+
+// This file holds what the wizard asks of the engine between the steps of a run: looking at one cluster,
+// listing indices and repositories, showing the requests a run will send, generating setup commands and the
+// final clean-up. Every call here is a read unless its name says otherwise.
+
+// ProbeCluster connects to one cluster of a plan (the wizard's "test connection").
+func ProbeCluster(ctx context.Context, p Plan, role string, c Credentials) (ClusterSummary, error) {
+	client, err := esclient.New(ClusterConfig(p, role, c))
+	if err != nil {
+		return ClusterSummary{Role: role}, err
+	}
+	return Probe(ctx, client)
+}
+
+// ListIndices lists the source's indices for the index picker.
+func (e *Engine) ListIndices(ctx context.Context) ([]esclient.Index, error) {
+	var all []esclient.Index
+	err := e.retry(ctx, PhasePlan, 0, func() (err error) { all, err = e.src.Indices(ctx); return })
+	return all, err
+}
+
+// RepositoryView is what the repository screen shows of one cluster.
+type RepositoryView struct {
+	Repositories []esclient.Repository
+	Snapshots    map[string][]esclient.Snapshot // by repository (fs repositories only)
+}
+
+// Repositories lists the repositories and their snapshots on both clusters.
+func (e *Engine) Repositories(ctx context.Context) (src, dst RepositoryView, err error) {
+	read := func(c *esclient.Client) (RepositoryView, error) {
+		v := RepositoryView{Snapshots: map[string][]esclient.Snapshot{}}
+		var err error
+		if v.Repositories, err = c.Repositories(ctx); err != nil {
+			return v, err
+		}
+		for _, r := range v.Repositories {
+			if r.Type != "fs" {
+				continue
+			}
+			if snaps, err := c.Snapshots(ctx, r.Name); err == nil {
+				v.Snapshots[r.Name] = snaps
+			}
+		}
+		return v, nil
+	}
+	if src, err = read(e.src); err != nil {
+		return
+	}
+	dst, err = read(e.dst)
+	return
+}
+
+// PlannedRequest is a request a run will send, for the review screen and --dry-run.
+type PlannedRequest struct {
+	Phase Phase
+	Batch int
+	What  string
+	Curl  string
+}
+
+// PlannedRequests lists, in order, the requests that change something that a run of these batches sends.
+func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
+	var out []PlannedRequest
+	add := func(phase Phase, batch int, what string, c *esclient.Client, r esclient.Request) {
+		out = append(out, PlannedRequest{Phase: phase, Batch: batch, What: what, Curl: c.Curl(r)})
+	}
+	srcSpec, dstSpec := e.repositorySpec(false), e.repositorySpec(true)
+	add(PhaseRepository, 0, "register the repository on the source", e.src, esclient.CreateRepositoryRequest(srcSpec))
+	add(PhaseRepository, 0, "register the repository on the target, read-only", e.dst, esclient.CreateRepositoryRequest(dstSpec))
+	for _, b := range batches {
+		snap := SnapshotName(e.plan, b.Number)
+		add(PhaseSnapshot, b.Number, "snapshot "+strings.Join(b.Names(), ", "), e.src, esclient.CreateSnapshotRequest(
+			esclient.SnapshotSpec{Repository: srcSpec.Name, Name: snap, Indices: b.Names()}))
+		if !e.plan.Repository.Shared {
+			out = append(out, PlannedRequest{Phase: PhaseTransfer, Batch: b.Number, What: "copy the repository to the target's share",
+				Curl: fmt.Sprintf("# esmigrate copies %s → %s (data first, index-N and index.latest last; like cp -a, but resumable)", e.plan.SourceLocalPath(), e.plan.TargetLocalPath())})
+		}
+		bs := &BatchState{Snapshot: snap}
+		add(PhaseRestore, b.Number, "restore "+strings.Join(b.Names(), ", "), e.dst, esclient.RestoreRequest(e.restoreSpec(bs, b.Names())))
+		if r := e.plan.Restore; r.RestoreReplicas && r.ReplicasDuringRestore >= 0 {
+			byReplicas := map[int][]string{}
+			for _, ix := range b.Indices {
+				if ix.Replicas != r.ReplicasDuringRestore {
+					byReplicas[ix.Replicas] = append(byReplicas[ix.Replicas], TargetName(ix.Name, r))
+				}
+			}
+			for _, n := range sortedInts(byReplicas) {
+				add(PhaseVerify, b.Number, fmt.Sprintf("put number_of_replicas back to %d", n), e.dst, esclient.SetReplicasRequest(byReplicas[n], n))
+			}
+		}
+		if e.plan.Cleanup.DeleteSnapshots {
+			add(PhaseCleanup, b.Number, "delete the snapshot", e.src, esclient.DeleteSnapshotRequest(srcSpec.Name, snap))
+		}
+	}
+	return out
+}
+
+func sortedInts[V any](m map[int]V) []int {
+	var out []int
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+// SetupCommands generates the NFS and path.repo commands for the plan's NFS description (the wizard's setup
+// panel and `esmigrate nfs-setup`). Nothing is run.
+func SetupCommands(p Plan, distro string) (nfs.Setup, error) {
+	spec := nfs.SetupSpec{Server: p.NFS.Server, ExportPath: p.NFS.Export, Clients: p.NFS.Clients, MountPoint: p.NFS.MountPoint,
+		UID: p.NFS.UID, GID: p.NFS.GID}
+	if spec.ExportPath == "" {
+		spec.ExportPath = p.Repository.SourceLocation
+	}
+	if spec.MountPoint == "" {
+		spec.MountPoint = p.Repository.SourceLocation
+	}
+	if spec.UID == 0 && spec.GID == 0 {
+		spec.UID, spec.GID = 1000, 1000
+	}
+	d := nfs.Distro(distro)
+	if distro == "" {
+		d = nfs.DetectDistro("")
+	}
+	if err := spec.Validate(); err != nil {
+		return nfs.Setup{}, err
+	}
+	return nfs.GenerateSetup(spec, d), nil
+}
+
+// CleanupOptions choose what the final clean-up removes. Each is destructive and asked for separately.
+type CleanupOptions struct {
+	DeleteSnapshots        bool // the migration's snapshots, through the source (the repository's writer)
+	DeleteCopiedFiles      bool // the copied repository in the target's share (separate shares only)
+	UnregisterRepositories bool // the repository registrations on both clusters (files stay)
+}
+
+// Cleanup removes what the migration left behind, as chosen. Source indices are never touched.
+func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
+	e.emit(Event{Kind: KindStart, Phase: PhaseCleanup, Message: "final clean-up"})
+	st := e.state
+	if st == nil {
+		loaded, err := ReadState(e.plan.StateFile)
+		if err != nil {
+			return err
+		}
+		st = loaded
+	}
+	if o.DeleteSnapshots {
+		for _, b := range st.Batches {
+			if b.CleanedUp || !b.SnapshotStarted {
+				continue
+			}
+			err := e.request(ctx, e.src, PhaseCleanup, b.Number, "delete snapshot "+b.Snapshot, esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
+			if err != nil && !esclient.IsType(err, "snapshot_missing_exception") {
+				return err
+			}
+		}
+	}
+	if o.UnregisterRepositories || o.DeleteCopiedFiles {
+		err := e.request(ctx, e.dst, PhaseCleanup, 0, "unregister repository "+e.plan.TargetRepoName()+" on the target", esclient.DeleteRepositoryRequest(e.plan.TargetRepoName()))
+		if err != nil && !esclient.IsType(err, "repository_missing_exception") {
+			return err
+		}
+	}
+	if o.UnregisterRepositories {
+		err := e.request(ctx, e.src, PhaseCleanup, 0, "unregister repository "+e.plan.Repository.Name+" on the source", esclient.DeleteRepositoryRequest(e.plan.Repository.Name))
+		if err != nil && !esclient.IsType(err, "repository_missing_exception") {
+			return err
+		}
+	}
+	if o.DeleteCopiedFiles && !e.plan.Repository.Shared {
+		dir := filepath.Clean(e.plan.TargetLocalPath())
+		if dir == "/" || dir == "." || sameFile(dir, e.plan.SourceLocalPath()) {
+			return fmt.Errorf("refusing to delete %s: it is not a separate copy of the repository", dir)
+		}
+		e.log(PhaseCleanup, 0, LevelWarn, "deleting the copied repository files in %s", dir)
+		if !e.opts.DryRun {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("delete copied files in %s: %w", dir, err)
+			}
+		}
+	}
+	e.emit(Event{Kind: KindDone, Phase: PhaseCleanup, Message: "final clean-up"})
+	return nil
+}
