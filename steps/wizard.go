@@ -155,6 +155,9 @@ type CleanupOptions struct {
 
 // Cleanup removes what the migration left behind, as chosen. Source indices are never touched.
 func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
+	if o.DeleteCopiedFiles && !e.opts.AllowTargetDelete {
+		return fmt.Errorf("deleting the copied repository in %s needs a confirmation (the wizard asks you to type it; headless: --allow-delete-target)", e.plan.TargetLocalPath())
+	}
 	e.emit(Event{Kind: KindStart, Phase: PhaseCleanup, Message: "final clean-up"})
 	st := e.state
 	if st == nil {
