@@ -72,6 +72,9 @@ const (
 
 var phaseNames = [phases]string{"data blobs", "index and shard metadata", "snapshot metadata", "repository generations", "index.latest"}
 
+// afterRename, when set (by tests), is called each time a file has been renamed into place.
+var afterRename func(rel string)
+
 type copyFile struct {
 	rel   string // slash-separated path relative to the repository root
 	size  int64
@@ -651,6 +654,9 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 	}
 	if err = os.Rename(tmp, to); err != nil {
 		return fmt.Errorf("renaming %s to %s: %w", tmp, to, err)
+	}
+	if afterRename != nil {
+		afterRename(f.rel)
 	}
 	pr.fileDone()
 	return nil

@@ -1,0 +1,333 @@
+package nfs
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// recordOrder records the order in which files are renamed into place during f.
+func recordOrder(t *testing.T) *[]string {
+	t.Helper()
+	var mu sync.Mutex
+	order := &[]string{}
+	afterRename = func(rel string) {
+		mu.Lock()
+		*order = append(*order, rel)
+		mu.Unlock()
+	}
+	t.Cleanup(func() { afterRename = nil })
+	return order
+}
+
+func noLeftovers(t *testing.T, dst string) {
+	t.Helper()
+	filepath.WalkDir(dst, func(p string, d os.DirEntry, err error) error {
+		if err == nil && (strings.HasPrefix(d.Name(), tempPrefix) || d.Name() == lockName) {
+			t.Errorf("left behind: %s", p)
+		}
+		return nil
+	})
+}
+
+func TestCopyRepositoryFullThenIncremental(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 1, 3, 2)
+	r.snapshot(t, 5, 64<<10)
+	order := recordOrder(t)
+	var events []CopyProgress
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Workers: 3, Progress: func(p CopyProgress) { events = append(events, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, src, dst)
+	noLeftovers(t, dst)
+	if res.FilesCopied != r.files || res.BytesCopied != r.bytes || res.FilesSkipped != 0 || res.Generation != 0 || res.SourceChanged {
+		t.Errorf("result %+v, want %d files %d bytes", res, r.files, r.bytes)
+	}
+	checkOrder(t, *order)
+	last := events[len(events)-1]
+	if last.FilesDone != last.FilesTotal || last.BytesDone != last.BytesTotal || last.FilesTotal != r.files || last.BytesTotal != r.bytes {
+		t.Errorf("last progress event %+v", last)
+	}
+	if events[0].BytesDone != 0 || events[0].FilesTotal != r.files {
+		t.Errorf("first progress event %+v", events[0])
+	}
+
+	// a second run copies nothing
+	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesCopied != 0 || res.FilesSkipped != r.files || res.BytesSkipped != r.bytes {
+		t.Errorf("second run: %+v", res)
+	}
+
+	// the next batch: only its new files (and index.latest) are copied
+	*order = nil
+	added := r.snapshot(t, 2, 32<<10)
+	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, src, dst)
+	if res.FilesCopied != added+1 || res.Generation != 1 {
+		t.Errorf("incremental: copied %d files, want %d new + index.latest: %+v", res.FilesCopied, added, res)
+	}
+	checkOrder(t, *order)
+}
+
+// checkOrder: data blobs, then the rest of indices/, then root snap/meta, then root index-N ascending, index.latest last.
+func checkOrder(t *testing.T, order []string) {
+	t.Helper()
+	lastPhase, lastGen := -1, int64(-1)
+	for i, rel := range order {
+		p, g := classify(rel)
+		if p < lastPhase {
+			t.Fatalf("%s (phase %s) was renamed after a file of phase %s: %v", rel, phaseNames[p], phaseNames[lastPhase], order)
+		}
+		if p == phaseGen {
+			if g < lastGen {
+				t.Fatalf("index-%d after index-%d", g, lastGen)
+			}
+			lastGen = g
+		}
+		if rel == indexLatest && i != len(order)-1 {
+			t.Fatalf("index.latest is not last: %v", order)
+		}
+		lastPhase = p
+	}
+	if len(order) > 0 && order[len(order)-1] != indexLatest {
+		t.Fatalf("last file is %s, not index.latest", order[len(order)-1])
+	}
+}
+
+// A cancelled copy leaves only complete files, no index.latest, and finishes on the second run.
+func TestCopyRepositoryCancelAndResume(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 2, 2, 2)
+	r.snapshot(t, 6, 256<<10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := CopyRepository(ctx, src, dst, CopyOptions{
+		Workers: 2, BytesPerSecond: 2 << 20, ProgressInterval: 5 * time.Millisecond,
+		Progress: func(p CopyProgress) {
+			if p.BytesDone > 0 {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	noLeftovers(t, dst)
+	srcTree, dstTree := tree(t, src), tree(t, dst)
+	if len(dstTree) >= len(srcTree) {
+		t.Fatalf("cancel came too late to test anything: %d of %d files copied", len(dstTree), len(srcTree))
+	}
+	for rel, content := range dstTree {
+		if content != srcTree[rel] {
+			t.Errorf("%s is in the target but not complete", rel)
+		}
+		if p, _ := classify(rel); p >= phaseGen {
+			t.Errorf("%s was written before the data was complete", rel)
+		}
+	}
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, src, dst)
+	if res.FilesSkipped != len(dstTree) || res.FilesCopied != r.files-len(dstTree) {
+		t.Errorf("resume: %+v, %d files were already there", res, len(dstTree))
+	}
+}
+
+// A truncated file at its final name (a killed cp) and a stale temporary (a killed esmigrate) are repaired.
+func TestCopyRepositoryTruncatedAndStale(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 3, 1, 2)
+	r.snapshot(t, 4, 64<<10)
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var blob, meta string
+	for rel := range tree(t, dst) {
+		switch p, _ := classify(rel); {
+		case p == phaseBlobs && blob == "":
+			blob = rel
+		case p == phaseIndices && strings.Contains(rel, "snap-") && meta == "":
+			meta = rel
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dst, blob))
+	os.WriteFile(filepath.Join(dst, blob), b[:len(b)/2], 0o644)
+	m, _ := os.ReadFile(filepath.Join(dst, meta))
+	m[0] ^= 0xff // same size, other content: metadata is compared by hash
+	os.WriteFile(filepath.Join(dst, meta), m, 0o644)
+	stale := filepath.Join(dst, path.Dir(blob), tempPrefix+"__x.1234")
+	os.WriteFile(stale, []byte("half"), 0o644)
+	os.Remove(filepath.Join(dst, indexLatest))
+
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameTree(t, src, dst)
+	if res.StaleTempsRemoved != 1 || res.FilesCopied != 3 {
+		t.Errorf("want the blob, the metadata file and index.latest copied and one temp removed: %+v", res)
+	}
+}
+
+func TestCopyRepositoryRefusesForeignTarget(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	newFakeRepo(t, src, 4, 1, 1).snapshot(t, 2, 1024)
+	other := newFakeRepo(t, dst, 5, 1, 1)
+	other.snapshot(t, 2, 1024)
+	_, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "different repository") || !strings.Contains(err.Error(), dst) {
+		t.Fatalf("want a refusal naming the target, got %v", err)
+	}
+	// same uuid, different history: the generation file differs
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{AllowForeignTarget: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := tree(t, dst)
+	for rel, v := range tree(t, src) {
+		if got[rel] != v {
+			t.Errorf("%s not copied over the foreign repository", rel)
+		}
+	}
+}
+
+func TestCopyRepositoryRefusesTargetAhead(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	newFakeRepo(t, src, 6, 1, 1).snapshot(t, 2, 1024)
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// the target cluster wrote a snapshot into the copy (it should have been registered readonly)
+	latest := make([]byte, 8)
+	binary.BigEndian.PutUint64(latest, 1)
+	os.WriteFile(filepath.Join(dst, "index-1"), []byte(`{"uuid":"x"}`), 0o644)
+	os.WriteFile(filepath.Join(dst, indexLatest), latest, 0o644)
+	_, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "ahead of the source") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestCopyRepositoryRefusesUnrelatedFiles(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	newFakeRepo(t, src, 7, 1, 1).snapshot(t, 2, 1024)
+	os.MkdirAll(dst, 0o755)
+	os.WriteFile(filepath.Join(dst, "payroll.xlsx"), []byte("x"), 0o644)
+	_, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "payroll.xlsx") {
+		t.Fatalf("got %v", err)
+	}
+	// an empty tests-* directory from _verify on the target is not a reason to refuse
+	os.Remove(filepath.Join(dst, "payroll.xlsx"))
+	os.MkdirAll(filepath.Join(dst, "tests-abc"), 0o755)
+	os.WriteFile(filepath.Join(dst, "tests-abc", "data-n1.dat"), []byte("x"), 0o644)
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCopyRepositoryErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := CopyRepository(context.Background(), dir, filepath.Join(t.TempDir(), "d"), CopyOptions{}); err == nil || !strings.Contains(err.Error(), "not an Elasticsearch repository") {
+		t.Errorf("empty source: %v", err)
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	newFakeRepo(t, src, 8, 1, 1).snapshot(t, 1, 1024)
+	if _, err := CopyRepository(context.Background(), src, filepath.Join(src, "sub"), CopyOptions{}); err == nil || !strings.Contains(err.Error(), "inside") {
+		t.Errorf("target inside source: %v", err)
+	}
+	os.Remove(filepath.Join(src, "index-0"))
+	if _, err := CopyRepository(context.Background(), src, filepath.Join(t.TempDir(), "d"), CopyOptions{}); err == nil || !strings.Contains(err.Error(), "index-0 is missing") {
+		t.Errorf("damaged source: %v", err)
+	}
+	err := checkFree(context.Background(), t.TempDir(), 1<<62)
+	if err == nil || !strings.Contains(err.Error(), "free, the copy needs 4.6 EB: free space or choose another share") {
+		t.Errorf("free space: %v", err)
+	}
+}
+
+func TestCopyRepositoryLocked(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), t.TempDir()
+	newFakeRepo(t, src, 9, 1, 1).snapshot(t, 1, 1024)
+	unlock, err := lockTarget(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "another esmigrate copy") {
+		t.Errorf("got %v", err)
+	}
+	unlock()
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A snapshot finishing on the source during the copy: the target gets the generation seen at the start,
+// complete, and the result says to copy again.
+func TestCopyRepositorySourceChanges(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 10, 1, 2)
+	r.snapshot(t, 2, 4096)
+	once := sync.Once{}
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Progress: func(CopyProgress) {
+		once.Do(func() { r.snapshot(t, 2, 4096) })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.SourceChanged || res.Generation != 0 {
+		t.Errorf("result %+v", res)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, indexLatest)); binary.BigEndian.Uint64(b) != 0 {
+		t.Errorf("target index.latest = %d, want the generation seen at the start (0)", binary.BigEndian.Uint64(b))
+	}
+	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err != nil || res.Generation != 1 || res.SourceChanged {
+		t.Fatalf("second copy: %+v %v", res, err)
+	}
+	sameTree(t, src, dst)
+}
+
+func TestCopyRepositoryOwner(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), t.TempDir()
+	newFakeRepo(t, src, 11, 1, 1).snapshot(t, 1, 1024)
+	want := os.Geteuid()
+	if want == 0 {
+		want = 4242 // as root, copies take the owner of the target directory
+		if err := os.Chown(dst, want, want); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for rel := range tree(t, dst) {
+		if got := mustStat(t, filepath.Join(dst, rel)); got != want {
+			t.Errorf("%s owned by %d, want %d", rel, got, want)
+		}
+	}
+	var idx string
+	ents, _ := os.ReadDir(filepath.Join(dst, "indices"))
+	for _, e := range ents {
+		idx = filepath.Join(dst, "indices", e.Name())
+	}
+	if got := mustStat(t, idx); got != want {
+		t.Errorf("directory %s owned by %d, want %d", idx, got, want)
+	}
+}
