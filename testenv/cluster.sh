@@ -74,6 +74,13 @@ start_cluster() { # name runner port nodes
   if curl -s -m 2 "http://127.0.0.1:$port" >/dev/null 2>&1; then
     die "port $port is taken by something else; set ${name^^}_PORT to a free port"
   fi
+  # each node also needs its own HTTP port and its transport port (HTTP port + 100)
+  local p
+  for p in $(seq "$port" $((port + nodes - 1))) $(seq $((port + 100)) $((port + 100 + nodes - 1))); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      die "port $p (HTTP ports $port.., transport ports $((port + 100)).. of $name) is taken; set ${name^^}_PORT to a free range"
+    fi
+  done
   build_runner "$runner"
   mkdir -p "$base"
   local i
