@@ -1,0 +1,55 @@
+# esmigrate — the two commands that matter:
+#   make demo   start a source and a target cluster with sample data and open the wizard on them
+#   make test   run every test against real clusters (started and stopped by the test itself)
+SHELL := /bin/bash
+GO ?= go
+DEMO_DIR ?= $(CURDIR)/testenv/.run
+SHARES := $(DEMO_DIR)/shares
+
+.PHONY: build test unit demo demo-headless stop clean bench bench-small lint release-check
+
+build:
+	$(GO) build -o esmigrate .
+
+test:
+	testenv/test.sh
+
+unit:
+	$(GO) vet ./... && $(GO) test ./...
+
+demo: build
+	ESM_TESTENV_DIR=$(DEMO_DIR) testenv/cluster.sh start
+	@echo
+	@echo "The demo clusters keep running after the wizard; stop them with: make stop"
+	./esmigrate --source http://127.0.0.1:19200 --target http://127.0.0.1:19210 \
+	  --source-location $(SHARES)/source-repo/demo --target-location $(SHARES)/target-repo/demo \
+	  --indices 'logs-*,articles,metrics-small,empty-index' --batch-max-size 8mb \
+	  --state $(DEMO_DIR)/demo-state.json --report-dir $(DEMO_DIR)/reports
+
+# The same migration without the wizard, line by line.
+demo-headless: build
+	ESM_TESTENV_DIR=$(DEMO_DIR) testenv/cluster.sh start
+	./esmigrate plan --source http://127.0.0.1:19200 --target http://127.0.0.1:19210 \
+	  --source-location $(SHARES)/source-repo/demo --target-location $(SHARES)/target-repo/demo \
+	  --indices 'logs-*,articles,metrics-small,empty-index' --batch-max-size 8mb \
+	  --state $(DEMO_DIR)/demo-state.json --report-dir $(DEMO_DIR)/reports > $(DEMO_DIR)/demo-plan.yaml
+	./esmigrate run --plan $(DEMO_DIR)/demo-plan.yaml --accept-warnings
+
+stop:
+	ESM_TESTENV_DIR=$(DEMO_DIR) testenv/cluster.sh stop
+
+clean: stop
+	rm -rf $(DEMO_DIR) dist esmigrate
+
+bench:
+	testenv/bench/run.sh
+
+bench-small:
+	testenv/bench/run.sh --small
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+release-check:
+	goreleaser check
