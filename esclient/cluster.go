@@ -337,3 +337,28 @@ func mustJSON(v any) []byte {
 	}
 	return b
 }
+
+// ExplainUnassigned asks why a shard is unassigned (the allocation explain API) and returns the reason in one
+// line, e.g. the restore's failure ("failed to create index ... IOException while reading synonyms").
+func (c *Client) ExplainUnassigned(ctx context.Context, index string, shard int, primary bool) (string, error) {
+	var raw struct {
+		UnassignedInfo struct {
+			Reason  string `json:"reason"`
+			Details string `json:"details"`
+		} `json:"unassigned_info"`
+		AllocateExplanation string `json:"allocate_explanation"`
+		CanAllocate         string `json:"can_allocate"`
+	}
+	err := c.do(ctx, "explain why "+index+" is unassigned", Request{Method: "GET", Path: "/_cluster/allocation/explain",
+		Body: map[string]any{"index": index, "shard": shard, "primary": primary}}, &raw)
+	if err != nil {
+		return "", err
+	}
+	parts := []string{}
+	for _, s := range []string{raw.UnassignedInfo.Reason, raw.UnassignedInfo.Details, raw.AllocateExplanation} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ": "), nil
+}
