@@ -31,6 +31,10 @@ type CopyOptions struct {
 	Workers            int   // files copied at once; 0 = 4
 	BytesPerSecond     int64 // bandwidth limit for all workers together; 0 = none
 	AllowForeignTarget bool  // copy even into a directory that holds another repository (its files may be replaced)
+	// Prune deletes, after index.latest is in place, the target's files that the source no longer has: old
+	// root index-N and shard generation files, and blobs of snapshots deleted on the source. Off by default:
+	// they are harmless, only take space, and a wrong source path would make pruning destructive.
+	Prune bool
 	// Progress is called from one goroutine at a time: at most every ProgressInterval, after each phase, and
 	// once at the end. It must not block for long: the copy does not wait for it, but the next event does.
 	Progress         func(CopyProgress)
@@ -52,6 +56,7 @@ type CopyResult struct {
 	FilesCopied, FilesSkipped int
 	BytesCopied, BytesSkipped int64
 	StaleTempsRemoved         int   // temporary files of an interrupted earlier copy, removed
+	FilesPruned               int   // target files the source no longer has, deleted (CopyOptions.Prune)
 	Generation                int64 // the repository generation (index.latest) the target now has
 	SourceChanged             bool  // the source got a newer generation during the copy: copy again for it
 	Duration                  time.Duration
@@ -83,6 +88,9 @@ type copyFile struct {
 	mode  fs.FileMode
 	phase int
 	gen   int64 // for root index-N
+	// content, when set, is written instead of reading the source file: the current index-N and index.latest,
+	// as read at the start
+	content []byte
 }
 
 // CopyRepository copies the Elasticsearch `fs` repository in src to dst (the target cluster's share), so that
@@ -123,10 +131,27 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 	if err != nil {
 		return res, err
 	}
+	// The current root index-N is read now, like index.latest, and written from memory: Elasticsearch deletes
+	// it soon after a newer snapshot writes index-N+1, which may happen during the copy. Older root index-N
+	// files are leftovers that nothing reads any more (Elasticsearch deletes them too) and are not copied.
 	genName := "index-" + strconv.FormatInt(gen, 10)
-	if !hasFile(files, genName) {
-		return res, fmt.Errorf("source repository %s: %s says generation %d but %s is missing: the repository is damaged or a snapshot is being written; wait for it to finish and retry", src, indexLatest, gen, genName)
+	genBytes, err := os.ReadFile(filepath.Join(src, genName))
+	if err != nil {
+		return res, fmt.Errorf("source repository %s: %s says generation %d but %s cannot be read (%v): the repository is damaged or a snapshot is being written; wait for it to finish and retry", src, indexLatest, gen, genName, err)
 	}
+	kept := files[:0]
+	for _, f := range files {
+		switch {
+		case f.rel == genName:
+			f.content, f.size = genBytes, int64(len(genBytes))
+		case f.rel == indexLatest:
+			f.content, f.size = latest, int64(len(latest))
+		case f.phase == phaseGen:
+			continue
+		}
+		kept = append(kept, f)
+	}
+	files = kept
 
 	// --- the target
 	if err := os.MkdirAll(dst, 0o755); err != nil {
@@ -153,7 +178,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 	var need int64
 	nTodo := 0
 	for _, f := range files {
-		same, err := sameFile(src, dst, f, existing, latest)
+		same, err := sameFile(src, dst, f, existing)
 		if err != nil {
 			return res, err
 		}
@@ -190,10 +215,32 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		if len(todo[p]) == 0 {
 			continue
 		}
-		if err := runPhase(ctx, src, dst, todo[p], o.Workers, chunk, lim, owner, latest, pr); err != nil {
+		if err := runPhase(ctx, src, dst, todo[p], o.Workers, chunk, lim, owner, pr); err != nil {
 			return pr.result(res, start), fmt.Errorf("copying %s from %s to %s: %w", phaseNames[p], src, dst, err)
 		}
 		pr.emit(true)
+	}
+	if o.Prune {
+		// after index.latest: nothing the target's current generation names is among these
+		srcSet := make(map[string]bool, len(files))
+		for _, f := range files {
+			srcSet[f.rel] = true
+		}
+		for rel := range existing {
+			if srcSet[rel] {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dst, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return pr.result(res, start), fmt.Errorf("pruning %s from %s: %w", rel, dst, err)
+			}
+			res.FilesPruned++
+			// directories emptied by pruning (indices of deleted snapshots) go too; Remove fails on a non-empty one
+			for d := path.Dir(rel); d != "." && d != "/"; d = path.Dir(d) {
+				if os.Remove(filepath.Join(dst, filepath.FromSlash(d))) != nil {
+					break
+				}
+			}
+		}
 	}
 	res = pr.result(res, start)
 	res.Generation = gen
@@ -300,15 +347,6 @@ func listRepository(root string) ([]copyFile, error) {
 	return out, err
 }
 
-func hasFile(files []copyFile, rel string) bool {
-	for _, f := range files {
-		if f.rel == rel {
-			return true
-		}
-	}
-	return false
-}
-
 // scanTarget lists the target's files (relative path → size) and removes temporaries of earlier copies.
 func scanTarget(dst string) (map[string]int64, int, error) {
 	existing := map[string]int64{}
@@ -370,9 +408,13 @@ func lockTarget(dst string) (func(), error) {
 	}, nil
 }
 
-// checkLineage refuses a target that holds a different repository: its generation files must be the source's
-// (same repository uuid where both have one, and the target's current index-N identical to the source's), and
-// without generation files (an interrupted first copy) every file in it must be one the source has.
+// checkLineage refuses a target that holds a different repository. Elasticsearch deletes a root index-N soon
+// after it writes index-N+1, so the source rarely still has the target's generation file; the lineage is
+// proved by, in order: the repository uuid (written by 7.12+) where both have one; the target's current index-N
+// being byte-identical to the source's when the source still has it; otherwise at least one snapshot listed in
+// the target's index-N whose snap-<uuid>.dat the source has with the same content (snapshot uuids are random,
+// so two repositories never share one). Without generation files (an interrupted first copy) every file in the
+// target must be one the source has.
 func checkLineage(src, dst string, files []copyFile, existing map[string]int64, srcGen int64) error {
 	srcSet := make(map[string]int64, len(files))
 	for _, f := range files {
@@ -402,19 +444,57 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 		return fmt.Errorf("target %s is at repository generation %d, ahead of the source %s (%d): another cluster writes to it or it is another repository; %s", dst, dstGen, src, srcGen, how)
 	}
 	name := "index-" + strconv.FormatInt(dstGen, 10)
-	sb, serr := os.ReadFile(filepath.Join(src, name))
-	db, derr := os.ReadFile(filepath.Join(dst, name))
-	if derr != nil {
-		return fmt.Errorf("target %s: %s points at %s, which cannot be read (%v); %s", dst, indexLatest, name, derr, how)
+	db, err := os.ReadFile(filepath.Join(dst, name))
+	if err != nil {
+		return fmt.Errorf("target %s: its generation file %s cannot be read (%v); %s", dst, name, err, how)
 	}
+	sb, serr := os.ReadFile(filepath.Join(src, name))
 	su, du := repoUUID(sb), repoUUID(db)
+	if serr != nil {
+		cur, _ := os.ReadFile(filepath.Join(src, "index-"+strconv.FormatInt(srcGen, 10)))
+		su = repoUUID(cur)
+	}
 	if su != "" && du != "" && su != du {
 		return fmt.Errorf("target %s holds repository %s, the source %s is repository %s: a different repository; %s", dst, du, src, su, how)
 	}
-	if serr != nil || !bytes.Equal(sb, db) {
-		return fmt.Errorf("target %s generation %d (%s) differs from the source's: a different repository lineage (another cluster wrote it, or it was copied from elsewhere); %s", dst, dstGen, name, how)
+	if serr == nil {
+		if !bytes.Equal(sb, db) {
+			return fmt.Errorf("target %s generation %d (%s) differs from the source's: a different repository lineage (another cluster wrote it, or it was copied from elsewhere); %s", dst, dstGen, name, how)
+		}
+		return nil
 	}
-	return nil
+	if su != "" && su == du {
+		return nil
+	}
+	snaps := snapshotUUIDs(db)
+	for _, u := range snaps {
+		rel := "snap-" + u + ".dat"
+		a, aerr := os.ReadFile(filepath.Join(src, rel))
+		b, berr := os.ReadFile(filepath.Join(dst, rel))
+		if aerr == nil && berr == nil && bytes.Equal(a, b) {
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot tell whether target %s (generation %d, %d snapshots) holds an earlier copy of %s: none of its snapshots is in the source any more, and this Elasticsearch version writes no repository uuid; %s", dst, dstGen, len(snaps), src, how)
+}
+
+// snapshotUUIDs lists the snapshot uuids a root index-N names.
+func snapshotUUIDs(b []byte) []string {
+	var v struct {
+		Snapshots []struct {
+			UUID string `json:"uuid"`
+		} `json:"snapshots"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range v.Snapshots {
+		if s.UUID != "" {
+			out = append(out, s.UUID)
+		}
+	}
+	return out
 }
 
 // repoUUID reads the "uuid" of a root index-N (written by Elasticsearch 7.12+; "" before, or "_na_").
@@ -429,16 +509,16 @@ func repoUUID(b []byte) string {
 }
 
 // sameFile decides whether dst already has f. Data blobs are written once under a unique name and never
-// changed, so their size is enough; metadata files are small and compared by SHA-256; index.latest is compared
-// with the bytes read from the source at the start.
-func sameFile(src, dst string, f copyFile, existing map[string]int64, latest []byte) (bool, error) {
+// changed, so their size is enough; metadata files are small and compared by SHA-256; index.latest and the
+// current index-N are compared with the bytes read from the source at the start.
+func sameFile(src, dst string, f copyFile, existing map[string]int64) (bool, error) {
 	size, ok := existing[f.rel]
-	if f.rel == indexLatest {
-		b, err := os.ReadFile(filepath.Join(dst, indexLatest))
-		return ok && err == nil && bytes.Equal(b, latest), nil
-	}
 	if !ok || size != f.size {
 		return false, nil
+	}
+	if f.content != nil {
+		b, err := os.ReadFile(filepath.Join(dst, filepath.FromSlash(f.rel)))
+		return err == nil && bytes.Equal(b, f.content), nil
 	}
 	if f.phase == phaseBlobs {
 		return true, nil
@@ -502,7 +582,7 @@ func targetOwner(dst string) fileOwner {
 
 // runPhase copies files with workers and makes them durable and visible (renamed) before it returns.
 func runPhase(ctx context.Context, src, dst string, files []copyFile, workers int, chunk int64, lim *rate.Limiter,
-	owner fileOwner, latest []byte, pr *progress) error {
+	owner fileOwner, pr *progress) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// directories first, in one goroutine, so each new one is chowned once
@@ -533,7 +613,7 @@ func runPhase(ctx context.Context, src, dst string, files []copyFile, workers in
 		go func() {
 			defer wg.Done()
 			for f := range jobs {
-				p, err := copyOne(ctx, src, dst, f, chunk, lim, owner, latest, pr)
+				p, err := copyOne(ctx, src, dst, f, chunk, lim, owner, pr)
 				if err != nil {
 					fail(err)
 					continue
@@ -663,7 +743,7 @@ func mkdirOwned(root, dir string, owner fileOwner) error {
 
 // copyOne writes f to a temporary name next to its destination and returns it, still open, for the committer.
 func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim *rate.Limiter, owner fileOwner,
-	latest []byte, pr *progress) (_ pendingFile, err error) {
+	pr *progress) (_ pendingFile, err error) {
 	from := filepath.Join(src, filepath.FromSlash(f.rel))
 	to := filepath.Join(dst, filepath.FromSlash(f.rel))
 	tmp := filepath.Join(filepath.Dir(to), fmt.Sprintf("%s%s.%08x", tempPrefix, filepath.Base(to), rand.Uint32()))
@@ -679,10 +759,9 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 		}
 	}()
 	var n int64
-	if f.rel == indexLatest {
-		// the generation captured at the start, not whatever the source says now (see CopyRepository)
+	if f.content != nil {
 		var w int
-		w, err = out.Write(latest)
+		w, err = out.Write(f.content)
 		n = int64(w)
 		pr.add(n)
 		if err != nil {

@@ -77,11 +77,21 @@ func TestCopyRepositoryFullThenIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameTree(t, src, dst)
-	if res.FilesCopied != added+1 || res.Generation != 1 {
+	if res.FilesCopied != added+1 || res.Generation != 1 || res.FilesPruned != 0 {
 		t.Errorf("incremental: copied %d files, want %d new + index.latest: %+v", res.FilesCopied, added, res)
 	}
 	checkOrder(t, *order)
+	if _, err := os.Stat(filepath.Join(dst, "index-0")); err != nil {
+		t.Errorf("without Prune the old generation file stays: %v", err)
+	}
+	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesCopied != 0 || res.FilesPruned != 1 {
+		t.Errorf("prune: %+v", res)
+	}
+	sameTree(t, src, dst)
 }
 
 // checkOrder: data blobs, then the rest of indices/, then root snap/meta, then root index-N ascending, index.latest last.
@@ -252,7 +262,7 @@ func TestCopyRepositoryErrors(t *testing.T) {
 		t.Errorf("target inside source: %v", err)
 	}
 	os.Remove(filepath.Join(src, "index-0"))
-	if _, err := CopyRepository(context.Background(), src, filepath.Join(t.TempDir(), "d"), CopyOptions{}); err == nil || !strings.Contains(err.Error(), "index-0 is missing") {
+	if _, err := CopyRepository(context.Background(), src, filepath.Join(t.TempDir(), "d"), CopyOptions{}); err == nil || !strings.Contains(err.Error(), "index-0 cannot be read") {
 		t.Errorf("damaged source: %v", err)
 	}
 	err := checkFree(context.Background(), t.TempDir(), 1<<62)
@@ -297,7 +307,7 @@ func TestCopyRepositorySourceChanges(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dst, indexLatest)); binary.BigEndian.Uint64(b) != 0 {
 		t.Errorf("target index.latest = %d, want the generation seen at the start (0)", binary.BigEndian.Uint64(b))
 	}
-	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{})
+	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{Prune: true})
 	if err != nil || res.Generation != 1 || res.SourceChanged {
 		t.Fatalf("second copy: %+v %v", res, err)
 	}
@@ -329,5 +339,39 @@ func TestCopyRepositoryOwner(t *testing.T) {
 	}
 	if got := mustStat(t, idx); got != want {
 		t.Errorf("directory %s owned by %d, want %d", idx, got, want)
+	}
+}
+
+// Before 7.12 index-N has no repository uuid, and Elasticsearch deletes the old index-N at once: the lineage
+// is then proved by a snapshot the two share.
+func TestCopyRepositoryLineageWithoutUUID(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 12, 1, 1)
+	r.noUUID = true
+	r.snapshot(t, 2, 1024)
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r.snapshot(t, 2, 1024) // index-0 is gone from the source now
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatalf("same repository, later generation: %v", err)
+	}
+
+	// another repository at the same generation
+	other := filepath.Join(t.TempDir(), "other")
+	o := newFakeRepo(t, other, 13, 1, 1)
+	o.noUUID = true
+	o.snapshot(t, 1, 1024)
+	o.snapshot(t, 1, 1024)
+	if _, err := CopyRepository(context.Background(), src, other, CopyOptions{}); err == nil || !strings.Contains(err.Error(), "differs from the source's") {
+		t.Errorf("same generation, other content: %v", err)
+	}
+	// another repository at an older generation: no shared snapshot
+	older := filepath.Join(t.TempDir(), "older")
+	ol := newFakeRepo(t, older, 14, 1, 1)
+	ol.noUUID = true
+	ol.snapshot(t, 1, 1024)
+	if _, err := CopyRepository(context.Background(), src, older, CopyOptions{}); err == nil || !strings.Contains(err.Error(), "cannot tell") {
+		t.Errorf("older generation of another repository: %v", err)
 	}
 }

@@ -23,6 +23,8 @@ type fakeRepo struct {
 	indices []string
 	shards  int
 	rnd     *rand.Rand
+	snaps   []string
+	noUUID  bool // write index-N as Elasticsearch before 7.12 did, without the repository uuid
 	files   int
 	bytes   int64
 }
@@ -74,6 +76,10 @@ func (r *fakeRepo) write(t testing.TB, rel string, size int) {
 func (r *fakeRepo) snapshot(t testing.TB, blobsPerShard, blobSize int) int {
 	t.Helper()
 	before := r.files
+	removed := 0
+	if r.gen >= 0 {
+		removed = 1 // the previous index-N goes
+	}
 	snap := r.id()
 	for _, idx := range r.indices {
 		for s := 0; s < r.shards; s++ {
@@ -89,7 +95,23 @@ func (r *fakeRepo) snapshot(t testing.TB, blobsPerShard, blobSize int) int {
 	r.write(t, "snap-"+snap+".dat", 400)
 	r.write(t, "meta-"+snap+".dat", 700)
 	r.gen++
-	json := fmt.Sprintf(`{"min_version":"7.9.0","uuid":%q,"cluster_id":"c","snapshots":[{"name":"s%d","uuid":%q}]}`, r.uuid, r.gen, snap)
+	r.snaps = append(r.snaps, snap)
+	var list []string
+	for i, u := range r.snaps {
+		list = append(list, fmt.Sprintf(`{"name":"s%d","uuid":%q}`, i, u))
+	}
+	json := fmt.Sprintf(`{"min_version":"7.9.0","uuid":%q,"cluster_id":"c","snapshots":[%s]}`, r.uuid, strings.Join(list, ","))
+	if r.noUUID {
+		json = fmt.Sprintf(`{"min_version":"7.9.0","snapshots":[%s]}`, strings.Join(list, ","))
+	}
+	// like Elasticsearch, keep only the newest root generation file
+	if old := filepath.Join(r.dir, "index-"+strconv.FormatInt(r.gen-1, 10)); r.gen > 0 {
+		if fi, err := os.Stat(old); err == nil {
+			os.Remove(old)
+			r.files--
+			r.bytes -= fi.Size()
+		}
+	}
 	p := filepath.Join(r.dir, "index-"+strconv.FormatInt(r.gen, 10))
 	if err := os.WriteFile(p, []byte(json), 0o644); err != nil {
 		t.Fatal(err)
@@ -105,7 +127,7 @@ func (r *fakeRepo) snapshot(t testing.TB, blobsPerShard, blobSize int) int {
 	if err := os.WriteFile(filepath.Join(r.dir, "index.latest"), latest, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return r.files - before
+	return r.files - before + removed
 }
 
 // tree reads every regular file under dir (relative path → content), leaving out esmigrate's lock.
