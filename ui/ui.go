@@ -4,7 +4,11 @@ package ui
 
 import (
 	"context"
-	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/esmigrate/esmigrate/steps"
 )
@@ -17,7 +21,118 @@ type Options struct {
 	PlanPath    string            // where "save plan" writes
 }
 
-// Run shows the wizard until the operator quits or the migration ends.
+// Run shows the wizard until the operator quits or the migration ends. It returns a *steps.StoppedError when
+// the operator stopped following a running migration (it goes on with `esmigrate resume`).
 func Run(ctx context.Context, o Options) error {
-	return errors.New("the wizard is not built yet: use `esmigrate run --plan plan.yaml`")
+	lang := DetectLang(o.Lang, os.Getenv)
+	c := NewCommon(ctx, lang, DetectUTF8(os.Getenv))
+	s := NewSession(o)
+	m := NewModel(c, s, engineBackend{})
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
+	_, err := p.Run()
+	if err != nil && m.Err() == nil {
+		return err
+	}
+	return m.Err()
+}
+
+// NewSession prepares the session from the options: values from a previous state file fill what flags and
+// the environment left empty.
+func NewSession(o Options) *Session {
+	s := &Session{Plan: o.Plan, Creds: o.Credentials, PlanPath: o.PlanPath}
+	if s.Plan.Version == 0 {
+		s.Plan = steps.DefaultPlan()
+	}
+	if s.Plan.StateFile != "" && (s.Plan.Source.URL == "" || s.Plan.Target.URL == "") {
+		if st, err := steps.ReadState(s.Plan.StateFile); err == nil {
+			prev := st.Plan
+			if s.Plan.Source.URL == "" && s.Plan.Target.URL == "" {
+				// A whole previous plan: the same migration again (or its resume).
+				prev.StateFile = s.Plan.StateFile
+				s.Plan = prev
+			} else {
+				if s.Plan.Source.URL == "" {
+					s.Plan.Source = prev.Source
+				}
+				if s.Plan.Target.URL == "" {
+					s.Plan.Target = prev.Target
+				}
+			}
+			s.Prefilled = s.Plan.StateFile
+		}
+	}
+	return s
+}
+
+// fillDefaults proposes what the clusters tell: the repository directories from path.repo, the NFS clients
+// from the nodes. It never overrides what was given.
+func (s *Session) fillDefaults() {
+	r := &s.Plan.Repository
+	src, dst := pathRepos(s.Src), pathRepos(s.Dst)
+	if r.SourceLocation == "" {
+		switch {
+		case len(src) > 0:
+			r.SourceLocation = src[0]
+		case s.Plan.NFS.MountPoint != "":
+			r.SourceLocation = s.Plan.NFS.MountPoint
+		default:
+			r.SourceLocation = "/opt/data/es_backup"
+		}
+	}
+	if r.TargetLocation == "" && !r.Shared {
+		// Prefer a target entry that is not one of the source's (a separate share), else the same path.
+		r.TargetLocation = r.SourceLocation
+		common := map[string]bool{}
+		for _, p := range src {
+			common[p] = true
+		}
+		for _, p := range dst {
+			if !common[p] {
+				r.TargetLocation = p
+				break
+			}
+		}
+		if len(dst) > 0 && r.TargetLocation == r.SourceLocation && !contains(dst, r.SourceLocation) {
+			r.TargetLocation = dst[0]
+		}
+	}
+	if len(s.Plan.NFS.Clients) == 0 {
+		seen := map[string]bool{}
+		for _, n := range append(append([]stepsNode{}, nodesOf(s.Src)...), nodesOf(s.Dst)...) {
+			h := n.IP
+			if h == "" {
+				h = n.Host
+			}
+			if h != "" && !seen[h] {
+				seen[h] = true
+				s.Plan.NFS.Clients = append(s.Plan.NFS.Clients, h)
+			}
+		}
+		sort.Strings(s.Plan.NFS.Clients)
+	}
+	if s.Plan.ReportDir == "" {
+		s.Plan.ReportDir = "."
+	}
+	if !filepath.IsAbs(r.SourceLocation) {
+		r.SourceLocation = "/" + r.SourceLocation
+	}
+}
+
+type stepsNode struct{ IP, Host string }
+
+func nodesOf(s steps.ClusterSummary) []stepsNode {
+	var out []stepsNode
+	for _, n := range s.Nodes {
+		out = append(out, stepsNode{IP: n.IP, Host: n.Host})
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

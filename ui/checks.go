@@ -1,0 +1,180 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/esmigrate/esmigrate/steps"
+)
+
+// checklist is the live list of checks shared by the pre-flight, repository and review screens: checks appear
+// as the engine reports them, a spinner shows while more are coming, and each expands to its evidence and fix.
+type checklist struct {
+	checks   []steps.Check
+	running  bool
+	err      error
+	cursor   int
+	offset   int
+	expanded map[string]bool
+	acked    bool
+	spin     int
+}
+
+func (l *checklist) reset() {
+	l.checks, l.running, l.err, l.cursor, l.offset, l.acked = nil, true, nil, 0, 0, false
+	l.expanded = map[string]bool{}
+}
+
+// add takes the check events of a stream.
+func (l *checklist) add(events []steps.Event) {
+	for _, e := range events {
+		if e.Kind == steps.KindCheck && e.Check != nil {
+			l.checks = append(l.checks, *e.Check)
+			// Problems open by themselves: their fix is what the operator needs to read.
+			if e.Check.Status != steps.OK {
+				l.expanded[l.id(len(l.checks)-1)] = true
+			}
+		}
+	}
+}
+
+func (l *checklist) id(i int) string { return l.checks[i].ID + "#" + itoa(int64(i)) }
+
+func (l *checklist) counts() (ok, warn, fail int) {
+	for _, c := range l.checks {
+		switch c.Status {
+		case steps.OK:
+			ok++
+		case steps.Warn:
+			warn++
+		default:
+			fail++
+		}
+	}
+	return
+}
+
+// blocked: a failure, or warnings not yet accepted, or still running.
+func (l *checklist) passable() bool {
+	_, warn, fail := l.counts()
+	return !l.running && l.err == nil && fail == 0 && (warn == 0 || l.acked)
+}
+
+// key handles moving and expanding; it reports whether it used the key.
+func (l *checklist) key(k tea.KeyPressMsg, ks checkKeys) bool {
+	switch {
+	case key.Matches(k, ks.Up):
+		l.cursor = max(l.cursor-1, 0)
+	case key.Matches(k, ks.Down):
+		l.cursor = min(l.cursor+1, max(len(l.checks)-1, 0))
+	case key.Matches(k, ks.Expand):
+		if l.cursor < len(l.checks) {
+			id := l.id(l.cursor)
+			l.expanded[id] = !l.expanded[id]
+		}
+	case key.Matches(k, ks.Ack):
+		_, warn, _ := l.counts()
+		if warn > 0 && !l.running {
+			l.acked = true
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+type checkKeys struct{ Up, Down, Expand, Ack key.Binding }
+
+func newCheckKeys(c *Common) checkKeys {
+	up, down := "↑", "↓"
+	if !c.Glyphs.UTF8 {
+		up, down = "up", "down"
+	}
+	return checkKeys{
+		Up:     bind(c, "up k", up, "key.up"),
+		Down:   bind(c, "down j", down, "key.down"),
+		Expand: bind(c, "space right", "space", "key.expand"),
+		Ack:    bind(c, "a", "a", "key.ack"),
+	}
+}
+
+// render draws the list in at most h lines of width w, keeping the cursor in view.
+func (l *checklist) render(c *Common, w, h int) string {
+	st, g := c.Styles, c.Glyphs
+	type block struct{ lines []string }
+	var blocks []block
+	for i, ch := range l.checks {
+		exp := l.expanded[l.id(i)]
+		line := checkLine(c, ch, exp)
+		if !exp && ch.Evidence != "" {
+			line += st.Subtle.Render("  " + ch.Evidence)
+		}
+		line = fit(line, w-2, g.Ellipsis)
+		if i == l.cursor {
+			line = st.Bold.Render(g.Pointer) + " " + line
+		} else {
+			line = "  " + line
+		}
+		b := block{lines: []string{line}}
+		if exp {
+			for _, s := range strings.Split(wrap(c.T("pf.evidence", ch.Evidence), w-6), "\n") {
+				b.lines = append(b.lines, "      "+s)
+			}
+			if ch.Fix != "" {
+				for _, s := range strings.Split(wrap(c.T("pf.fix", ch.Fix), w-6), "\n") {
+					b.lines = append(b.lines, "      "+st.Warn.Render(s))
+				}
+			}
+		}
+		blocks = append(blocks, b)
+	}
+	if l.running {
+		blocks = append(blocks, block{lines: []string{"  " + g.Spinner[l.spin%len(g.Spinner)] + " " + c.T("pf.running")}})
+	}
+	// Scroll so that the cursor's block is visible (no cursor: from the top).
+	if l.cursor < 0 {
+		l.offset = 0
+	} else if l.cursor < l.offset {
+		l.offset = l.cursor
+	}
+	for {
+		n := 0
+		for i := l.offset; i < len(blocks) && i <= l.cursor; i++ {
+			n += len(blocks[i].lines)
+		}
+		if n <= h || l.offset >= l.cursor {
+			break
+		}
+		l.offset++
+	}
+	var out []string
+	for i := l.offset; i < len(blocks) && len(out) < h; i++ {
+		out = append(out, blocks[i].lines...)
+	}
+	if len(out) > h {
+		out = out[:h]
+	}
+	return strings.Join(out, "\n")
+}
+
+// status is the one line under a checklist: what is needed to go on.
+func (l *checklist) status(c *Common, blockedKey, ackKey, readyKey string) string {
+	st := c.Styles
+	ok, warn, fail := l.counts()
+	sum := c.T("pf.summary", ok, warn, fail)
+	switch {
+	case l.err != nil:
+		return st.Error.Render(c.T("misc.error", l.err.Error()))
+	case l.running:
+		return st.Subtle.Render(sum)
+	case fail > 0:
+		return st.Error.Render(sum + " · " + c.T(blockedKey))
+	case warn > 0 && !l.acked:
+		return st.Warn.Render(sum + " · " + c.T(ackKey))
+	case warn > 0:
+		return st.OK.Render(sum + " · " + c.T("pf.acked") + " " + c.T(readyKey))
+	}
+	return st.OK.Render(sum + " · " + c.T(readyKey))
+}

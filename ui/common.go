@@ -1,0 +1,196 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+)
+
+// Common is what every screen shares: the terminal's size, the styles, the glyphs, the keys and the catalogue.
+// The root model owns it; screens read it (a pointer) and never change it.
+type Common struct {
+	Width, Height int
+	Cat           Catalogue
+	Styles        *Styles
+	Glyphs        Glyphs
+	Keys          GlobalKeys
+	Now           func() time.Time
+	Ctx           context.Context
+}
+
+// NewCommon builds the shared context for a language and a terminal.
+func NewCommon(ctx context.Context, lang string, utf8 bool) *Common {
+	g := newGlyphs(utf8)
+	return &Common{Width: 80, Height: 24, Cat: NewCatalogue(lang), Styles: newStyles(g), Glyphs: g,
+		Keys: newGlobalKeys(NewCatalogue(lang)), Now: time.Now, Ctx: ctx}
+}
+
+// T translates.
+func (c *Common) T(key string, args ...any) string { return c.Cat.T(key, args...) }
+
+// Session is the migration being prepared: the plan the forms edit and what the clusters told us. The root
+// owns it; screens change it only inside their Update.
+type Session struct {
+	Plan        steps.Plan
+	Creds       steps.Credentials
+	PlanPath    string
+	Src, Dst    steps.ClusterSummary
+	Indices     []esclient.Index
+	Batches     []steps.Batch
+	AcceptWarns bool
+	Report      *steps.Report
+	Prefilled   string // where the first values came from
+}
+
+// GlobalKeys work on every screen.
+type GlobalKeys struct {
+	Quit, Help, Back, Redraw key.Binding
+}
+
+func newGlobalKeys(c Catalogue) GlobalKeys {
+	return GlobalKeys{
+		Quit:   key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", c.T("key.quit"))),
+		Help:   key.NewBinding(key.WithKeys("?"), key.WithHelp("?", c.T("key.help"))),
+		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", c.T("key.back"))),
+		Redraw: key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", c.T("key.redraw"))),
+	}
+}
+
+func bind(c *Common, keys, helpKey, helpKeyID string) key.Binding {
+	return key.NewBinding(key.WithKeys(strings.Split(keys, " ")...), key.WithHelp(helpKey, c.T(helpKeyID)))
+}
+
+// Width helpers: display width, not bytes or runes (Chinese is two cells wide).
+
+func width(s string) int { return ansi.StringWidth(s) }
+
+// fit cuts s to w cells (with an ellipsis) or pads it with spaces to exactly w cells.
+func fit(s string, w int, ell string) string {
+	if w <= 0 {
+		return ""
+	}
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		s = ansi.Truncate(s, w, ell)
+		sw = ansi.StringWidth(s)
+	}
+	if sw < w {
+		s += strings.Repeat(" ", w-sw)
+	}
+	return s
+}
+
+// fitRight pads on the left (numbers).
+func fitRight(s string, w int) string {
+	sw := ansi.StringWidth(s)
+	if sw > w {
+		return ansi.Truncate(s, w, "")
+	}
+	return strings.Repeat(" ", w-sw) + s
+}
+
+// wrap wraps text to w cells (words, and CJK anywhere).
+func wrap(s string, w int) string {
+	if w <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, w, " ")
+}
+
+// clip keeps the first h lines of s, each cut to w cells.
+func clip(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if h >= 0 && len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// padLines pads s with empty lines to h lines.
+func padLines(s string, h int) string {
+	n := lipgloss.Height(s)
+	if s == "" {
+		n = 0
+	}
+	if n >= h {
+		return s
+	}
+	if s == "" {
+		return strings.Repeat("\n", h-1)
+	}
+	return s + strings.Repeat("\n", h-n)
+}
+
+// humanCount writes 1234567 as 1,234,567.
+func humanCount(n int64) string {
+	s := []byte{}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	digits := []byte(strings.TrimLeft(itoa(n), "-"))
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			s = append(s, ',')
+		}
+		s = append(s, d)
+	}
+	if neg {
+		return "-" + string(s)
+	}
+	return string(s)
+}
+
+func itoa(n int64) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [24]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// duration writes a duration as 1h02m03s / 2m03s / 4s.
+func duration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return itoa(int64(h)) + "h" + pad2(m) + "m" + pad2(s) + "s"
+	case m > 0:
+		return itoa(int64(m)) + "m" + pad2(s) + "s"
+	}
+	return itoa(int64(s)) + "s"
+}
+
+func pad2(n int) string {
+	if n < 10 {
+		return "0" + itoa(int64(n))
+	}
+	return itoa(int64(n))
+}

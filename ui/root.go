@@ -1,0 +1,251 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// screenID is a step of the wizard, in order.
+type screenID int
+
+const (
+	scrConnect screenID = iota
+	scrPreflight
+	scrRepository
+	scrIndices
+	scrReview
+	scrRun
+	scrReport
+	numScreens
+)
+
+// screen is one step. Screens are pointers changed only in Update; View returns what Update prepared.
+type screen interface {
+	// Enter is called each time the screen becomes the active one.
+	Enter() tea.Cmd
+	Update(msg tea.Msg) tea.Cmd
+	View() string
+	SetSize(w, h int)
+	ShortHelp() []key.Binding
+	FullHelp() [][]key.Binding
+	// CanGoBack tells whether esc may leave the screen backwards now (nothing running, nothing lost).
+	CanGoBack() bool
+	// Capturing tells whether the screen takes every key for a text field (then ? and q are typed, not keys).
+	Capturing() bool
+}
+
+// Messages between screens and the root.
+type (
+	navMsg  struct{ to screenID }
+	quitMsg struct{ err error }
+)
+
+func goTo(s screenID) tea.Cmd    { return func() tea.Msg { return navMsg{s} } }
+func quitWith(err error) tea.Cmd { return func() tea.Msg { return quitMsg{err} } }
+func msgCmd(m tea.Msg) tea.Cmd   { return func() tea.Msg { return m } }
+
+// Model is the root: it owns the step order, the shared state, the help footer and the screens, routes
+// global keys and forwards everything else to the active screen.
+type Model struct {
+	c        *Common
+	s        *Session
+	be       Backend
+	screens  [numScreens]screen
+	cur      screenID
+	reached  screenID
+	help     help.Model
+	fullHelp bool
+	askQuit  bool
+	err      error // returned by Run
+	view     string
+}
+
+// NewModel builds the wizard for a session.
+func NewModel(c *Common, s *Session, be Backend) *Model {
+	m := &Model{c: c, s: s, be: be, help: help.New()}
+	m.help.Styles = c.Styles.Help
+	if !c.Glyphs.UTF8 {
+		m.help.Ellipsis = "..."
+		m.help.ShortSeparator = " | "
+		m.help.FullSeparator = "   "
+	}
+	m.screens = [numScreens]screen{
+		newConnect(c, s, be),
+		newPreflight(c, s, be),
+		newRepository(c, s, be),
+		newIndices(c, s, be),
+		newReview(c, s, be),
+		newRun(c, s, be),
+		newReport(c, s, be),
+	}
+	m.layout()
+	return m
+}
+
+// Err is how the wizard ended (nil, or a *steps.StoppedError when the operator stopped a run).
+func (m *Model) Err() error { return m.err }
+
+// Current is the active screen (tests).
+func (m *Model) Current() screenID { return m.cur }
+
+// Init starts the first screen.
+func (m *Model) Init() tea.Cmd {
+	cmd := m.screens[m.cur].Enter()
+	m.render()
+	return cmd
+}
+
+// Update routes a message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.render()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	scr := m.screens[m.cur]
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.layout()
+		return nil
+	case navMsg:
+		m.cur = msg.to
+		if m.cur > m.reached {
+			m.reached = m.cur
+		}
+		m.fullHelp = false
+		m.layout()
+		return m.screens[m.cur].Enter()
+	case quitMsg:
+		m.err = msg.err
+		return tea.Quit
+	case tea.KeyPressMsg:
+		if m.askQuit {
+			switch msg.String() {
+			case "y", "Y", "ctrl+c":
+				return tea.Quit
+			default:
+				m.askQuit = false
+				return nil
+			}
+		}
+		switch {
+		case key.Matches(msg, m.c.Keys.Quit):
+			if m.cur == scrRun || m.cur == scrReport {
+				// The run screen explains what stopping means; the report screen quits.
+				return scr.Update(msg)
+			}
+			m.askQuit = true
+			return nil
+		case key.Matches(msg, m.c.Keys.Redraw):
+			return tea.ClearScreen
+		case !scr.Capturing() && key.Matches(msg, m.c.Keys.Help):
+			m.fullHelp = !m.fullHelp
+			m.layout()
+			return nil
+		case m.fullHelp && (msg.String() == "esc" || msg.String() == "q"):
+			m.fullHelp = false
+			m.layout()
+			return nil
+		case !scr.Capturing() && key.Matches(msg, m.c.Keys.Back) && scr.CanGoBack() && m.cur > 0:
+			return goTo(m.cur - 1)
+		}
+	}
+	return scr.Update(msg)
+}
+
+// chrome is the height of the header and the footer.
+func (m *Model) footerHeight() int {
+	if m.fullHelp {
+		return 1
+	}
+	return 1
+}
+
+func (m *Model) layout() {
+	w, h := m.c.Width, m.c.Height
+	m.help.SetWidth(w)
+	bodyH := h - 2 - m.footerHeight()
+	for _, s := range m.screens {
+		s.SetSize(w, max(bodyH, 1))
+	}
+}
+
+func (m *Model) header() string {
+	st := m.c.Styles
+	title := st.Title.Render(m.c.T("app.title"))
+	var parts, compact []string
+	for i := scrConnect; i < numScreens; i++ {
+		n := strconv.Itoa(int(i) + 1)
+		name := m.c.T("step." + n)
+		label := n + " " + name
+		switch {
+		case i == m.cur:
+			parts = append(parts, st.StepActive.Render(label))
+			compact = append(compact, st.StepActive.Render(label))
+		case i < m.cur:
+			parts = append(parts, st.StepDone.Render(label))
+			compact = append(compact, st.StepDone.Render(n))
+		default:
+			parts = append(parts, st.Step.Render(label))
+			compact = append(compact, st.Step.Render(n))
+		}
+	}
+	sep := " " + m.c.Glyphs.Pointer + " "
+	line := title + "  " + strings.Join(parts, st.Step.Render(sep))
+	if width(line) > m.c.Width {
+		line = title + "  " + strings.Join(compact, " ")
+	}
+	return fit(line, m.c.Width, "")
+}
+
+func (m *Model) footer() string {
+	scr := m.screens[m.cur]
+	if m.askQuit {
+		return m.c.Styles.Warn.Render(fit(m.c.T("misc.quit.ask"), m.c.Width, m.c.Glyphs.Ellipsis))
+	}
+	if m.fullHelp {
+		return m.help.ShortHelpView([]key.Binding{m.c.Keys.Help, m.c.Keys.Back})
+	}
+	keys := append([]key.Binding{}, scr.ShortHelp()...)
+	keys = append(keys, m.c.Keys.Help)
+	return m.help.ShortHelpView(keys)
+}
+
+func (m *Model) render() {
+	w, h := m.c.Width, m.c.Height
+	if w < 80 || h < 24 {
+		msg := wrap(m.c.T("misc.toosmall", w, h), max(w, 10))
+		m.view = clip(msg, max(w, 1), max(h, 1))
+		return
+	}
+	bodyH := h - 2 - m.footerHeight()
+	var body string
+	if m.fullHelp {
+		scr := m.screens[m.cur]
+		groups := append([][]key.Binding{}, scr.FullHelp()...)
+		groups = append(groups, []key.Binding{m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.Redraw, m.c.Keys.Quit})
+		body = m.help.FullHelpView(groups)
+	} else {
+		body = m.screens[m.cur].View()
+	}
+	body = padLines(clip(body, w, bodyH), bodyH)
+	rule := m.c.Styles.Subtle.Render(strings.Repeat(m.c.Glyphs.Rule, w))
+	m.view = m.header() + "\n" + body + "\n" + rule + "\n" + clip(m.footer(), w, 1)
+}
+
+// View shows what Update prepared.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.view)
+	v.AltScreen = true
+	v.WindowTitle = "esmigrate"
+	return v
+}
+
+// Render is the current screen as text (golden files and tests).
+func (m *Model) Render() string { return m.view }
