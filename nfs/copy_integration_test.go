@@ -233,4 +233,24 @@ func TestIntegrationCopyRepositoryRestoresOnTarget(t *testing.T) {
 	if n := restoreCount(t, env.TargetURL, name+"-b", "snap2", idx, "r3-"); n != 900 {
 		t.Fatalf("restored %v documents from the resumed copy, want 900", n)
 	}
+
+	// 4. a share that holds another repository (another repository of the same cluster, copied there) is
+	// refused, whatever the Elasticsearch version writes into index-N
+	otherRepo := filepath.Join(env.SourceRepoDir, name+"-other")
+	otherDst := filepath.Join(env.TargetRepoDir, name+"-other")
+	t.Cleanup(func() {
+		esQuiet("DELETE", env.SourceURL+"/_snapshot/"+name+"-other")
+		os.RemoveAll(otherRepo)
+		os.RemoveAll(otherDst)
+	})
+	es(t, "PUT", env.SourceURL+"/_snapshot/"+name+"-other", map[string]any{"type": "fs", "settings": map[string]any{"location": otherRepo}})
+	snapshot(t, env.SourceURL, name+"-other", "other1", idx)
+	if _, err := CopyRepository(context.Background(), otherRepo, otherDst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = CopyRepository(context.Background(), srcRepo, otherDst, CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), otherDst) {
+		t.Fatalf("copying a repository onto another one was not refused: %v", err)
+	}
+	t.Logf("refused as it should: %v", err)
 }

@@ -400,3 +400,42 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+// IsThisHost says whether host (a name or an address, as in the mount source) is this machine: a loopback
+// address, one of its interface addresses, or its host name. The engine uses it to decide whether the
+// /etc/exports checks (CheckExports, CheckExportsApplied) apply on this host.
+func IsThisHost(ctx context.Context, host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "" {
+		return false
+	}
+	if h, err := os.Hostname(); err == nil && (strings.EqualFold(host, h) || strings.HasPrefix(strings.ToLower(host), strings.ToLower(h)+".")) {
+		return true
+	}
+	var addrs []string
+	if a, err := netip.ParseAddr(host); err == nil {
+		addrs = []string{a.String()}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		addrs, _ = net.DefaultResolver.LookupHost(ctx, host)
+	}
+	local := map[netip.Addr]bool{}
+	if ifaddrs, err := net.InterfaceAddrs(); err == nil {
+		for _, ia := range ifaddrs {
+			if p, err := netip.ParsePrefix(ia.String()); err == nil {
+				local[p.Addr().Unmap()] = true
+			}
+		}
+	}
+	for _, s := range addrs {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			continue
+		}
+		if a = a.Unmap(); a.IsLoopback() || local[a] {
+			return true
+		}
+	}
+	return false
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,13 @@ func mustAddr(t *testing.T, s string) netip.Addr {
 		t.Fatal(err)
 	}
 	return a
+}
+
+func TestIsThisHost(t *testing.T) {
+	h, _ := os.Hostname()
+	for host, want := range map[string]bool{"127.0.0.1": true, "::1": true, "[::1]": true, "localhost": true, h: true, "192.0.2.77": false, "": false} {
+		if got := IsThisHost(context.Background(), host); got != want {
+			t.Errorf("%q: %v, want %v", host, got, want)
+		}
+	}
 }
