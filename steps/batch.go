@@ -531,7 +531,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 // original number of replicas back.
 func (e *Engine) verifyPhase(ctx context.Context, b *BatchState) error {
 	if e.opts.DryRun {
-		return nil
+		return e.putReplicasBack(ctx, b, true)
 	}
 	total := 0
 	for _, ix := range b.Indices {
@@ -585,24 +585,32 @@ func (e *Engine) verifyPhase(ctx context.Context, b *BatchState) error {
 	if err := e.save(); err != nil {
 		return err
 	}
+	return e.putReplicasBack(ctx, b, false)
+}
+
+// putReplicasBack gives restored indices their original number_of_replicas (they were restored with fewer to
+// go faster). In a dry run every index counts as verified.
+func (e *Engine) putReplicasBack(ctx context.Context, b *BatchState, dry bool) error {
 	r := e.plan.Restore
-	if r.RestoreReplicas && r.ReplicasDuringRestore >= 0 && !b.ReplicasPutBack {
-		byReplicas := map[int][]string{}
-		for _, ix := range b.Indices {
-			if ix.Result == ResultVerified && ix.OriginalReplicas != r.ReplicasDuringRestore {
-				byReplicas[ix.OriginalReplicas] = append(byReplicas[ix.OriginalReplicas], ix.Target)
-			}
-		}
-		for n, names := range byReplicas {
-			op := fmt.Sprintf("put number_of_replicas of %s back to %d", strings.Join(names, ", "), n)
-			if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
-				return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
-			}); err != nil {
-				return err
-			}
-		}
-		b.ReplicasPutBack = true
+	if !r.RestoreReplicas || r.ReplicasDuringRestore < 0 || b.ReplicasPutBack {
+		return nil
 	}
+	byReplicas := map[int][]string{}
+	for _, ix := range b.Indices {
+		if (dry || ix.Result == ResultVerified) && ix.OriginalReplicas != r.ReplicasDuringRestore {
+			byReplicas[ix.OriginalReplicas] = append(byReplicas[ix.OriginalReplicas], ix.Target)
+		}
+	}
+	for _, n := range sortedInts(byReplicas) {
+		names := byReplicas[n]
+		op := fmt.Sprintf("put number_of_replicas of %s back to %d", strings.Join(names, ", "), n)
+		if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
+			return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
+		}); err != nil {
+			return err
+		}
+	}
+	b.ReplicasPutBack = !dry
 	return nil
 }
 

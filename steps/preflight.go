@@ -177,11 +177,12 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 		// The copy runs on this host: it must see both shares.
 		c := Check{ID: "shares-visible", Title: "This host sees both shares (for the copy)", Status: OK,
 			Evidence: fmt.Sprintf("source share %s, target share %s", srcLocal, dstLocal)}
+		// A missing directory whose parent is there is fine: registering the repository creates it.
 		var missing []string
-		if srcErr != nil {
+		if srcErr != nil && (!os.IsNotExist(srcErr) || !parentExists(srcLocal)) {
 			missing = append(missing, srcLocal)
 		}
-		if dstErr != nil && !os.IsNotExist(dstErr) || dstErr != nil && !parentExists(dstLocal) {
+		if dstErr != nil && (!os.IsNotExist(dstErr) || !parentExists(dstLocal)) {
 			missing = append(missing, dstLocal)
 		}
 		if len(missing) > 0 {

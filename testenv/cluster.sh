@@ -20,6 +20,10 @@
 #   ES_HEAP           heap of each cluster's JVM                  (default: 512m)
 #   START_TIMEOUT     seconds to wait for a cluster               (default: 240)
 #   SEED              1 to seed sample data on start               (default: 1)
+#   LEGACY            1 to start a third, older cluster "legacy"   (default: 0) with sample data, for
+#                     cross-version tests (7.10 → 7.17 works, 7.17 → 7.10 is refused)
+#   LEGACY_PORT       its HTTP port                               (default: TARGET_PORT+10)
+#   LEGACY_RUNNER     its runner project                          (default: runner-es710)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,11 +38,15 @@ TARGET_NODES="${TARGET_NODES:-1}"
 ES_HEAP="${ES_HEAP:-512m}"
 START_TIMEOUT="${START_TIMEOUT:-240}"
 SEED="${SEED:-1}"
+LEGACY="${LEGACY:-0}"
+LEGACY_PORT="${LEGACY_PORT:-$((TARGET_PORT + 10))}"
+LEGACY_RUNNER="${LEGACY_RUNNER:-runner-es710}"
 
 SHARES="$RUN_DIR/shares"
 SOURCE_REPO_DIR="$SHARES/source-repo"   # the old cluster's NFS share
 TARGET_REPO_DIR="$SHARES/target-repo"   # the new cluster's NFS share
 SHARED_REPO_DIR="$SHARES/shared-repo"   # one share both clusters mount (the shared-storage case)
+LEGACY_REPO_DIR="$SHARES/legacy-repo"   # the legacy cluster's share
 
 log() { printf 'testenv: %s\n' "$*" >&2; }
 die() { printf 'testenv: error: %s\n' "$*" >&2; exit 1; }
@@ -62,6 +70,7 @@ path_repo_for() {
   case "$1" in
     source) printf '["%s", "%s"]' "$SOURCE_REPO_DIR" "$SHARED_REPO_DIR" ;;
     target) printf '["%s", "%s"]' "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" ;;
+    legacy) printf '["%s", "%s"]' "$LEGACY_REPO_DIR" "$SHARED_REPO_DIR" ;;
   esac
 }
 
@@ -149,36 +158,44 @@ export ESM_SOURCE_REPO_DIR='$SOURCE_REPO_DIR'
 export ESM_TARGET_REPO_DIR='$TARGET_REPO_DIR'
 export ESM_SHARED_REPO_DIR='$SHARED_REPO_DIR'
 export ESM_SOURCE_RUNNER='$SOURCE_RUNNER'
+export ESM_LEGACY_URL='$( [ "$LEGACY" = 1 ] && echo "http://127.0.0.1:$LEGACY_PORT" )'
+export ESM_LEGACY_REPO_DIR='$LEGACY_REPO_DIR'
 export ESM_TARGET_RUNNER='$TARGET_RUNNER'
 EOF
 }
 
-seed() {
-  log "seeding sample indices into the source cluster"
-  (cd "$root" && go run ./testenv/seed --url "http://127.0.0.1:$SOURCE_PORT") ||
-    die "seeding the source cluster failed"
+seed_cluster() { # port
+  log "seeding sample indices into the cluster on port $1"
+  (cd "$root" && go run ./testenv/seed --url "http://127.0.0.1:$1") ||
+    die "seeding the cluster on port $1 failed"
 }
+
+seed() { seed_cluster "$SOURCE_PORT"; }
 
 cmd="${1:-}"
 case "$cmd" in
   start)
     command -v java >/dev/null || die "java not found: install a JDK 17+ (Debian: apt-get install openjdk-17-jdk-headless)"
     command -v mvn >/dev/null || die "mvn not found: install Maven (Debian: apt-get install maven)"
-    mkdir -p "$RUN_DIR" "$SOURCE_REPO_DIR" "$TARGET_REPO_DIR" "$SHARED_REPO_DIR"
+    mkdir -p "$RUN_DIR" "$SOURCE_REPO_DIR" "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" "$LEGACY_REPO_DIR"
     start_cluster source "$SOURCE_RUNNER" "$SOURCE_PORT" "$SOURCE_NODES"
     start_cluster target "$TARGET_RUNNER" "$TARGET_PORT" "$TARGET_NODES"
+    [ "$LEGACY" = 1 ] && start_cluster legacy "$LEGACY_RUNNER" "$LEGACY_PORT" 1
     wait_cluster source "$SOURCE_PORT"
     wait_cluster target "$TARGET_PORT"
+    [ "$LEGACY" = 1 ] && wait_cluster legacy "$LEGACY_PORT"
     write_env
     [ "$SEED" = 1 ] && seed
+    [ "$SEED" = 1 ] && [ "$LEGACY" = 1 ] && seed_cluster "$LEGACY_PORT"
     log "ready: source http://127.0.0.1:$SOURCE_PORT, target http://127.0.0.1:$TARGET_PORT (variables: $RUN_DIR/env)"
     ;;
   stop)
     stop_cluster source
     stop_cluster target
+    stop_cluster legacy
     ;;
   status)
-    for n in source target; do
+    for n in source target legacy; do
       if [ -f "$RUN_DIR/$n.pid" ] && kill -0 "$(cat "$RUN_DIR/$n.pid")" 2>/dev/null; then
         echo "$n: running (pid $(cat "$RUN_DIR/$n.pid"))"
       else
@@ -192,7 +209,7 @@ case "$cmd" in
     ;;
   seed) seed ;;
   clean)
-    stop_cluster source; stop_cluster target
+    stop_cluster source; stop_cluster target; stop_cluster legacy
     rm -rf "$RUN_DIR"
     ;;
   *)

@@ -24,6 +24,8 @@ type Env struct {
 	TargetRepoDir string // the target cluster's share (in its path.repo)
 	SharedRepoDir string // a directory in the path.repo of both clusters
 	Dir           string // the test environment's run directory
+	LegacyURL     string // an older cluster (7.10) with the sample data, when started with LEGACY=1
+	LegacyRepoDir string // the legacy cluster's share
 }
 
 // Load reads the environment from ESM_* variables, or from testenv/.run/env (written by
@@ -68,6 +70,8 @@ func load() (Env, error) {
 		TargetRepoDir: get("ESM_TARGET_REPO_DIR"),
 		SharedRepoDir: get("ESM_SHARED_REPO_DIR"),
 		Dir:           get("ESM_TESTENV_DIR"),
+		LegacyURL:     get("ESM_LEGACY_URL"),
+		LegacyRepoDir: get("ESM_LEGACY_REPO_DIR"),
 	}
 	if e.SourceURL == "" || e.TargetURL == "" || e.SourceRepoDir == "" || e.TargetRepoDir == "" || e.SharedRepoDir == "" {
 		return e, fmt.Errorf("ESM_SOURCE_URL, ESM_TARGET_URL and the ESM_*_REPO_DIR variables are not set and %s does not provide them", envFile())
@@ -100,6 +104,20 @@ func ping(url string) error {
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// Legacy returns the environment and fails the test when the older "legacy" cluster is not running (start the
+// test clusters with LEGACY=1, as make test does).
+func Legacy(t testing.TB) Env {
+	t.Helper()
+	env := Load(t)
+	if env.LegacyURL == "" {
+		t.Fatalf("test clusters: no legacy cluster: start them with LEGACY=1 testenv/cluster.sh start (make test does)")
+	}
+	if err := ping(env.LegacyURL); err != nil {
+		t.Fatalf("test clusters: the legacy cluster at %s does not answer: %v", env.LegacyURL, err)
+	}
+	return env
 }
 
 // Unique returns a name for test-owned indices, repositories and snapshots that does not collide
