@@ -189,6 +189,7 @@ case "${1:-}" in
     stop_pid ganesha "$GANESHA_PID"
     rm -f "$GANESHA_PID.daemon"
     stop_pid rpcbind "$RPCBIND_PID"
+    rm -f "$ENV_FILE" # a stale env file would send the tests to a server that is gone
     ;;
   status)
     alive "$GANESHA_PID" && echo "ganesha: running (pid $(cat "$GANESHA_PID"))" || echo "ganesha: stopped"
