@@ -170,11 +170,11 @@ func (l *checklist) status(c *Common, blockedKey, ackKey, readyKey string) strin
 	case l.running:
 		return st.Subtle.Render(sum)
 	case fail > 0:
-		return st.Error.Render(sum + " · " + c.T(blockedKey))
+		return st.Error.Render(sum + c.ascii(" · ") + c.T(blockedKey))
 	case warn > 0 && !l.acked:
-		return st.Warn.Render(sum + " · " + c.T(ackKey))
+		return st.Warn.Render(sum + c.ascii(" · ") + c.T(ackKey))
 	case warn > 0:
-		return st.OK.Render(sum + " · " + c.T("pf.acked") + " " + c.T(readyKey))
+		return st.OK.Render(sum + c.ascii(" · ") + c.T("pf.acked") + " " + c.T(readyKey))
 	}
-	return st.OK.Render(sum + " · " + c.T(readyKey))
+	return st.OK.Render(sum + c.ascii(" · ") + c.T(readyKey))
 }

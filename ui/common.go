@@ -27,13 +27,25 @@ type Common struct {
 
 // NewCommon builds the shared context for a language and a terminal.
 func NewCommon(ctx context.Context, lang string, utf8 bool) *Common {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	g := newGlyphs(utf8)
 	return &Common{Width: 80, Height: 24, Cat: NewCatalogue(lang), Styles: newStyles(g), Glyphs: g,
 		Keys: newGlobalKeys(NewCatalogue(lang)), Now: time.Now, Ctx: ctx}
 }
 
-// T translates.
-func (c *Common) T(key string, args ...any) string { return c.Cat.T(key, args...) }
+// T translates (with ASCII stand-ins for the few symbols in the messages when the terminal is not UTF-8).
+func (c *Common) T(key string, args ...any) string { return c.ascii(c.Cat.T(key, args...)) }
+
+var asciiReplacer = strings.NewReplacer("↑", "up", "↓", "down", "←", "left", "→", "->", "…", "...", "·", "|", "▲", "^", "▼", "v", "—", "-")
+
+func (c *Common) ascii(s string) string {
+	if c.Glyphs.UTF8 {
+		return s
+	}
+	return asciiReplacer.Replace(s)
+}
 
 // Session is the migration being prepared: the plan the forms edit and what the clusters told us. The root
 // owns it; screens change it only inside their Update.
@@ -64,7 +76,7 @@ func newGlobalKeys(c Catalogue) GlobalKeys {
 }
 
 func bind(c *Common, keys, helpKey, helpKeyID string) key.Binding {
-	return key.NewBinding(key.WithKeys(strings.Split(keys, " ")...), key.WithHelp(helpKey, c.T(helpKeyID)))
+	return key.NewBinding(key.WithKeys(strings.Split(keys, " ")...), key.WithHelp(c.ascii(helpKey), c.T(helpKeyID)))
 }
 
 // Width helpers: display width, not bytes or runes (Chinese is two cells wide).

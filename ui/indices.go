@@ -476,7 +476,7 @@ func (m *indicesScreen) render() {
 	if t.showHidden {
 		hid = m.c.T("ix.hiddenon")
 	}
-	right := st.Subtle.Render(m.c.T("ix.shown", len(t.visible), len(t.rows)) + " · " + hid)
+	right := st.Subtle.Render(m.c.T("ix.shown", len(t.visible), len(t.rows)) + m.c.ascii(" · ") + hid)
 	gap := m.w - width(left) - width(right)
 	if gap < 1 {
 		b.WriteString(fit(left, m.w, "") + "\n")

@@ -221,15 +221,15 @@ func (m *Model) render() {
 	w, h := m.c.Width, m.c.Height
 	if w < 80 || h < 24 {
 		msg := wrap(m.c.T("misc.toosmall", w, h), max(w, 10))
-		m.view = clip(msg, max(w, 1), max(h, 1))
+		m.view = padLines(clip(msg, max(w, 1), max(h, 1)), max(h, 1))
 		return
 	}
 	bodyH := h - 2 - m.footerHeight()
 	var body string
 	if m.fullHelp {
 		scr := m.screens[m.cur]
-		groups := append([][]key.Binding{}, scr.FullHelp()...)
-		groups = append(groups, []key.Binding{m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.Redraw, m.c.Keys.Quit})
+		groups := [][]key.Binding{{m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.Redraw, m.c.Keys.Quit}}
+		groups = append(groups, scr.FullHelp()...)
 		body = m.help.FullHelpView(groups)
 	} else {
 		body = m.screens[m.cur].View()

@@ -1,0 +1,327 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/nfs"
+	"github.com/esmigrate/esmigrate/steps"
+)
+
+// fakeBackend answers like two small clusters, instantly and always the same, for model tests and golden files.
+type fakeBackend struct {
+	mu       sync.Mutex
+	probeErr map[string]error
+	checks   []steps.Check
+	selWarn  bool
+	indices  []esclient.Index
+	runErr   error
+	ran      int
+	cleaned  []steps.CleanupOptions
+	allowDel []bool
+	// block, when set, makes Run wait for the context (a long run the operator stops).
+	block bool
+}
+
+var fixedTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func summary(role, url, uuid string) steps.ClusterSummary {
+	repo := "/data/" + role + "-repo"
+	return steps.ClusterSummary{Role: role, URL: url,
+		Info:   esclient.Info{ClusterName: role + "-cluster", ClusterUUID: uuid, Distribution: "Elasticsearch", VersionText: "7.17.29"},
+		Health: esclient.Health{Status: "green", Nodes: 1, DataNodes: 1},
+		Nodes:  []esclient.Node{{ID: "n1", Name: role + "-1", IP: "10.0.0." + map[string]string{"source": "1", "target": "2"}[role], Roles: []string{"data", "master"}, PathRepo: []string{repo}}}}
+}
+
+func (f *fakeBackend) Probe(_ context.Context, p steps.Plan, role string, _ steps.Credentials) (steps.ClusterSummary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.probeErr[role]; err != nil {
+		return steps.ClusterSummary{Role: role}, err
+	}
+	url := p.Source.URL
+	if role == "target" {
+		url = p.Target.URL
+	}
+	return summary(role, url, role+"-uuid"), nil
+}
+
+func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, register bool, on func(steps.Event)) ([]steps.Check, error) {
+	checks := f.checks
+	if checks == nil {
+		checks = []steps.Check{
+			{ID: "compat-versions", Title: "Snapshot compatibility", Status: steps.OK, Evidence: "Elasticsearch 7.17.29 → Elasticsearch 7.17.29"},
+			{ID: "path-repo-source", Title: "path.repo on every source node covers " + p.Repository.SourceLocation, Status: steps.OK, Evidence: "all 1 node(s)"},
+			{ID: "share-source-uid", Title: "The source share: Elasticsearch uid", Status: steps.Warn, Evidence: "no uid given", Fix: "give the uid/gid Elasticsearch runs as"},
+		}
+		if register {
+			checks = append(checks, steps.Check{ID: "verify-repo-source", Title: "Every source node reaches repository " + p.Repository.Name, Status: steps.OK, Evidence: "1 node(s) answered"})
+		}
+	}
+	for i := range checks {
+		c := checks[i]
+		on(steps.Event{Kind: steps.KindCheck, Phase: steps.PhasePreflight, Check: &c})
+	}
+	return checks, nil
+}
+
+func (f *fakeBackend) ListIndices(context.Context, steps.Plan, steps.Credentials) ([]esclient.Index, error) {
+	if f.indices != nil {
+		return f.indices, nil
+	}
+	return sampleIndices(), nil
+}
+
+func sampleIndices() []esclient.Index {
+	return []esclient.Index{
+		{Name: "logs-2026.11.01", Health: "green", Status: "open", Docs: 12000, PrimaryBytes: 4 << 20, Primaries: 1, Aliases: []string{"logs"}},
+		{Name: "logs-2026.11.02", Health: "yellow", Status: "open", Docs: 20000, PrimaryBytes: 7 << 20, Primaries: 1, Aliases: []string{"logs"}},
+		{Name: "logs-2026.11.03", Health: "green", Status: "open", Docs: 6000, PrimaryBytes: 2 << 20, Primaries: 1, Aliases: []string{"logs"}},
+		{Name: "articles", Health: "green", Status: "open", Docs: 9046, PrimaryBytes: 1536 << 10, Primaries: 2, Aliases: []string{"content"}},
+		{Name: "metrics-small", Health: "green", Status: "open", Docs: 250, PrimaryBytes: 96 << 10, Primaries: 1},
+		{Name: "empty-index", Health: "green", Status: "open", PrimaryBytes: 227, Primaries: 1},
+		{Name: "closed-index", Status: "close", Primaries: 1},
+		{Name: ".esm-internal", Health: "green", Status: "open", Docs: 3, PrimaryBytes: 5 << 10, Primaries: 1, Hidden: true, System: true},
+	}
+}
+
+func (f *fakeBackend) Repositories(context.Context, steps.Plan, steps.Credentials) (steps.RepositoryView, steps.RepositoryView, error) {
+	src := steps.RepositoryView{Repositories: []esclient.Repository{{Name: "nightly", Type: "fs", Settings: map[string]string{"location": "/data/source-repo/nightly"}}},
+		Snapshots: map[string][]esclient.Snapshot{"nightly": {{Name: "snap-1"}, {Name: "snap-2"}}}}
+	return src, steps.RepositoryView{Snapshots: map[string][]esclient.Snapshot{}}, nil
+}
+
+func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error) {
+	checks := []steps.Check{{ID: "selection", Title: "Selected indices", Status: steps.OK, Evidence: fmt.Sprintf("%d index(es)", len(sel.Indices))},
+		{ID: "conflicts", Title: "No target index is in the way", Status: steps.OK, Evidence: "none exists"}}
+	if f.selWarn {
+		checks = append(checks, steps.Check{ID: "disk", Title: "Target disk space", Status: steps.Warn, Evidence: "tight", Fix: "free some space"})
+	}
+	for i := range checks {
+		c := checks[i]
+		on(steps.Event{Kind: steps.KindCheck, Check: &c})
+	}
+	return checks, nil
+}
+
+func (f *fakeBackend) PlannedRequests(p steps.Plan, _ steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: "register the repository on the source",
+		Curl: "curl -sS -X PUT '" + p.Source.URL + "/_snapshot/" + p.Repository.Name + "' -H 'Content-Type: application/json' -d '{\"type\":\"fs\"}'"}}
+	for _, b := range batches {
+		out = append(out, steps.PlannedRequest{Phase: steps.PhaseSnapshot, Batch: b.Number, What: "snapshot " + strings.Join(b.Names(), ", "),
+			Curl: fmt.Sprintf("curl -sS -X PUT '%s/_snapshot/%s/esmigrate-%d'", p.Source.URL, p.Repository.Name, b.Number)})
+	}
+	return out, nil
+}
+
+func (f *fakeBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, error) {
+	return steps.SetupCommands(p, distro)
+}
+
+func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, _ steps.Credentials, accept bool, on func(steps.Event)) (*steps.Report, error) {
+	f.mu.Lock()
+	f.ran++
+	f.mu.Unlock()
+	if f.runErr != nil {
+		return nil, f.runErr
+	}
+	batches := 2
+	at := fixedTime
+	ev := func(e steps.Event) { e.Time = at; e.Batches = batches; on(e) }
+	ev(steps.Event{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 1 index(es)"})
+	ev(steps.Event{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1})
+	ev(steps.Event{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second})
+	ev(steps.Event{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Index: "logs-2026.11.02", Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}})
+	if f.block {
+		<-ctx.Done()
+		return nil, &steps.StoppedError{Phase: steps.PhaseSnapshot, Batch: 1, StatePath: p.StateFile}
+	}
+	for b := 1; b <= batches; b++ {
+		for _, ph := range []steps.Phase{steps.PhaseSnapshot, steps.PhaseTransfer, steps.PhaseRestore, steps.PhaseVerify} {
+			ev(steps.Event{Kind: steps.KindStart, Phase: ph, Batch: b})
+			ev(steps.Event{Kind: steps.KindDone, Phase: ph, Batch: b})
+		}
+	}
+	rep := &steps.Report{Batches: 2, Finished: true, Verified: 3, JSON: "esmigrate-report-20261125-100000.json", Markdown: "esmigrate-report-20261125-100000.md",
+		Rows: []steps.ReportRow{
+			{Batch: 1, Index: "logs-2026.11.02", Target: "logs-2026.11.02", SourceDocs: 20000, TargetDocs: 20000, PrimaryBytes: 7 << 20, Result: steps.ResultVerified, Times: map[steps.Phase]time.Duration{steps.PhaseSnapshot: time.Second, steps.PhaseRestore: 2 * time.Second}},
+			{Batch: 2, Index: "logs-2026.11.01", Target: "logs-2026.11.01", SourceDocs: 12000, TargetDocs: 12000, PrimaryBytes: 4 << 20, Result: steps.ResultVerified, Times: map[steps.Phase]time.Duration{steps.PhaseSnapshot: time.Second}},
+			{Batch: 2, Index: "logs-2026.11.03", Target: "logs-2026.11.03", SourceDocs: 6000, TargetDocs: 6000, PrimaryBytes: 2 << 20, Result: steps.ResultVerified, Times: map[steps.Phase]time.Duration{steps.PhaseSnapshot: time.Second}},
+		}}
+	return rep, nil
+}
+
+func (f *fakeBackend) Cleanup(_ context.Context, _ steps.Plan, _ steps.Credentials, o steps.CleanupOptions, allow bool, _ func(steps.Event)) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cleaned = append(f.cleaned, o)
+	f.allowDel = append(f.allowDel, allow)
+	return nil
+}
+
+// harness drives a root model without a Program: it sends messages and runs the commands they return
+// (commands that do not answer within a moment, the timers, are dropped).
+type harness struct {
+	pending []chan tea.Msg
+	t       testing.TB
+	m       *Model
+	be      *fakeBackend
+	c       *Common
+	s       *Session
+}
+
+func newHarness(t testing.TB, lang string, w, h int, be *fakeBackend) *harness {
+	if be == nil {
+		be = &fakeBackend{}
+	}
+	c := NewCommon(context.Background(), lang, true)
+	c.Now = func() time.Time { return fixedTime }
+	p := steps.DefaultPlan()
+	p.Source.URL, p.Target.URL = "http://10.0.0.1:9200", "http://10.0.0.2:9200"
+	p.StateFile = t.TempDir() + "/esmigrate-state.json"
+	s := &Session{Plan: p}
+	hs := &harness{t: t, be: be, c: c, s: s}
+	hs.m = NewModel(c, s, be)
+	hs.run(hs.m.Init())
+	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
+	return hs
+}
+
+func (h *harness) send(msg tea.Msg) {
+	_, cmd := h.m.Update(msg)
+	h.run(cmd)
+}
+
+// run runs commands and the commands their messages return. A command that does not answer within a moment
+// (a timer, a stream waiting for the engine) is kept pending; its message is taken when it comes (see settle).
+func (h *harness) run(cmd tea.Cmd) {
+	queue := []tea.Cmd{cmd}
+	for n := 0; n < 1000; n++ {
+		if len(queue) == 0 {
+			// Take what pending commands delivered meanwhile.
+			var still []chan tea.Msg
+			for _, ch := range h.pending {
+				select {
+				case msg := <-ch:
+					queue = append(queue, func() tea.Msg { return msg })
+				default:
+					still = append(still, ch)
+				}
+			}
+			h.pending = still
+			if len(queue) == 0 {
+				return
+			}
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		ch := make(chan tea.Msg, 1)
+		go func() { ch <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-ch:
+		case <-time.After(40 * time.Millisecond):
+			h.pending = append(h.pending, ch)
+			continue
+		}
+		if msg == nil {
+			continue
+		}
+		v := reflect.ValueOf(msg)
+		if v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeOf((tea.Cmd)(nil)) {
+			for i := 0; i < v.Len(); i++ {
+				queue = append(queue, v.Index(i).Interface().(tea.Cmd))
+			}
+			continue
+		}
+		switch msg.(type) {
+		case spinMsg, runTickMsg, previewTickMsg:
+			continue // timers: tests send them when they need them
+		}
+		if fmt.Sprintf("%T", msg) == "tea.QuitMsg" {
+			continue
+		}
+		_, next := h.m.Update(msg)
+		queue = append(queue, next)
+	}
+}
+
+// settle waits a little for pending commands (a stream that ends after a cancel) and runs what they bring.
+func (h *harness) settle() {
+	time.Sleep(150 * time.Millisecond)
+	h.run(nil)
+}
+
+func (h *harness) keys(ks ...string) {
+	for _, k := range ks {
+		h.send(keyMsg(k))
+	}
+}
+
+func (h *harness) typeText(s string) {
+	for _, r := range s {
+		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+}
+
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	}
+	if strings.HasPrefix(k, "ctrl+") {
+		return tea.KeyPressMsg{Code: rune(k[5]), Mod: tea.ModCtrl}
+	}
+	r := []rune(k)
+	return tea.KeyPressMsg{Code: r[0], Text: k}
+}
+
+// screen is the current screen's text without styles.
+func (h *harness) screen() string { return ansi.Strip(h.m.Render()) }
+
+func (h *harness) must(contains string) {
+	h.t.Helper()
+	if !strings.Contains(h.screen(), contains) {
+		h.t.Fatalf("screen does not show %q:\n%s", contains, h.screen())
+	}
+}
+
+func (h *harness) at(want screenID) {
+	h.t.Helper()
+	if h.m.cur != want {
+		h.t.Fatalf("on screen %d, want %d:\n%s", h.m.cur, want, h.screen())
+	}
+}
+
+var errRefused = errors.New("refused")

@@ -1,0 +1,519 @@
+package ui
+
+import (
+	"errors"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+)
+
+// connectEnters completes the connection form with its prefilled values (4 fields per cluster).
+const connectEnters = 8
+
+func (h *harness) toPreflight() {
+	h.t.Helper()
+	for i := 0; i < connectEnters; i++ {
+		h.keys("enter")
+	}
+	if !h.m.screens[scrConnect].(*connectScreen).ok() {
+		h.t.Fatalf("connection not ok:\n%s", h.screen())
+	}
+	h.keys("enter")
+	h.at(scrPreflight)
+}
+
+func (h *harness) toRepository() {
+	h.t.Helper()
+	h.toPreflight()
+	h.keys("a", "enter")
+	h.at(scrRepository)
+}
+
+func (h *harness) toIndices() {
+	h.t.Helper()
+	h.toRepository()
+	for i := 0; i < 12 && h.m.screens[scrRepository].(*repositoryScreen).form != nil; i++ {
+		h.keys("enter")
+	}
+	h.keys("a", "enter")
+	h.at(scrIndices)
+}
+
+func (h *harness) toReview() {
+	h.t.Helper()
+	h.toIndices()
+	h.typeText("logs")
+	h.keys("ctrl+t")
+	h.keys("enter")
+	h.at(scrReview)
+}
+
+func TestConnectTestsBothClustersAndGoesOn(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.must("URL of a node")
+	h.must("http://10.0.0.1:9200")
+	h.toPreflight()
+	if h.s.Src.Info.ClusterName != "source-cluster" || h.s.Dst.Info.ClusterName != "target-cluster" {
+		t.Fatalf("summaries not kept: %+v %+v", h.s.Src.Info, h.s.Dst.Info)
+	}
+	// Defaults from path.repo.
+	if got := h.s.Plan.Repository.SourceLocation; got != "/data/source-repo" {
+		t.Fatalf("source location %q, want the first path.repo entry", got)
+	}
+	if got := h.s.Plan.Repository.TargetLocation; got != "/data/target-repo" {
+		t.Fatalf("target location %q", got)
+	}
+}
+
+func TestConnectShowsErrorAndFix(t *testing.T) {
+	be := &fakeBackend{probeErr: map[string]error{"target": &esclient.Error{Cluster: "target", Op: "connect", Type: esclient.TypeUnreachable,
+		Reason: "connection refused", Fix: "check that Elasticsearch runs at the URL"}}}
+	h := newHarness(t, "en", 80, 24, be)
+	h.keys("ctrl+t")
+	h.must("Target: cannot connect")
+	h.must("Fix: check that Elasticsearch runs")
+	h.must("Source: cluster \"source-cluster\"")
+	// The form is still open; finishing it tests again and still refuses to go on.
+	for i := 0; i < connectEnters; i++ {
+		h.keys("enter")
+	}
+	h.keys("enter")
+	h.at(scrConnect)
+	h.must("Fix the connection")
+	// e reopens the form.
+	h.keys("e")
+	h.must("URL of a node")
+}
+
+func TestConnectMasksPasswordAndAppliesAuth(t *testing.T) {
+	h := newHarness(t, "en", 120, 40, nil)
+	h.keys("enter")          // URL
+	h.keys("right", "enter") // auth: user and password
+	h.keys("enter", "enter") // CA, insecure
+	h.typeText("elastic")
+	h.keys("enter")
+	h.typeText("s3cret!")
+	if strings.Contains(h.screen(), "s3cret!") {
+		t.Fatalf("the password shows:\n%s", h.screen())
+	}
+	for i := 0; i < 5; i++ {
+		h.keys("enter")
+	}
+	h.must("Both clusters answer")
+	if h.s.Plan.Source.Username != "elastic" || h.s.Creds.SourcePassword != "s3cret!" {
+		t.Fatalf("auth not applied: user %q password %q", h.s.Plan.Source.Username, h.s.Creds.SourcePassword)
+	}
+	if strings.Contains(string(h.s.Plan.YAML()), "s3cret") {
+		t.Fatal("the password went into the plan")
+	}
+}
+
+func TestPreflightBlocksUntilWarningsAccepted(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toPreflight()
+	h.must("Snapshot compatibility")
+	h.must("Fix: give the uid/gid") // warnings open by themselves
+	h.keys("enter")
+	h.at(scrPreflight)
+	h.must("press a to accept")
+	h.keys("a", "enter")
+	h.at(scrRepository)
+	if !h.s.AcceptWarns {
+		t.Fatal("accepting warnings is not remembered for the run")
+	}
+}
+
+func TestPreflightFailureBlocks(t *testing.T) {
+	be := &fakeBackend{checks: []steps.Check{{ID: "path-repo-source", Title: "path.repo on every source node", Status: steps.Fail,
+		Evidence: "source-1: path.repo not set", Fix: "add path.repo"}}}
+	h := newHarness(t, "en", 80, 24, be)
+	h.toPreflight()
+	h.keys("a", "enter")
+	h.at(scrPreflight)
+	h.must("A check failed")
+	// The operator fixes it and re-runs.
+	be.checks = []steps.Check{{ID: "path-repo-source", Title: "path.repo on every source node", Status: steps.OK, Evidence: "all"}}
+	h.keys("r")
+	h.keys("enter")
+	h.at(scrRepository)
+}
+
+func TestPreflightSetupCommands(t *testing.T) {
+	h := newHarness(t, "en", 120, 40, nil)
+	h.toPreflight()
+	h.keys("tab")
+	h.must("Give the NFS server")
+	h.keys("e")
+	h.must("NFS server (name or address)")
+	h.typeText("10.0.0.9")
+	for i := 0; i < 5; i++ {
+		h.keys("enter")
+	}
+	h.must("On the NFS server (10.0.0.9)")
+	if h.s.Plan.NFS.Server != "10.0.0.9" || len(h.s.Plan.NFS.Clients) != 2 {
+		t.Fatalf("NFS details: %+v", h.s.Plan.NFS)
+	}
+	_, cmd := h.m.Update(keyMsg("c"))
+	if cmd == nil {
+		t.Fatal("c gives no clipboard command")
+	}
+	h.must("Copied")
+	h.keys("d")
+	scr := h.m.screens[scrPreflight].(*preflightScreen)
+	if !strings.Contains(scr.script, "exportfs") {
+		t.Fatalf("script without exportfs:\n%s", scr.script)
+	}
+}
+
+func TestRepositoryRegistersAndVerifies(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toRepository()
+	h.must("nightly")
+	h.must("2 snapshot(s)")
+	h.keys("enter") // new repository
+	h.keys("enter") // name esmigrate
+	h.keys("enter") // location
+	h.keys("enter") // copy
+	h.keys("enter") // target location
+	h.keys("enter", "enter")
+	h.typeText("100mb")
+	h.keys("enter", "enter", "enter")
+	h.must("Every source node reaches repository esmigrate")
+	if got := h.s.Plan.Repository.MaxSnapshotBytesPerSec; got != "100mb" {
+		t.Fatalf("throttle %q", got)
+	}
+	if h.s.Plan.Repository.Shared {
+		t.Fatal("copy chosen, plan says shared")
+	}
+	h.keys("enter")
+	h.at(scrRepository)
+	h.keys("a", "enter")
+	h.at(scrIndices)
+}
+
+func TestRepositoryUseExisting(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toRepository()
+	h.keys("down", "enter") // nightly
+	h.keys("down", "enter") // shared
+	h.keys("enter", "enter", "enter")
+	r := h.s.Plan.Repository
+	if r.Name != "nightly" || r.SourceLocation != "/data/source-repo/nightly" || !r.Shared || r.TargetLocation != r.SourceLocation {
+		t.Fatalf("repository %+v", r)
+	}
+}
+
+func TestIndicesFilterToggleSortAndOptions(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toIndices()
+	h.must("7 of 8 shown")
+	h.keys("ctrl+x")
+	h.must("8 of 8 shown")
+	h.keys("ctrl+x")
+	h.typeText("logs")
+	h.must("3 of 8 shown")
+	h.keys("space")
+	h.must("Selected: 1 index(es)")
+	h.keys("ctrl+t")
+	h.must("Selected: 3 index(es), 13.0mb, 38,000 docs")
+	h.keys("ctrl+t")
+	h.must("Selected: 0 index(es)")
+	h.keys("esc")
+	h.must("7 of 8 shown")
+	h.keys("ctrl+g")
+	h.typeText("logs-2026.11.0[12]")
+	h.keys("enter")
+	h.must("selected 2 index(es)")
+	// Sort by size, largest first.
+	h.keys("right", "right", "right", "right", "ctrl+r")
+	scr := h.m.screens[scrIndices].(*indicesScreen)
+	if first := scr.t.rows[scr.t.visible[0]].ix.Name; first != "logs-2026.11.02" {
+		t.Fatalf("largest first is %s", first)
+	}
+	// Restore options: batch size 5mb → more batches.
+	h.keys("ctrl+e")
+	h.must("Restore options")
+	h.keys("enter", "enter")
+	h.keys("ctrl+u")
+	h.typeText("5mb")
+	h.keys("enter")
+	h.typeText("") // replicas stay 0
+	for i := 0; i < 4; i++ {
+		h.keys("enter")
+	}
+	if h.s.Plan.BatchMaxSize != "5mb" {
+		t.Fatalf("batch size %q", h.s.Plan.BatchMaxSize)
+	}
+	h.send(previewTickMsg{seq: scr.previewSeq})
+	h.must("Batches under 5mb: 2")
+	h.keys("enter")
+	h.at(scrReview)
+	if got := strings.Join(h.s.Plan.Indices, ","); got != "logs-2026.11.01,logs-2026.11.02" {
+		t.Fatalf("plan indices %s", got)
+	}
+	if len(h.s.Batches) != 2 {
+		t.Fatalf("%d batches", len(h.s.Batches))
+	}
+}
+
+func TestIndicesNeedsASelection(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toIndices()
+	h.keys("enter")
+	h.at(scrIndices)
+	h.must("Select at least one index")
+	h.keys("esc")
+	h.at(scrRepository)
+}
+
+func TestReviewConfirmsAndStarts(t *testing.T) {
+	h := newHarness(t, "en", 120, 40, nil)
+	h.toReview()
+	h.must("Move 3 index(es)")
+	h.must("No target index is in the way")
+	h.must("curl -sS -X PUT 'http://10.0.0.1:9200/_snapshot/esmigrate'")
+	h.keys("enter")
+	h.must("Start the migration now?")
+	h.keys("n")
+	h.at(scrReview)
+	h.keys("w")
+	h.keys("enter", "y")
+	// The fake run ends at once: the report follows.
+	h.at(scrReport)
+	h.must("3 verified")
+}
+
+func TestReviewWarningNeedsAck(t *testing.T) {
+	h := newHarness(t, "en", 120, 40, &fakeBackend{selWarn: true})
+	h.toReview()
+	h.keys("enter")
+	h.must("Warnings: read them")
+	h.keys("a", "enter", "y")
+	h.at(scrReport)
+}
+
+func TestRunShowsProgressAndStopExplains(t *testing.T) {
+	be := &fakeBackend{block: true}
+	h := newHarness(t, "en", 80, 24, be)
+	h.toReview()
+	h.keys("enter", "y")
+	h.at(scrRun)
+	h.must("Batch 1/2")
+	h.must("snapshot")
+	h.must("3.0mb/7.0mb")
+	h.must("logs-2026.11.02")
+	h.keys("q")
+	h.must("Elasticsearch keeps going")
+	h.must("esmigrate resume --state")
+	h.keys("n")
+	if strings.Contains(h.screen(), "keeps going") {
+		t.Fatal("the dialog stays after n")
+	}
+	h.keys("q", "y")
+	h.settle()
+	var stop *steps.StoppedError
+	if !errors.As(h.m.Err(), &stop) {
+		t.Fatalf("the wizard ends with %v, want a StoppedError", h.m.Err())
+	}
+}
+
+func TestRunPreflightWarningsCanBeAccepted(t *testing.T) {
+	be := &fakeBackend{runErr: &steps.PreflightError{Warnings: true, Checks: []steps.Check{{ID: "x", Title: "Something odd", Status: steps.Warn, Evidence: "odd"}}}}
+	h := newHarness(t, "en", 80, 24, be)
+	h.toReview()
+	h.s.AcceptWarns = false
+	h.keys("enter", "y")
+	h.must("Something odd")
+	be.runErr = nil
+	h.keys("a")
+	h.at(scrReport)
+	if !h.s.AcceptWarns || be.ran != 2 {
+		t.Fatalf("accept %v, runs %d", h.s.AcceptWarns, be.ran)
+	}
+}
+
+func TestRunOverallProgress(t *testing.T) {
+	c := NewCommon(nil, "en", true)
+	s := &Session{Plan: steps.DefaultPlan(), Batches: []steps.Batch{{Number: 1, PrimaryBytes: 300}, {Number: 2, PrimaryBytes: 100}}}
+	m := newRun(c, s, &fakeBackend{})
+	m.phaseSt, m.phaseEv, m.indexEv = map[string]string{}, map[string]steps.Event{}, map[string]steps.Event{}
+	m.batches = 2
+	for _, p := range []steps.Phase{steps.PhaseSnapshot, steps.PhaseTransfer, steps.PhaseRestore, steps.PhaseVerify} {
+		m.apply(steps.Event{Kind: steps.KindStart, Phase: p, Batch: 1, Batches: 2})
+		m.apply(steps.Event{Kind: steps.KindDone, Phase: p, Batch: 1, Batches: 2})
+	}
+	if f := m.overall(); f < 0.749 || f > 0.751 {
+		t.Fatalf("overall %.3f after the first (larger) batch, want 0.75", f)
+	}
+	m.apply(steps.Event{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 2, Batches: 2})
+	m.apply(steps.Event{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 2, Batches: 2, Done: steps.Counts{Bytes: 50}, Total: steps.Counts{Bytes: 100}})
+	if f := m.overall(); f < 0.78 || f > 0.782 {
+		t.Fatalf("overall %.4f, want 0.78125", f)
+	}
+}
+
+func TestReportCleanupNeedsTypedConfirmation(t *testing.T) {
+	be := &fakeBackend{}
+	h := newHarness(t, "en", 80, 24, be)
+	h.toReview()
+	h.keys("enter", "y")
+	h.at(scrReport)
+	h.must("logs-2026.11.02")
+	h.must("20,000 → 20,000")
+	h.keys("x")
+	h.must("nothing chosen")
+	h.keys("1", "2", "x")
+	h.must(`Type "esmigrate" to confirm`)
+	h.typeText("nope")
+	h.keys("enter")
+	h.must(`that is not "esmigrate"`)
+	if len(be.cleaned) != 0 {
+		t.Fatal("cleaned up without confirmation")
+	}
+	h.keys("x")
+	h.typeText("esmigrate")
+	h.keys("enter")
+	h.must(`Type "target-repo" to confirm`)
+	h.typeText("target-repo")
+	h.keys("enter")
+	h.must("Done: delete the migration's snapshots")
+	if len(be.cleaned) != 1 || !be.cleaned[0].DeleteSnapshots || !be.cleaned[0].DeleteCopiedFiles || !be.allowDel[0] {
+		t.Fatalf("cleanup %+v allow %v", be.cleaned, be.allowDel)
+	}
+	h.keys("q")
+	if h.m.Err() != nil {
+		t.Fatal(h.m.Err())
+	}
+}
+
+func TestEscGoesBackWhereSafe(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toPreflight()
+	h.keys("esc")
+	h.at(scrConnect)
+	h.keys("enter")
+	h.at(scrPreflight)
+}
+
+func TestHelpAndQuit(t *testing.T) {
+	h := newHarness(t, "en", 80, 24, nil)
+	h.toPreflight()
+	h.keys("?")
+	h.must("re-run checks")
+	h.must("redraw")
+	h.keys("?")
+	h.keys("ctrl+c")
+	h.must("Quit the wizard?")
+	h.keys("n")
+	h.at(scrPreflight)
+}
+
+// Every screen fits the terminal exactly, at both sizes and in both languages, and re-lays out on resize.
+func TestLayoutFitsAndResizes(t *testing.T) {
+	for _, lang := range []string{"en", "zh"} {
+		h := newHarness(t, lang, 120, 40, nil)
+		check := func(w, hh int) {
+			t.Helper()
+			h.send(tea.WindowSizeMsg{Width: w, Height: hh})
+			lines := strings.Split(h.m.Render(), "\n")
+			if len(lines) != hh {
+				t.Fatalf("%s %dx%d screen %d: %d lines\n%s", lang, w, hh, h.m.cur, len(lines), h.screen())
+			}
+			for i, l := range lines {
+				if lw := ansi.StringWidth(l); lw > w {
+					t.Fatalf("%s %dx%d screen %d line %d is %d wide: %q", lang, w, hh, h.m.cur, i, lw, ansi.Strip(l))
+				}
+			}
+		}
+		for _, step := range []func(){func() {}, h.toReview} {
+			step()
+			check(80, 24)
+			check(120, 40)
+			check(100, 30)
+		}
+		check(60, 20)
+		if !strings.Contains(h.screen(), "80x24") {
+			t.Fatalf("no too-small message:\n%s", h.screen())
+		}
+	}
+}
+
+func TestCatalogueComplete(t *testing.T) {
+	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
+	for k, v := range en {
+		z, ok := zh[k]
+		if !ok {
+			t.Errorf("zh lacks %q", k)
+			continue
+		}
+		a, b := verbs.FindAllString(v, -1), verbs.FindAllString(z, -1)
+		sort.Strings(a)
+		sort.Strings(b)
+		if strings.Join(a, " ") != strings.Join(b, " ") {
+			t.Errorf("%q: en has %v, zh has %v", k, a, b)
+		}
+	}
+	for k := range zh {
+		if _, ok := en[k]; !ok {
+			t.Errorf("en lacks %q", k)
+		}
+	}
+}
+
+func TestChineseScreensHaveNoMissingKeys(t *testing.T) {
+	h := newHarness(t, "zh", 120, 40, nil)
+	h.toReview()
+	h.keys("enter", "y")
+	if strings.Contains(h.screen(), "!") && regexp.MustCompile(`![a-z]+\.[a-z.]+`).MatchString(h.screen()) {
+		t.Fatalf("missing catalogue key:\n%s", h.screen())
+	}
+	h.must("校验通过")
+}
+
+func TestDetectLangAndUTF8(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	cases := []struct {
+		flag string
+		env  map[string]string
+		lang string
+		utf8 bool
+	}{
+		{"", map[string]string{"LANG": "zh_CN.UTF-8"}, "zh", true},
+		{"", map[string]string{"LC_ALL": "en_US.UTF-8", "LANG": "zh_CN.UTF-8"}, "en", true},
+		{"zh", map[string]string{"LANG": "C"}, "zh", false},
+		{"", map[string]string{"LANG": "zh_CN.GB18030"}, "zh", false},
+		{"", map[string]string{}, "en", false},
+	}
+	for _, c := range cases {
+		if got := DetectLang(c.flag, env(c.env)); got != c.lang {
+			t.Errorf("DetectLang(%q, %v) = %s", c.flag, c.env, got)
+		}
+		if got := DetectUTF8(env(c.env)); got != c.utf8 {
+			t.Errorf("DetectUTF8(%v) = %v", c.env, got)
+		}
+	}
+}
+
+func TestASCIIGlyphs(t *testing.T) {
+	be := &fakeBackend{}
+	c := NewCommon(nil, "en", false)
+	s := &Session{Plan: steps.DefaultPlan()}
+	s.Plan.Source.URL, s.Plan.Target.URL = "http://a:9200", "http://b:9200"
+	m := NewModel(c, s, be)
+	h := &harness{t: t, m: m, be: be, c: c, s: s}
+	h.run(m.Init())
+	h.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	h.toReview()
+	for _, r := range h.screen() {
+		if r > 127 {
+			t.Fatalf("non-ASCII %q on an ASCII terminal:\n%s", r, h.screen())
+		}
+	}
+}
