@@ -62,9 +62,13 @@ func loadNFSEnv(t *testing.T) nfsTestEnv {
 	if e.Host == "" || e.Export == "" || e.SquashExport == "" || e.DeniedExport == "" {
 		t.Fatalf("no NFS test server: ESM_NFS_HOST, ESM_NFS_EXPORT, ESM_NFS_EXPORT_SQUASH and ESM_NFS_EXPORT_DENIED are not set and none of %v has them; start it with `sudo testenv/nfs.sh start`", files)
 	}
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(e.Host, "2049"), 5*time.Second)
+	port := get("ESM_NFS_PORT")
+	if port == "" {
+		port = "2049"
+	}
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(e.Host, port), 5*time.Second)
 	if err != nil {
-		t.Fatalf("the NFS test server %s does not answer on port 2049 (%v): start it with `sudo testenv/nfs.sh start`", e.Host, err)
+		t.Fatalf("the NFS test server %s does not answer on port %s (%v): start it with `sudo testenv/nfs.sh start`", e.Host, port, err)
 	}
 	c.Close()
 	return e
