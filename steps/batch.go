@@ -97,8 +97,19 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 			return err
 		}
 		if found {
-			e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s already exists: following it", b.Snapshot)
-		} else {
+			if s, ok, _ := e.src.Snapshot(ctx, repo, b.Snapshot); ok && (s.State == "FAILED" || s.State == "PARTIAL" || s.State == "INCOMPATIBLE") {
+				// Our own snapshot of an earlier attempt that failed: delete it (through the source, the
+				// repository's writer) and take it again. It never touches an index.
+				e.log(PhaseSnapshot, b.Number, LevelWarn, "snapshot %s of an earlier attempt ended %s: deleting it and taking it again", b.Snapshot, s.State)
+				if err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "delete failed snapshot "+b.Snapshot, esclient.DeleteSnapshotRequest(repo, b.Snapshot)); err != nil {
+					return err
+				}
+				found = false
+			} else {
+				e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s already exists: following it", b.Snapshot)
+			}
+		}
+		if !found {
 			spec := esclient.SnapshotSpec{Repository: repo, Name: b.Snapshot, Indices: b.Names(),
 				Metadata: map[string]any{"taken_by": "esmigrate", "batch": b.Number, "plan": e.plan.Hash()}}
 			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "start snapshot "+b.Snapshot, esclient.CreateSnapshotRequest(spec))
@@ -125,8 +136,23 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 	if e.opts.DryRun {
 		return nil
 	}
-	return e.followSnapshot(ctx, b)
+	err := e.followSnapshot(ctx, b)
+	if errors.Is(err, errSnapshotVanished) && b.SnapshotRetakes < 3 {
+		// A snapshot in progress disappears when the source's master restarts (running snapshots live only in
+		// the cluster state). Take it again: snapshots are incremental, so what was written is reused.
+		b.SnapshotRetakes++
+		b.SnapshotStarted = false
+		e.log(PhaseSnapshot, b.Number, LevelWarn, "snapshot %s is neither running nor in repository %s (did the source restart?): taking it again (attempt %d)", b.Snapshot, repo, b.SnapshotRetakes+1)
+		return e.snapshotPhase(ctx, b)
+	}
+	if errors.Is(err, errSnapshotVanished) {
+		b.SnapshotStarted = false
+		return fmt.Errorf("snapshot %s keeps disappearing from repository %s (3 attempts): check the source's logs; resume to try again", b.Snapshot, repo)
+	}
+	return err
 }
+
+var errSnapshotVanished = errors.New("snapshot vanished")
 
 func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
 	repo := e.plan.Repository.Name
@@ -177,7 +203,7 @@ func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
 			if !ok {
 				missing++
 				if missing > 5 {
-					return fmt.Errorf("snapshot %s is neither running nor in repository %s: it may have been deleted; resume to take it again", b.Snapshot, repo)
+					return errSnapshotVanished
 				}
 			} else {
 				switch s.State {
@@ -185,6 +211,8 @@ func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
 					return e.snapshotSucceeded(ctx, b, s)
 				case "PARTIAL", "FAILED", "INCOMPATIBLE":
 					b.SnapshotState = s.State
+					// The next run looks at the snapshot again, deletes it and takes it anew.
+					b.SnapshotStarted = false
 					return snapshotFailure(s)
 				}
 			}
@@ -229,7 +257,7 @@ func snapshotFailure(s esclient.Snapshot) error {
 	if len(lines) > 0 {
 		msg += "; " + strings.Join(lines, "; ")
 	}
-	return errors.New(msg + ". Fix the failing indices on the source (GET _cluster/allocation/explain), delete the snapshot (DELETE _snapshot/<repo>/" + s.Name + ") and resume")
+	return errors.New(msg + ". Fix the failing indices on the source (GET _cluster/allocation/explain), then resume: esmigrate deletes this failed snapshot and takes it again")
 }
 
 // transferPhase copies the repository to the target's share when the clusters do not share storage.

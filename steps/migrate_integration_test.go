@@ -339,7 +339,8 @@ func TestAnOlderClusterMigratesIntoANewerOne(t *testing.T) {
 	env := envtest.Legacy(t)
 	m := newMigration(t, false, "logs-2026.11.03", "articles")
 	m.plan.Source.URL = env.LegacyURL
-	m.plan.Repository.SourceLocation = filepath.Join(env.LegacyRepoDir, m.id)
+	// The legacy cluster's second node lacks its own share in path.repo; both have the shared directory.
+	m.plan.Repository.SourceLocation = filepath.Join(env.SharedRepoDir, m.id)
 	m.src, _ = esclient.New(esclient.Config{Role: "source", URL: env.LegacyURL, ReadOnly: true})
 	rep, err := m.run(steps.Options{AcceptWarnings: true})
 	if err != nil {

@@ -13,12 +13,16 @@ import (
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
-// Preflight runs every check: the clusters and the shares first, then the selected indices. Each check is
-// also sent as an event as soon as it is known, so the wizard can tick them off.
+// Preflight runs every check, each also sent as an event as soon as it is known. The read-only checks (versions,
+// path.repo, the selected indices against the target) come first; only when none of them failed are the
+// repositories registered and verified, so that bad input changes nothing on either cluster.
 func (e *Engine) Preflight(ctx context.Context, src, dst ClusterSummary, sel Selection) []Check {
 	e.emit(Event{Kind: KindStart, Phase: PhasePreflight})
-	checks := e.ClusterChecks(ctx, src, dst)
+	checks := e.clusterReadChecks(ctx, src, dst)
 	checks = append(checks, e.SelectionChecks(ctx, src, dst, sel)...)
+	if Worst(checks) != Fail {
+		checks = append(checks, e.RepositoryChecks(ctx, src, dst)...)
+	}
 	e.emit(Event{Kind: KindDone, Phase: PhasePreflight, Message: fmt.Sprintf("%d checks, worst: %s", len(checks), Worst(checks))})
 	return checks
 }
@@ -29,9 +33,15 @@ func (e *Engine) report(c Check) Check {
 	return c
 }
 
-// ClusterChecks are the checks that do not depend on the selected indices: versions, path.repo, repository
-// verification, the shares as this host sees them, and the NFS server.
+// ClusterChecks are the checks that do not depend on the selected indices: versions, health, path.repo, the
+// repository verification on both clusters (which registers the repositories; not in a dry run), the shares as
+// this host sees them, and the NFS server.
 func (e *Engine) ClusterChecks(ctx context.Context, src, dst ClusterSummary) []Check {
+	return append(e.clusterReadChecks(ctx, src, dst), e.RepositoryChecks(ctx, src, dst)...)
+}
+
+// clusterReadChecks only read: versions, health, path.repo and snapshots already running.
+func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary) []Check {
 	var out []Check
 	add := func(c Check) { out = append(out, e.report(c)) }
 
@@ -57,15 +67,6 @@ func (e *Engine) ClusterChecks(ctx context.Context, src, dst ClusterSummary) []C
 
 	add(pathRepoCheck(src, e.plan.Repository.SourceLocation))
 	add(pathRepoCheck(dst, e.plan.Repository.TargetLocation))
-	// Verification first: registering the repository makes Elasticsearch create its directory, which the
-	// share checks then look at.
-	if !e.opts.DryRun {
-		add(e.verifyCheck(ctx, e.src, src, false))
-		add(e.verifyCheck(ctx, e.dst, dst, true))
-	}
-	for _, c := range e.shareChecks(ctx, src, dst) {
-		add(c)
-	}
 	if running, err := e.src.AllRunningSnapshots(ctx); err == nil && len(running) > 0 {
 		names := []string{}
 		for _, r := range running {
@@ -74,6 +75,24 @@ func (e *Engine) ClusterChecks(ctx context.Context, src, dst ClusterSummary) []C
 		add(Check{ID: "source-busy", Title: "Snapshots already running on the source", Status: Warn,
 			Evidence: strings.Join(names, ", "),
 			Fix:      "before 7.9 only one snapshot runs at a time: wait for these to finish (GET _snapshot/_status)"})
+	}
+	return out
+}
+
+// RepositoryChecks register the repository on both clusters (read-only on the target) and verify that every
+// node reaches it, then look at the shares from this host. In a dry run nothing is registered: only the shares
+// are looked at.
+func (e *Engine) RepositoryChecks(ctx context.Context, src, dst ClusterSummary) []Check {
+	var out []Check
+	add := func(c Check) { out = append(out, e.report(c)) }
+	// Verification first: registering the repository makes Elasticsearch create its directory, which the
+	// share checks then look at.
+	if !e.opts.DryRun {
+		add(e.verifyCheck(ctx, e.src, src, false))
+		add(e.verifyCheck(ctx, e.dst, dst, true))
+	}
+	for _, c := range e.shareChecks(ctx, src, dst) {
+		add(c)
 	}
 	return out
 }
@@ -218,9 +237,9 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 				Evidence: r.Evidence, Fix: r.Fix})
 		}
 	}
-	check("source", srcLocal, len(src.Nodes), 0)
+	check("source", srcLocal, machines(src.Nodes), 0)
 	if !e.plan.Repository.Shared {
-		check("target", dstLocal, len(dst.Nodes), 0)
+		check("target", dstLocal, machines(dst.Nodes), 0)
 	}
 	if e.plan.NFS.Server != "" {
 		for _, r := range nfs.CheckServer(ctx, nfs.ServerCheck{Host: e.plan.NFS.Server, ExportPath: e.plan.NFS.Export}) {
@@ -229,6 +248,20 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 		}
 	}
 	return out
+}
+
+// machines counts the distinct hosts the nodes run on: nodes on one machine share its local disks, so a local
+// directory is only wrong for a repository when the nodes are on several machines.
+func machines(nodes []esclient.Node) int {
+	hosts := map[string]bool{}
+	for _, n := range nodes {
+		h := n.IP
+		if h == "" {
+			h = n.Host
+		}
+		hosts[h] = true
+	}
+	return len(hosts)
 }
 
 func parentExists(p string) bool {
@@ -260,6 +293,10 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		sc.Status = Fail
 		sc.Evidence += "; not found on the source: " + strings.Join(sel.Missing, ", ")
 		sc.Fix = "check the names (GET _cat/indices on the source), or remove them from the plan"
+	case len(sel.Indices) == 0 && len(sel.Skipped) > 0:
+		sc.Status = Fail
+		sc.Evidence = "every matching index is left out (see below): nothing to migrate"
+		sc.Fix = "open closed indices on the source first, or select other indices"
 	case len(sel.Indices) == 0:
 		sc.Status = Fail
 		sc.Evidence = "no index matches " + strings.Join(p.Indices, ", ")
@@ -412,6 +449,28 @@ var pluginTypes = map[string]string{
 	"hanlp": "analysis-hanlp", "hanlp_standard": "analysis-hanlp", "hanlp_index": "analysis-hanlp",
 }
 
+// commonAnalysisTypes are provided by the analysis-common module. Every Elasticsearch distribution has it, but
+// embedded or trimmed installations may not, and then the restore fails with "failed to find analyzer".
+var commonAnalysisTypes = strings.Fields(`arabic armenian basque bengali brazilian bulgarian catalan chinese cjk czech
+	danish dutch english estonian finnish french galician german greek hindi hungarian indonesian irish italian
+	latvian lithuanian norwegian persian portuguese romanian russian sorani spanish swedish turkish thai
+	pattern fingerprint snowball
+	ngram edge_ngram nGram edgeNGram char_group classic letter uax_url_email path_hierarchy simple_pattern
+	simple_pattern_split thai
+	asciifolding cjk_bigram cjk_width common_grams delimited_payload dictionary_decompounder elision
+	hyphenation_decompounder keep keep_types keyword_marker kstem length limit min_hash multiplexer
+	pattern_capture pattern_replace porter_stem predicate_token_filter remove_duplicates reverse
+	scandinavian_folding scandinavian_normalization snowball stemmer stemmer_override synonym synonym_graph
+	trim truncate unique word_delimiter word_delimiter_graph html_strip mapping`)
+
+func init() {
+	for _, t := range commonAnalysisTypes {
+		if _, taken := pluginTypes[t]; !taken {
+			pluginTypes[t] = "analysis-common"
+		}
+	}
+}
+
 // pluginChecks finds plugins the selected indices depend on (analysis components, field types, _size) and
 // files they read (synonyms_path...), and checks them against the target's nodes.
 func (e *Engine) pluginChecks(ctx context.Context, src, dst ClusterSummary, sel Selection) []Check {
@@ -481,6 +540,9 @@ func (e *Engine) pluginChecks(ctx context.Context, src, dst ClusterSummary, sel 
 	if len(problems) > 0 {
 		c.Status, c.Evidence = Fail, strings.Join(problems, "; ")
 		c.Fix = fmt.Sprintf("install on every target node: bin/elasticsearch-plugin install %s (the same version as the target), then restart the nodes one at a time", strings.Join(installs, " "))
+		if contains(installs, "analysis-common") {
+			c.Fix += "; analysis-common is a module that every standard Elasticsearch distribution has: use a standard installation of the target"
+		}
 	} else {
 		// Plugins on the source that the target lacks, in case an index uses one in a way we do not know.
 		var extra []string

@@ -48,6 +48,7 @@ type BatchState struct {
 	Times           map[Phase]PhaseTime `json:"times,omitempty"`
 	SnapshotStarted bool                `json:"snapshot_started,omitempty"`
 	SnapshotState   string              `json:"snapshot_state,omitempty"`
+	SnapshotRetakes int                 `json:"snapshot_retakes,omitempty"`
 	SnapshotBytes   int64               `json:"snapshot_bytes,omitempty"`
 	CopiedFiles     int                 `json:"copied_files,omitempty"`
 	CopiedBytes     int64               `json:"copied_bytes,omitempty"`

@@ -24,6 +24,10 @@
 #                     cross-version tests (7.10 → 7.17 works, 7.17 → 7.10 is refused)
 #   LEGACY_PORT       its HTTP port                               (default: TARGET_PORT+10)
 #   LEGACY_RUNNER     its runner project                          (default: runner-es710)
+#   LEGACY_NODES      its nodes (default: 2; node 2 lacks the legacy share in path.repo, on purpose)
+#
+#   testenv/cluster.sh restart NAME   stops and starts one cluster (source, target or legacy) with its data, for
+#                                     fault tests; it reuses the settings it was started with
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,6 +45,7 @@ SEED="${SEED:-1}"
 LEGACY="${LEGACY:-0}"
 LEGACY_PORT="${LEGACY_PORT:-$((TARGET_PORT + 10))}"
 LEGACY_RUNNER="${LEGACY_RUNNER:-runner-es710}"
+LEGACY_NODES="${LEGACY_NODES:-2}"
 
 SHARES="$RUN_DIR/shares"
 SOURCE_REPO_DIR="$SHARES/source-repo"   # the old cluster's NFS share
@@ -98,7 +103,13 @@ start_cluster() { # name runner port nodes
     # path.repo goes where an operator puts it: the node's elasticsearch.yml.
     {
       echo "# written by testenv/cluster.sh"
-      echo "path.repo: $(path_repo_for "$name")"
+      if [ "$name" = legacy ] && [ "$i" -gt 1 ]; then
+        # A misconfigured node: its path.repo lacks the legacy share (as when elasticsearch.yml was edited on
+        # one node but not the others). Pre-flight tests expect it to be named.
+        echo "path.repo: [\"$SHARED_REPO_DIR\"]"
+      else
+        echo "path.repo: $(path_repo_for "$name")"
+      fi
       # the target may pull from the source with _reindex (benchmarks compare it); runner-es8 has no reindex
       # module (Elastic does not publish it for 8.x) and refuses settings it does not know
       case "$name:$runner" in
@@ -118,6 +129,8 @@ start_cluster() { # name runner port nodes
     -cp "$cp" esmigrate.testenv.EsRunner "$name" "$base" "$port" "$nodes" \
     >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
+  # What restart needs to start it again the same way.
+  printf '%s %s %s %s\n' "$name" "$runner" "$port" "$nodes" >"$RUN_DIR/$name.args"
 }
 
 wait_cluster() { # name port
@@ -180,7 +193,7 @@ case "$cmd" in
     mkdir -p "$RUN_DIR" "$SOURCE_REPO_DIR" "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" "$LEGACY_REPO_DIR"
     start_cluster source "$SOURCE_RUNNER" "$SOURCE_PORT" "$SOURCE_NODES"
     start_cluster target "$TARGET_RUNNER" "$TARGET_PORT" "$TARGET_NODES"
-    [ "$LEGACY" = 1 ] && start_cluster legacy "$LEGACY_RUNNER" "$LEGACY_PORT" 1
+    [ "$LEGACY" = 1 ] && start_cluster legacy "$LEGACY_RUNNER" "$LEGACY_PORT" "$LEGACY_NODES"
     wait_cluster source "$SOURCE_PORT"
     wait_cluster target "$TARGET_PORT"
     [ "$LEGACY" = 1 ] && wait_cluster legacy "$LEGACY_PORT"
@@ -188,6 +201,14 @@ case "$cmd" in
     [ "$SEED" = 1 ] && seed
     [ "$SEED" = 1 ] && [ "$LEGACY" = 1 ] && seed_cluster "$LEGACY_PORT"
     log "ready: source http://127.0.0.1:$SOURCE_PORT, target http://127.0.0.1:$TARGET_PORT (variables: $RUN_DIR/env)"
+    ;;
+  restart)
+    name="${2:-}"
+    [ -f "$RUN_DIR/$name.args" ] || die "restart: no cluster named '$name' was started from $RUN_DIR"
+    read -r _ runner port nodes <"$RUN_DIR/$name.args"
+    stop_cluster "$name"
+    start_cluster "$name" "$runner" "$port" "$nodes"
+    wait_cluster "$name" "$port"
     ;;
   stop)
     stop_cluster source
