@@ -618,7 +618,9 @@ func runPhase(ctx context.Context, src, dst string, files []copyFile, workers in
 					fail(err)
 					continue
 				}
-				cm.add(p)
+				if err := cm.add(p); err != nil {
+					fail(err)
+				}
 			}
 		}()
 	}
@@ -687,8 +689,9 @@ func newCommitter(syncers int, pr *progress) *committer {
 	return &committer{syncers: syncers, pr: pr}
 }
 
-// add takes a written file; when the batch is full the caller flushes it.
-func (c *committer) add(p pendingFile) {
+// add takes a written file; when the batch is full the caller flushes it. It returns the first error of any
+// flush so far, so that the workers stop copying after a failed fsync.
+func (c *committer) add(p pendingFile) error {
 	c.mu.Lock()
 	c.pending = append(c.pending, p)
 	c.bytes += p.size
@@ -697,6 +700,9 @@ func (c *committer) add(p pendingFile) {
 	if full {
 		c.flush()
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
 }
 
 // flush fsyncs the pending files together, then renames them into place.

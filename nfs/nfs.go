@@ -81,7 +81,8 @@ func withTimeout(ctx context.Context, d time.Duration, f func() error) error {
 
 const defaultFSTimeout = 10 * time.Second
 
-// humanBytes formats n as "2.1 GB" (decimal units, as df -H and Elasticsearch's _cat APIs print them).
+// humanBytes formats n as "2.1 GB" (decimal units, as df -H prints them). Ten lines do not justify a
+// dependency (go-humanize) for this package.
 func humanBytes(n int64) string {
 	const unit = 1000
 	if n < unit {
