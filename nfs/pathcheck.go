@@ -594,7 +594,7 @@ func escapeFstab(s string) string {
 	return strings.NewReplacer(" ", `\040`, "\t", `\011`).Replace(s)
 }
 
-// shq quotes s for a POSIX shell when it needs quoting: single quotes, with ' written as '\''. Hand-written
+// shq quotes s for a POSIX shell when it needs quoting: single quotes, with ' written as '\”. Hand-written
 // because the rule is one line and the generated scripts' golden files pin its output.
 func shq(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
