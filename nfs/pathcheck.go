@@ -594,8 +594,9 @@ func escapeFstab(s string) string {
 	return strings.NewReplacer(" ", `\040`, "\t", `\011`).Replace(s)
 }
 
-// shq quotes s for a POSIX shell when it needs quoting: single quotes, with ' written as '\”. Hand-written
-// because the rule is one line and the generated scripts' golden files pin its output.
+// shq quotes s for a POSIX shell when it needs quoting: in single quotes, each embedded quote closed,
+// escaped and reopened. Hand-written because the rule is one line and the generated scripts' golden files
+// pin its output.
 func shq(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-:=,@+%", r))
