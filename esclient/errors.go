@@ -145,6 +145,8 @@ func transportFailure(err error) (string, string) {
 		return TypeTLS, "the cluster's certificate is signed by an authority this machine does not trust"
 	case errors.As(err, &hn):
 		return TypeTLS, "the certificate is not valid for this host name: " + hn.Error()
+	case errors.As(err, &ci) && ci.Reason == x509.Expired:
+		return TypeTLS, "the cluster's certificate has expired: " + ci.Detail
 	case errors.As(err, &ci):
 		return TypeTLS, "the certificate is not valid: " + ci.Error()
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
@@ -221,6 +223,8 @@ func fixFor(cfg Config, e *Error) string {
 		return "use http:// in the URL"
 	case e.Type == TypeTLS && strings.Contains(r, "HTTPS, not plain HTTP"):
 		return "use https:// in the URL"
+	case e.Type == TypeTLS && strings.Contains(r, "expired"):
+		return "renew the certificate on the " + cfg.Role + " cluster's nodes (or, knowingly, --insecure)"
 	case e.Type == TypeTLS:
 		return "give the cluster's CA certificate with --ca-cert (on a node: config/certs/http_ca.crt), or --insecure to skip verification"
 	case e.Type == TypeUnreachable:

@@ -61,13 +61,13 @@ func (e *Engine) Connect(ctx context.Context) (src, dst ClusterSummary, err erro
 	if e.plan.Source.Insecure || e.plan.Target.Insecure {
 		e.log(PhaseConnect, 0, LevelWarn, "TLS certificate verification is OFF (--insecure): anyone between this host and the cluster can read the traffic and the credentials")
 	}
-	err = e.retry(ctx, PhaseConnect, 0, func() (err error) { src, err = Probe(ctx, e.src); return })
+	err = e.retryN(ctx, PhaseConnect, 3, func() (err error) { src, err = Probe(ctx, e.src); return })
 	if err != nil {
 		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
 		return
 	}
 	e.log(PhaseConnect, 0, LevelInfo, "%s", src)
-	err = e.retry(ctx, PhaseConnect, 0, func() (err error) { dst, err = Probe(ctx, e.dst); return })
+	err = e.retryN(ctx, PhaseConnect, 3, func() (err error) { dst, err = Probe(ctx, e.dst); return })
 	if err != nil {
 		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
 		return

@@ -184,6 +184,27 @@ func (e *Engine) retry(ctx context.Context, phase Phase, batch int, f func() err
 	}
 }
 
+// retryN is retry with a few quick attempts only: at the first connection a wrong URL must be said at once,
+// not after minutes of retries.
+func (e *Engine) retryN(ctx context.Context, phase Phase, attempts int, f func() error) error {
+	var err error
+	wait := 500 * time.Millisecond
+	for i := 0; i < attempts; i++ {
+		if err = f(); err == nil || !esclient.IsTransient(err) || ctx.Err() != nil {
+			return err
+		}
+		if i+1 < attempts {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+			wait *= 2
+		}
+	}
+	return err
+}
+
 // save writes the state (not in a dry run).
 func (e *Engine) save() error {
 	if e.opts.DryRun || e.store == nil {

@@ -295,7 +295,11 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		sc.Fix = "check the names (GET _cat/indices on the source), or remove them from the plan"
 	case len(sel.Indices) == 0 && len(sel.Skipped) > 0:
 		sc.Status = Fail
-		sc.Evidence = "every matching index is left out (see below): nothing to migrate"
+		var why []string
+		for _, s := range sel.Skipped {
+			why = append(why, s.Index+": "+s.Reason)
+		}
+		sc.Evidence = "nothing to migrate: every matching index is left out (" + strings.Join(why, "; ") + ")"
 		sc.Fix = "open closed indices on the source first, or select other indices"
 	case len(sel.Indices) == 0:
 		sc.Status = Fail
