@@ -188,8 +188,7 @@ func newHarness(t testing.TB, lang string, w, h int, be *fakeBackend) *harness {
 	c.Now = func() time.Time { return fixedTime }
 	p := steps.DefaultPlan()
 	p.Source.URL, p.Target.URL = "http://10.0.0.1:9200", "http://10.0.0.2:9200"
-	p.StateFile = t.TempDir() + "/esmigrate-state.json"
-	s := &Session{Plan: p}
+	s := &Session{Plan: p, PlanPath: t.TempDir() + "/plan.yaml"}
 	hs := &harness{t: t, be: be, c: c, s: s}
 	hs.m = NewModel(c, s, be)
 	hs.run(hs.m.Init())
@@ -251,8 +250,8 @@ func (h *harness) run(cmd tea.Cmd) {
 		case spinMsg, runTickMsg, previewTickMsg:
 			continue // timers: tests send them when they need them
 		}
-		if fmt.Sprintf("%T", msg) == "tea.QuitMsg" {
-			continue
+		if name := fmt.Sprintf("%T", msg); name == "tea.QuitMsg" || strings.Contains(name, "linkMsg") {
+			continue // quitting, and the cursor's blinking (golden files must not depend on timing)
 		}
 		_, next := h.m.Update(msg)
 		queue = append(queue, next)

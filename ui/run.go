@@ -333,7 +333,7 @@ func (m *runScreen) render() {
 	}
 	f := m.overall()
 	right := m.c.T("run.elapsed", duration(elapsed))
-	if m.running && f > 0.02 {
+	if m.running && f > 0.02 && elapsed >= 2*time.Second {
 		left := time.Duration(float64(elapsed) * (1 - f) / f)
 		right += " " + m.c.T("run.eta", duration(left))
 	}
