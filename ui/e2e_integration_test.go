@@ -1,0 +1,262 @@
+//go:build integration
+
+package ui_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esmigrate/esmigrate/testenv/envtest"
+)
+
+// The wizard end to end, as an operator runs it: the real binary inside tmux (send-keys, capture-pane), against
+// the real test clusters, a two-batch migration with the repository copy, then the doc counts on the target.
+// TestWizardOverSSH does the same through a real SSH session.
+
+// wizardRun is one migration's names: unique, so that runs and other packages' tests do not collide on the
+// shared clusters.
+type wizardRun struct {
+	env      envtest.Env
+	id       string
+	dir      string // working directory (state, reports)
+	bin      string
+	repo     string
+	srcLoc   string
+	dstLoc   string
+	prefix   string // target index prefix (rename)
+	indices  []string
+}
+
+func newWizardRun(t *testing.T) *wizardRun {
+	t.Helper()
+	env := envtest.Load(t)
+	for _, tool := range []string{"tmux"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed for this test (apt-get install %s): %v", tool, tool, err)
+		}
+	}
+	id := envtest.Unique("uie2e")
+	w := &wizardRun{env: env, id: id, dir: t.TempDir(), repo: id,
+		srcLoc: filepath.Join(env.SourceRepoDir, id), dstLoc: filepath.Join(env.TargetRepoDir, id), prefix: id + "-",
+		indices: []string{"logs-2026.11.01", "logs-2026.11.02", "logs-2026.11.03"}}
+	w.bin = filepath.Join(w.dir, "esmigrate")
+	build := exec.Command("go", "build", "-o", w.bin, "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		for _, ix := range w.indices {
+			req, _ := http.NewRequest(http.MethodDelete, env.TargetURL+"/"+w.prefix+ix, nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		os.RemoveAll(w.dstLoc)
+	})
+	return w
+}
+
+// command is the shell command that starts the wizard (in w.dir, UTF-8, English).
+func (w *wizardRun) command() string {
+	return fmt.Sprintf("cd %s && env LANG=C.UTF-8 TERM=xterm-256color %s --source %s --target %s --repository %s --source-location %s --target-location %s --state %s --report-dir %s; echo $? > %s; sleep 3600",
+		w.dir, w.bin, w.env.SourceURL, w.env.TargetURL, w.repo, w.srcLoc, w.dstLoc,
+		filepath.Join(w.dir, "state.json"), filepath.Join(w.dir, "reports"), filepath.Join(w.dir, "rc"))
+}
+
+// tmux is one private tmux server with one window.
+type tmux struct {
+	t      *testing.T
+	socket string
+}
+
+func startTmux(t *testing.T, cmd string, width, height int) *tmux {
+	t.Helper()
+	s := &tmux{t: t, socket: "esmigrate-" + envtest.Unique("t")}
+	out, err := exec.Command("tmux", "-L", s.socket, "-f", "/dev/null", "new-session", "-d", "-s", "w",
+		"-x", fmt.Sprint(width), "-y", fmt.Sprint(height), cmd).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmux) keys(keys ...string) {
+	s.t.Helper()
+	for _, k := range keys {
+		if out, err := exec.Command("tmux", "-L", s.socket, "send-keys", "-t", "w", k).CombinedOutput(); err != nil {
+			s.t.Fatalf("send-keys %s: %v\n%s", k, err, out)
+		}
+		time.Sleep(120 * time.Millisecond)
+	}
+}
+
+func (s *tmux) literal(text string) {
+	s.t.Helper()
+	if out, err := exec.Command("tmux", "-L", s.socket, "send-keys", "-t", "w", "-l", text).CombinedOutput(); err != nil {
+		s.t.Fatalf("send-keys -l: %v\n%s", err, out)
+	}
+	time.Sleep(200 * time.Millisecond)
+}
+
+func (s *tmux) screen() string {
+	out, _ := exec.Command("tmux", "-L", s.socket, "capture-pane", "-p", "-t", "w").Output()
+	return string(out)
+}
+
+// waitFor waits until the screen matches re and returns the first submatch (or the match).
+func (s *tmux) waitFor(re string, timeout time.Duration) string {
+	s.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	for {
+		scr := s.screen()
+		if m := rx.FindStringSubmatch(scr); m != nil {
+			return m[len(m)-1]
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the screen never showed /%s/ in %s:\n%s", re, timeout, scr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// passChecks waits for a checklist to finish, accepts warnings, fails on failures, and goes on.
+func (s *tmux) passChecks(timeout time.Duration) {
+	s.t.Helper()
+	got := s.waitFor(`(All checks passed|press a to accept|Warnings accepted|A check failed|Error: )`, timeout)
+	switch got {
+	case "A check failed", "Error: ":
+		s.t.Fatalf("checks failed:\n%s", s.screen())
+	case "press a to accept":
+		s.keys("a")
+	}
+	s.keys("Enter")
+}
+
+// drive walks the wizard through a two-batch migration with the copy and checks the result.
+func (w *wizardRun) drive(t *testing.T, s *tmux) {
+	// 1 Connect: the form is prefilled from the flags; enter through it, the connections are tested.
+	s.waitFor(`URL of a node`, 60*time.Second)
+	for i := 0; i < 8; i++ {
+		s.keys("Enter")
+	}
+	s.waitFor(`Both clusters answer`, 60*time.Second)
+	s.keys("Enter")
+
+	// 2 Pre-flight.
+	s.waitFor(`Pre-flight checks`, 30*time.Second)
+	s.passChecks(3 * time.Minute)
+
+	// 3 Repository: new repository, the flag's locations, copy to the target's share, no throttles.
+	s.waitFor(`Source repository`, 60*time.Second)
+	for i := 0; i < 10; i++ {
+		s.keys("Enter")
+	}
+	s.waitFor(`Every source node reaches repository `+w.repo, 2*time.Minute)
+	s.passChecks(3 * time.Minute)
+
+	// 4 Indices: filter, select all shown, restore options (rename into this run's names, 8mb batches, no
+	// aliases: other tests' indices may hold them).
+	s.waitFor(`Filter:`, 60*time.Second)
+	s.literal("logs-2026.11")
+	s.waitFor(`3 of \d+ shown`, 10*time.Second)
+	s.keys("C-t")
+	s.waitFor(`Selected: 3 index\(es\)`, 10*time.Second)
+	s.keys("C-e")
+	s.waitFor(`Restore options`, 10*time.Second)
+	s.literal("(.+)")
+	s.keys("Enter")
+	s.literal(w.prefix + "$1")
+	s.keys("Enter", "C-u")
+	s.literal("8mb")
+	s.keys("Enter", "Enter", "Enter", "n", "n")
+	s.waitFor(`Batches under 8mb: 2`, 10*time.Second)
+	s.keys("Enter")
+
+	// 5 Review.
+	s.waitFor(`Requests that change something`, 30*time.Second)
+	s.waitFor(`(Ready\. enter: start|press a to accept)`, 2*time.Minute)
+	if strings.Contains(s.screen(), "press a to accept") {
+		s.keys("a")
+	}
+	s.keys("Enter")
+	s.waitFor(`Start the migration now\?`, 10*time.Second)
+	s.keys("y")
+
+	// 6 Run, then 7 Report.
+	s.waitFor(`(Overall|Report files)`, 60*time.Second)
+	s.waitFor(`3 verified, 0 mismatched, 0 failed, 0 pending, in 2 batch\(es\)`, 10*time.Minute)
+	s.waitFor(`Report files: .*esmigrate-report`, 10*time.Second)
+
+	// The doc counts on the target match the source's.
+	for _, ix := range w.indices {
+		src, dst := count(t, w.env.SourceURL, ix), count(t, w.env.TargetURL, w.prefix+ix)
+		if src == 0 || src != dst {
+			t.Errorf("%s: %d docs on the source, %d in %s on the target", ix, src, dst, w.prefix+ix)
+		}
+	}
+
+	// Clean-up through the wizard: delete the snapshots and unregister the repositories, each confirmed by typing.
+	s.keys("1", "3", "x")
+	s.waitFor(`Type "`+w.repo+`" to confirm`, 10*time.Second)
+	s.literal(w.repo)
+	s.keys("Enter")
+	s.literal(w.repo)
+	s.keys("Enter")
+	s.waitFor(`Done: delete the migration's snapshots`, 2*time.Minute)
+	s.keys("q")
+	rc := waitFile(t, filepath.Join(w.dir, "rc"), 30*time.Second)
+	if strings.TrimSpace(rc) != "0" {
+		t.Fatalf("esmigrate exited %s:\n%s", rc, s.screen())
+	}
+	reports, _ := filepath.Glob(filepath.Join(w.dir, "reports", "esmigrate-report-*.md"))
+	if len(reports) == 0 {
+		t.Fatal("no report file written")
+	}
+}
+
+func count(t *testing.T, url, index string) int64 {
+	t.Helper()
+	http.Post(url+"/"+index+"/_refresh", "application/json", nil)
+	resp, err := http.Get(url + "/" + index + "/_count")
+	if err != nil {
+		t.Fatalf("count %s: %v", index, err)
+	}
+	defer resp.Body.Close()
+	var c struct {
+		Count int64 `json:"count"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("count %s: HTTP %d %v", index, resp.StatusCode, err)
+	}
+	return c.Count
+}
+
+func waitFile(t *testing.T, path string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s was not written in %s", path, timeout)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestWizardInTmux(t *testing.T) {
+	w := newWizardRun(t)
+	s := startTmux(t, w.command(), 100, 30)
+	w.drive(t, s)
+}
