@@ -21,7 +21,7 @@ import (
 )
 
 type nfsTestEnv struct {
-	Host, Export, SquashExport, DeniedExport string
+	Host, Export, SquashExport, DeniedExport, ROExport string
 }
 
 // loadNFSEnv reads ESM_NFS_* from the environment or from the env file testenv/nfs.sh wrote.
@@ -58,9 +58,9 @@ func loadNFSEnv(t *testing.T) nfsTestEnv {
 		}
 		return vars[k]
 	}
-	e := nfsTestEnv{Host: get("ESM_NFS_HOST"), Export: get("ESM_NFS_EXPORT"), SquashExport: get("ESM_NFS_EXPORT_SQUASH"), DeniedExport: get("ESM_NFS_EXPORT_DENIED")}
-	if e.Host == "" || e.Export == "" || e.SquashExport == "" || e.DeniedExport == "" {
-		t.Fatalf("no NFS test server: ESM_NFS_HOST, ESM_NFS_EXPORT, ESM_NFS_EXPORT_SQUASH and ESM_NFS_EXPORT_DENIED are not set and none of %v has them; start it with `sudo testenv/nfs.sh start`", files)
+	e := nfsTestEnv{Host: get("ESM_NFS_HOST"), Export: get("ESM_NFS_EXPORT"), SquashExport: get("ESM_NFS_EXPORT_SQUASH"), DeniedExport: get("ESM_NFS_EXPORT_DENIED"), ROExport: get("ESM_NFS_EXPORT_RO")}
+	if e.Host == "" || e.Export == "" || e.SquashExport == "" || e.DeniedExport == "" || e.ROExport == "" {
+		t.Fatalf("no NFS test server: ESM_NFS_HOST and ESM_NFS_EXPORT{,_SQUASH,_DENIED,_RO} are not set and none of %v has them; start it with `sudo testenv/nfs.sh start`", files)
 	}
 	port := get("ESM_NFS_PORT")
 	if port == "" {

@@ -133,3 +133,11 @@ func TestIsThisHost(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckWriteOverNFSNothingListens(t *testing.T) {
+	p := freePort(t)
+	r := CheckWriteOverNFS(context.Background(), WriteCheck{Server: ServerCheck{Host: "127.0.0.1", ExportPath: "/srv/es", Timeout: time.Second, PortmapPort: p}, UID: 1000, GID: 1000})
+	wantStatus(t, []Result{r}, "nfs.server.write", Fail, "portmapper", "connection refused", "uid 1000 gid 1000")
+	r = CheckWriteOverNFS(context.Background(), WriteCheck{Server: ServerCheck{Host: "127.0.0.1", ExportPath: "/srv/es", Timeout: time.Second, MountPort: p, NFSPort: p}, UID: 1000, GID: 1000})
+	wantStatus(t, []Result{r}, "nfs.server.write", Fail, "mount request", "connection refused")
+}

@@ -34,6 +34,7 @@ START_TIMEOUT="${START_TIMEOUT:-30}"
 EXPORT_DIR="$RUN_DIR/export"            # rw, no_root_squash, allowed for ALLOWED_CLIENT
 SQUASH_DIR="$RUN_DIR/export-squash"     # rw, all_squash to uid/gid 1000
 DENIED_DIR="$RUN_DIR/export-denied"     # exported only to DENIED_CLIENT
+RO_DIR="$RUN_DIR/export-ro"             # read-only for ALLOWED_CLIENT
 CONF="$RUN_DIR/ganesha.conf"
 LOG="$RUN_DIR/ganesha.log"
 GANESHA_PID="$RUN_DIR/ganesha.pid"
@@ -104,6 +105,17 @@ EXPORT {
   CLIENT { Clients = $DENIED_CLIENT; Access_Type = RW; }
   FSAL { Name = VFS; }
 }
+EXPORT {
+  Export_Id = 4;
+  Path = "$RO_DIR";
+  Pseudo = "$RO_DIR";
+  Access_Type = None;
+  Squash = No_Root_Squash;
+  Protocols = 3, 4;
+  SecType = sys;
+  CLIENT { Clients = $ALLOWED_CLIENT; Access_Type = RO; }
+  FSAL { Name = VFS; }
+}
 LOG {
   Default_Log_Level = EVENT;
 }
@@ -116,6 +128,7 @@ export ESM_NFS_HOST='$NFS_BIND'
 export ESM_NFS_EXPORT='$EXPORT_DIR'
 export ESM_NFS_EXPORT_SQUASH='$SQUASH_DIR'
 export ESM_NFS_EXPORT_DENIED='$DENIED_DIR'
+export ESM_NFS_EXPORT_RO='$RO_DIR'
 export ESM_NFS_PORT='$NFS_PORT'
 export ESM_NFS_MNT_PORT='$MNT_PORT'
 export ESM_NFS_RUN_DIR='$RUN_DIR'
@@ -130,8 +143,8 @@ start() {
   dpkg -L nfs-ganesha-vfs >/dev/null 2>&1 || missing="$missing nfs-ganesha-vfs"
   [ -z "$missing" ] || die "missing:$missing; install with: $INSTALL_HINT"
 
-  mkdir -p "$RUN_DIR" "$EXPORT_DIR" "$SQUASH_DIR" "$DENIED_DIR" "$RUN_DIR/recovery"
-  chmod 0777 "$EXPORT_DIR" "$SQUASH_DIR"
+  mkdir -p "$RUN_DIR" "$EXPORT_DIR" "$SQUASH_DIR" "$DENIED_DIR" "$RO_DIR" "$RUN_DIR/recovery"
+  chmod 0777 "$EXPORT_DIR" "$SQUASH_DIR" "$RO_DIR"
 
   # rpcbind: reuse one that already answers on 111 (it is a machine-wide service); else start ours, in the
   # foreground (-f) so the PID we record is the daemon's, with warm start (-w) off harmlessly when no state exists.
@@ -164,7 +177,7 @@ start() {
       sleep 0.1
     done
     port_open "$NFS_PORT" || { tail -30 "$LOG" >&2; die "ganesha does not listen on $NFS_BIND:$NFS_PORT after ${START_TIMEOUT}s (log: $LOG)"; }
-    log "ganesha started (pid $(cat "$GANESHA_PID")) exporting $EXPORT_DIR, $SQUASH_DIR, $DENIED_DIR on $NFS_BIND"
+    log "ganesha started (pid $(cat "$GANESHA_PID")) exporting $EXPORT_DIR, $SQUASH_DIR, $DENIED_DIR, $RO_DIR on $NFS_BIND"
   fi
   write_env
   log "ready (variables: $ENV_FILE)"
