@@ -5,9 +5,11 @@ package ui_test
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,15 +26,15 @@ import (
 // wizardRun is one migration's names: unique, so that runs and other packages' tests do not collide on the
 // shared clusters.
 type wizardRun struct {
-	env      envtest.Env
-	id       string
-	dir      string // working directory (state, reports)
-	bin      string
-	repo     string
-	srcLoc   string
-	dstLoc   string
-	prefix   string // target index prefix (rename)
-	indices  []string
+	env     envtest.Env
+	id      string
+	dir     string // working directory (state, reports)
+	bin     string
+	repo    string
+	srcLoc  string
+	dstLoc  string
+	prefix  string // target index prefix (rename)
+	indices []string
 }
 
 func newWizardRun(t *testing.T) *wizardRun {
@@ -259,4 +261,112 @@ func TestWizardInTmux(t *testing.T) {
 	w := newWizardRun(t)
 	s := startTmux(t, w.command(), 100, 30)
 	w.drive(t, s)
+}
+
+// sshd is Debian's openssh-server on a loopback port with a throw-away host key and key authentication,
+// started for one test and stopped after it.
+type sshd struct {
+	port int
+	key  string // the client's private key
+	user string
+}
+
+func startSSHD(t *testing.T) *sshd {
+	t.Helper()
+	bin := "/usr/sbin/sshd"
+	for _, tool := range []string{bin, "ssh", "ssh-keygen"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed for this test (apt-get install openssh-server openssh-client): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	for _, k := range []string{"host", "client"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(dir, k)).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(filepath.Join(dir, "client.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %s
+AuthorizedKeysFile %s
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+PidFile %s
+AllowUsers %s
+`, port, filepath.Join(dir, "host"), filepath.Join(dir, "authorized_keys"), filepath.Join(dir, "sshd.pid"), me.Username)
+	cfg := filepath.Join(dir, "sshd_config")
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.MkdirAll("/run/sshd", 0o755) // privilege separation directory (as root)
+	cmd := exec.Command(bin, "-D", "-e", "-f", cfg)
+	logf, _ := os.Create(filepath.Join(dir, "sshd.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start sshd: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
+			t.Fatalf("sshd does not listen on %d: %v\n%s", port, err, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s := &sshd{port: port, key: filepath.Join(dir, "client"), user: me.Username}
+	// One non-interactive login proves the key works before the wizard depends on it.
+	if out, err := exec.Command("ssh", append(s.options(), "true")...).CombinedOutput(); err != nil {
+		b, _ := os.ReadFile(filepath.Join(dir, "sshd.log"))
+		t.Fatalf("ssh login: %v\n%s\nsshd:\n%s", err, out, b)
+	}
+	return s
+}
+
+func (s *sshd) options() []string {
+	return []string{"-p", fmt.Sprint(s.port), "-i", s.key, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+		"-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", s.user + "@127.0.0.1"}
+}
+
+func TestWizardOverSSH(t *testing.T) {
+	w := newWizardRun(t)
+	s := startSSHD(t)
+	// Only TERM crosses SSH (ssh sends it); the locale is the remote shell's, set here as a login would.
+	remote := fmt.Sprintf("cd %s && env LANG=C.UTF-8 %s --source %s --target %s --repository %s --source-location %s --target-location %s --state %s --report-dir %s; echo $? > %s",
+		w.dir, w.bin, w.env.SourceURL, w.env.TargetURL, w.repo, w.srcLoc, w.dstLoc,
+		filepath.Join(w.dir, "state.json"), filepath.Join(w.dir, "reports"), filepath.Join(w.dir, "rc"))
+	args := append([]string{"ssh", "-t"}, s.options()...)
+	cmd := strings.Join(args, " ") + " '" + remote + "'; sleep 3600"
+	tm := startTmux(t, cmd, 100, 30)
+	w.drive(t, tm)
 }
