@@ -65,7 +65,8 @@ type CopyResult struct {
 const (
 	tempPrefix = ".esmigrate-partial-" // temporary files; hidden so Elasticsearch's blob listings never match them
 	lockName   = ".esmigrate-copy.lock"
-	copyChunk  = 8 << 20 // bytes per copy_file_range call; also the unit of progress and rate limiting
+	markerName = ".esmigrate-copied-from" // in the target: which source and generation the last copy brought
+	copyChunk  = 8 << 20                  // bytes per copy_file_range call; also the unit of progress and rate limiting
 	// syncers per copy worker: enough fsyncs in flight for the filesystem to share journal commits
 	syncersPerWorker = 8
 	indexLatest      = "index.latest"
@@ -242,6 +243,9 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 			}
 		}
 	}
+	if err := writeMarker(dst, copyMarker{Source: src, Generation: gen, UUID: repoUUID(genBytes), Copied: time.Now().UTC()}); err != nil {
+		return pr.result(res, start), err
+	}
 	res = pr.result(res, start)
 	res.Generation = gen
 	if now, _, err := readGeneration(src); err == nil && !bytes.Equal(now, latest) {
@@ -291,7 +295,7 @@ func rootGen(name string) (int64, bool) {
 // _verify writes tests-<seed>/ directories and deletes them itself; they are not part of the repository.
 func ours(rel string, isDir bool) bool {
 	base := path.Base(rel)
-	if strings.HasPrefix(base, tempPrefix) || base == lockName {
+	if strings.HasPrefix(base, tempPrefix) || base == lockName || base == markerName {
 		return true
 	}
 	return isDir && !strings.Contains(rel, "/") && strings.HasPrefix(base, "tests-")
@@ -466,6 +470,9 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 	if su != "" && su == du {
 		return nil
 	}
+	if m, err := readMarker(dst); err == nil && m.Source == src && m.Generation == dstGen {
+		return nil // the last copy into dst came from this very source directory, at dst's generation
+	}
 	snaps := snapshotUUIDs(db)
 	for _, u := range snaps {
 		rel := "snap-" + u + ".dat"
@@ -476,6 +483,39 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 		}
 	}
 	return fmt.Errorf("cannot tell whether target %s (generation %d, %d snapshots) holds an earlier copy of %s: none of its snapshots is in the source any more, and this Elasticsearch version writes no repository uuid; %s", dst, dstGen, len(snaps), src, how)
+}
+
+// copyMarker is written into the target after each copy. Before 7.12 index-N carries no repository uuid, and
+// once the source deleted the snapshots the target has (a migration may delete each batch's snapshot once it is
+// restored), nothing in the repository itself ties the two together any more; the marker does.
+type copyMarker struct {
+	Source     string    `json:"source"`     // the source repository directory on the host that copied
+	Generation int64     `json:"generation"` // the generation copied (the target's index.latest)
+	UUID       string    `json:"uuid,omitempty"`
+	Copied     time.Time `json:"copied"`
+}
+
+func readMarker(dst string) (copyMarker, error) {
+	var m copyMarker
+	b, err := os.ReadFile(filepath.Join(dst, markerName))
+	if err != nil {
+		return m, err
+	}
+	err = json.Unmarshal(b, &m)
+	return m, err
+}
+
+func writeMarker(dst string, m copyMarker) error {
+	b, _ := json.MarshalIndent(m, "", "  ")
+	tmp := filepath.Join(dst, tempPrefix+markerName)
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dst, markerName)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", filepath.Join(dst, markerName), err)
+	}
+	return nil
 }
 
 // snapshotUUIDs lists the snapshot uuids a root index-N names.

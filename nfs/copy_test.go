@@ -375,3 +375,34 @@ func TestCopyRepositoryLineageWithoutUUID(t *testing.T) {
 		t.Errorf("older generation of another repository: %v", err)
 	}
 }
+
+// Before 7.12, once the source deleted the snapshots the target has, only the marker esmigrate leaves in the
+// target ties them together.
+func TestCopyRepositoryLineageByMarker(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 15, 1, 1)
+	r.noUUID = true
+	r.snapshot(t, 2, 1024)
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMarker(dst)
+	if err != nil || m.Source != src || m.Generation != 0 {
+		t.Fatalf("marker %+v %v", m, err)
+	}
+	r.snapshot(t, 2, 1024)
+	os.Remove(filepath.Join(src, "snap-"+r.snaps[0]+".dat")) // the first batch's snapshot was deleted
+	os.Rename(filepath.Join(dst, markerName), filepath.Join(t.TempDir(), "saved"))
+	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err == nil || !strings.Contains(err.Error(), "cannot tell") {
+		t.Fatalf("without the marker the lineage cannot be proved: %v", err)
+	}
+	writeMarker(dst, m)
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Prune: true})
+	if err != nil {
+		t.Fatalf("with the marker: %v", err)
+	}
+	sameTree(t, src, dst)
+	if m, _ := readMarker(dst); m.Generation != 1 || res.Generation != 1 {
+		t.Errorf("marker after the second copy: %+v", m)
+	}
+}

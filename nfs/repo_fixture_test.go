@@ -130,7 +130,7 @@ func (r *fakeRepo) snapshot(t testing.TB, blobsPerShard, blobSize int) int {
 	return r.files - before + removed
 }
 
-// tree reads every regular file under dir (relative path → content), leaving out esmigrate's lock.
+// tree reads every regular file under dir (relative path → content), leaving out esmigrate's own files.
 func tree(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -142,6 +142,9 @@ func tree(t testing.TB, dir string) map[string]string {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
+		if ours(filepath.ToSlash(rel), false) {
+			return nil // esmigrate's own lock and marker
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
