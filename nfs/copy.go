@@ -104,9 +104,15 @@ type copyFile struct {
 //   - a file already in dst with the same size (data blobs, which Elasticsearch never rewrites) or the same size
 //     and SHA-256 (everything else) is skipped: a second run copies only what is missing, and a later batch only
 //     the new blobs of its incremental snapshot;
-//   - index.latest gets the generation read from src at the start, so dst never points at a generation whose
-//     files were not copied even when a snapshot finishes on the source meanwhile;
-//   - dst holding another repository (another lineage of index-N) is refused unless AllowForeignTarget.
+//   - index.latest and the current index-N are read from src at the start and written from memory, so dst
+//     never points at a generation whose files were not copied, even when a snapshot finishes on the source
+//     meanwhile (Elasticsearch then deletes that index-N; older root index-N files are not copied at all);
+//   - dst holding another repository (another lineage of index-N) is refused unless AllowForeignTarget; a
+//     hidden marker (.esmigrate-copied-from) records the source and generation of the last copy, which proves
+//     the lineage for repositories without a uuid (before 7.12) once their shared snapshots are deleted;
+//   - with Prune, files the source no longer has are deleted from dst after index.latest is in place;
+//   - files are fsynced in batches, directories after each phase; as root, new files and directories take the
+//     owner of dst.
 //
 // Copy only after the snapshot is SUCCESS; register dst on the target cluster with readonly: true.
 func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyResult, error) {
