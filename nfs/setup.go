@@ -138,8 +138,8 @@ func GenerateSetup(spec SetupSpec, d Distro) Setup {
 	case RHEL:
 		add("server", srv, "Install the NFS server", "nfs-utils has the kernel NFS server's tools (exportfs, rpc.mountd) and rpcbind.",
 			"yum install -y nfs-utils")
-		add("server", srv, "Start the NFS server now and at boot", "rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd.",
-			"systemctl enable --now rpcbind nfs-server")
+		add("server", srv, "Start the NFS server now and at boot", "rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd. Two commands rather than enable --now, which the systemctl of early CentOS 7 releases lacks.",
+			"systemctl enable rpcbind nfs-server", "systemctl start rpcbind nfs-server")
 		add("server", srv, "Open the firewall for NFS", "firewalld blocks NFS by default: nfs is 2049/tcp, rpc-bind 111, mountd its own port.",
 			"if systemctl is-active --quiet firewalld; then",
 			"  firewall-cmd --permanent --add-service=nfs --add-service=rpc-bind --add-service=mountd",
@@ -178,7 +178,7 @@ func GenerateSetup(spec SetupSpec, d Distro) Setup {
 	case RHEL:
 		cmds := []string{"yum install -y nfs-utils"}
 		if v3 {
-			cmds = append(cmds, "systemctl enable --now rpcbind")
+			cmds = append(cmds, "systemctl enable rpcbind", "systemctl start rpcbind")
 		}
 		add("client", cl, "Install the NFS client", "nfs-utils has mount.nfs; NFSv3 also needs rpcbind and statd for locking.", cmds...)
 	case Debian:

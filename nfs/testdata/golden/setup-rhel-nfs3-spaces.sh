@@ -20,8 +20,10 @@ server() {
   yum install -y nfs-utils
 
   # 2. Start the NFS server now and at boot
-  #    rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd.
-  systemctl enable --now rpcbind nfs-server
+  #    rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd. Two commands
+  #    rather than enable --now, which the systemctl of early CentOS 7 releases lacks.
+  systemctl enable rpcbind nfs-server
+  systemctl start rpcbind nfs-server
 
   # 3. Open the firewall for NFS
   #    firewalld blocks NFS by default: nfs is 2049/tcp, rpc-bind 111, mountd its own port.
@@ -54,7 +56,8 @@ client() {
   # 1. Install the NFS client
   #    nfs-utils has mount.nfs; NFSv3 also needs rpcbind and statd for locking.
   yum install -y nfs-utils
-  systemctl enable --now rpcbind
+  systemctl enable rpcbind
+  systemctl start rpcbind
 
   # 2. Mount the share
   #    hard: a slow server makes Elasticsearch wait instead of getting I/O errors that leave half-written snapshot

@@ -22,8 +22,10 @@ server() {
   yum install -y nfs-utils
 
   # 2. Start the NFS server now and at boot
-  #    rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd.
-  systemctl enable --now rpcbind nfs-server
+  #    rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd. Two commands
+  #    rather than enable --now, which the systemctl of early CentOS 7 releases lacks.
+  systemctl enable rpcbind nfs-server
+  systemctl start rpcbind nfs-server
 
   # 3. Open the firewall for NFS
   #    firewalld blocks NFS by default: nfs is 2049/tcp, rpc-bind 111, mountd its own port.
