@@ -139,6 +139,9 @@ func (e Event) String() string {
 			return fmt.Sprintf("%s: [%s] %s: %s", where, e.Check.Status, e.Check.Title, e.Check.Evidence)
 		}
 	case KindRequest:
+		if e.Message != "" {
+			return fmt.Sprintf("%s: %s: %s", where, e.Message, e.Curl)
+		}
 		return fmt.Sprintf("%s: %s", where, e.Curl)
 	}
 	if e.Message == "" {

@@ -459,10 +459,10 @@ func testResumeAfterKill(t *testing.T, phase steps.Phase) {
 	}
 	// Nothing done twice: the resumed run neither starts batch 1's snapshot again nor, once the restore was
 	// sent, sends it again.
-	if phase != steps.PhaseSnapshot && strings.Contains(second, "batch 1/2 snapshot: curl") {
+	if phase != steps.PhaseSnapshot && strings.Contains(second, "batch 1/2 snapshot: start snapshot") {
 		t.Errorf("resume started batch 1's snapshot again:\n%s", second)
 	}
-	if st.Batches[0].RestoreStarted && strings.Contains(second, "batch 1/2 restore: curl") {
+	if st.Batches[0].RestoreStarted && strings.Contains(second, "batch 1/2 restore: restore snapshot") {
 		t.Errorf("resume sent batch 1's restore again:\n%s", second)
 	}
 	if strings.Count(strings.Join(first, "\n")+second, "_restore?") != len(st.Batches) {

@@ -1,0 +1,563 @@
+//go:build integration
+
+package steps_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/testenv/envtest"
+	"github.com/esmigrate/esmigrate/testenv/faultproxy"
+)
+
+// started runs the binary and returns its combined output line by line.
+type started struct {
+	cmd   *exec.Cmd
+	lines chan string
+	all   []string
+	mu    sync.Mutex
+	done  chan struct{}
+}
+
+func start(t *testing.T, env []string, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &started{cmd: cmd, lines: make(chan string, 4096), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.all = append(s.all, sc.Text())
+			s.mu.Unlock()
+			select {
+			case s.lines <- sc.Text():
+			default:
+			}
+		}
+		close(s.lines)
+	}()
+	go func() { cmd.Wait(); pw.Close(); close(s.done) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-s.done })
+	return s
+}
+
+// waitFor reads lines until one satisfies ok (true) or the process ends (false).
+func (s *started) waitFor(ok func(string) bool) bool {
+	for l := range s.lines {
+		if ok(l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *started) wait() (int, string) {
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd.ProcessState.ExitCode(), strings.Join(s.all, "\n")
+}
+
+func inProgress(phase steps.Phase) func(string) bool {
+	return func(l string) bool {
+		m := progressLine.FindStringSubmatch(l)
+		return m != nil && m[1] == string(phase) && m[2] != "0" && m[2] != "100"
+	}
+}
+
+func writePlan(t *testing.T, p steps.Plan) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(f, p.YAML(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The SSH session hangs up in the middle of a phase: esmigrate saves its state and stops (exit 3) with the
+// resume command, Elasticsearch finishes what it started, and resume follows it to the end.
+func TestHangUpDuringSnapshot(t *testing.T) { testHangUp(t, steps.PhaseSnapshot) }
+func TestHangUpDuringCopy(t *testing.T)     { testHangUp(t, steps.PhaseTransfer) }
+func TestHangUpDuringRestore(t *testing.T)  { testHangUp(t, steps.PhaseRestore) }
+
+func testHangUp(t *testing.T, phase steps.Phase) {
+	m := newMigration(t, false, "logs-2026.11.02", "metrics-small")
+	switch phase {
+	case steps.PhaseSnapshot:
+		m.plan.Repository.MaxSnapshotBytesPerSec = "2mb"
+	case steps.PhaseTransfer:
+		m.plan.Copy.BandwidthLimit = "2mb"
+	case steps.PhaseRestore:
+		m.plan.Repository.MaxRestoreBytesPerSec = "2mb"
+	}
+	run := start(t, nil, "run", "--plan", writePlan(t, m.plan), "--accept-warnings")
+	if !run.waitFor(inProgress(phase)) {
+		_, out := run.wait()
+		t.Fatalf("never saw %s in progress:\n%s", phase, out)
+	}
+	run.cmd.Process.Signal(syscall.SIGHUP)
+	code, out := run.wait()
+	if code != 3 || !strings.Contains(out, "esmigrate resume --state "+m.plan.StateFile) || !strings.Contains(out, "Elasticsearch finishes what it started") {
+		t.Fatalf("after the hang-up: exit %d, want 3 and the resume command:\n%s", code, out)
+	}
+	st, err := steps.ReadState(m.plan.StateFile)
+	if err != nil || st.Batches[0].Phase != phase {
+		t.Fatalf("state after the hang-up: %+v %v", st, err)
+	}
+	if phase == steps.PhaseSnapshot {
+		// Elasticsearch goes on without esmigrate.
+		deadline := time.Now().Add(time.Minute)
+		for {
+			s, ok, _ := m.src.Snapshot(context.Background(), m.plan.Repository.Name, st.Batches[0].Snapshot)
+			if ok && s.State == "SUCCESS" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the snapshot did not finish on its own: %+v", s)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	out2, err := exec.Command(binary, "resume", "--state", m.plan.StateFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out2)
+	}
+	m.countsEqual("logs-2026.11.02", "metrics-small")
+	if n := strings.Count(out+string(out2), "_restore?"); n != 1 {
+		t.Errorf("%d restore requests over both runs, want 1", n)
+	}
+	if n := len(m.snapshots()); n != 1 {
+		t.Errorf("%d snapshots, want 1", n)
+	}
+}
+
+// restartCluster restarts one test cluster (source, target or legacy) with its data, as an operator restarting
+// a node would.
+func restartCluster(t *testing.T, env envtest.Env, name string) error {
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "..", "testenv", "cluster.sh")
+	cmd := exec.Command(script, "restart", name)
+	cmd.Env = append(os.Environ(), "ESM_TESTENV_DIR="+env.Dir, "SEED=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return errors.New(err.Error() + ": " + string(out))
+	}
+	return nil
+}
+
+func TestTargetRestartedDuringTheMigrationIsWaitedFor(t *testing.T) {
+	m := newMigration(t, false, "logs-2026.11.02", "metrics-small")
+	m.plan.Copy.BandwidthLimit = "4mb"
+	var once sync.Once
+	restarted := make(chan error, 1)
+	e := m.engine(steps.Options{AcceptWarnings: true})
+	e2, err := steps.New(m.plan, steps.Options{AcceptWarnings: true, StallTimeout: 2 * time.Minute, OnEvent: func(ev steps.Event) {
+		m.mu.Lock()
+		m.events = append(m.events, ev)
+		m.mu.Unlock()
+		if ev.Phase == steps.PhaseTransfer && ev.Kind == steps.KindProgress {
+			once.Do(func() { go func() { restarted <- restartCluster(t, m.env, "target") }() })
+		}
+	}})
+	_ = e
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e2.Run(context.Background())
+	if rerr := <-restarted; rerr != nil {
+		t.Fatalf("restart: %v", rerr)
+	}
+	if err != nil {
+		t.Fatalf("the migration did not survive the target's restart: %v", err)
+	}
+	if rep.Verified != 2 {
+		t.Fatalf("verified %d of 2", rep.Verified)
+	}
+	m.countsEqual("logs-2026.11.02", "metrics-small")
+	retried := false
+	for _, ev := range m.events {
+		if ev.Level == steps.LevelWarn && strings.Contains(ev.Message, "target") && strings.Contains(ev.Message, "retrying in") {
+			retried = true
+		}
+	}
+	if !retried {
+		t.Log("the target came back before esmigrate needed it (no retry was needed)")
+	}
+}
+
+func TestSourceRestartedDuringTheSnapshotIsTakenAgain(t *testing.T) {
+	m := newMigration(t, false, "logs-2026.11.02", "metrics-small")
+	m.plan.Repository.MaxSnapshotBytesPerSec = "1mb"
+	var once sync.Once
+	restarted := make(chan error, 1)
+	o := steps.Options{AcceptWarnings: true, StallTimeout: 2 * time.Minute}
+	o = withEvents(m, o)
+	inner := o.OnEvent
+	o.OnEvent = func(ev steps.Event) {
+		inner(ev)
+		if ev.Phase == steps.PhaseSnapshot && ev.Kind == steps.KindProgress && ev.Fraction() > 0 && ev.Fraction() < 1 {
+			once.Do(func() { go func() { restarted <- restartCluster(t, m.env, "source") }() })
+		}
+	}
+	e, err := steps.New(m.plan, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Run(context.Background())
+	if rerr := <-restarted; rerr != nil {
+		t.Fatalf("restart: %v", rerr)
+	}
+	if err != nil {
+		// Elasticsearch may have recorded the interrupted snapshot as failed: the error says so and the next
+		// run deletes it and takes it again.
+		if !strings.Contains(err.Error(), "snapshot") || !strings.Contains(err.Error(), "resume") {
+			t.Fatalf("error after the source restarted: %v", err)
+		}
+		e, _ = steps.New(m.plan, withEvents(m, steps.Options{AcceptWarnings: true}))
+		if rep, err = e.Run(context.Background()); err != nil {
+			t.Fatalf("resume after the source restarted: %v", err)
+		}
+	}
+	if rep.Verified != 2 {
+		t.Fatalf("verified %d of 2", rep.Verified)
+	}
+	m.countsEqual("logs-2026.11.02", "metrics-small")
+	if n := len(m.snapshots()); n != 1 {
+		t.Errorf("%d snapshots in the repository, want 1", n)
+	}
+}
+
+func TestASnapshotOfARedIndexStopsWithTheIndexAndTheReason(t *testing.T) {
+	env := envtest.Load(t)
+	// A source index of the test's own, which goes red between the pre-flight and the snapshot.
+	owner, _ := esclient.New(esclient.Config{Role: "source", URL: env.SourceURL})
+	name := envtest.Unique("red")
+	create := func(settings map[string]any) {
+		if err := owner.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name,
+			Params: map[string][]string{"wait_for_active_shards": {"0"}}, Body: map[string]any{"settings": settings}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create(map[string]any{"number_of_shards": 1, "number_of_replicas": 0})
+	t.Cleanup(func() { owner.DeleteIndices(context.Background(), []string{name}) })
+	m := newMigration(t, false, name, "metrics-small")
+	o := withEvents(m, steps.Options{AcceptWarnings: true})
+	inner := o.OnEvent
+	o.OnEvent = func(ev steps.Event) {
+		inner(ev)
+		if ev.Phase == steps.PhasePreflight && ev.Kind == steps.KindDone {
+			owner.DeleteIndices(context.Background(), []string{name})
+			create(map[string]any{"number_of_shards": 1, "number_of_replicas": 0, "index.routing.allocation.require._name": "no-such-node"})
+		}
+	}
+	e, _ := steps.New(m.plan, o)
+	rep, err := e.Run(context.Background())
+	if err == nil {
+		t.Fatal("a snapshot of a red index succeeded")
+	}
+	if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "primary") {
+		t.Errorf("the error does not name the index and the reason: %v", err)
+	}
+	if rep == nil || rep.Verified != 0 {
+		t.Errorf("report: %+v", rep)
+	}
+	// The red index is refused by the pre-flight when it is red from the start.
+	m2 := newMigration(t, false, name)
+	_, err = m2.run(steps.Options{AcceptWarnings: true})
+	var pe *steps.PreflightError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "red: "+name) {
+		t.Errorf("pre-flight of a red index: %v", err)
+	}
+}
+
+func TestARestoreThatFailsForOneIndexLetsTheOthersFinish(t *testing.T) {
+	env := envtest.Legacy(t)
+	legacy, _ := esclient.New(esclient.Config{Role: "legacy", URL: env.LegacyURL})
+	m := newMigration(t, false, "metrics-small")
+	// An index whose analyzer reads a stop-word file that exists on the legacy nodes but not on the target.
+	words := "esmigrate-stopwords.txt"
+	for _, node := range []string{"node_1", "node_2"} {
+		os.WriteFile(filepath.Join(env.Dir, "legacy", node, "config", words), []byte("the\na\n"), 0o644)
+	}
+	name := m.id + "-stops"
+	body := map[string]any{
+		"settings": map[string]any{"number_of_replicas": 0, "analysis": map[string]any{
+			"filter":   map[string]any{"my_stop": map[string]any{"type": "stop", "stopwords_path": words}},
+			"analyzer": map[string]any{"my_text": map[string]any{"type": "custom", "tokenizer": "standard", "filter": []string{"my_stop"}}}}},
+		"mappings": map[string]any{"properties": map[string]any{"text": map[string]any{"type": "text", "analyzer": "my_text"}}},
+	}
+	if err := legacy.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
+		t.Fatal(err)
+	}
+	legacy.Do(context.Background(), "index", esclient.Request{Method: "PUT", Path: "/" + name + "/_doc/1", Params: map[string][]string{"refresh": {"true"}}, Body: map[string]any{"text": "the quick fox"}}, nil)
+	t.Cleanup(func() { legacy.DeleteIndices(context.Background(), []string{name}) })
+	m.plan.Source.URL = env.LegacyURL
+	m.plan.Indices = []string{name, "metrics-small"}
+	m.plan.Repository.SourceLocation = filepath.Join(env.SharedRepoDir, m.id)
+	m.src, _ = esclient.New(esclient.Config{Role: "source", URL: env.LegacyURL, ReadOnly: true})
+	rep, err := m.run(steps.Options{AcceptWarnings: true, StallTimeout: 2 * time.Minute})
+	if err == nil {
+		t.Fatal("a failed index did not make the run fail")
+	}
+	results := map[string]steps.ReportRow{}
+	for _, r := range rep.Rows {
+		results[r.Index] = r
+	}
+	if results["metrics-small"].Result != steps.ResultVerified {
+		t.Errorf("the healthy index did not finish: %+v", results["metrics-small"])
+	}
+	bad := results[name]
+	if bad.Result != steps.ResultFailed || !strings.Contains(bad.Reason, words) {
+		t.Errorf("the failing index is not named with its reason: %+v", bad)
+	}
+	md, _ := os.ReadFile(rep.Markdown)
+	if !strings.Contains(string(md), name) || !strings.Contains(string(md), "## Problems") {
+		t.Errorf("the report does not name the failure:\n%s", md)
+	}
+	m.countsEqual("metrics-small")
+}
+
+func TestTheTargetShareFillingUpStopsTheCopyWithoutAHalfFile(t *testing.T) {
+	m := newMigration(t, false, "logs-2026.11.02")
+	// A small filesystem as the target's share: a tmpfs mounted inside the target's path.repo.
+	mnt := m.plan.Repository.TargetLocation
+	os.MkdirAll(mnt, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("mount a small tmpfs at %s (needs root): %v %s", mnt, err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	filler := filepath.Join(mnt, "filler")
+	var once sync.Once
+	o := withEvents(m, steps.Options{AcceptWarnings: true})
+	inner := o.OnEvent
+	o.OnEvent = func(ev steps.Event) {
+		inner(ev)
+		// Someone else fills the share while the copy runs.
+		if ev.Phase == steps.PhaseTransfer && ev.Kind == steps.KindProgress {
+			once.Do(func() { os.WriteFile(filler, make([]byte, 10<<20), 0o644) })
+		}
+	}
+	m.plan.Copy.BandwidthLimit = "8mb"
+	e, _ := steps.New(m.plan, o)
+	_, err := e.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "full") && !strings.Contains(err.Error(), "free") {
+		t.Fatalf("copy into a full share: %v", err)
+	}
+	// No file under its real name differs from the source.
+	srcDir := m.plan.Repository.SourceLocation
+	filepath.WalkDir(mnt, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || p == filler || strings.HasPrefix(d.Name(), ".esmigrate") {
+			return nil
+		}
+		rel, _ := filepath.Rel(mnt, p)
+		if sum(t, p) != sum(t, filepath.Join(srcDir, rel)) {
+			t.Errorf("%s looks complete but differs from the source", rel)
+		}
+		return nil
+	})
+	// Space freed: the next run finishes the copy and the migration.
+	os.Remove(filler)
+	e, _ = steps.New(m.plan, withEvents(m, steps.Options{AcceptWarnings: true}))
+	if _, err := e.Run(context.Background()); err != nil {
+		t.Fatalf("after freeing space: %v", err)
+	}
+	m.countsEqual("logs-2026.11.02")
+}
+
+func sum(t *testing.T, path string) [32]byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return [32]byte{}
+	}
+	return sha256.Sum256(b)
+}
+
+func TestASecondEsmigrateOnTheSameStateIsRefused(t *testing.T) {
+	m := newMigration(t, false, "logs-2026.11.02")
+	m.plan.Repository.MaxSnapshotBytesPerSec = "1mb"
+	plan := writePlan(t, m.plan)
+	first := start(t, nil, "run", "--plan", plan, "--accept-warnings")
+	if !first.waitFor(inProgress(steps.PhaseSnapshot)) {
+		_, out := first.wait()
+		t.Fatalf("first run:\n%s", out)
+	}
+	out, err := exec.Command(binary, "run", "--plan", plan, "--accept-warnings").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is already working on "+m.plan.StateFile) {
+		t.Errorf("second run: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary, "resume", "--state", m.plan.StateFile).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "already working on") {
+		t.Errorf("resume while running: %v\n%s", err, out)
+	}
+	if code, out := first.wait(); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	m.countsEqual("logs-2026.11.02")
+}
+
+func TestAStateFileOfAnotherPlanOrDamagedIsRefused(t *testing.T) {
+	m := newMigration(t, true, "metrics-small")
+	if out, err := exec.Command(binary, "run", "--plan", writePlan(t, m.plan), "--accept-warnings").CombinedOutput(); err != nil {
+		t.Fatalf("first plan: %v\n%s", err, out)
+	}
+	other := m.plan
+	other.Indices = []string{"empty-index"}
+	out, err := exec.Command(binary, "run", "--plan", writePlan(t, other), "--accept-warnings").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "belongs to another plan") {
+		t.Errorf("another plan on the same state: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(m.plan.StateFile)
+	os.WriteFile(m.plan.StateFile, b[:len(b)/2], 0o600)
+	out, err = exec.Command(binary, "resume", "--state", m.plan.StateFile).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is damaged") || !strings.Contains(string(out), ".prev") {
+		t.Errorf("truncated state: %v\n%s", err, out)
+	}
+}
+
+func TestNoRequestOfAWholeMigrationWritesToTheSource(t *testing.T) {
+	m := newMigration(t, false, "logs-2026.11.01", "articles", "empty-index")
+	m.plan.Cleanup.DeleteSnapshots = true
+	var mu sync.Mutex
+	var sent []string
+	o := steps.Options{AcceptWarnings: true, SourceTransport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		sent = append(sent, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	if _, err := m.run(o); err != nil {
+		t.Fatal(err)
+	}
+	m.countsEqual("logs-2026.11.01", "articles", "empty-index")
+	if len(sent) == 0 {
+		t.Fatal("no request seen")
+	}
+	for _, s := range sent {
+		method, path, _ := strings.Cut(s, " ")
+		if err := esclient.SourceSafe(method, path); err != nil {
+			t.Errorf("a request that changes source indices reached the source: %s", s)
+		}
+	}
+	// The source's indices are as they were (documents, settings).
+	d, _ := m.src.IndexDetails(context.Background(), []string{"logs-2026.11.01"})
+	if d["logs-2026.11.01"].Settings["index.number_of_replicas"] != "1" {
+		t.Errorf("source settings changed: %v", d["logs-2026.11.01"].Settings["index.number_of_replicas"])
+	}
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestCredentialsAreNeverWrittenAnywhere(t *testing.T) {
+	const password = "pw-9f8e7d-Very-Secret"
+	m := newMigration(t, false, "metrics-small")
+	sp := faultproxy.Start(t, m.env.SourceURL, faultproxy.Options{User: "elastic", Password: password})
+	tp := faultproxy.Start(t, m.env.TargetURL, faultproxy.Options{TLS: true, User: "admin", Password: password})
+	m.plan.Source.URL, m.plan.Source.Username = sp.URL, "elastic"
+	m.plan.Target.URL, m.plan.Target.Username, m.plan.Target.CACert = tp.URL, "admin", tp.CAFile
+	env := []string{"ES_SOURCE_PASSWORD=" + password, "ES_TARGET_PASSWORD=" + password}
+	planFile := writePlan(t, m.plan)
+	dry := start(t, env, "run", "--plan", planFile, "--accept-warnings", "--dry-run")
+	code, dryOut := dry.wait()
+	if code != 0 {
+		t.Fatalf("dry run: exit %d\n%s", code, dryOut)
+	}
+	run := start(t, env, "run", "--plan", planFile, "--accept-warnings")
+	code, out := run.wait()
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(dryOut, `-u "$ES_SOURCE_USER:$ES_SOURCE_PASSWORD"`) || !strings.Contains(dryOut, `-u "$ES_TARGET_USER:$ES_TARGET_PASSWORD"`) {
+		t.Errorf("curl commands do not use placeholders:\n%s", dryOut)
+	}
+	secrets := []string{password, base64.StdEncoding.EncodeToString([]byte("elastic:" + password)), base64.StdEncoding.EncodeToString([]byte("admin:" + password))}
+	check := func(what, content string) {
+		for _, s := range secrets {
+			if strings.Contains(content, s) {
+				t.Errorf("%s contains a credential", what)
+			}
+		}
+	}
+	check("the output", out+dryOut)
+	for _, dir := range []string{filepath.Dir(m.plan.StateFile), m.plan.ReportDir, filepath.Dir(planFile)} {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			check(p, string(b))
+			if info, _ := d.Info(); strings.HasPrefix(d.Name(), "esmigrate-") || strings.HasPrefix(d.Name(), "state.json") {
+				if info.Mode().Perm() != 0o600 {
+					t.Errorf("%s has mode %v, want 0600", p, info.Mode().Perm())
+				}
+			}
+			return nil
+		})
+	}
+	m.countsEqual("metrics-small")
+}
+
+func TestInsecureIsWarnedAboutOnEveryRun(t *testing.T) {
+	m := newMigration(t, true, "metrics-small")
+	p := faultproxy.Start(t, m.env.TargetURL, faultproxy.Options{TLS: true})
+	m.plan.Target.URL, m.plan.Target.Insecure = p.URL, true
+	plan := writePlan(t, m.plan)
+	for i := 0; i < 2; i++ {
+		out, err := exec.Command(binary, "run", "--plan", plan, "--accept-warnings", "--dry-run").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "WARNING: --insecure") {
+			t.Errorf("run %d: %v\n%s", i+1, err, out)
+		}
+	}
+	// Without --insecure (and without the CA) the same cluster is refused.
+	m.plan.Target.Insecure = false
+	out, err := exec.Command(binary, "run", "--plan", writePlan(t, m.plan), "--accept-warnings", "--dry-run").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--ca-cert") {
+		t.Errorf("TLS verification is not on by default: %v\n%s", err, out)
+	}
+}
+
+func TestDeletingAnIndexOnTheTargetNeedsTheExplicitFlag(t *testing.T) {
+	m := newMigration(t, true, "metrics-small")
+	m.plan.OnConflict = steps.ConflictDelete
+	taken := steps.TargetName("metrics-small", m.plan.Restore)
+	if err := m.dst.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + taken}, nil); err != nil {
+		t.Fatal(err)
+	}
+	plan := writePlan(t, m.plan)
+	out, err := exec.Command(binary, "run", "--plan", plan, "--accept-warnings").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "already on the target: "+taken) {
+		t.Fatalf("on_conflict: delete without --allow-delete-target: %v\n%s", err, out)
+	}
+	if ex, _ := m.dst.Exists(context.Background(), []string{taken}); !ex[taken] {
+		t.Fatal("the target index was deleted without the flag")
+	}
+	out, err = exec.Command(binary, "run", "--plan", plan, "--accept-warnings", "--allow-delete-target").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "delete existing target indices "+taken) {
+		t.Fatalf("with --allow-delete-target: %v\n%s", err, out)
+	}
+	m.countsEqual("metrics-small")
+}
