@@ -564,6 +564,11 @@ func checkFstab(c PathCheck, m Mount) Result {
 				return r
 			}
 		}
+		if fstabNFS := e.VFSType == "nfs" || e.VFSType == "nfs4"; fstabNFS != m.NFS {
+			r.Status = Warn
+			r.Fix = fmt.Sprintf("%s mounts %s (%s) on %s, but now %s is mounted there: after a reboot the other one would be; make them agree", name, e.Spec, e.VFSType, m.MountPoint, m.Describe())
+			return r
+		}
 		if m.NFS && e.Spec != m.Source {
 			r.Status = Warn
 			r.Fix = fmt.Sprintf("%s names %s but %s is mounted now: after a reboot a different share would be mounted; make them agree", name, e.Spec, m.Source)

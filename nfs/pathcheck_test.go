@@ -204,3 +204,39 @@ func mustStat(t *testing.T, name string) int {
 	}
 	return int(fi.Sys().(*syscall.Stat_t).Uid)
 }
+
+// The distribution fixtures together: a path that does not exist on this machine still gets its mount and
+// fstab checked from the files.
+func TestCheckRepositoryPathDistroFixtures(t *testing.T) {
+	withLocalUser(t, 996, 994)
+	rs := CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/es_backup/repo", ESUID: -1, ESGID: -1, ClusterNodes: 3,
+		MountinfoFile: "testdata/mountinfo/centos7-nfs3", FstabFile: "testdata/fstab/centos7"})
+	wantStatus(t, rs, "repo.path", Fail, "does not exist", "chown 996:994")
+	wantStatus(t, rs, "repo.fs", OK, "NFSv3", "10.0.0.5:/srv/es_backup")
+	wantStatus(t, rs, "repo.nfs-options", OK, "vers=3", "hard", "proto=tcp")
+	wantStatus(t, rs, "repo.fstab", OK, "testdata/fstab/centos7:8 mounts 10.0.0.5:/srv/es_backup on /mnt/es_backup")
+
+	rs = CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/es_backup", ESUID: -1, ESGID: -1, ClusterNodes: 3,
+		MountinfoFile: "testdata/mountinfo/debian-nfs4", FstabFile: "testdata/fstab/debian"})
+	wantStatus(t, rs, "repo.nfs-options", OK, "lookupcache=positive", "vers=4.1")
+	wantStatus(t, rs, "repo.fstab", Warn, "noauto")
+	rs = CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/es backup/r", ESUID: -1, ESGID: -1, ClusterNodes: 3,
+		MountinfoFile: "testdata/mountinfo/spaces", FstabFile: "testdata/fstab/debian"})
+	wantStatus(t, rs, "repo.fstab", OK, ":4 mounts nfs1:/srv/es backup on /mnt/es backup")
+	rs = CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/soft_share", ESUID: -1, ESGID: -1, ClusterNodes: 3,
+		MountinfoFile: "testdata/mountinfo/debian-nfs4", FstabFile: "testdata/fstab/debian"})
+	wantStatus(t, rs, "repo.nfs-options", Warn, "soft")
+	wantStatus(t, rs, "repo.fstab", Warn, "[fd00::5]:/exports/soft /mnt/soft_share nfs vers=4.2,hard,_netdev 0 0")
+	rs = CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/es_backup/r", ESUID: -1, ESGID: -1, ClusterNodes: 3,
+		MountinfoFile: "testdata/mountinfo/bind", FstabFile: "testdata/fstab/debian"})
+	wantStatus(t, rs, "repo.fs", Fail, "bind mount of /srv/backups/es", "3 nodes")
+	wantStatus(t, rs, "repo.fstab", Warn, "noauto")
+	rs = CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/es_backup/r", ESUID: -1, ESGID: -1, ClusterNodes: 1,
+		MountinfoFile: "testdata/mountinfo/bind", FstabFile: "testdata/fstab/centos7"})
+	wantStatus(t, rs, "repo.fs", OK, "one-node")
+	wantStatus(t, rs, "repo.fstab", Warn, "10.0.0.5:/srv/es_backup (nfs)", "but now ext4 filesystem")
+	noLine := writeFile(t, filepath.Join(t.TempDir(), "fstab"), "UUID=x / ext4 defaults 0 1\n")
+	rs = CheckRepositoryPath(context.Background(), PathCheck{Path: "/mnt/es_backup/r", ESUID: -1, ESGID: -1, ClusterNodes: 1,
+		MountinfoFile: "testdata/mountinfo/bind", FstabFile: noLine})
+	wantStatus(t, rs, "repo.fstab", Warn, "/srv/backups/es /mnt/es_backup none bind 0 0")
+}
