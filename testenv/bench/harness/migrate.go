@@ -1,0 +1,262 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// contender is one way of moving the benchmark indices from the source to the empty target.
+type contender struct {
+	Key, Name string
+	Notes     string
+	prepare   func(dir string) error // not timed: what an operator writes before starting
+	script    string                 // bash, timed; sees SRC, DST (the counting proxies), SRC_DIRECT, SHARES, W, ...
+}
+
+// migrationResult is one row of the side-by-side table.
+type migrationResult struct {
+	Key                string      `json:"key"`
+	Name               string      `json:"name"`
+	WallSeconds        float64     `json:"wall_seconds"`
+	RatioToBare        float64     `json:"ratio_to_bare"`
+	Docs               int64       `json:"docs"`
+	DocsPerSecond      float64     `json:"docs_per_second"`
+	MBPerSecond        float64     `json:"mb_per_second"`
+	CPUSeconds         float64     `json:"orchestrator_cpu_seconds"`
+	PeakRSSMB          float64     `json:"orchestrator_peak_rss_mb"`
+	MeasuredBy         string      `json:"measured_by"`
+	SourceRequests     int64       `json:"source_requests"`
+	TargetRequests     int64       `json:"target_requests"`
+	SourceDirect       int64       `json:"source_requests_direct"` // not through the proxy (remote reindex)
+	SourceProxy        proxyCounts `json:"source_proxy"`
+	TargetProxy        proxyCounts `json:"target_proxy"`
+	ClusterCPUSeconds  float64     `json:"clusters_cpu_seconds"`
+	Verified           bool        `json:"verified"`
+	Notes              string      `json:"notes,omitempty"`
+	Error              string      `json:"error,omitempty"`
+	NotMeasuredBecause string      `json:"not_measured_because,omitempty"`
+}
+
+func (h *harness) contenders() []contender {
+	esmPlan := func(key string, shared bool) func(dir string) error {
+		return func(dir string) error {
+			args := []string{"plan", "--source", h.srcProxy.URL(), "--target", h.dstProxy.URL(),
+				"--indices", h.pattern, "--state", filepath.Join(dir, "state.json"), "--report-dir", dir}
+			if shared {
+				loc := filepath.Join(h.shares, "shared-repo", key)
+				args = append(args, "--source-location", loc, "--target-location", loc, "--shared")
+			} else {
+				args = append(args, "--source-location", filepath.Join(h.shares, "source-repo", key),
+					"--target-location", filepath.Join(h.shares, "target-repo", key))
+			}
+			out, err := exec.Command(h.esm, args...).Output()
+			if err != nil {
+				return fmt.Errorf("esmigrate plan: %v", err)
+			}
+			return os.WriteFile(filepath.Join(dir, "plan.yaml"), out, 0o644)
+		}
+	}
+	dump := func(limit string) string {
+		return `pids=()
+for ix in $INDICES; do
+  ( "$ELASTICDUMP" --input="$SRC/$ix" --output="$DST/$ix" --type=settings &&
+    "$ELASTICDUMP" --input="$SRC/$ix" --output="$DST/$ix" --type=mapping &&
+    "$ELASTICDUMP" --input="$SRC/$ix" --output="$DST/$ix" --type=data ` + limit + ` ) >"$W/$ix.log" 2>&1 &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+`
+	}
+	return []contender{
+		{Key: "esmigrate-separate", Name: "esmigrate run --plan, separate shares (snapshot → copy → restore → verify)",
+			prepare: esmPlan("esmigrate-separate", false),
+			script:  `exec "$ESM" run --plan "$W/plan.yaml" --accept-warnings` + "\n",
+			Notes:   "plan written beforehand; default plan: poll interval 1s, copy with 4 workers and fsync"},
+		{Key: "esmigrate-shared", Name: "esmigrate run --plan, shared storage (no copy)",
+			prepare: esmPlan("esmigrate-shared", true),
+			script:  `exec "$ESM" run --plan "$W/plan.yaml" --accept-warnings` + "\n"},
+		{Key: "bare", Name: "bare procedure: curl snapshot, cp -a, curl restore (wait_for_completion)",
+			script: `j='Content-Type: application/json'
+curl -fsS -XPUT "$SRC/_snapshot/bare" -H "$j" -d '{"type":"fs","settings":{"location":"'"$SHARES"'/source-repo/bare","compress":true}}'; echo
+curl -fsS -XPUT "$SRC/_snapshot/bare/snap1?wait_for_completion=true" -H "$j" \
+  -d '{"indices":"'"$PATTERN"'","include_global_state":false}' | tee "$W/snapshot.json"; echo
+grep -q '"state":"SUCCESS"' "$W/snapshot.json"
+cp -a "$SHARES/source-repo/bare" "$SHARES/target-repo/bare"
+curl -fsS -XPUT "$DST/_snapshot/bare" -H "$j" -d '{"type":"fs","settings":{"location":"'"$SHARES"'/target-repo/bare","readonly":true,"compress":true}}'; echo
+curl -fsS -XPOST "$DST/_snapshot/bare/snap1/_restore?wait_for_completion=true" -H "$j" \
+  -d '{"indices":"'"$PATTERN"'","include_global_state":false,"include_aliases":true}' | tee "$W/restore.json"; echo
+grep -q '"failed":0' "$W/restore.json"
+`, Notes: "no checks, no progress, no verification, no fsync of the copy: the floor"},
+		{Key: "reindex", Name: "_reindex from remote (one request per index, all at once)",
+			prepare: h.prepareReindex,
+			script: `j='Content-Type: application/json'
+for ix in $INDICES; do curl -fsS -XPUT "$DST/$ix" -H "$j" -d @"$W/$ix.json" >/dev/null; done
+pids=()
+for ix in $INDICES; do
+  curl -fsS -XPOST "$DST/_reindex?wait_for_completion=true" -H "$j" -o "$W/$ix.out" \
+    -d '{"source":{"remote":{"host":"'"$SRC_DIRECT"'"},"index":"'"$ix"'","size":1000},"dest":{"index":"'"$ix"'"}}' &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+for ix in $INDICES; do grep -q '"failures":\[\]' "$W/$ix.out" || { cat "$W/$ix.out"; exit 1; }; done
+`, Notes: "target indices created beforehand with the source's mappings and shard counts; remote batch size 1000 (default); the target pulls from the source directly (its whitelist names the real source): those requests are counted from the source's HTTP client statistics"},
+		{Key: "elasticdump-default", Name: "elasticdump, default --limit (100), one process per index, all at once",
+			script: dump(""), Notes: "settings, mapping, then data, per index"},
+		{Key: "elasticdump-tuned", Name: fmt.Sprintf("elasticdump, --limit %d, one process per index, all at once", h.tunedLimit),
+			script: dump("--limit " + strconv.Itoa(h.tunedLimit)), Notes: "settings, mapping, then data, per index"},
+	}
+}
+
+// prepareReindex writes the create-index bodies for the reindex contender: the source's mappings and number of
+// shards, no replicas (as every other contender restores them).
+func (h *harness) prepareReindex(dir string) error {
+	for _, ix := range h.indices {
+		var m map[string]struct {
+			Mappings any `json:"mappings"`
+		}
+		if err := h.src.call("GET", "/"+ix+"/_mapping", nil, &m); err != nil {
+			return err
+		}
+		var s map[string]struct {
+			Settings struct {
+				Index struct {
+					Shards string `json:"number_of_shards"`
+				} `json:"index"`
+			} `json:"settings"`
+		}
+		if err := h.src.call("GET", "/"+ix+"/_settings", nil, &s); err != nil {
+			return err
+		}
+		body := map[string]any{"settings": map[string]any{"number_of_shards": s[ix].Settings.Index.Shards, "number_of_replicas": 0},
+			"mappings": m[ix].Mappings}
+		if err := writeJSON(filepath.Join(dir, ix+".json"), body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reset brings both clusters and the shares back to the start: no benchmark index on the target, no repository
+// on either side, empty shares.
+func (h *harness) reset() error {
+	names, err := h.dst.matching(h.pattern)
+	if err != nil {
+		return err
+	}
+	if err := h.dst.deleteIndices(names); err != nil {
+		return err
+	}
+	for _, a := range []*admin{h.src, h.dst} {
+		if err := a.dropRepositories(); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"source-repo", "target-repo", "shared-repo"} {
+		if err := emptyDir(filepath.Join(h.shares, d)); err != nil {
+			return err
+		}
+	}
+	return h.dst.call("GET", "/_cluster/health?wait_for_no_initializing_shards=true&timeout=60s", nil, nil)
+}
+
+func (h *harness) runMigrations() ([]migrationResult, error) {
+	var results []migrationResult
+	var bare float64
+	for _, c := range h.contenders() {
+		if h.only != "" && !strings.Contains(","+h.only+",", ","+c.Key+",") {
+			continue
+		}
+		h.logf("migration: %s", c.Name)
+		r := migrationResult{Key: c.Key, Name: c.Name, Notes: c.Notes, Docs: h.docs}
+		if c.Key == "elasticdump-default" || c.Key == "elasticdump-tuned" {
+			if h.elasticdump == "" {
+				r.NotMeasuredBecause = "elasticdump is not installed (run.sh installs it with npm)"
+				results = append(results, r)
+				continue
+			}
+		}
+		if err := h.runOne(c, &r); err != nil {
+			return results, fmt.Errorf("%s: %w", c.Key, err)
+		}
+		if c.Key == "bare" {
+			bare = r.WallSeconds
+		}
+		h.logf("  %.1fs, %.0f docs/s, %.1f MB/s, CPU %.2fs, peak %.0f MB, requests %d source / %d target",
+			r.WallSeconds, r.DocsPerSecond, r.MBPerSecond, r.CPUSeconds, r.PeakRSSMB, r.SourceRequests, r.TargetRequests)
+		results = append(results, r)
+	}
+	if bare > 0 {
+		for i := range results {
+			if results[i].WallSeconds > 0 {
+				results[i].RatioToBare = results[i].WallSeconds / bare
+			}
+		}
+	}
+	if err := h.reset(); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+func (h *harness) runOne(c contender, r *migrationResult) error {
+	if err := h.reset(); err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	dir := filepath.Join(h.work, c.Key)
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if c.prepare != nil {
+		if err := c.prepare(dir); err != nil {
+			return fmt.Errorf("prepare: %w", err)
+		}
+	}
+	script := filepath.Join(dir, "run.sh")
+	if err := os.WriteFile(script, []byte("#!/usr/bin/env bash\n# "+c.Name+"\nset -euo pipefail\n"+c.script), 0o755); err != nil {
+		return err
+	}
+	since, err := h.src.clock()
+	if err != nil {
+		return err
+	}
+	h.srcProxy.take()
+	h.dstProxy.take()
+	cpu0 := jvmCPU(filepath.Join(h.runDir, "source.pid")) + jvmCPU(filepath.Join(h.runDir, "target.pid"))
+	env := []string{"SRC=" + h.srcProxy.URL(), "DST=" + h.dstProxy.URL(), "SRC_DIRECT=" + h.srcURL, "SHARES=" + h.shares,
+		"W=" + dir, "ESM=" + h.esm, "ELASTICDUMP=" + h.elasticdump, "INDICES=" + strings.Join(h.indices, " "), "PATTERN=" + h.pattern}
+	u, err := runMeasured([]string{"bash", script}, env, filepath.Join(dir, "output.log"))
+	if err != nil {
+		return err
+	}
+	cpu1 := jvmCPU(filepath.Join(h.runDir, "source.pid")) + jvmCPU(filepath.Join(h.runDir, "target.pid"))
+	r.SourceProxy, r.TargetProxy = h.srcProxy.take(), h.dstProxy.take()
+	if r.SourceDirect, err = h.src.directRequests(since); err != nil {
+		return err
+	}
+	r.SourceRequests = r.SourceProxy.Requests + r.SourceDirect
+	r.TargetRequests = r.TargetProxy.Requests
+	r.WallSeconds = u.Wall.Seconds()
+	r.CPUSeconds = u.CPU.Seconds()
+	r.PeakRSSMB = float64(u.PeakRSS) / 1024
+	r.MeasuredBy = u.Source
+	r.DocsPerSecond = float64(h.docs) / u.Wall.Seconds()
+	r.MBPerSecond = float64(h.storeBytes) / 1e6 / u.Wall.Seconds()
+	r.ClusterCPUSeconds = (cpu1 - cpu0).Seconds()
+	// The target must hold every document of every index: a fast wrong migration is no result.
+	got, err := h.dst.counts(h.indices)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	for _, ix := range h.indices {
+		if got[ix] != h.sourceCounts[ix] {
+			return fmt.Errorf("verify: %s has %d documents on the target, %d on the source (output: %s)", ix, got[ix], h.sourceCounts[ix], filepath.Join(dir, "output.log"))
+		}
+	}
+	r.Verified = true
+	return nil
+}
