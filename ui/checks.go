@@ -20,6 +20,26 @@ type checklist struct {
 	expanded map[string]bool
 	acked    bool
 	spin     int
+	// known are the warnings the operator accepted on an earlier screen (shared by the screens): when every
+	// warning of this list is one of them, the list counts as accepted.
+	known map[string]bool
+}
+
+// finish marks the list complete.
+func (l *checklist) finish(err error) {
+	l.running, l.err = false, err
+	if l.known == nil {
+		return
+	}
+	all := true
+	for _, c := range l.checks {
+		if c.Status == steps.Warn && !l.known[c.ID] {
+			all = false
+		}
+	}
+	if all {
+		l.acked = true
+	}
 }
 
 func (l *checklist) reset() {
@@ -78,6 +98,11 @@ func (l *checklist) key(k tea.KeyPressMsg, ks checkKeys) bool {
 		_, warn, _ := l.counts()
 		if warn > 0 && !l.running {
 			l.acked = true
+			for _, c := range l.checks {
+				if c.Status == steps.Warn && l.known != nil {
+					l.known[c.ID] = true
+				}
+			}
 		}
 	default:
 		return false
@@ -174,6 +199,9 @@ func (l *checklist) status(c *Common, blockedKey, ackKey, readyKey string) strin
 	case warn > 0 && !l.acked:
 		return st.Warn.Render(sum + c.ascii(" · ") + c.T(ackKey))
 	case warn > 0:
+		if readyKey == "pf.ready" {
+			readyKey = "pf.go"
+		}
 		return st.OK.Render(sum + c.ascii(" · ") + c.T("pf.acked") + " " + c.T(readyKey))
 	}
 	return st.OK.Render(sum + c.ascii(" · ") + c.T(readyKey))

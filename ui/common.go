@@ -58,7 +58,11 @@ type Session struct {
 	Batches     []steps.Batch
 	AcceptWarns bool
 	Report      *steps.Report
-	Prefilled   string // where the first values came from
+	Prefilled   string          // where the first values came from
+	Acked       map[string]bool // ids of the warnings the operator accepted
+	// runEnd receives the engine's error when a run's goroutine ends, so that Run can wait for the state to be
+	// saved when the program ends while a migration runs (a hang-up).
+	runEnd chan error
 }
 
 // GlobalKeys work on every screen.

@@ -188,7 +188,7 @@ func newHarness(t testing.TB, lang string, w, h int, be *fakeBackend) *harness {
 	c.Now = func() time.Time { return fixedTime }
 	p := steps.DefaultPlan()
 	p.Source.URL, p.Target.URL = "http://10.0.0.1:9200", "http://10.0.0.2:9200"
-	s := &Session{Plan: p, PlanPath: t.TempDir() + "/plan.yaml"}
+	s := &Session{Plan: p, PlanPath: t.TempDir() + "/plan.yaml", Acked: map[string]bool{}}
 	hs := &harness{t: t, be: be, c: c, s: s}
 	hs.m = NewModel(c, s, be)
 	hs.run(hs.m.Init())

@@ -192,9 +192,9 @@ func TestRepositoryRegistersAndVerifies(t *testing.T) {
 	if h.s.Plan.Repository.Shared {
 		t.Fatal("copy chosen, plan says shared")
 	}
+	// The same warning was accepted on the pre-flight screen: it is not asked for again.
+	h.must("Warnings accepted")
 	h.keys("enter")
-	h.at(scrRepository)
-	h.keys("a", "enter")
 	h.at(scrIndices)
 }
 

@@ -58,6 +58,7 @@ func newPreflight(c *Common, s *Session, be Backend) *preflightScreen {
 	m.keys.Distro = bind(c, "d", "d", "key.distro")
 	m.keys.Next = bind(c, "enter", "enter", "key.next")
 	m.list.expanded = map[string]bool{}
+	m.list.known = s.Acked
 	return m
 }
 
@@ -122,8 +123,7 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		if !msg.done {
 			return msg.s.next(msg.id)
 		}
-		m.list.running = false
-		m.list.err = msg.err
+		m.list.finish(msg.err)
 		return nil
 	case spinMsg:
 		if msg.seq == m.seq && m.list.running {

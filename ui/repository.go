@@ -54,6 +54,7 @@ func newRepository(c *Common, s *Session, be Backend) *repositoryScreen {
 	m.keys.Rerun = bind(c, "r", "r", "key.rerun")
 	m.keys.Next = bind(c, "enter", "enter", "key.next")
 	m.list.expanded = map[string]bool{}
+	m.list.known = s.Acked
 	return m
 }
 
@@ -220,8 +221,7 @@ func (m *repositoryScreen) Update(msg tea.Msg) tea.Cmd {
 		if !msg.done {
 			return msg.s.next(msg.id)
 		}
-		m.list.running = false
-		m.list.err = msg.err
+		m.list.finish(msg.err)
 		return nil
 	case spinMsg:
 		if msg.seq == m.seq && m.list.running {

@@ -51,6 +51,7 @@ func newReview(c *Common, s *Session, be Backend) *reviewScreen {
 	m.keys.Yes = bind(c, "y", "y", "key.yes")
 	m.keys.No = bind(c, "n esc", "n", "key.no")
 	m.list.expanded = map[string]bool{}
+	m.list.known = s.Acked
 	return m
 }
 
@@ -95,7 +96,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		if !msg.done {
 			return msg.s.next(msg.id)
 		}
-		m.list.running, m.list.err = false, msg.err
+		m.list.finish(msg.err)
 		return nil
 	case requestsMsg:
 		if msg.seq == m.seq {
@@ -143,7 +144,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(k, m.keys.Ack):
 		_, warn, _ := m.list.counts()
 		if warn > 0 && !m.list.running {
-			m.list.acked = true
+			m.list.key(k, checkKeys{Ack: m.keys.Ack})
 		}
 	case key.Matches(k, m.keys.Copy) && len(m.requests) > 0:
 		text := m.curl()

@@ -91,10 +91,13 @@ func (m *runScreen) start() tea.Cmd {
 	m.phaseSt, m.phaseEv, m.indexEv, m.indexOrd = map[string]string{}, map[string]steps.Event{}, map[string]steps.Event{}, nil
 	m.batch, m.phase, m.batches = 0, "", len(m.s.Batches)
 	p, creds, accept, be := m.s.Plan, m.s.Creds, m.s.AcceptWarns, m.be
+	end := make(chan error, 1)
+	m.s.runEnd = end
 	m.addLog(m.c.T("run.starting"))
 	m.render()
 	return tea.Batch(startStream(seq, func(emit func(steps.Event)) (any, error) {
 		rep, err := be.Run(ctx, p, creds, accept, emit)
+		end <- err
 		return rep, err
 	}), runTick(seq))
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -30,6 +31,16 @@ func Run(ctx context.Context, o Options) error {
 	m := NewModel(c, s, engineBackend{})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
 	_, err := p.Run()
+	if s.runEnd != nil {
+		// A migration's goroutine may still be writing its state (the session hung up): wait for it.
+		select {
+		case runErr := <-s.runEnd:
+			if m.Err() == nil && runErr != nil {
+				return runErr
+			}
+		case <-time.After(30 * time.Second):
+		}
+	}
 	if err != nil && m.Err() == nil {
 		return err
 	}
@@ -39,7 +50,7 @@ func Run(ctx context.Context, o Options) error {
 // NewSession prepares the session from the options: values from a previous state file fill what flags and
 // the environment left empty.
 func NewSession(o Options) *Session {
-	s := &Session{Plan: o.Plan, Creds: o.Credentials, PlanPath: o.PlanPath}
+	s := &Session{Plan: o.Plan, Creds: o.Credentials, PlanPath: o.PlanPath, Acked: map[string]bool{}}
 	if s.Plan.Version == 0 {
 		s.Plan = steps.DefaultPlan()
 	}
