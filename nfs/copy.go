@@ -1,3 +1,5 @@
+//go:build linux
+
 package nfs
 
 import (
@@ -25,42 +27,6 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
 )
-
-// CopyOptions tunes CopyRepository.
-type CopyOptions struct {
-	Workers            int   // files copied at once; 0 = 4
-	BytesPerSecond     int64 // bandwidth limit for all workers together; 0 = none
-	AllowForeignTarget bool  // copy even into a directory that holds another repository (its files may be replaced)
-	// Prune deletes, after index.latest is in place, the target's files that the source no longer has: old
-	// root index-N and shard generation files, and blobs of snapshots deleted on the source. Off by default:
-	// they are harmless, only take space, and a wrong source path would make pruning destructive.
-	Prune bool
-	// Progress is called from one goroutine at a time: at most every ProgressInterval, after each phase, and
-	// once at the end. It must not block for long: the copy does not wait for it, but the next event does.
-	Progress         func(CopyProgress)
-	ProgressInterval time.Duration // 0 = 250ms
-}
-
-// CopyProgress is one progress event. Totals count what has to be copied (files already present are skipped
-// and not counted).
-type CopyProgress struct {
-	FilesDone, FilesTotal int
-	BytesDone, BytesTotal int64
-	BytesPerSecond        float64       // over the last few seconds
-	ETA                   time.Duration // 0 when unknown
-	CurrentFile           string        // relative path of a file being copied
-}
-
-// CopyResult says what CopyRepository did.
-type CopyResult struct {
-	FilesCopied, FilesSkipped int
-	BytesCopied, BytesSkipped int64
-	StaleTempsRemoved         int   // temporary files of an interrupted earlier copy, removed
-	FilesPruned               int   // target files the source no longer has, deleted (CopyOptions.Prune)
-	Generation                int64 // the repository generation (index.latest) the target now has
-	SourceChanged             bool  // the source got a newer generation during the copy: copy again for it
-	Duration                  time.Duration
-}
 
 const (
 	tempPrefix = ".esmigrate-partial-" // temporary files; hidden so Elasticsearch's blob listings never match them

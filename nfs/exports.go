@@ -1,3 +1,5 @@
+//go:build linux
+
 package nfs
 
 import (
@@ -564,27 +566,4 @@ func CheckExportsApplied(etab string, files []string, path string) Result {
 		r.Evidence = fmt.Sprintf("%s lists %s", etab, path)
 	}
 	return r
-}
-
-// exportsLine is the /etc/exports line esmigrate recommends: all_squash to the Elasticsearch uid/gid makes every
-// node write as that uid whatever its local elasticsearch uid is, so uids need not match across nodes.
-func exportsLine(path string, clients []string, uid, gid int) string {
-	opts := "rw,sync,no_subtree_check"
-	if uid >= 0 {
-		opts += fmt.Sprintf(",all_squash,anonuid=%d,anongid=%d", uid, gid)
-	} else {
-		opts += ",all_squash,anonuid=<es uid>,anongid=<es gid>"
-	}
-	var parts []string
-	for _, c := range clients {
-		parts = append(parts, c+"("+opts+")")
-	}
-	return escapeExportPath(path) + " " + strings.Join(parts, " ")
-}
-
-func escapeExportPath(p string) string {
-	if strings.ContainsAny(p, " \t#\"") {
-		return strings.NewReplacer(" ", `\040`, "\t", `\011`, "#", `\043`, `"`, `\042`).Replace(p)
-	}
-	return p
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package nfs
 
 import (
@@ -102,14 +104,6 @@ func findMount(path string, r io.Reader, name string) (Mount, error) {
 	return newMount(best), nil
 }
 
-// under says whether p is dir or inside it, comparing whole path elements (/mnt/es is not under /mnt/e).
-func under(p, dir string) bool {
-	if dir == "/" || p == dir {
-		return true
-	}
-	return strings.HasPrefix(p, dir+"/")
-}
-
 func newMount(in *mountinfo.Info) Mount {
 	m := Mount{
 		MountPoint: in.Mountpoint,
@@ -187,33 +181,4 @@ func ParseFstab(r io.Reader) ([]FstabEntry, error) {
 		out = append(out, e)
 	}
 	return out, sc.Err()
-}
-
-// unescapeOctal decodes \NNN escapes as fstab and exports use them.
-func unescapeOctal(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+4 <= len(s) && isOctal(s[i+1:i+4]) {
-			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isOctal(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < '0' || s[i] > '7' {
-			return false
-		}
-	}
-	return true
 }

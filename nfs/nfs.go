@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -94,4 +95,77 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}
+
+// PathCheck says what to check about a repository path on the host running esmigrate.
+type PathCheck struct {
+	Path         string
+	ESUID, ESGID int   // the uid/gid Elasticsearch runs as; -1 = unknown: look up the local "elasticsearch" user
+	BytesNeeded  int64 // what the batch will write there (0 = unknown)
+	ClusterNodes int   // nodes of the cluster that will use the repository (0 = unknown)
+	// "" = the real /proc/self/mountinfo and /etc/fstab; tests pass fixtures. With a fixture mount table the
+	// statfs confirmation of the filesystem type is skipped (the fixture does not describe this machine).
+	MountinfoFile, FstabFile string
+	Timeout                  time.Duration // per filesystem operation (stat, statfs, write test); 0 = 10s
+}
+
+// CopyOptions tunes CopyRepository.
+type CopyOptions struct {
+	Workers            int   // files copied at once; 0 = 4
+	BytesPerSecond     int64 // bandwidth limit for all workers together; 0 = none
+	AllowForeignTarget bool  // copy even into a directory that holds another repository (its files may be replaced)
+	// Prune deletes, after index.latest is in place, the target's files that the source no longer has: old
+	// root index-N and shard generation files, and blobs of snapshots deleted on the source. Off by default:
+	// they are harmless, only take space, and a wrong source path would make pruning destructive.
+	Prune bool
+	// Progress is called from one goroutine at a time: at most every ProgressInterval, after each phase, and
+	// once at the end. It must not block for long: the copy does not wait for it, but the next event does.
+	Progress         func(CopyProgress)
+	ProgressInterval time.Duration // 0 = 250ms
+}
+
+// CopyProgress is one progress event. Totals count what has to be copied (files already present are skipped
+// and not counted).
+type CopyProgress struct {
+	FilesDone, FilesTotal int
+	BytesDone, BytesTotal int64
+	BytesPerSecond        float64       // over the last few seconds
+	ETA                   time.Duration // 0 when unknown
+	CurrentFile           string        // relative path of a file being copied
+}
+
+// CopyResult says what CopyRepository did.
+type CopyResult struct {
+	FilesCopied, FilesSkipped int
+	BytesCopied, BytesSkipped int64
+	StaleTempsRemoved         int   // temporary files of an interrupted earlier copy, removed
+	FilesPruned               int   // target files the source no longer has, deleted (CopyOptions.Prune)
+	Generation                int64 // the repository generation (index.latest) the target now has
+	SourceChanged             bool  // the source got a newer generation during the copy: copy again for it
+	Duration                  time.Duration
+}
+
+// under says whether p is dir or inside it, comparing whole path elements (/mnt/es is not under /mnt/e).
+func under(p, dir string) bool {
+	if dir == "/" || p == dir {
+		return true
+	}
+	return strings.HasPrefix(p, dir+"/")
+}
+
+// unescapeOctal decodes \NNN escapes as fstab and exports use them.
+func unescapeOctal(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) && isOctal(s[i+1:i+4]) {
+			b.WriteByte((s[i+1]-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0'))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package nfs
 
 import (
@@ -17,18 +19,6 @@ import (
 
 	"golang.org/x/sys/unix"
 )
-
-// PathCheck says what to check about a repository path on the host running esmigrate.
-type PathCheck struct {
-	Path         string
-	ESUID, ESGID int   // the uid/gid Elasticsearch runs as; -1 = unknown: look up the local "elasticsearch" user
-	BytesNeeded  int64 // what the batch will write there (0 = unknown)
-	ClusterNodes int   // nodes of the cluster that will use the repository (0 = unknown)
-	// "" = the real /proc/self/mountinfo and /etc/fstab; tests pass fixtures. With a fixture mount table the
-	// statfs confirmation of the filesystem type is skipped (the fixture does not describe this machine).
-	MountinfoFile, FstabFile string
-	Timeout                  time.Duration // per filesystem operation (stat, statfs, write test); 0 = 10s
-}
 
 const nfsSuperMagic = 0x6969 // statfs f_type of an NFS mount (linux/magic.h)
 
@@ -593,20 +583,4 @@ func fstabLine(m Mount) string {
 		return fmt.Sprintf("%s %s none bind 0 0", escapeFstab(m.Root), escapeFstab(m.MountPoint))
 	}
 	return fmt.Sprintf("%s %s %s defaults 0 2", escapeFstab(m.Source), escapeFstab(m.MountPoint), m.FSType)
-}
-
-func escapeFstab(s string) string {
-	return strings.NewReplacer(" ", `\040`, "\t", `\011`).Replace(s)
-}
-
-// shq quotes s for a POSIX shell when it needs quoting: in single quotes, each embedded quote closed,
-// escaped and reopened. Hand-written because the rule is one line and the generated scripts' golden files
-// pin its output.
-func shq(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-:=,@+%", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
