@@ -44,3 +44,6 @@ source "$ESM_TESTENV_DIR/nfs/env"
 echo "== integration tests against the real clusters"
 # -p 1: the packages share the two clusters; one package at a time keeps their indices and repositories apart.
 go test -tags integration -count=1 -p 1 -timeout 40m ${GO_TEST_FLAGS:-} ./...
+
+echo "== benchmarks, smallest size (testenv/bench/run.sh --ci: figures only, fails on errors, never on times)"
+testenv/bench/run.sh --ci

@@ -93,6 +93,8 @@ func main() {
 	flag.IntVar(&h.pollShards, "poll-shards", 5, "shards per index of the polling benchmark")
 	flag.IntVar(&h.pollRounds, "poll-rounds", 9, "bulk+refresh rounds per index (segments, hence files per shard)")
 	flag.DurationVar(&h.pollInterval, "poll-interval", time.Second, "poll interval (the plan's default)")
+	update := false
+	flag.BoolVar(&update, "update", false, "start from the results in --out and replace only the sections run now")
 	flag.Parse()
 	if h.shares == "" || h.work == "" || h.esm == "" {
 		fail("--shares, --work and --esmigrate are required")
@@ -104,6 +106,18 @@ func main() {
 	h.src, h.dst = newAdmin(h.srcURL), newAdmin(h.dstURL)
 	res := results{Date: time.Now().UTC().Format(time.RFC3339), Size: h.size, Machine: describeMachine(h.shares),
 		Headline: map[string]string{}}
+	if update {
+		// Keep the sections not run now from the last results (e.g. to measure the ui again alone).
+		b, err := os.ReadFile(filepath.Join(h.out, resultName(h.out, h.out, h.size)+".json"))
+		if err != nil {
+			fail("--update: %v", err)
+		}
+		if err := json.Unmarshal(b, &res); err != nil {
+			fail("--update: %v", err)
+		}
+		res.Date, res.Machine = time.Now().UTC().Format(time.RFC3339), describeMachine(h.shares)
+	}
+	prevSeconds := res.Seconds
 	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
 		res.Commit = strings.TrimSpace(string(out))
 	}
@@ -176,6 +190,9 @@ func main() {
 		res.Wizard = h.runWizard()
 	}
 	res.Seconds = time.Since(h.start).Seconds()
+	if update {
+		res.Seconds += prevSeconds
+	}
 	md := renderMarkdown(res)
 	fmt.Println(md)
 	for _, dir := range []string{h.work, h.out} {
@@ -185,10 +202,7 @@ func main() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			fail("%v", err)
 		}
-		name := "latest"
-		if dir == h.out && h.size != "default" {
-			name = "latest-" + h.size
-		}
+		name := resultName(dir, h.out, h.size)
 		if err := os.WriteFile(filepath.Join(dir, name+".md"), []byte(md), 0o644); err != nil {
 			fail("%v", err)
 		}
@@ -199,6 +213,14 @@ func main() {
 	if len(failed) > 0 {
 		fail("%s", strings.Join(failed, "\n"))
 	}
+}
+
+// resultName is latest in the work directory and for the default size, latest-<size> otherwise.
+func resultName(dir, out, size string) string {
+	if dir == out && size != "default" {
+		return "latest-" + size
+	}
+	return "latest"
 }
 
 func (h *harness) logf(f string, a ...any) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The benchmarks (make bench, make bench-small): start a fresh source and target cluster of our own, fill the
+# source with the benchmark data set (testenv/bench/gen, fixed seed), then run testenv/bench/harness:
+#   - the same indices migrated side by side by esmigrate (separate shares; shared storage), the bare
+#     curl + cp -a procedure, _reindex from remote and elasticdump (default and tuned --limit);
+#   - esmigrate's repository copy against cp -a and rsync -a; progress polling on 500 shards;
+#   - the wizard's index table benchmarks (package ui) and its start-up and memory.
+# Then stop the clusters. Figures only: nothing fails on a time, only on errors.
+#
+#   testenv/bench/run.sh            default size: ~1M documents, ~1 GB primary store  → results/latest.{md,json}
+#   testenv/bench/run.sh --small    50,000 documents                                  → results/latest-small.{md,json}
+#   testenv/bench/run.sh --ci       10,000 documents, 100 shards for polling (make test) → only the run directory
+#
+# Variables: BENCH_DIR (default testenv/bench/.run/<size>), BENCH_SOURCE_PORT/BENCH_TARGET_PORT (19900/19910;
+# they also take the transport ports +100), ES_HEAP (1g; 512m for --ci), BENCH_SEED (1), BENCH_KEEP=1 leaves the
+# clusters running. Needs: java + mvn (the clusters), go, curl, /usr/bin/time (Debian: apt-get install time),
+# rsync, tmux, node + npm (elasticdump is installed with npm into testenv/bench/.cache the first time).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+size=default
+case "${1:-}" in
+  "") ;;
+  --small) size=small ;;
+  --ci) size=ci ;;
+  *) echo "usage: $0 [--small|--ci]" >&2; exit 2 ;;
+esac
+ELASTICDUMP_VERSION=6.125.1
+
+export ESM_TESTENV_DIR="${BENCH_DIR:-$here/.run/$size}"
+export SOURCE_PORT="${BENCH_SOURCE_PORT:-19900}"
+export TARGET_PORT="${BENCH_TARGET_PORT:-19910}"
+export SEED=0 LEGACY=0 SOURCE_NODES=1 TARGET_NODES=1
+if [ "$size" = ci ]; then export ES_HEAP="${ES_HEAP:-512m}"; else export ES_HEAP="${ES_HEAP:-1g}"; fi
+seed="${BENCH_SEED:-1}"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+for tool in java mvn go curl; do
+  command -v "$tool" >/dev/null || die "$tool is needed (see README: Needs)"
+done
+# The published sizes insist on every tool; --ci (run by make test to keep this code from rotting) measures
+# what it can and says what it could not: CPU and memory then come from the kernel's rusage of the child
+# (the numbers /usr/bin/time prints), and rows without their tool read "not measured".
+missing() {
+  if [ "$size" = ci ]; then log "warning: $1"; else die "$1"; fi
+}
+[ -x /usr/bin/time ] || missing "/usr/bin/time is needed for CPU time and peak memory (Debian: apt-get install time)"
+command -v rsync >/dev/null || missing "rsync is needed for the copy comparison (Debian: apt-get install rsync)"
+command -v tmux >/dev/null || missing "tmux is needed for the wizard's start-up (Debian: apt-get install tmux)"
+
+# elasticdump, from the npm registry, pinned, cached between runs.
+elasticdump="$here/.cache/npm/node_modules/.bin/elasticdump"
+if [ ! -x "$elasticdump" ] || ! grep -q "\"version\": \"$ELASTICDUMP_VERSION\"" "$here/.cache/npm/node_modules/elasticdump/package.json" 2>/dev/null; then
+  if command -v npm >/dev/null; then
+    log "installing elasticdump $ELASTICDUMP_VERSION with npm into $here/.cache/npm"
+    mkdir -p "$here/.cache/npm"
+    npm install --silent --no-audit --no-fund --prefix "$here/.cache/npm" "elasticdump@$ELASTICDUMP_VERSION" >&2 ||
+      missing "npm could not install elasticdump@$ELASTICDUMP_VERSION"
+  else
+    missing "npm is needed to install elasticdump (Debian: apt-get install nodejs npm)"
+  fi
+  [ -x "$elasticdump" ] || elasticdump=""
+fi
+
+cleanup() {
+  status=$?
+  if [ "${BENCH_KEEP:-0}" != 1 ]; then testenv/cluster.sh stop || true; fi
+  exit $status
+}
+trap cleanup EXIT INT TERM
+
+start=$SECONDS
+log "fresh clusters in $ESM_TESTENV_DIR (source :$SOURCE_PORT, target :$TARGET_PORT, heap $ES_HEAP)"
+testenv/cluster.sh clean >/dev/null 2>&1 || true
+mkdir -p "$ESM_TESTENV_DIR"
+testenv/cluster.sh start
+shares="$ESM_TESTENV_DIR/shares"
+work="$ESM_TESTENV_DIR/work"
+mkdir -p "$work"
+
+log "building esmigrate"
+go build -o "$ESM_TESTENV_DIR/esmigrate" .
+
+log "generating the $size data set (seed $seed)"
+go run ./testenv/bench/gen --url "http://127.0.0.1:$SOURCE_PORT" --size "$size" --seed "$seed" >"$work/gen.json"
+
+args=(--size "$size" --source "http://127.0.0.1:$SOURCE_PORT" --target "http://127.0.0.1:$TARGET_PORT"
+  --shares "$shares" --run-dir "$ESM_TESTENV_DIR" --work "$work" --esmigrate "$ESM_TESTENV_DIR/esmigrate"
+  --elasticdump "$elasticdump" --gen "$work/gen.json")
+case "$size" in
+  default|small) args+=(--out "$here/results") ;;
+  ci) args+=(--poll-indices 20 --poll-rounds 3) ;;
+esac
+go run ./testenv/bench/harness "${args[@]}"
+log "done in $((SECONDS - start)) s; scripts, logs and plans of every contender: $work"
