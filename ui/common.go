@@ -60,6 +60,7 @@ type Session struct {
 	Report      *steps.Report
 	Prefilled   string          // where the first values came from
 	Acked       map[string]bool // ids of the warnings the operator accepted
+	Distro      string          // rhel or debian: this host's, for the setup commands (detected before the program starts)
 	// runEnd receives the engine's error when a run's goroutine ends, so that Run can wait for the state to be
 	// saved when the program ends while a migration runs (a hang-up).
 	runEnd chan error

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -514,6 +516,27 @@ func TestASCIIGlyphs(t *testing.T) {
 	for _, r := range h.screen() {
 		if r > 127 {
 			t.Fatalf("non-ASCII %q on an ASCII terminal:\n%s", r, h.screen())
+		}
+	}
+}
+
+// Every key the code asks for is in the catalogue (keys built at run time, like "step."+n, are covered by the
+// screens' tests).
+func TestCatalogueHasEveryKeyUsed(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	re := regexp.MustCompile(`(?:\bT\(|bind\([a-zA-Z.]+, "[^"]*", "[^"]*", )"([a-z0-9.]+[a-z0-9])"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := en[m[1]]; !ok {
+				t.Errorf("%s uses %q, which the catalogue lacks", f, m[1])
+			}
 		}
 	}
 }

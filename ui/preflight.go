@@ -95,12 +95,8 @@ func (m *preflightScreen) rerun() tea.Cmd {
 // genCommands regenerates the setup commands (pure computation) for the plan's NFS details.
 func (m *preflightScreen) genCommands() {
 	if m.distro == "" {
-		// The distribution of this host, as the engine detects it; RHEL when it cannot tell.
-		probe := m.s.Plan
-		probe.NFS.Server, probe.NFS.Clients = "nfs-server", []string{"node"}
-		if setup, err := m.be.SetupCommands(probe, ""); err == nil && setup.Distro != "" {
-			m.distro = string(setup.Distro)
-		} else {
+		m.distro = m.s.Distro
+		if m.distro == "" {
 			m.distro = "rhel"
 		}
 	}

@@ -230,7 +230,7 @@ func (m *reportScreen) render() {
 		for _, d := range row.Times {
 			total += d
 		}
-		res := row.Result
+		res := m.c.T("rep.res." + row.Result)
 		rs := st.Warn
 		switch row.Result {
 		case steps.ResultVerified:

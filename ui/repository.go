@@ -292,7 +292,7 @@ func (m *repositoryScreen) existingLines() []string {
 		for _, r := range side.v.Repositories {
 			line := fmt.Sprintf("%s: %s (%s %s", m.c.T("role."+side.role), r.Name, r.Type, r.Location())
 			if r.ReadOnly() {
-				line += ", readonly"
+				line += ", " + m.c.T("repo.readonly")
 			}
 			line += ") " + m.c.T("repo.snapshots", len(side.v.Snapshots[r.Name]))
 			out = append(out, line)

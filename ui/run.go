@@ -311,9 +311,9 @@ func (m *runScreen) counts(e steps.Event) string {
 	case e.Total.Bytes > 0:
 		parts = append(parts, steps.HumanBytes(e.Done.Bytes)+"/"+steps.HumanBytes(e.Total.Bytes))
 	case e.Total.Shards > 0:
-		parts = append(parts, fmt.Sprintf("%d/%d shards", e.Done.Shards, e.Total.Shards))
+		parts = append(parts, m.c.T("run.shards", e.Done.Shards, e.Total.Shards))
 	case e.Total.Files > 0:
-		parts = append(parts, fmt.Sprintf("%d/%d files", e.Done.Files, e.Total.Files))
+		parts = append(parts, m.c.T("run.files", e.Done.Files, e.Total.Files))
 	}
 	if e.Rate > 0 {
 		parts = append(parts, steps.HumanBytes(int64(e.Rate))+"/s")

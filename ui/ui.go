@@ -28,6 +28,12 @@ func Run(ctx context.Context, o Options) error {
 	lang := DetectLang(o.Lang, os.Getenv)
 	c := NewCommon(ctx, lang, DetectUTF8(os.Getenv))
 	s := NewSession(o)
+	// This host's distribution, for the setup commands (reads /etc/os-release: done here, not in Update).
+	probe := s.Plan
+	probe.NFS.Server, probe.NFS.Clients = "nfs-server", []string{"node"}
+	if setup, err := (engineBackend{}).SetupCommands(placeholders(probe), ""); err == nil {
+		s.Distro = string(setup.Distro)
+	}
 	m := NewModel(c, s, engineBackend{})
 	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
 	_, err := p.Run()
