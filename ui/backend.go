@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -155,7 +156,14 @@ func (s *stream) emit(e steps.Event) {
 		}
 		return
 	}
-	s.ch <- e
+	// Every other event waits for room, but not forever: when the program has ended nobody reads any more,
+	// and the engine must still be able to save its state and return.
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case s.ch <- e:
+	case <-t.C:
+	}
 }
 
 // next is the command that reads the following events.

@@ -134,7 +134,7 @@ func (l *checklist) render(c *Common, w, h int) string {
 		exp := l.expanded[l.id(i)]
 		line := checkLine(c, ch, exp)
 		if !exp && ch.Evidence != "" {
-			line += st.Subtle.Render("  " + ch.Evidence)
+			line += st.Subtle.Render("  " + c.ascii(ch.Evidence))
 		}
 		line = fit(line, w-2, g.Ellipsis)
 		if i == l.cursor {

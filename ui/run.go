@@ -167,7 +167,7 @@ func (m *runScreen) apply(e steps.Event) {
 		}
 	}
 	if e.Kind != steps.KindProgress {
-		m.addLog(e.Time.Format("15:04:05") + " " + e.String())
+		m.addLog(m.c.ascii(e.Time.Format("15:04:05") + " " + e.String()))
 	}
 }
 
@@ -448,6 +448,7 @@ func (m *runScreen) Capturing() bool { return false }
 // checkLine renders one check: glyph, title and status.
 func checkLine(c *Common, ch steps.Check, expanded bool) string {
 	st, g := c.Styles, c.Glyphs
+	ch.Title = c.ascii(ch.Title)
 	exp := g.Expand
 	if expanded {
 		exp = g.Collapse
