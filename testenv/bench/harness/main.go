@@ -95,7 +95,23 @@ func main() {
 	flag.DurationVar(&h.pollInterval, "poll-interval", time.Second, "poll interval (the plan's default)")
 	update := false
 	flag.BoolVar(&update, "update", false, "start from the results in --out and replace only the sections run now")
+	render := ""
+	flag.StringVar(&render, "render", "", "only write the Markdown of this results JSON file next to it (no cluster needed)")
 	flag.Parse()
+	if render != "" {
+		var res results
+		b, err := os.ReadFile(render)
+		if err == nil {
+			err = json.Unmarshal(b, &res)
+		}
+		if err == nil {
+			err = os.WriteFile(strings.TrimSuffix(render, ".json")+".md", []byte(renderMarkdown(res)), 0o644)
+		}
+		if err != nil {
+			fail("--render: %v", err)
+		}
+		return
+	}
 	if h.shares == "" || h.work == "" || h.esm == "" {
 		fail("--shares, --work and --esmigrate are required")
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -420,6 +421,7 @@ type wizardResult struct {
 	RSSFirstFrameMB    float64 `json:"rss_first_frame_mb"`
 	RSSConnectedMB     float64 `json:"rss_connected_mb"`
 	PeakRSSMB          float64 `json:"peak_rss_mb"`
+	RunSeconds         float64 `json:"run_seconds,omitempty"`
 	DuringRun          string  `json:"during_run"`
 	NotMeasuredBecause string  `json:"not_measured_because,omitempty"`
 }
@@ -427,7 +429,6 @@ type wizardResult struct {
 // runWizard starts the wizard in a private tmux server (120×40), waits for the first frame, reads its resident
 // memory then and once it has connected to both clusters.
 func (h *harness) runWizard() (w wizardResult) {
-	w.DuringRun = "not measured: driving the wizard through a whole migration from the benchmark needs the UI's key sequence, which is still changing (ui/e2e_integration_test.go drives it); the headless rows above give the engine's peak memory during a run"
 	if _, err := exec.LookPath("tmux"); err != nil {
 		w.NotMeasuredBecause = "tmux is not installed"
 		return w
@@ -436,8 +437,15 @@ func (h *harness) runWizard() (w wizardResult) {
 	defer exec.Command("tmux", "-L", socket, "kill-server").Run()
 	dir := filepath.Join(h.work, "wizard")
 	os.MkdirAll(dir, 0o755)
-	cmdline := fmt.Sprintf("cd %s && exec env LANG=C.UTF-8 TERM=xterm-256color %s --source %s --target %s --state %s --report-dir %s",
-		dir, h.esm, h.srcURL, h.dstURL, filepath.Join(dir, "state.json"), dir)
+	if err := h.reset(); err != nil {
+		w.NotMeasuredBecause = "reset: " + err.Error()
+		return w
+	}
+	defer h.reset()
+	cmdline := fmt.Sprintf("cd %s && exec env LANG=C.UTF-8 TERM=xterm-256color %s --source %s --target %s --state %s --report-dir %s"+
+		" --repository wizard --source-location %s --target-location %s",
+		dir, h.esm, h.srcURL, h.dstURL, filepath.Join(dir, "state.json"), dir,
+		filepath.Join(h.shares, "source-repo", "wizard"), filepath.Join(h.shares, "target-repo", "wizard"))
 	start := time.Now()
 	if out, err := exec.Command("tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "w", "-x", "120", "-y", "40", cmdline).CombinedOutput(); err != nil {
 		w.NotMeasuredBecause = fmt.Sprintf("tmux: %v: %s", err, out)
@@ -468,9 +476,155 @@ func (h *harness) runWizard() (w wizardResult) {
 	time.Sleep(time.Second)
 	w.RSSConnectedMB = rssMB(pid, "VmRSS")
 	w.PeakRSSMB = rssMB(pid, "VmHWM")
-	os.WriteFile(filepath.Join(dir, "screen.txt"), []byte(capture()), 0o644)
 	h.logf("wizard: first frame after %.0f ms, RSS %.1f MB, %.1f MB after connecting", w.FirstFrameMillis, w.RSSFirstFrameMB, w.RSSConnectedMB)
+	d := &wizardDriver{socket: socket, pid: pid, capture: capture}
+	if err := d.migrate(h.pattern, len(h.indices)); err != nil {
+		w.DuringRun = "not measured: " + err.Error() + " (the screen is in wizard/screen.txt of the work directory; ui/e2e_integration_test.go has the current key sequence)"
+	} else {
+		w.RunSeconds = d.runTime.Seconds()
+		w.DuringRun = fmt.Sprintf("%.1f MB on average, %.1f MB at most, sampled every 100 ms over the %.0f s the migration of the benchmark indices ran (separate shares)",
+			d.sum/float64(max(d.n, 1)), d.peak, w.RunSeconds)
+		if got, err := h.dst.counts(h.indices); err == nil {
+			for _, ix := range h.indices {
+				if got[ix] != h.sourceCounts[ix] {
+					w.DuringRun += fmt.Sprintf("; but %s has %d documents on the target, %d on the source", ix, got[ix], h.sourceCounts[ix])
+				}
+			}
+		}
+	}
+	w.PeakRSSMB = rssMB(pid, "VmHWM")
+	os.WriteFile(filepath.Join(dir, "screen.txt"), []byte(capture()), 0o644)
+	h.logf("wizard: during a run: %s", w.DuringRun)
 	return w
+}
+
+// wizardDriver walks the wizard through a migration the way an operator does (the key sequence of
+// ui/e2e_integration_test.go), sampling its resident memory while the migration runs.
+type wizardDriver struct {
+	socket, pid string
+	capture     func() string
+	peak, sum   float64
+	n           int
+	runTime     time.Duration
+}
+
+func (d *wizardDriver) keys(keys ...string) {
+	for _, k := range keys {
+		exec.Command("tmux", "-L", d.socket, "send-keys", "-t", "w", k).Run()
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (d *wizardDriver) literal(text string) {
+	exec.Command("tmux", "-L", d.socket, "send-keys", "-t", "w", "-l", text).Run()
+	time.Sleep(50 * time.Millisecond)
+}
+
+// waitFor waits until the screen matches re and returns the last submatch (or the match); while it waits it
+// samples the memory when sample is set.
+func (d *wizardDriver) waitFor(re string, timeout time.Duration, sample bool) (string, error) {
+	rx := regexp.MustCompile(re)
+	deadline := time.Now().Add(timeout)
+	for {
+		if sample {
+			if r := rssMB(d.pid, "VmRSS"); r > 0 {
+				d.sum += r
+				d.n++
+				d.peak = max(d.peak, r)
+			}
+		}
+		if m := rx.FindStringSubmatch(d.capture()); m != nil {
+			return m[len(m)-1], nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("the wizard did not show /%s/ within %s", re, timeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (d *wizardDriver) passChecks(timeout time.Duration) error {
+	got, err := d.waitFor(`(All checks passed|press a to accept|Warnings accepted|A check failed|Error: )`, timeout, false)
+	if err != nil {
+		return err
+	}
+	switch got {
+	case "A check failed", "Error: ":
+		return fmt.Errorf("a check failed in the wizard")
+	case "press a to accept":
+		d.keys("a")
+	}
+	d.keys("Enter")
+	return nil
+}
+
+func (d *wizardDriver) migrate(pattern string, indices int) error {
+	steps := []func() error{
+		func() error { d.keys("Enter"); return nil }, // "Both clusters answer"
+		func() error { _, err := d.waitFor(`Pre-flight checks`, 30*time.Second, false); return err },
+		func() error { return d.passChecks(3 * time.Minute) },
+		func() error { _, err := d.waitFor(`Source repository`, time.Minute, false); return err },
+		func() error {
+			for i := 0; i < 10; i++ {
+				d.keys("Enter")
+			}
+			_, err := d.waitFor(`Every source node reaches repository wizard`, 2*time.Minute, false)
+			return err
+		},
+		func() error { return d.passChecks(3 * time.Minute) },
+		func() error { _, err := d.waitFor(`Filter:`, time.Minute, false); return err },
+		func() error {
+			d.literal(strings.TrimSuffix(pattern, "*"))
+			_, err := d.waitFor(fmt.Sprintf(`%d of \d+ shown`, indices), 10*time.Second, false)
+			return err
+		},
+		func() error {
+			d.keys("C-t")
+			_, err := d.waitFor(fmt.Sprintf(`Selected: %d index\(es\)`, indices), 10*time.Second, false)
+			return err
+		},
+		func() error {
+			d.keys("C-e")
+			_, err := d.waitFor(`Restore options`, 10*time.Second, false)
+			return err
+		},
+		func() error {
+			d.keys("Enter", "Enter", "Enter", "Enter", "Enter", "n", "n")
+			_, err := d.waitFor(`Batches under`, 10*time.Second, false)
+			return err
+		},
+		func() error {
+			d.keys("Enter")
+			_, err := d.waitFor(`Requests that change something`, 30*time.Second, false)
+			return err
+		},
+		func() error {
+			got, err := d.waitFor(`(Ready\. enter: start|press a to accept)`, 2*time.Minute, false)
+			if got == "press a to accept" {
+				d.keys("a")
+			}
+			return err
+		},
+		func() error {
+			d.keys("Enter")
+			_, err := d.waitFor(`Start the migration now\?`, 10*time.Second, false)
+			return err
+		},
+		func() error {
+			start := time.Now()
+			d.keys("y")
+			_, err := d.waitFor(fmt.Sprintf(`%d verified, 0 mismatched, 0 failed, 0 pending`, indices), 30*time.Minute, true)
+			d.runTime = time.Since(start)
+			return err
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	d.keys("q")
+	return nil
 }
 
 func rssMB(pid, field string) float64 {

@@ -110,6 +110,12 @@ func renderMarkdown(r results) string {
 			p("| %s | %d | %s | %s | %s | %.3f | %.2f | %s |\n", c.Repository, c.Files, mb(c.Bytes), c.Tool, c.Run, c.Seconds, c.Ratio, c.Note)
 		}
 		p("\n")
+		for _, c := range r.Copy {
+			if c.Run == "second" && c.Ratio == 1 {
+				p("- %s (%d files): esmigrate's no-op second run took %.3f s (goal for 10,000 files: well under a second).\n", c.Repository, c.Files, c.Seconds)
+			}
+		}
+		p("\n")
 	}
 	if len(r.Poll) > 0 {
 		p("## Progress polling\n\n")
@@ -120,7 +126,15 @@ func renderMarkdown(r results) string {
 			p("| %s | %d | %s | %s | %.1f | %d | %.2f | %.2f | %.0f | %.0f | %.0f (%d) | %.1f |\n", x.Phase, x.Shards, x.Cluster, x.Calls, x.Seconds, x.Intervals,
 				x.RequestsPerPoll, x.RequestsPerSecond, x.WireOutPerPoll, x.WireInPerPoll, x.BodyPerPoll, x.MaxBodyPerPoll, x.LatencyMillisPerPo)
 		}
-		p("\n")
+		p("\nGoal: one small request per cluster per interval. ")
+		for _, x := range r.Poll {
+			verdict := "met"
+			if x.RequestsPerPoll > 1.05 {
+				verdict = "not met"
+			}
+			p("%s (%s): %.2f requests per interval, %.1f kB on the wire: %s. ", x.Phase, x.Cluster, x.RequestsPerPoll, (x.WireOutPerPoll+x.WireInPerPoll)/1000, verdict)
+		}
+		p("\n\n")
 	}
 	p("## Wizard\n\n")
 	if r.UI.NotMeasuredBecause != "" {

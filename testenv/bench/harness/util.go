@@ -341,11 +341,7 @@ func describeMachine(dir string) machine {
 			m.Disk = fmt.Sprintf("%s on %s (%s)", f[1], f[0], f[2])
 			dev := filepath.Base(f[0])
 			if rot, err := os.ReadFile("/sys/block/" + strings.TrimRightFunc(dev, func(r rune) bool { return r >= '0' && r <= '9' }) + "/queue/rotational"); err == nil {
-				if strings.TrimSpace(string(rot)) == "0" {
-					m.Disk += ", non-rotational"
-				} else {
-					m.Disk += ", rotational"
-				}
+				m.Disk += ", queue/rotational=" + strings.TrimSpace(string(rot)) // virtual disks often say 1 whatever is behind them
 			}
 		}
 	}
