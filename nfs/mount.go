@@ -182,3 +182,13 @@ func ParseFstab(r io.Reader) ([]FstabEntry, error) {
 	}
 	return out, sc.Err()
 }
+
+// ShareServer names the NFS server and export behind path, when path is on an NFS mount (so that the server
+// checks need no extra input). ok is false for a local disk or when the mount table cannot be read.
+func ShareServer(path string) (server, export string, ok bool) {
+	m, err := FindMount(path, "")
+	if err != nil || !m.NFS || m.Server == "" {
+		return "", "", false
+	}
+	return m.Server, m.Export, true
+}

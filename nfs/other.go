@@ -25,3 +25,6 @@ func CheckRepositoryPath(ctx context.Context, c PathCheck) []Result {
 func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyResult, error) {
 	return CopyResult{}, errNotLinux
 }
+
+// ShareServer cannot read a mount table outside Linux.
+func ShareServer(path string) (server, export string, ok bool) { return "", "", false }

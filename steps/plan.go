@@ -271,7 +271,11 @@ func (p *Plan) Validate() error {
 	if p.Version != 1 {
 		return bad("version", "version %d is not known to this esmigrate (use 1)", p.Version)
 	}
-	for role, c := range map[string]ClusterPlan{"source": p.Source, "target": p.Target} {
+	for _, rc := range []struct {
+		role string
+		c    ClusterPlan
+	}{{"source", p.Source}, {"target", p.Target}} {
+		role, c := rc.role, rc.c
 		if c.URL == "" {
 			return bad(role+".url", "missing: the URL of a node of the %s cluster, e.g. http://10.0.0.5:9200", role)
 		}

@@ -241,9 +241,21 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 	if !e.plan.Repository.Shared {
 		check("target", dstLocal, machines(dst.Nodes), 0)
 	}
+	// The NFS server: as the plan names it, or as the mount table names it for each share.
+	servers := map[string]string{}
 	if e.plan.NFS.Server != "" {
-		for _, r := range nfs.CheckServer(ctx, nfs.ServerCheck{Host: e.plan.NFS.Server, ExportPath: e.plan.NFS.Export}) {
-			out = append(out, Check{ID: "nfs-server-" + r.ID, Title: "NFS server " + e.plan.NFS.Server + ": " + r.Title,
+		servers[e.plan.NFS.Server] = e.plan.NFS.Export
+	}
+	for _, p := range []string{srcLocal, dstLocal} {
+		if host, export, ok := nfs.ShareServer(p); ok {
+			if _, known := servers[host]; !known {
+				servers[host] = export
+			}
+		}
+	}
+	for _, host := range sortedKeys(servers) {
+		for _, r := range nfs.CheckServer(ctx, nfs.ServerCheck{Host: host, ExportPath: servers[host]}) {
+			out = append(out, Check{ID: "nfs-server-" + r.ID, Title: "NFS server " + host + ": " + r.Title,
 				Status: Status(r.Status), Evidence: r.Evidence, Fix: r.Fix})
 		}
 	}
