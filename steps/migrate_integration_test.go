@@ -478,3 +478,46 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestAMigrationIntoElasticsearch8(t *testing.T) {
+	next := envtest.Extra(t, "next")
+	m := newMigration(t, false, "logs-2026.11.03", "articles", "empty-index")
+	m.plan.Target.URL = next
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: next})
+	rep, err := m.run(steps.Options{AcceptWarnings: true})
+	if err != nil {
+		t.Fatalf("7.17 → 8: %v", err)
+	}
+	if rep.Verified != 3 || !strings.Contains(rep.Target.Product, "Elasticsearch 8.") {
+		t.Fatalf("report: %+v", rep)
+	}
+	m.countsEqual("logs-2026.11.03", "articles", "empty-index")
+}
+
+func TestAMigrationFromElasticsearch7IntoOpenSearch2(t *testing.T) {
+	legacy := envtest.Extra(t, "legacy")
+	os2 := envtest.Extra(t, "opensearch")
+	m := newMigration(t, true, "logs-2026.11.03", "metrics-small")
+	m.plan.Source.URL, m.plan.Target.URL = legacy, os2
+	m.src, _ = esclient.New(esclient.Config{Role: "source", URL: legacy, ReadOnly: true})
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	rep, err := m.run(steps.Options{AcceptWarnings: true})
+	if err != nil {
+		t.Fatalf("Elasticsearch 7.10 → OpenSearch 2: %v", err)
+	}
+	if rep.Verified != 2 || !strings.Contains(rep.Target.Product, "OpenSearch 2.") {
+		t.Fatalf("report: %+v", rep)
+	}
+	m.countsEqual("logs-2026.11.03", "metrics-small")
+}
+
+func TestElasticsearch717IntoOpenSearchIsRefused(t *testing.T) {
+	os2 := envtest.Extra(t, "opensearch")
+	m := newMigration(t, true, "metrics-small")
+	m.plan.Target.URL = os2
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	_, err := m.run(steps.Options{AcceptWarnings: true})
+	if err == nil || !strings.Contains(err.Error(), "OpenSearch forked from Elasticsearch 7.10.2") {
+		t.Fatalf("7.17 → OpenSearch: %v", err)
+	}
+}

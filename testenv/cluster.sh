@@ -25,6 +25,8 @@
 #   LEGACY_PORT       its HTTP port                               (default: TARGET_PORT+10)
 #   LEGACY_RUNNER     its runner project                          (default: runner-es710)
 #   LEGACY_NODES      its nodes (default: 2; node 2 lacks the legacy share in path.repo, on purpose)
+#   NEXT              1 to start "next", an Elasticsearch 8.x target  (default: 0; port TARGET_PORT+20, runner-es8)
+#   OPENSEARCH        1 to start "opensearch", an OpenSearch 2.x target (default: 0; port TARGET_PORT+30, runner-os2)
 #
 #   testenv/cluster.sh restart NAME   stops and starts one cluster (source, target or legacy) with its data, for
 #                                     fault tests; it reuses the settings it was started with
@@ -46,6 +48,10 @@ LEGACY="${LEGACY:-0}"
 LEGACY_PORT="${LEGACY_PORT:-$((TARGET_PORT + 10))}"
 LEGACY_RUNNER="${LEGACY_RUNNER:-runner-es710}"
 LEGACY_NODES="${LEGACY_NODES:-2}"
+NEXT="${NEXT:-0}"
+NEXT_PORT="${NEXT_PORT:-$((TARGET_PORT + 20))}"
+OPENSEARCH="${OPENSEARCH:-0}"
+OPENSEARCH_PORT="${OPENSEARCH_PORT:-$((TARGET_PORT + 30))}"
 
 SHARES="$RUN_DIR/shares"
 SOURCE_REPO_DIR="$SHARES/source-repo"   # the old cluster's NFS share
@@ -76,6 +82,7 @@ path_repo_for() {
     source) printf '["%s", "%s"]' "$SOURCE_REPO_DIR" "$SHARED_REPO_DIR" ;;
     target) printf '["%s", "%s"]' "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" ;;
     legacy) printf '["%s", "%s"]' "$LEGACY_REPO_DIR" "$SHARED_REPO_DIR" ;;
+    next|opensearch) printf '["%s", "%s"]' "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" ;;
   esac
 }
 
@@ -173,6 +180,8 @@ export ESM_SHARED_REPO_DIR='$SHARED_REPO_DIR'
 export ESM_SOURCE_RUNNER='$SOURCE_RUNNER'
 export ESM_LEGACY_URL='$( [ "$LEGACY" = 1 ] && echo "http://127.0.0.1:$LEGACY_PORT" )'
 export ESM_LEGACY_REPO_DIR='$LEGACY_REPO_DIR'
+export ESM_NEXT_URL='$( [ "$NEXT" = 1 ] && echo "http://127.0.0.1:$NEXT_PORT" )'
+export ESM_OPENSEARCH_URL='$( [ "$OPENSEARCH" = 1 ] && echo "http://127.0.0.1:$OPENSEARCH_PORT" )'
 export ESM_TARGET_RUNNER='$TARGET_RUNNER'
 EOF
 }
@@ -194,9 +203,13 @@ case "$cmd" in
     start_cluster source "$SOURCE_RUNNER" "$SOURCE_PORT" "$SOURCE_NODES"
     start_cluster target "$TARGET_RUNNER" "$TARGET_PORT" "$TARGET_NODES"
     [ "$LEGACY" = 1 ] && start_cluster legacy "$LEGACY_RUNNER" "$LEGACY_PORT" "$LEGACY_NODES"
+    [ "$NEXT" = 1 ] && start_cluster next runner-es8 "$NEXT_PORT" 1
+    [ "$OPENSEARCH" = 1 ] && start_cluster opensearch runner-os2 "$OPENSEARCH_PORT" 1
     wait_cluster source "$SOURCE_PORT"
     wait_cluster target "$TARGET_PORT"
     [ "$LEGACY" = 1 ] && wait_cluster legacy "$LEGACY_PORT"
+    [ "$NEXT" = 1 ] && wait_cluster next "$NEXT_PORT"
+    [ "$OPENSEARCH" = 1 ] && wait_cluster opensearch "$OPENSEARCH_PORT"
     write_env
     [ "$SEED" = 1 ] && seed
     [ "$SEED" = 1 ] && [ "$LEGACY" = 1 ] && seed_cluster "$LEGACY_PORT"
@@ -214,9 +227,11 @@ case "$cmd" in
     stop_cluster source
     stop_cluster target
     stop_cluster legacy
+    stop_cluster next
+    stop_cluster opensearch
     ;;
   status)
-    for n in source target legacy; do
+    for n in source target legacy next opensearch; do
       if [ -f "$RUN_DIR/$n.pid" ] && kill -0 "$(cat "$RUN_DIR/$n.pid")" 2>/dev/null; then
         echo "$n: running (pid $(cat "$RUN_DIR/$n.pid"))"
       else
@@ -230,7 +245,7 @@ case "$cmd" in
     ;;
   seed) seed ;;
   clean)
-    stop_cluster source; stop_cluster target; stop_cluster legacy
+    stop_cluster source; stop_cluster target; stop_cluster legacy; stop_cluster next; stop_cluster opensearch
     rm -rf "$RUN_DIR"
     ;;
   *)

@@ -12,7 +12,7 @@ cd "$root"
 
 export ESM_TESTENV_DIR="${ESM_TESTENV_DIR:-$here/.run/test}"
 export SOURCE_PORT="${SOURCE_PORT:-19220}"
-export LEGACY="${LEGACY:-1}"
+export LEGACY="${LEGACY:-1}" NEXT="${NEXT:-1}" OPENSEARCH="${OPENSEARCH:-1}"
 export TARGET_PORT="${TARGET_PORT:-19230}"
 mkdir -p "$ESM_TESTENV_DIR"
 

@@ -26,6 +26,8 @@ type Env struct {
 	Dir           string // the test environment's run directory
 	LegacyURL     string // an older cluster (7.10) with the sample data, when started with LEGACY=1
 	LegacyRepoDir string // the legacy cluster's share
+	NextURL       string // an Elasticsearch 8.x cluster (path.repo: the target's share and the shared one), NEXT=1
+	OpenSearchURL string // an OpenSearch 2.x cluster (same shares), OPENSEARCH=1
 }
 
 // Load reads the environment from ESM_* variables, or from testenv/.run/env (written by
@@ -72,6 +74,8 @@ func load() (Env, error) {
 		Dir:           get("ESM_TESTENV_DIR"),
 		LegacyURL:     get("ESM_LEGACY_URL"),
 		LegacyRepoDir: get("ESM_LEGACY_REPO_DIR"),
+		NextURL:       get("ESM_NEXT_URL"),
+		OpenSearchURL: get("ESM_OPENSEARCH_URL"),
 	}
 	if e.SourceURL == "" || e.TargetURL == "" || e.SourceRepoDir == "" || e.TargetRepoDir == "" || e.SharedRepoDir == "" {
 		return e, fmt.Errorf("ESM_SOURCE_URL, ESM_TARGET_URL and the ESM_*_REPO_DIR variables are not set and %s does not provide them", envFile())
@@ -118,6 +122,21 @@ func Legacy(t testing.TB) Env {
 		t.Fatalf("test clusters: the legacy cluster at %s does not answer: %v", env.LegacyURL, err)
 	}
 	return env
+}
+
+// Extra returns the URL of one of the optional clusters ("next": Elasticsearch 8, "opensearch") and fails the
+// test when it is not running (make test starts them).
+func Extra(t testing.TB, name string) string {
+	t.Helper()
+	env := Load(t)
+	url := map[string]string{"next": env.NextURL, "opensearch": env.OpenSearchURL, "legacy": env.LegacyURL}[name]
+	if url == "" {
+		t.Fatalf("test clusters: no %s cluster: start them with %s=1 testenv/cluster.sh start (make test does)", name, strings.ToUpper(name))
+	}
+	if err := ping(url); err != nil {
+		t.Fatalf("test clusters: the %s cluster at %s does not answer: %v", name, url, err)
+	}
+	return url
 }
 
 // Unique returns a name for test-owned indices, repositories and snapshots that does not collide
