@@ -146,6 +146,13 @@ func (s *tmux) passChecks(timeout time.Duration) {
 
 // drive walks the wizard through a two-batch migration with the copy and checks the result.
 func (w *wizardRun) drive(t *testing.T, s *tmux) {
+	w.start(t, s, "")
+	w.finish(t, s)
+}
+
+// start walks the wizard from the connection to the start of the migration (snapshotThrottle: per node, "" for
+// none).
+func (w *wizardRun) start(t *testing.T, s *tmux, snapshotThrottle string) {
 	// 1 Connect: the form is prefilled from the flags; enter through it, the connections are tested.
 	s.waitFor(`URL of a node`, 60*time.Second)
 	for i := 0; i < 8; i++ {
@@ -160,7 +167,13 @@ func (w *wizardRun) drive(t *testing.T, s *tmux) {
 
 	// 3 Repository: new repository, the flag's locations, copy to the target's share, no throttles.
 	s.waitFor(`Source repository`, 60*time.Second)
-	for i := 0; i < 10; i++ {
+	for i := 0; i < 7; i++ {
+		s.keys("Enter")
+	}
+	if snapshotThrottle != "" {
+		s.literal(snapshotThrottle)
+	}
+	for i := 0; i < 3; i++ {
 		s.keys("Enter")
 	}
 	s.waitFor(`Every source node reaches repository `+w.repo, 2*time.Minute)
@@ -193,7 +206,10 @@ func (w *wizardRun) drive(t *testing.T, s *tmux) {
 	s.keys("Enter")
 	s.waitFor(`Start the migration now\?`, 10*time.Second)
 	s.keys("y")
+}
 
+// finish waits for the run and the report, checks the target, cleans up through the wizard and quits.
+func (w *wizardRun) finish(t *testing.T, s *tmux) {
 	// 6 Run, then 7 Report.
 	s.waitFor(`(Overall|Report files)`, 60*time.Second)
 	s.waitFor(`3 verified, 0 mismatched, 0 failed, 0 pending, in 2 batch\(es\)`, 10*time.Minute)
@@ -369,4 +385,49 @@ func TestWizardOverSSH(t *testing.T) {
 	cmd := strings.Join(args, " ") + " '" + remote + "'; sleep 3600"
 	tm := startTmux(t, cmd, 100, 30)
 	w.drive(t, tm)
+}
+
+// The operator quits while the migration runs: the wizard explains, stops following, exits with 3, and
+// `esmigrate resume` finishes the same migration.
+func TestWizardStopAndResume(t *testing.T) {
+	w := newWizardRun(t)
+	s := startTmux(t, w.command(), 100, 30)
+	w.start(t, s, "2mb") // slow snapshots, so that there is time to stop
+	s.waitFor(`Overall`, 60*time.Second)
+	s.keys("q")
+	s.waitFor(`Elasticsearch keeps going`, 10*time.Second)
+	s.waitFor(`resume --state`, 1*time.Second)
+	s.keys("y")
+	rc := waitFile(t, filepath.Join(w.dir, "rc"), 60*time.Second)
+	if strings.TrimSpace(rc) != "3" {
+		t.Fatalf("esmigrate exited %s after stopping, want 3 (stopped):\n%s", rc, s.screen())
+	}
+	resume := exec.Command(w.bin, "resume", "--state", filepath.Join(w.dir, "state.json"))
+	resume.Dir = w.dir
+	out, err := resume.CombinedOutput()
+	if err != nil {
+		t.Fatalf("esmigrate resume: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "3 verified, 0 mismatched, 0 failed, 0 pending") {
+		t.Fatalf("resume did not finish the migration:\n%s", out)
+	}
+	for _, ix := range w.indices {
+		src, dst := count(t, w.env.SourceURL, ix), count(t, w.env.TargetURL, w.prefix+ix)
+		if src == 0 || src != dst {
+			t.Errorf("%s: %d docs on the source, %d in %s on the target", ix, src, dst, w.prefix+ix)
+		}
+	}
+	cleanupRepo(t, w)
+}
+
+// cleanupRepo removes what a migration that was not cleaned up through the wizard left: its snapshots'
+// repository registrations (the files go with the test's directories).
+func cleanupRepo(t *testing.T, w *wizardRun) {
+	for _, url := range []string{w.env.SourceURL, w.env.TargetURL} {
+		req, _ := http.NewRequest(http.MethodDelete, url+"/_snapshot/"+w.repo, nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	os.RemoveAll(w.srcLoc)
 }
