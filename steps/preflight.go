@@ -222,6 +222,10 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 	}
 
 	check := func(role, path string, nodes int, bytes int64) {
+		if _, err := os.Stat(path); os.IsNotExist(err) && parentExists(path) {
+			// Not created yet (registering the repository creates it): its parent is on the same share.
+			path = filepath.Dir(path)
+		}
 		if _, err := os.Stat(path); err != nil {
 			out = append(out, Check{ID: "share-" + role, Title: "The " + role + " share on this host", Status: Warn,
 				Evidence: path + " is not visible on this host, so its filesystem, owner and free space were not checked",
