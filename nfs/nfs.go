@@ -147,6 +147,9 @@ type CopyResult struct {
 
 // under says whether p is dir or inside it, comparing whole path elements (/mnt/es is not under /mnt/e).
 func under(p, dir string) bool {
+	if dir == "" {
+		return false // a damaged mount table line: no mount point
+	}
 	if dir == "/" || p == dir {
 		return true
 	}
