@@ -10,6 +10,9 @@
 #   testenv/bench/run.sh            default size: ~1M documents, ~1 GB primary store  → results/latest.{md,json}
 #   testenv/bench/run.sh --small    50,000 documents                                  → results/latest-small.{md,json}
 #   testenv/bench/run.sh --ci       10,000 documents, 100 shards for polling (make test) → only the run directory
+#   testenv/bench/run.sh [--small] --only bare-raised,esmigrate-separate-raised --update
+#                                   further flags go to the harness (go run ./testenv/bench/harness -h): here, run
+#                                   two rows again and merge them into the last results
 #
 # Variables: BENCH_DIR (default testenv/bench/.run/<size>), BENCH_SOURCE_PORT/BENCH_TARGET_PORT (19900/19910;
 # they also take the transport ports +100), ES_HEAP (1g; 512m for --ci), BENCH_SEED (1), BENCH_KEEP=1 leaves the
@@ -22,10 +25,10 @@ cd "$root"
 
 size=default
 case "${1:-}" in
-  "") ;;
-  --small) size=small ;;
-  --ci) size=ci ;;
-  *) echo "usage: $0 [--small|--ci]" >&2; exit 2 ;;
+  --small) size=small; shift ;;
+  --ci) size=ci; shift ;;
+  ""|-*) ;;
+  *) echo "usage: $0 [--small|--ci] [harness flags, e.g. --only bare,reindex --update]" >&2; exit 2 ;;
 esac
 ELASTICDUMP_VERSION=6.125.1
 
@@ -95,5 +98,5 @@ case "$size" in
   default|small) args+=(--out "$here/results") ;;
   ci) args+=(--poll-indices 20 --poll-rounds 3) ;;
 esac
-go run ./testenv/bench/harness "${args[@]}"
+go run ./testenv/bench/harness "${args[@]}" "$@"
 log "done in $((SECONDS - start)) s; scripts, logs and plans of every contender: $work"

@@ -105,6 +105,7 @@ func main() {
 			err = json.Unmarshal(b, &res)
 		}
 		if err == nil {
+			res.Headline = headline(res.Migrations)
 			err = os.WriteFile(strings.TrimSuffix(render, ".json")+".md", []byte(renderMarkdown(res)), 0o644)
 		}
 		if err != nil {
@@ -174,11 +175,16 @@ func main() {
 	res.Data = dataSet{Indices: h.indices, Docs: h.docs, StoreBytes: h.storeBytes, PerIndex: h.sourceCounts, GenSeconds: res.Data.GenSeconds}
 	h.logf("data: %d indices, %d docs, %.1f MB primary store", len(h.indices), h.docs, float64(h.storeBytes)/1e6)
 
-	if h.srcProxy, err = startProxy("source", h.srcURL); err != nil {
+	proxyLog, err := os.Create(filepath.Join(h.work, "proxy-errors.log"))
+	if err != nil {
+		fail("%v", err)
+	}
+	defer proxyLog.Close()
+	if h.srcProxy, err = startProxy("source", h.srcURL, proxyLog); err != nil {
 		fail("%v", err)
 	}
 	defer h.srcProxy.close()
-	if h.dstProxy, err = startProxy("target", h.dstURL); err != nil {
+	if h.dstProxy, err = startProxy("target", h.dstURL, proxyLog); err != nil {
 		fail("%v", err)
 	}
 	defer h.dstProxy.close()
@@ -186,7 +192,9 @@ func main() {
 	want := func(s string) bool { return strings.Contains(","+h.sections+",", ","+s+",") }
 	var failed []string
 	if want("migrations") {
-		res.Migrations, err = h.runMigrations()
+		var fresh []migrationResult
+		fresh, err = h.runMigrations()
+		res.Migrations = h.merge(res.Migrations, fresh)
 		if err != nil {
 			failed = append(failed, "migrations: "+err.Error())
 		}

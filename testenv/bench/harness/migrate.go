@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/steps"
 )
 
 // contender is one way of moving the benchmark indices from the source to the empty target.
@@ -15,7 +17,12 @@ type contender struct {
 	Notes     string
 	prepare   func(dir string) error // not timed: what an operator writes before starting
 	script    string                 // bash, timed; sees SRC, DST (the counting proxies), SRC_DIRECT, SHARES, W, ...
+	env       []string
 }
+
+// unthrottled is the rate the "throttles raised" rows give Elasticsearch's snapshot and recovery throttles
+// (defaults: 40mb per second each in 7.x), well above what the disk does here.
+const unthrottled = "1gb"
 
 // migrationResult is one row of the side-by-side table.
 type migrationResult struct {
@@ -42,7 +49,10 @@ type migrationResult struct {
 }
 
 func (h *harness) contenders() []contender {
-	esmPlan := func(key string, shared bool) func(dir string) error {
+	raise := func() error {
+		return h.dst.call("PUT", "/_cluster/settings", map[string]any{"transient": map[string]any{"indices.recovery.max_bytes_per_sec": unthrottled}}, nil)
+	}
+	esmPlan := func(key string, shared, raised bool) func(dir string) error {
 		return func(dir string) error {
 			args := []string{"plan", "--source", h.srcProxy.URL(), "--target", h.dstProxy.URL(),
 				"--indices", h.pattern, "--state", filepath.Join(dir, "state.json"), "--report-dir", dir}
@@ -57,7 +67,22 @@ func (h *harness) contenders() []contender {
 			if err != nil {
 				return fmt.Errorf("esmigrate plan: %v", err)
 			}
-			return os.WriteFile(filepath.Join(dir, "plan.yaml"), out, 0o644)
+			path := filepath.Join(dir, "plan.yaml")
+			if err := os.WriteFile(path, out, 0o644); err != nil {
+				return err
+			}
+			if !raised {
+				return nil
+			}
+			p, err := steps.LoadPlan(path)
+			if err != nil {
+				return err
+			}
+			p.Repository.MaxSnapshotBytesPerSec, p.Repository.MaxRestoreBytesPerSec = unthrottled, unthrottled
+			if err := os.WriteFile(path, p.YAML(), 0o644); err != nil {
+				return err
+			}
+			return raise()
 		}
 	}
 	dump := func(limit string) string {
@@ -73,24 +98,14 @@ for p in "${pids[@]}"; do wait "$p"; done
 	}
 	return []contender{
 		{Key: "esmigrate-separate", Name: "esmigrate run --plan, separate shares (snapshot → copy → restore → verify)",
-			prepare: esmPlan("esmigrate-separate", false),
+			prepare: esmPlan("esmigrate-separate", false, false),
 			script:  `exec "$ESM" run --plan "$W/plan.yaml" --accept-warnings` + "\n",
 			Notes:   "plan written beforehand; default plan: poll interval 1s, copy with 4 workers and fsync"},
 		{Key: "esmigrate-shared", Name: "esmigrate run --plan, shared storage (no copy)",
-			prepare: esmPlan("esmigrate-shared", true),
+			prepare: esmPlan("esmigrate-shared", true, false),
 			script:  `exec "$ESM" run --plan "$W/plan.yaml" --accept-warnings` + "\n"},
 		{Key: "bare", Name: "bare procedure: curl snapshot, cp -a, curl restore (wait_for_completion)",
-			script: `j='Content-Type: application/json'
-curl -fsS -XPUT "$SRC/_snapshot/bare" -H "$j" -d '{"type":"fs","settings":{"location":"'"$SHARES"'/source-repo/bare","compress":true}}'; echo
-curl -fsS -XPUT "$SRC/_snapshot/bare/snap1?wait_for_completion=true" -H "$j" \
-  -d '{"indices":"'"$PATTERN"'","include_global_state":false}' | tee "$W/snapshot.json"; echo
-grep -q '"state":"SUCCESS"' "$W/snapshot.json"
-cp -a "$SHARES/source-repo/bare" "$SHARES/target-repo/bare"
-curl -fsS -XPUT "$DST/_snapshot/bare" -H "$j" -d '{"type":"fs","settings":{"location":"'"$SHARES"'/target-repo/bare","readonly":true,"compress":true}}'; echo
-curl -fsS -XPOST "$DST/_snapshot/bare/snap1/_restore?wait_for_completion=true" -H "$j" \
-  -d '{"indices":"'"$PATTERN"'","include_global_state":false,"include_aliases":true}' | tee "$W/restore.json"; echo
-grep -q '"failed":0' "$W/restore.json"
-`, Notes: "no checks, no progress, no verification, no fsync of the copy: the floor"},
+			script: bareScript, Notes: "no checks, no progress, no verification, no fsync of the copy: the floor"},
 		{Key: "reindex", Name: "_reindex from remote (one request per index, all at once)",
 			prepare: h.prepareReindex,
 			script: `j='Content-Type: application/json'
@@ -108,8 +123,29 @@ for ix in $INDICES; do grep -q '"failures":\[\]' "$W/$ix.out" || { cat "$W/$ix.o
 			script: dump(""), Notes: "settings, mapping, then data, per index"},
 		{Key: "elasticdump-tuned", Name: fmt.Sprintf("elasticdump, --limit %d, one process per index, all at once", h.tunedLimit),
 			script: dump("--limit " + strconv.Itoa(h.tunedLimit)), Notes: "settings, mapping, then data, per index"},
+		{Key: "esmigrate-separate-raised", Name: "(1) with Elasticsearch's throttles raised to " + unthrottled + "/s",
+			prepare: esmPlan("esmigrate-separate-raised", false, true),
+			script:  `exec "$ESM" run --plan "$W/plan.yaml" --accept-warnings` + "\n",
+			Notes:   "plan: max_snapshot_bytes_per_sec and max_restore_bytes_per_sec " + unthrottled + "; target: indices.recovery.max_bytes_per_sec " + unthrottled + " (transient, set beforehand)"},
+		{Key: "bare-raised", Name: "(3) with Elasticsearch's throttles raised to " + unthrottled + "/s",
+			prepare: func(string) error { return raise() },
+			script:  bareScript, env: []string{`REPO_EXTRA=,"max_snapshot_bytes_per_sec":"` + unthrottled + `","max_restore_bytes_per_sec":"` + unthrottled + `"`},
+			Notes: "repository settings max_snapshot_bytes_per_sec and max_restore_bytes_per_sec " + unthrottled + "; target: indices.recovery.max_bytes_per_sec " + unthrottled},
 	}
 }
+
+// bareScript is the procedure without orchestration: what the documentation shows, with curl and cp -a.
+const bareScript = `j='Content-Type: application/json'
+curl -fsS -XPUT "$SRC/_snapshot/bare" -H "$j" -d '{"type":"fs","settings":{"location":"'"$SHARES"'/source-repo/bare","compress":true'"${REPO_EXTRA:-}"'}}'; echo
+curl -fsS -XPUT "$SRC/_snapshot/bare/snap1?wait_for_completion=true" -H "$j" \
+  -d '{"indices":"'"$PATTERN"'","include_global_state":false}' | tee "$W/snapshot.json"; echo
+grep -q '"state":"SUCCESS"' "$W/snapshot.json"
+cp -a "$SHARES/source-repo/bare" "$SHARES/target-repo/bare"
+curl -fsS -XPUT "$DST/_snapshot/bare" -H "$j" -d '{"type":"fs","settings":{"location":"'"$SHARES"'/target-repo/bare","readonly":true,"compress":true'"${REPO_EXTRA:-}"'}}'; echo
+curl -fsS -XPOST "$DST/_snapshot/bare/snap1/_restore?wait_for_completion=true" -H "$j" \
+  -d '{"indices":"'"$PATTERN"'","include_global_state":false,"include_aliases":true}' | tee "$W/restore.json"; echo
+grep -q '"failed":0' "$W/restore.json"
+`
 
 // prepareReindex writes the create-index bodies for the reindex contender: the source's mappings and number of
 // shards, no replicas (as every other contender restores them).
@@ -160,12 +196,14 @@ func (h *harness) reset() error {
 			return err
 		}
 	}
+	if err := h.dst.call("PUT", "/_cluster/settings", map[string]any{"transient": map[string]any{"indices.recovery.max_bytes_per_sec": nil}}, nil); err != nil {
+		return err
+	}
 	return h.dst.call("GET", "/_cluster/health?wait_for_no_initializing_shards=true&timeout=60s", nil, nil)
 }
 
 func (h *harness) runMigrations() ([]migrationResult, error) {
 	var results []migrationResult
-	var bare float64
 	for _, c := range h.contenders() {
 		if h.only != "" && !strings.Contains(","+h.only+",", ","+c.Key+",") {
 			continue
@@ -182,24 +220,43 @@ func (h *harness) runMigrations() ([]migrationResult, error) {
 		if err := h.runOne(c, &r); err != nil {
 			return results, fmt.Errorf("%s: %w", c.Key, err)
 		}
-		if c.Key == "bare" {
-			bare = r.WallSeconds
-		}
 		h.logf("  %.1fs, %.0f docs/s, %.1f MB/s, CPU %.2fs, peak %.0f MB, requests %d source / %d target",
 			r.WallSeconds, r.DocsPerSecond, r.MBPerSecond, r.CPUSeconds, r.PeakRSSMB, r.SourceRequests, r.TargetRequests)
 		results = append(results, r)
-	}
-	if bare > 0 {
-		for i := range results {
-			if results[i].WallSeconds > 0 {
-				results[i].RatioToBare = results[i].WallSeconds / bare
-			}
-		}
 	}
 	if err := h.reset(); err != nil {
 		return results, err
 	}
 	return results, nil
+}
+
+// merge puts fresh rows in place of the old rows of the same contender, in the contenders' order, and computes
+// every row's ratio to the bare procedure (the rows with raised throttles: to the bare procedure with them).
+func (h *harness) merge(old, fresh []migrationResult) []migrationResult {
+	by := map[string]migrationResult{}
+	for _, r := range old {
+		by[r.Key] = r
+	}
+	for _, r := range fresh {
+		by[r.Key] = r
+	}
+	var out []migrationResult
+	for _, c := range h.contenders() {
+		if r, ok := by[c.Key]; ok {
+			out = append(out, r)
+		}
+	}
+	for i, r := range out {
+		floor := "bare"
+		if strings.HasSuffix(r.Key, "-raised") {
+			floor = "bare-raised"
+		}
+		out[i].RatioToBare = 0
+		if b, ok := by[floor]; ok && b.WallSeconds > 0 && r.WallSeconds > 0 {
+			out[i].RatioToBare = r.WallSeconds / b.WallSeconds
+		}
+	}
+	return out
 }
 
 func (h *harness) runOne(c contender, r *migrationResult) error {
@@ -229,6 +286,7 @@ func (h *harness) runOne(c contender, r *migrationResult) error {
 	cpu0 := jvmCPU(filepath.Join(h.runDir, "source.pid")) + jvmCPU(filepath.Join(h.runDir, "target.pid"))
 	env := []string{"SRC=" + h.srcProxy.URL(), "DST=" + h.dstProxy.URL(), "SRC_DIRECT=" + h.srcURL, "SHARES=" + h.shares,
 		"W=" + dir, "ESM=" + h.esm, "ELASTICDUMP=" + h.elasticdump, "INDICES=" + strings.Join(h.indices, " "), "PATTERN=" + h.pattern}
+	env = append(env, c.env...)
 	u, err := runMeasured([]string{"bash", script}, env, filepath.Join(dir, "output.log"))
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -31,7 +32,8 @@ type countingProxy struct {
 	byPath map[string]int64
 }
 
-func startProxy(name, target string) (*countingProxy, error) {
+// startProxy starts a proxy to target; its own errors (a client that hung up...) go to errLog.
+func startProxy(name, target string, errLog io.Writer) (*countingProxy, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, err
@@ -47,6 +49,7 @@ func startProxy(name, target string) (*countingProxy, error) {
 	tr.DisableCompression = true // pass the client's Accept-Encoding through as it is
 	rp.Transport = tr
 	rp.FlushInterval = -1
+	rp.ErrorLog = log.New(errLog, name+" proxy: ", log.LstdFlags)
 	orig := rp.Director
 	rp.Director = func(r *http.Request) {
 		orig(r)
