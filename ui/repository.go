@@ -30,7 +30,8 @@ type repositoryScreen struct {
 	form     *huh.Form
 	f        repoFields
 	list     checklist
-	verified bool // the checklist below belongs to the current values
+	verified bool   // the checklist below belongs to the current values
+	forURLs  string // the clusters the repositories were read from
 	ck       checkKeys
 	keys     struct{ Edit, Rerun, Next key.Binding }
 	view     string
@@ -59,10 +60,12 @@ func newRepository(c *Common, s *Session, be Backend) *repositoryScreen {
 }
 
 func (m *repositoryScreen) Enter() tea.Cmd {
-	if m.verified && m.form == nil {
+	urls := m.s.Plan.Source.URL + " " + m.s.Plan.Target.URL
+	if m.verified && m.form == nil && m.forURLs == urls {
 		m.render()
 		return nil
 	}
+	m.forURLs, m.verified, m.form = urls, false, nil
 	m.seq++
 	seq := m.seq
 	m.loading, m.loadErr = true, nil
