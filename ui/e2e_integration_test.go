@@ -82,8 +82,10 @@ type tmux struct {
 func startTmux(t *testing.T, cmd string, width, height int) *tmux {
 	t.Helper()
 	s := &tmux{t: t, socket: "esmigrate-" + envtest.Unique("t")}
-	out, err := exec.Command("tmux", "-L", s.socket, "-f", "/dev/null", "new-session", "-d", "-s", "w",
-		"-x", fmt.Sprint(width), "-y", fmt.Sprint(height), cmd).CombinedOutput()
+	start := exec.Command("tmux", "-L", s.socket, "-f", "/dev/null", "new-session", "-d", "-s", "w",
+		"-x", fmt.Sprint(width), "-y", fmt.Sprint(height), cmd)
+	start.Env = append(os.Environ(), "TERM=xterm-256color") // CI has no terminal and may have no TERM
+	out, err := start.CombinedOutput()
 	if err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
 	}
