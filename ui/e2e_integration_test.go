@@ -433,3 +433,37 @@ func cleanupRepo(t *testing.T, w *wizardRun) {
 	}
 	os.RemoveAll(w.srcLoc)
 }
+
+// The SSH session drops while the migration runs (tmux goes away: the wizard gets SIGHUP): the state is saved
+// and `esmigrate resume` finishes the migration.
+func TestWizardHangUpThenResume(t *testing.T) {
+	w := newWizardRun(t)
+	s := startTmux(t, w.command(), 100, 30)
+	w.start(t, s, "2mb")
+	s.waitFor(`Overall`, 60*time.Second)
+	exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		resume := exec.Command(w.bin, "resume", "--state", filepath.Join(w.dir, "state.json"))
+		resume.Dir = w.dir
+		out, err := resume.CombinedOutput()
+		if err == nil {
+			if !strings.Contains(string(out), "3 verified, 0 mismatched, 0 failed, 0 pending") {
+				t.Fatalf("resume did not finish the migration:\n%s", out)
+			}
+			break
+		}
+		// The hung-up wizard may still hold the state file's lock while it saves and exits.
+		if !strings.Contains(string(out), "already working") || time.Now().After(deadline) {
+			t.Fatalf("esmigrate resume: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second)
+	}
+	for _, ix := range w.indices {
+		src, dst := count(t, w.env.SourceURL, ix), count(t, w.env.TargetURL, w.prefix+ix)
+		if src == 0 || src != dst {
+			t.Errorf("%s: %d docs on the source, %d in %s on the target", ix, src, dst, w.prefix+ix)
+		}
+	}
+	cleanupRepo(t, w)
+}
