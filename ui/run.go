@@ -343,21 +343,16 @@ func (m *runScreen) render() {
 	lines = append(lines, m.barLine(st.Bold.Render(m.c.T("run.overall")), f, right, 10))
 
 	if m.batch > 0 {
-		parts := []string{st.Bold.Render(m.c.T("run.batch", m.batch, m.batches))}
-		for _, p := range m.phases() {
-			name := m.c.T("run.phase." + string(p))
-			switch m.phaseSt[key2(m.batch, p)] {
-			case "done":
-				parts = append(parts, st.OK.Render(g.OK+" "+name))
-			case "run":
-				parts = append(parts, st.Bold.Render(g.Run+" "+name))
-			case "fail":
-				parts = append(parts, st.Error.Render(g.Fail+" "+name))
-			default:
-				parts = append(parts, st.Subtle.Render(g.Pending+" "+name))
-			}
+		// Every batch's phases when there is room (a window around the current one), else the current one.
+		first, last := m.batch, m.batch
+		if room := m.h/4 - 1; room > 1 && m.batches > 1 {
+			first = max(1, m.batch-room/2)
+			last = min(m.batches, first+room-1)
+			first = max(1, last-room+1)
 		}
-		lines = append(lines, strings.Join(parts, "  "))
+		for b := first; b <= last; b++ {
+			lines = append(lines, m.batchLine(b))
+		}
 		if m.phase != "" {
 			k := key2(m.batch, m.phase)
 			ev := m.phaseEv[k]
@@ -419,6 +414,32 @@ func (m *runScreen) render() {
 		return
 	}
 	m.view = strings.Join(lines, "\n")
+}
+
+// batchLine is one batch's phases: done, running, failed or still to come.
+func (m *runScreen) batchLine(b int) string {
+	st, g := m.c.Styles, m.c.Glyphs
+	label := m.c.T("run.batch", b, m.batches)
+	if b == m.batch {
+		label = st.Bold.Render(label)
+	} else {
+		label = st.Subtle.Render(label)
+	}
+	parts := []string{label}
+	for _, p := range m.phases() {
+		name := m.c.T("run.phase." + string(p))
+		switch m.phaseSt[key2(b, p)] {
+		case "done":
+			parts = append(parts, st.OK.Render(g.OK+" "+name))
+		case "run":
+			parts = append(parts, st.Bold.Render(g.Run+" "+name))
+		case "fail":
+			parts = append(parts, st.Error.Render(g.Fail+" "+name))
+		default:
+			parts = append(parts, st.Subtle.Render(g.Pending+" "+name))
+		}
+	}
+	return strings.Join(parts, "  ")
 }
 
 func ansiCut(s string, w int) string { return fit(strings.ReplaceAll(s, "\n", " "), w, "") }
