@@ -73,11 +73,20 @@ func renderMarkdown(r results) string {
 			if m.SourceDirect > 0 {
 				src = fmt.Sprintf("%d (%d direct)", m.SourceRequests, m.SourceDirect)
 			}
-			p("| %d | %s | %.1f | %.2f× | %.0f | %.1f | %.2f | %.0f | %s | %d | %.0f |\n", i+1, m.Name, m.WallSeconds, m.RatioToBare,
+			name := m.Name
+			if !m.Verified {
+				name += " — **incomplete**²"
+			}
+			p("| %d | %s | %.1f | %.2f× | %.0f | %.1f | %.2f | %.0f | %s | %d | %.0f |\n", i+1, name, m.WallSeconds, m.RatioToBare,
 				m.DocsPerSecond, m.MBPerSecond, m.CPUSeconds, m.PeakRSSMB, src, m.TargetRequests, m.ClusterCPUSeconds)
 		}
 		p("\n¹ Wall time over the bare procedure's; the rows with raised throttles over row (3)'s with raised throttles. ")
 		p("Elasticsearch 7.x throttles snapshots (max_snapshot_bytes_per_sec) and recoveries, restores included (indices.recovery.max_bytes_per_sec), to 40 MB/s by default.\n\n")
+		for i, m := range r.Migrations {
+			if m.Error != "" {
+				p("² (%d) %s.\n\n", i+1, m.Error)
+			}
+		}
 		if len(r.Headline) > 0 {
 			p("Headline:\n\n")
 			for _, k := range []string{"esmigrate-separate_vs_bare", "esmigrate-shared_vs_bare", "esmigrate-separate-raised_vs_bare"} {
