@@ -331,7 +331,8 @@ func (m *connectScreen) View() string { return m.view }
 
 func (m *connectScreen) ShortHelp() []key.Binding {
 	if m.editing {
-		return []key.Binding{bind(m.c, "tab", "tab/enter", "key.next"), bind(m.c, "shift+tab", "shift+tab", "key.back"), m.keys.Test}
+		return []key.Binding{bind(m.c, "tab", "tab/enter", "key.next"), bind(m.c, "shift+tab", "shift+tab", "key.back"),
+			bind(m.c, "left right", "←/→", "key.choose"), m.keys.Test}
 	}
 	if m.ok() {
 		return []key.Binding{m.keys.Next, m.keys.Edit, m.keys.Test}

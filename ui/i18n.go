@@ -68,6 +68,7 @@ var en = map[string]string{
 	"key.log":      "log pane",
 	"key.cancel":   "cancel",
 	"key.accept":   "accept",
+	"key.choose":   "choose",
 
 	// connect
 	"connect.url":           "URL of a node",
@@ -317,6 +318,7 @@ var zh = map[string]string{
 	"key.log":      "日志",
 	"key.cancel":   "取消",
 	"key.accept":   "接受",
+	"key.choose":   "选择选项",
 
 	"connect.url":           "节点地址",
 	"connect.url.desc":      "以 http:// 或 https:// 开头，例如 http://10.0.0.5:9200",

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // screenID is a step of the wizard, in order.
@@ -212,9 +213,17 @@ func (m *Model) footer() string {
 	if m.fullHelp {
 		return m.help.ShortHelpView([]key.Binding{m.c.Keys.Help, m.c.Keys.Back})
 	}
-	keys := append([]key.Binding{}, scr.ShortHelp()...)
-	keys = append(keys, m.c.Keys.Help)
-	return m.help.ShortHelpView(keys)
+	// "? more keys" always shows: the screen's keys get the rest of the line.
+	more := m.help.ShortHelpView([]key.Binding{m.c.Keys.Help})
+	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
+	avail := max(m.c.Width-width(more)-width(sep), 10)
+	h := m.help
+	h.SetWidth(avail)
+	left := h.ShortHelpView(scr.ShortHelp())
+	if width(left) > avail { // help adds an item that does not fit when its ellipsis would not fit either
+		left = ansi.Truncate(left, avail, m.c.Glyphs.Ellipsis)
+	}
+	return left + sep + more
 }
 
 func (m *Model) render() {
