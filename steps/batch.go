@@ -65,6 +65,34 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 	return nil
 }
 
+// needsHealth tells whether a restore poll must also read index health: when some index has all its primaries
+// done (is it green/yellow or red?) or shows fewer primary shard recoveries than it has primaries (did one fail?).
+func needsHealth(shards []esclient.ShardRecovery, active []*IndexState) bool {
+	type count struct{ seen, done int }
+	per := map[string]*count{}
+	for _, s := range shards {
+		if !s.Primary || s.Type != "SNAPSHOT" {
+			continue
+		}
+		c := per[s.Index]
+		if c == nil {
+			c = &count{}
+			per[s.Index] = c
+		}
+		c.seen++
+		if s.Done() {
+			c.done++
+		}
+	}
+	for _, ix := range active {
+		c := per[ix.Target]
+		if c == nil || c.seen < ix.Primaries || c.done >= ix.Primaries {
+			return true
+		}
+	}
+	return false
+}
+
 func nextPhase(p Phase) Phase {
 	for i, q := range BatchPhases {
 		if q == p && i+1 < len(BatchPhases) {
@@ -465,7 +493,11 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			if shards, err = e.dst.Recovery(ctx, targets); err != nil {
 				return err
 			}
-			health, err = e.dst.IndicesHealth(ctx, targets)
+			// One request per poll while shards are copying: health is only asked for when the recovery
+			// alone cannot tell (every primary done, or one missing: failed shards drop out of _recovery).
+			if needsHealth(shards, active) {
+				health, err = e.dst.IndicesHealth(ctx, targets)
+			}
 			return err
 		})
 		if err != nil {
