@@ -479,14 +479,23 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			active = append(active, &b.Indices[i])
 		}
 	}
-	targets := make([]string, 0, len(active))
-	for _, ix := range active {
-		targets = append(targets, ix.Target)
+	// polling holds the indices not finished yet: a finished index is not asked about again, so polls shrink
+	// as the restore goes on. last keeps every index's latest figures for the overall progress.
+	polling := append([]*IndexState(nil), active...)
+	type agg struct {
+		done, total   int64
+		shards, ended int
+		active        bool
 	}
+	last := map[string]agg{}
 	m := newMeter()
 	lastMove, lastDone := e.opts.Now(), int64(-1)
 	redSince := map[string]time.Time{}
-	for len(targets) > 0 {
+	for len(polling) > 0 {
+		targets := make([]string, len(polling))
+		for i, ix := range polling {
+			targets[i] = ix.Target
+		}
 		var shards []esclient.ShardRecovery
 		var health map[string]esclient.IndexHealth
 		err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) {
@@ -495,7 +504,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			}
 			// One request per poll while shards are copying: health is only asked for when the recovery
 			// alone cannot tell (every primary done, or one missing: failed shards drop out of _recovery).
-			if needsHealth(shards, active) {
+			if needsHealth(shards, polling) {
 				health, err = e.dst.IndicesHealth(ctx, targets)
 			}
 			return err
@@ -504,11 +513,6 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			return err
 		}
 		now := e.opts.Now()
-		type agg struct {
-			done, total   int64
-			shards, ended int
-			active        bool
-		}
 		per := map[string]*agg{}
 		for _, s := range shards {
 			if !s.Primary || s.Type != "SNAPSHOT" {
@@ -528,27 +532,22 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 				a.active = true
 			}
 		}
-		var sumDone, sumTotal int64
-		shardsDone, shardsTotal := 0, 0
-		complete := 0
-		for _, ix := range active {
-			a := per[ix.Target]
-			if a == nil {
-				a = &agg{}
+		var still []*IndexState
+		for _, ix := range polling {
+			a := agg{}
+			if p := per[ix.Target]; p != nil {
+				a = *p
 			}
+			last[ix.Target] = a
 			h, exists := health[ix.Target]
-			sumDone += a.done
-			sumTotal += a.total
-			shardsDone += a.ended
-			shardsTotal += ix.Primaries
-			ix.Health = h.Status
-			finished := exists && a.ended >= ix.Primaries && h.Status != "red"
+			if exists {
+				ix.Health = h.Status
+			}
 			e.emit(Event{Kind: KindProgress, Phase: PhaseRestore, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
 				Done: Counts{Bytes: a.done, Shards: a.ended}, Total: Counts{Bytes: a.total, Shards: ix.Primaries}, Message: ix.Target})
 			switch {
-			case finished:
-				complete++
-				delete(redSince, ix.Target)
+			case exists && a.ended >= ix.Primaries && h.Status != "red":
+				continue // finished
 			case exists && h.Status == "red" && !a.active:
 				// Failed shards drop out of _recovery: red with nothing recovering is a failure, after a grace
 				// period for shards that have not started yet.
@@ -562,16 +561,28 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 						ix.Reason += ": " + why
 					}
 					e.log(PhaseRestore, b.Number, LevelError, "%s: %s", ix.Name, ix.Reason)
-					complete++
+					continue
 				}
 			default:
 				delete(redSince, ix.Target)
 			}
+			still = append(still, ix)
+		}
+		polling = still
+
+		var sumDone, sumTotal int64
+		shardsDone, shardsTotal := 0, 0
+		for _, ix := range active {
+			a := last[ix.Target]
+			sumDone += a.done
+			sumTotal += a.total
+			shardsDone += a.ended
+			shardsTotal += ix.Primaries
 		}
 		rate, eta := m.observe(now, sumDone, sumTotal)
 		e.emit(Event{Kind: KindProgress, Phase: PhaseRestore, Batch: b.Number, Batches: e.batches(),
 			Done: Counts{Bytes: sumDone, Shards: shardsDone}, Total: Counts{Bytes: sumTotal, Shards: shardsTotal}, Rate: rate, ETA: eta})
-		if complete == len(active) {
+		if len(polling) == 0 {
 			return nil
 		}
 		if sumDone+int64(shardsDone) != lastDone {
