@@ -202,7 +202,12 @@ func main() {
 	}
 	if want("copy") || want("poll") {
 		c, p, err := h.runParts(context.Background(), want("copy"), want("poll"))
-		res.Copy, res.Poll = c, p
+		if want("copy") {
+			res.Copy = c
+		}
+		if want("poll") {
+			res.Poll = p
+		}
 		if err != nil {
 			failed = append(failed, "copy/poll: "+err.Error())
 		}

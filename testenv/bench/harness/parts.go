@@ -34,6 +34,7 @@ type copyResult struct {
 
 // pollResult is the cost of following one long operation by polling.
 type pollResult struct {
+	Source             string  `json:"measured_on"`
 	Phase              string  `json:"phase"` // snapshot (source) or restore (target)
 	Shards             int     `json:"shards"`
 	Cluster            string  `json:"cluster"`
@@ -220,12 +221,89 @@ func (h *harness) runParts(ctx context.Context, doCopy, doPoll bool) ([]copyResu
 		return copies, polls, err
 	}
 	polls = append(polls, p)
+
+	// The same snapshot and restore driven by the esmigrate binary, through the counting proxies: what the engine
+	// really sends per interval.
+	h.logf("poll: esmigrate run on the %d shards, through the proxies", shards)
+	if err := h.dst.deleteIndices(names); err != nil {
+		return copies, polls, err
+	}
+	if err := h.dst.dropRepositories(); err != nil {
+		return copies, polls, err
+	}
+	dir := filepath.Join(h.work, "poll-esmigrate")
+	os.RemoveAll(dir)
+	os.MkdirAll(dir, 0o755)
+	plan, err := exec.Command(h.esm, "plan", "--source", h.srcProxy.URL(), "--target", h.dstProxy.URL(), "--indices", "pollbench-*",
+		"--repository", "pollesm", "--source-location", filepath.Join(srcShare, "pollesm"), "--target-location", filepath.Join(dstShare, "pollesm"),
+		"--state", filepath.Join(dir, "state.json"), "--report-dir", dir).Output()
+	if err != nil {
+		return copies, polls, fmt.Errorf("esmigrate plan: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "plan.yaml"), plan, 0o644); err != nil {
+		return copies, polls, err
+	}
+	h.srcProxy.recording(true)
+	h.dstProxy.recording(true)
+	_, runErr := runMeasured([]string{h.esm, "run", "--plan", filepath.Join(dir, "plan.yaml"), "--accept-warnings"}, nil, filepath.Join(dir, "output.log"))
+	srcEvents, dstEvents := h.srcProxy.recording(false), h.dstProxy.recording(false)
+	if runErr != nil {
+		return copies, polls, runErr
+	}
+	polls = append(polls, engineStats(srcEvents, "snapshot", shards, "source", "GET /_snapshot/pollesm/_status"),
+		engineStats(dstEvents, "restore", shards, "target", "GET _recovery"))
+	for _, x := range polls[len(polls)-2:] {
+		h.logf("poll: esmigrate %s: %.1fs, %d intervals, %.2f requests/interval (%s), %.0f B per interval", x.Phase, x.Seconds, x.Intervals, x.RequestsPerPoll, x.Calls, x.WireInPerPoll)
+	}
 	return copies, polls, nil
+}
+
+// engineStats reads the proxy's record of an esmigrate run: the phase's window runs from its first poll to its
+// last (pollKey: an endpoint, or a method and a path), and every request to that cluster within it counts
+// against the intervals.
+func engineStats(evs []event, phase string, shards int, cluster, pollKey string) pollResult {
+	isPoll := func(e event) bool { return e.Endpoint == pollKey || "GET "+e.Path == pollKey }
+	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Source: "esmigrate run (binary), counted by the proxy"}
+	var first, last time.Time
+	for _, e := range evs {
+		if isPoll(e) {
+			if first.IsZero() {
+				first = e.At
+			}
+			last = e.At
+			r.Intervals++
+		}
+	}
+	if r.Intervals == 0 {
+		r.Calls = "no " + pollKey + " seen"
+		return r
+	}
+	calls := map[string]int64{}
+	for _, e := range evs {
+		if e.At.Before(first) || e.At.After(last) {
+			continue
+		}
+		r.Requests++
+		calls[e.Endpoint]++
+		r.WireInPerPoll += float64(e.Bytes)
+		if isPoll(e) {
+			r.MaxBodyPerPoll = max(r.MaxBodyPerPoll, e.Bytes)
+		}
+	}
+	n := float64(r.Intervals)
+	r.Seconds = last.Sub(first).Seconds()
+	r.RequestsPerPoll = float64(r.Requests) / n
+	if r.Seconds > 0 {
+		r.RequestsPerSecond = float64(r.Requests) / r.Seconds
+	}
+	r.WireInPerPoll /= n
+	r.Calls = topEndpoints(calls, 4)
+	return r
 }
 
 // poll calls once per interval until it reports done, and measures each interval's requests and bytes.
 func (h *harness) poll(m *meter, phase string, shards int, cluster, calls string, once func() (bool, error)) (pollResult, error) {
-	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Calls: calls}
+	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Calls: calls, Source: "esclient calls, measured on the wire"}
 	start := time.Now()
 	var latency time.Duration
 	r0, o0, i0, b0 := m.reqs.Load(), m.wireOut.Load(), m.wireIn.Load(), m.body.Load()

@@ -30,6 +30,42 @@ type countingProxy struct {
 	out    atomic.Int64 // response bodies
 	mu     sync.Mutex
 	byPath map[string]int64
+	events []event // every request, while recording
+	record bool
+}
+
+// event is one request as the proxy forwarded it.
+type event struct {
+	At       time.Time
+	Endpoint string
+	Path     string
+	Bytes    int64 // response body bytes sent to the client (compressed when the client asked for gzip)
+}
+
+// recording starts or stops keeping every request (for the polling measurement) and returns what was kept.
+func (p *countingProxy) recording(on bool) []event {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	evs := p.events
+	p.events, p.record = nil, on
+	return evs
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
+}
+
+func (w *countingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
 }
 
 // startProxy starts a proxy to target; its own errors (a client that hung up...) go to errLog.
@@ -68,7 +104,13 @@ func startProxy(name, target string, errLog io.Writer) (*countingProxy, error) {
 		if r.Body != nil {
 			r.Body = &countingBody{ReadCloser: r.Body, n: &p.in}
 		}
-		rp.ServeHTTP(w, r)
+		cw := &countingWriter{ResponseWriter: w}
+		rp.ServeHTTP(cw, r)
+		p.mu.Lock()
+		if p.record {
+			p.events = append(p.events, event{At: time.Now(), Endpoint: key, Path: r.URL.Path, Bytes: cw.n})
+		}
+		p.mu.Unlock()
 	}), ReadHeaderTimeout: time.Minute}
 	go p.srv.Serve(ln)
 	return p, nil
