@@ -102,9 +102,15 @@ func nextPhase(p Phase) Phase {
 	return ""
 }
 
-// wait sleeps one poll interval, or returns the context's error.
-func (e *Engine) wait(ctx context.Context) error {
-	t := time.NewTimer(e.plan.PollInterval.Duration)
+// wait sleeps until the next poll, or returns the context's error. For the first seconds of a phase it polls
+// four times as often: small batches finish within a few intervals, and a full interval of latency at each
+// phase's end would then dominate their time. After that, the steady interval.
+func (e *Engine) wait(ctx context.Context, since time.Time) error {
+	d := e.plan.PollInterval.Duration
+	if e.opts.Now().Sub(since) < 4*d {
+		d /= 4
+	}
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -184,6 +190,7 @@ var errSnapshotVanished = errors.New("snapshot vanished")
 
 func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
 	repo := e.plan.Repository.Name
+	since := e.opts.Now()
 	m := newMeter()
 	lastMove, lastDone := e.opts.Now(), int64(-1)
 	missing := 0
@@ -245,7 +252,7 @@ func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
 				}
 			}
 		}
-		if err := e.wait(ctx); err != nil {
+		if err := e.wait(ctx, since); err != nil {
 			return err
 		}
 	}
@@ -488,6 +495,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 		active        bool
 	}
 	last := map[string]agg{}
+	since := e.opts.Now()
 	m := newMeter()
 	lastMove, lastDone := e.opts.Now(), int64(-1)
 	redSince := map[string]time.Time{}
@@ -591,7 +599,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			return fmt.Errorf("the restore of snapshot %s has not moved for %s (%d of %d primary shards done): check GET _cat/recovery?active_only and GET _cluster/allocation/explain on the target; resume to follow it again",
 				b.Snapshot, e.opts.StallTimeout, shardsDone, shardsTotal)
 		}
-		if err := e.wait(ctx); err != nil {
+		if err := e.wait(ctx, since); err != nil {
 			return err
 		}
 	}
