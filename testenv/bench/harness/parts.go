@@ -570,8 +570,9 @@ func (h *harness) runWizard() (w wizardResult) {
 			}
 		}
 	}
-	w.PeakRSSMB = rssMB(pid, "VmHWM")
+	w.PeakRSSMB = rssMB(pid, "VmHWM") // before it quits
 	os.WriteFile(filepath.Join(dir, "screen.txt"), []byte(capture()), 0o644)
+	d.keys("q")
 	h.logf("wizard: during a run: %s", w.DuringRun)
 	return w
 }
@@ -701,7 +702,6 @@ func (d *wizardDriver) migrate(pattern string, indices int) error {
 			return err
 		}
 	}
-	d.keys("q")
 	return nil
 }
 
