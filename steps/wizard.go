@@ -205,3 +205,10 @@ func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
 	e.emit(Event{Kind: KindDone, Phase: PhaseCleanup, Message: "final clean-up"})
 	return nil
 }
+
+// StateReport is the report of a state file as it stands, built as a run builds it (the wizard shows a
+// finished migration's when it starts on its state file). It reads and writes nothing.
+func StateReport(st *State) *Report {
+	e := &Engine{plan: st.Plan, state: st, opts: Options{Now: st.Updated.UTC}}
+	return e.buildReport()
+}

@@ -61,6 +61,12 @@ type Session struct {
 	Prefilled   string          // where the first values came from
 	Acked       map[string]bool // ids of the warnings the operator accepted
 	Distro      string          // rhel or debian: this host's, for the setup commands (detected before the program starts)
+	// Prev is what the state file held when the wizard started (nil: none); its plan's StateFile is that file.
+	Prev      *steps.State
+	PrevCreds steps.Credentials // the credentials for Prev's plan (its own variables fill what flags left empty)
+	// Resuming: the run goes on from Prev (the operator chose to resume it).
+	Resuming bool
+	Notice   string // said once on the connection screen (the old state file was moved aside)
 	// runEnd receives the engine's error when a run's goroutine ends, so that Run can wait for the state to be
 	// saved when the program ends while a migration runs (a hang-up).
 	runEnd chan error
@@ -133,6 +139,14 @@ func clip(s string, w, h int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// flash styles a message line: an error, or a success.
+func flash(c *Common, msg string, isErr bool) string {
+	if isErr {
+		return c.Styles.Error.Render(msg)
+	}
+	return c.Styles.OK.Render(msg)
 }
 
 // padLines pads s with empty lines to h lines.

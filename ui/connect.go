@@ -286,6 +286,12 @@ func (m *connectScreen) probeLines() []string {
 
 func (m *connectScreen) render() {
 	var b strings.Builder
+	notice := 0
+	if m.s.Notice != "" {
+		text := wrap(m.s.Notice, m.w)
+		notice = strings.Count(text, "\n") + 1
+		b.WriteString(m.c.Styles.OK.Render(text) + "\n")
+	}
 	if m.s.Prefilled != "" {
 		b.WriteString(m.c.Styles.Subtle.Render(m.c.T("connect.prefilled", m.s.Prefilled)) + "\n")
 	}
@@ -294,6 +300,7 @@ func (m *connectScreen) render() {
 	case m.editing && m.form != nil:
 		b.WriteString(m.c.Styles.Subtle.Render(m.c.T("connect.hint.form")) + "\n")
 		formH := m.h - 2 - len(lines)
+		formH -= notice
 		b.WriteString(clip(m.form.View(), m.w, max(formH, 3)))
 		if len(lines) > 0 {
 			b.WriteString("\n" + strings.Join(lines, "\n"))

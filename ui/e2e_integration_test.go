@@ -89,9 +89,12 @@ func startTmux(t *testing.T, cmd string, width, height int) *tmux {
 	if err != nil {
 		t.Fatalf("tmux: %v\n%s", err, out)
 	}
-	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	t.Cleanup(s.stop)
 	return s
 }
+
+// stop ends the tmux server (and what runs in it).
+func (s *tmux) stop() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() }
 
 func (s *tmux) keys(keys ...string) {
 	s.t.Helper()
@@ -420,6 +423,35 @@ func TestWizardStopAndResume(t *testing.T) {
 		}
 	}
 	cleanupRepo(t, w)
+}
+
+// The operator quits while the migration runs, then starts the wizard again with the same arguments: it finds
+// the unfinished migration in the state file, resumes it on r, and finishes it (doc counts equal, clean-up
+// through the wizard, exit 0).
+func TestWizardQuitThenStartAgainResumes(t *testing.T) {
+	w := newWizardRun(t)
+	s := startTmux(t, w.command(), 100, 30)
+	w.start(t, s, "2mb")
+	s.waitFor(`Overall`, 60*time.Second)
+	s.keys("q")
+	s.waitFor(`Elasticsearch keeps going`, 10*time.Second)
+	s.keys("y")
+	rcPath := filepath.Join(w.dir, "rc")
+	if rc := waitFile(t, rcPath, 60*time.Second); strings.TrimSpace(rc) != "3" {
+		t.Fatalf("esmigrate exited %s after stopping, want 3 (stopped):\n%s", rc, s.screen())
+	}
+	s.stop()
+	os.Remove(rcPath)
+
+	again := startTmux(t, w.command(), 100, 30)
+	again.waitFor(`An unfinished migration`, 60*time.Second)
+	again.waitFor(`Batches\s+\d of 2 done`, 5*time.Second)
+	again.waitFor(`Stopped in\s+(batch \d of 2: \w+|before the first batch)`, 5*time.Second)
+	again.keys("r")
+	w.finish(t, again)
+	if _, err := os.Stat(filepath.Join(w.dir, "state.json")); err != nil {
+		t.Fatalf("the state file is gone after the resume: %v", err)
+	}
 }
 
 // cleanupRepo removes what a migration that was not cleaned up through the wizard left: its snapshots'

@@ -31,6 +31,12 @@ type fakeBackend struct {
 	allowDel []bool
 	// block, when set, makes Run wait for the context (a long run the operator stops).
 	block bool
+	// runEvents, when set, are what Run reports before it blocks or ends (else a first batch's snapshot).
+	runEvents []steps.Event
+	// What the last Run was given.
+	runPlan   steps.Plan
+	runCreds  steps.Credentials
+	runAccept bool
 }
 
 var fixedTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -128,9 +134,10 @@ func (f *fakeBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, err
 	return steps.SetupCommands(p, distro)
 }
 
-func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, _ steps.Credentials, accept bool, on func(steps.Event)) (*steps.Report, error) {
+func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, on func(steps.Event)) (*steps.Report, error) {
 	f.mu.Lock()
 	f.ran++
+	f.runPlan, f.runCreds, f.runAccept = p, c, accept
 	f.mu.Unlock()
 	if f.runErr != nil {
 		return nil, f.runErr
@@ -138,10 +145,18 @@ func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, _ steps.Credentials
 	batches := 2
 	at := fixedTime
 	ev := func(e steps.Event) { e.Time = at; e.Batches = batches; on(e) }
-	ev(steps.Event{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 1 index(es)"})
-	ev(steps.Event{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1})
-	ev(steps.Event{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second})
-	ev(steps.Event{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Index: "logs-2026.11.02", Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}})
+	events := f.runEvents
+	if events == nil {
+		events = []steps.Event{
+			{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 1 index(es)"},
+			{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1},
+			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second},
+			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Index: "logs-2026.11.02", Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}},
+		}
+	}
+	for _, e := range events {
+		ev(e)
+	}
 	if f.block {
 		<-ctx.Done()
 		return nil, &steps.StoppedError{Phase: steps.PhaseSnapshot, Batch: 1, StatePath: p.StateFile}
@@ -181,6 +196,11 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, lang string, w, h int, be *fakeBackend) *harness {
+	return newHarnessWith(t, lang, w, h, be, nil)
+}
+
+// newHarnessWith lets prep change the session before the model is built (a state file read at start).
+func newHarnessWith(t testing.TB, lang string, w, h int, be *fakeBackend, prep func(s *Session)) *harness {
 	if be == nil {
 		be = &fakeBackend{}
 	}
@@ -189,6 +209,9 @@ func newHarness(t testing.TB, lang string, w, h int, be *fakeBackend) *harness {
 	p := steps.DefaultPlan()
 	p.Source.URL, p.Target.URL = "http://10.0.0.1:9200", "http://10.0.0.2:9200"
 	s := &Session{Plan: p, PlanPath: t.TempDir() + "/plan.yaml", Acked: map[string]bool{}}
+	if prep != nil {
+		prep(s)
+	}
 	hs := &harness{t: t, be: be, c: c, s: s}
 	hs.m = NewModel(c, s, be)
 	hs.run(hs.m.Init())
@@ -312,6 +335,15 @@ func (h *harness) screen() string { return ansi.Strip(h.m.Render()) }
 func (h *harness) must(contains string) {
 	h.t.Helper()
 	if !strings.Contains(h.screen(), contains) {
+		h.t.Fatalf("screen does not show %q:\n%s", contains, h.screen())
+	}
+}
+
+// mustWrapped is must for text the screen may wrap: spaces and line breaks do not count.
+func (h *harness) mustWrapped(contains string) {
+	h.t.Helper()
+	flat := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	if !strings.Contains(flat(h.screen()), flat(contains)) {
 		h.t.Fatalf("screen does not show %q:\n%s", contains, h.screen())
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,9 +30,13 @@ type reportScreen struct {
 	msg      string
 	msgErr   bool
 	seq      int
-	keys     struct{ Up, Down, One, Two, Three, Clean, Quit, Enter, Cancel key.Binding }
+	looked   bool // the report files of a finished migration were looked for
+	keys     struct{ Up, Down, One, Two, Three, Clean, Quit, Enter, Cancel, New key.Binding }
 	view     string
 }
+
+// reportFilesMsg: where a finished migration's report files are (found in its report directory).
+type reportFilesMsg struct{ markdown, json string }
 
 func newReport(c *Common, s *Session, be Backend) *reportScreen {
 	m := &reportScreen{c: c, s: s, be: be}
@@ -44,12 +49,50 @@ func newReport(c *Common, s *Session, be Backend) *reportScreen {
 	m.keys.Quit = bind(c, "q ctrl+c", "q", "key.finish")
 	m.keys.Enter = bind(c, "enter", "enter", "key.accept")
 	m.keys.Cancel = bind(c, "esc", "esc", "key.cancel")
+	m.keys.New = bind(c, "n", "n", "key.new")
 	m.input = textinput.New()
 	m.input.Prompt = "> "
 	return m
 }
 
-func (m *reportScreen) Enter() tea.Cmd { m.render(); return nil }
+func (m *reportScreen) Enter() tea.Cmd {
+	m.render()
+	if r := m.s.Report; r != nil && r.JSON == "" && m.earlier() && !m.looked {
+		m.looked = true
+		dir, saved := m.s.Plan.ReportDir, m.s.Prev.Updated
+		return ioCmd(func() tea.Msg { return findReports(dir, saved) })
+	}
+	return nil
+}
+
+// earlier: the report is of a migration that had finished before the wizard started (its state file).
+func (m *reportScreen) earlier() bool { return m.s.Prev != nil && m.s.Prev.Finished }
+
+// findReports finds the report files a run wrote into dir last before its state was saved at saved (their
+// names carry the time they were written, in UTC).
+func findReports(dir string, saved time.Time) reportFilesMsg {
+	if dir == "" {
+		dir = "."
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "esmigrate-report-*.json"))
+	limit := saved.UTC().Format("20060102-150405")
+	best := ""
+	for _, n := range names {
+		stamp := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(n), "esmigrate-report-"), ".json")
+		if stamp <= limit && stamp > best {
+			best = stamp
+		}
+	}
+	if best == "" {
+		return reportFilesMsg{}
+	}
+	base := filepath.Join(dir, "esmigrate-report-"+best)
+	md := base + ".md"
+	if _, err := os.Stat(md); err != nil {
+		md = ""
+	}
+	return reportFilesMsg{markdown: md, json: base + ".json"}
+}
 
 // confirmWord is what the operator types to confirm choice i.
 func (m *reportScreen) confirmWord(i int) string {
@@ -77,6 +120,11 @@ type cleanupMsg struct {
 func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
 	switch msg := msg.(type) {
+	case reportFilesMsg:
+		if m.s.Report != nil {
+			m.s.Report.Markdown, m.s.Report.JSON = msg.markdown, msg.json
+		}
+		return nil
 	case cleanupMsg:
 		if msg.seq != m.seq {
 			return nil
@@ -128,6 +176,8 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 		switch {
 		case key.Matches(msg, m.keys.Quit):
 			return quitWith(nil)
+		case key.Matches(msg, m.keys.New) && m.earlier():
+			return goTo(scrResume)
 		case key.Matches(msg, m.keys.Up):
 			m.off = max(m.off-1, 0)
 		case key.Matches(msg, m.keys.Down):
@@ -181,6 +231,10 @@ func (m *reportScreen) render() {
 		return
 	}
 	var top, bottom []string
+	if m.earlier() {
+		saved := m.s.Prev.Updated.In(m.c.Now().Location()).Format("2006-01-02 15:04:05")
+		top = append(top, strings.Split(st.OK.Render(wrap(m.c.T("rep.earlier", m.s.Plan.StateFile, saved), m.w)), "\n")...)
+	}
 	top = append(top, st.Bold.Render(m.c.T("rep.result", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)))
 	// The table: Index | Docs src → dst | Size | Time | Result
 	docsW, sizeW, timeW, resW := 22, 9, 8, 10
@@ -189,9 +243,12 @@ func (m *reportScreen) render() {
 		fitRight(m.c.T("rep.col.size"), sizeW) + " " + fitRight(m.c.T("rep.col.time"), timeW) + " " + fit(m.c.T("rep.col.result"), resW, "")
 	top = append(top, st.Header.Render(hdr))
 
-	if r.JSON != "" {
+	switch {
+	case r.JSON != "" && r.Markdown == "":
+		bottom = append(bottom, wrap(m.c.T("rep.files1", r.JSON), m.w))
+	case r.JSON != "":
 		bottom = append(bottom, wrap(m.c.T("rep.files", r.Markdown, r.JSON), m.w))
-	} else {
+	default:
 		bottom = append(bottom, m.c.T("rep.nofiles"))
 	}
 	if r.Pending > 0 {
@@ -255,11 +312,19 @@ func (m *reportScreen) ShortHelp() []key.Binding {
 	if len(m.confirm) > 0 {
 		return []key.Binding{m.keys.Enter, m.keys.Cancel}
 	}
-	return []key.Binding{m.keys.Quit, bind(m.c, "1 2 3", "1/2/3", "key.toggle"), m.keys.Clean, m.keys.Down}
+	b := []key.Binding{m.keys.Quit, bind(m.c, "1 2 3", "1/2/3", "key.toggle"), m.keys.Clean, m.keys.Down}
+	if m.earlier() {
+		b = append([]key.Binding{m.keys.Quit, m.keys.New}, b[1:]...)
+	}
+	return b
 }
 
 func (m *reportScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{m.keys.Up, m.keys.Down}, {m.keys.One, m.keys.Two, m.keys.Three, m.keys.Clean}, {m.keys.Quit}}
+	last := []key.Binding{m.keys.Quit}
+	if m.earlier() {
+		last = append(last, m.keys.New)
+	}
+	return [][]key.Binding{{m.keys.Up, m.keys.Down}, {m.keys.One, m.keys.Two, m.keys.Three, m.keys.Clean}, last}
 }
 func (m *reportScreen) CanGoBack() bool { return false }
 func (m *reportScreen) Capturing() bool { return len(m.confirm) > 0 }

@@ -21,8 +21,12 @@ const (
 	scrReview
 	scrRun
 	scrReport
+	scrResume // the start screen of an unfinished migration: not one of the steps
 	numScreens
 )
+
+// numSteps are the steps the header shows.
+const numSteps = scrResume
 
 // screen is one step. Screens are pointers changed only in Update; View returns what Update prepared.
 type screen interface {
@@ -82,7 +86,9 @@ func NewModel(c *Common, s *Session, be Backend) *Model {
 		newReview(c, s, be),
 		newRun(c, s, be),
 		newReport(c, s, be),
+		newResume(c, s, be),
 	}
+	m.cur = s.startScreen()
 	m.layout()
 	return m
 }
@@ -181,15 +187,19 @@ func (m *Model) header() string {
 	st := m.c.Styles
 	title := st.Title.Render(m.c.T("app.title"))
 	var parts, compact []string
-	for i := scrConnect; i < numScreens; i++ {
+	cur := m.cur
+	if cur >= numSteps {
+		cur = -1 // before the first step
+	}
+	for i := scrConnect; i < numSteps; i++ {
 		n := strconv.Itoa(int(i) + 1)
 		name := m.c.T("step." + n)
 		label := n + " " + name
 		switch {
-		case i == m.cur:
+		case i == cur:
 			parts = append(parts, st.StepActive.Render(label))
 			compact = append(compact, st.StepActive.Render(label))
-		case i < m.cur:
+		case i < cur:
 			parts = append(parts, st.StepDone.Render(label))
 			compact = append(compact, st.StepDone.Render(n))
 		default:

@@ -90,6 +90,9 @@ func (m *runScreen) start() tea.Cmd {
 	m.now = m.started
 	m.phaseSt, m.phaseEv, m.indexEv, m.indexOrd = map[string]string{}, map[string]steps.Event{}, map[string]steps.Event{}, nil
 	m.batch, m.phase, m.batches = 0, "", len(m.s.Batches)
+	if m.s.Resuming && m.s.Prev != nil {
+		m.seed(m.s.Prev)
+	}
 	p, creds, accept, be := m.s.Plan, m.s.Creds, m.s.AcceptWarns, m.be
 	end := make(chan error, 1)
 	m.s.runEnd = end
@@ -100,6 +103,24 @@ func (m *runScreen) start() tea.Cmd {
 		end <- err
 		return rep, err
 	}), runTick(seq))
+}
+
+// seed shows what a resumed migration had done before: its finished batches and phases.
+func (m *runScreen) seed(st *steps.State) {
+	order := map[steps.Phase]int{}
+	for i, p := range steps.BatchPhases {
+		order[p] = i
+	}
+	for _, b := range st.Batches {
+		for _, p := range m.phases() {
+			if b.Done || order[p] < order[b.Phase] {
+				m.phaseSt[key2(b.Number, p)] = "done"
+			}
+		}
+		if !b.Done && m.batch == 0 {
+			m.batch = b.Number
+		}
+	}
 }
 
 func key2(batch int, phase steps.Phase) string { return fmt.Sprintf("%d/%s", batch, phase) }
@@ -463,7 +484,9 @@ func (m *runScreen) ShortHelp() []key.Binding {
 func (m *runScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.ShortHelp(), {m.keys.Up, m.keys.Down}}
 }
-func (m *runScreen) CanGoBack() bool { return !m.running && m.report == nil }
+
+// CanGoBack: not while it runs or after it ended, nor from a resumed run (the steps before were not taken).
+func (m *runScreen) CanGoBack() bool { return !m.running && m.report == nil && !m.s.Resuming }
 func (m *runScreen) Capturing() bool { return false }
 
 // checkLine renders one check: glyph, title and status.

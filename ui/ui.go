@@ -53,30 +53,49 @@ func Run(ctx context.Context, o Options) error {
 	return m.Err()
 }
 
-// NewSession prepares the session from the options: values from a previous state file fill what flags and
-// the environment left empty.
+// NewSession prepares the session from the options. It reads the state file (before the program starts): a
+// migration found there is offered for resuming (or shown, when it finished), and its values fill what flags
+// and the environment left empty.
 func NewSession(o Options) *Session {
 	s := &Session{Plan: o.Plan, Creds: o.Credentials, PlanPath: o.PlanPath, Acked: map[string]bool{}}
 	if s.Plan.Version == 0 {
 		s.Plan = steps.DefaultPlan()
 	}
-	if s.Plan.StateFile != "" && (s.Plan.Source.URL == "" || s.Plan.Target.URL == "") {
-		if st, err := steps.ReadState(s.Plan.StateFile); err == nil {
-			prev := st.Plan
-			if s.Plan.Source.URL == "" && s.Plan.Target.URL == "" {
-				// A whole previous plan: the same migration again (or its resume).
-				prev.StateFile = s.Plan.StateFile
-				s.Plan = prev
-			} else {
-				if s.Plan.Source.URL == "" {
-					s.Plan.Source = prev.Source
-				}
-				if s.Plan.Target.URL == "" {
-					s.Plan.Target = prev.Target
-				}
-			}
-			s.Prefilled = s.Plan.StateFile
+	if s.Plan.StateFile == "" {
+		return s
+	}
+	st, err := steps.ReadState(s.Plan.StateFile)
+	if err != nil {
+		return s // none yet; a damaged one is explained by the run, which refuses it
+	}
+	st.Plan.StateFile = s.Plan.StateFile
+	s.Prev = st
+	// For a resume: the credentials given, and where they lack one, the variable the state's plan names.
+	s.PrevCreds = s.Creds
+	env := steps.CredentialsFromEnv(st.Plan)
+	fill := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
 		}
+	}
+	fill(&s.PrevCreds.SourcePassword, env.SourcePassword)
+	fill(&s.PrevCreds.SourceAPIKey, env.SourceAPIKey)
+	fill(&s.PrevCreds.TargetPassword, env.TargetPassword)
+	fill(&s.PrevCreds.TargetAPIKey, env.TargetAPIKey)
+	if s.Plan.Source.URL == "" || s.Plan.Target.URL == "" {
+		prev := st.Plan
+		if s.Plan.Source.URL == "" && s.Plan.Target.URL == "" {
+			// A whole previous plan: the same migration again.
+			s.Plan = prev
+		} else {
+			if s.Plan.Source.URL == "" {
+				s.Plan.Source = prev.Source
+			}
+			if s.Plan.Target.URL == "" {
+				s.Plan.Target = prev.Target
+			}
+		}
+		s.Prefilled = s.Plan.StateFile
 	}
 	return s
 }

@@ -1,0 +1,430 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+)
+
+// resumeScreen is the start screen when the state file holds a migration that has not finished: which one it
+// is, and the choice to resume it (straight to the run, asking first for a password the plan needs and nobody
+// gave) or to start over (nothing is deleted: another state file, or this one moved aside after a typed
+// confirmation). It is not one of the seven steps.
+type resumeScreen struct {
+	c    *Common
+	s    *Session
+	be   Backend
+	w, h int
+
+	fresh  steps.Plan // the plan and credentials for a new migration (flags, environment), for "start over"
+	freshC steps.Credentials
+	mode   resumeMode
+	cursor int // 0 resume, 1 start over
+	pw     []pwField
+	pwi    int
+	input  textinput.Model // the confirmation of the move
+	stamp  string          // when "start over" was chosen: names the moved file
+	moving bool
+	msg    string
+	msgErr bool
+	keys   struct{ Up, Down, Choose, Resume, StartOver, Enter, Cancel key.Binding }
+	view   string
+}
+
+type resumeMode int
+
+const (
+	rsChoose    resumeMode = iota // resume or start over
+	rsPassword                    // the passwords the plan needs
+	rsStartOver                   // another state file, or move this one aside
+)
+
+// pwField asks for one cluster's password (masked).
+type pwField struct {
+	role, user string
+	input      textinput.Model
+}
+
+// movedMsg: the state file was moved aside (or could not be).
+type movedMsg struct {
+	from, to string
+	err      error
+}
+
+func newResume(c *Common, s *Session, be Backend) *resumeScreen {
+	m := &resumeScreen{c: c, s: s, be: be, fresh: s.Plan, freshC: s.Creds}
+	m.keys.Up = bind(c, "up k", "↑", "key.up")
+	m.keys.Down = bind(c, "down j", "↓", "key.down")
+	m.keys.Choose = bind(c, "enter", "enter", "key.choose")
+	m.keys.Resume = bind(c, "r", "r", "key.resume")
+	m.keys.StartOver = bind(c, "n", "n", "key.startover")
+	m.keys.Enter = bind(c, "enter", "enter", "key.accept")
+	m.keys.Cancel = bind(c, "esc", "esc", "key.back")
+	m.input = newPrompt(false)
+	return m
+}
+
+// newPrompt is a one-line text field, masked for secrets.
+func newPrompt(secret bool) textinput.Model {
+	in := textinput.New()
+	in.Prompt = "> "
+	if secret {
+		in.EchoMode = textinput.EchoPassword
+		in.EchoCharacter = '*'
+	}
+	return in
+}
+
+// startScreen chooses the first screen for the state file read at start: the resume screen for an unfinished
+// migration, the report of a finished one, else the connection. NewModel calls it once, before the program runs.
+func (s *Session) startScreen() screenID {
+	switch {
+	case s.Prev == nil:
+		return scrConnect
+	case s.Prev.Finished:
+		s.Plan, s.Creds = s.Prev.Plan, s.PrevCreds // for the clean-up
+		s.Report = steps.StateReport(s.Prev)
+		return scrReport
+	}
+	return scrResume
+}
+
+func (m *resumeScreen) Enter() tea.Cmd {
+	m.msg, m.msgErr = "", false
+	if m.s.Prev != nil && m.s.Prev.Finished {
+		// From the report of a finished migration: only "start over" makes sense.
+		cmd := m.startOver()
+		m.render()
+		return cmd
+	}
+	m.mode = rsChoose
+	m.render()
+	return nil
+}
+
+// missing lists the clusters whose user needs a password that neither flags, the environment nor a prompt gave.
+func (m *resumeScreen) missing() []pwField {
+	var out []pwField
+	p, cr := m.s.Prev.Plan, m.s.PrevCreds
+	if p.Source.Username != "" && cr.SourcePassword == "" && cr.SourceAPIKey == "" {
+		out = append(out, pwField{role: "source", user: p.Source.Username, input: newPrompt(true)})
+	}
+	if p.Target.Username != "" && cr.TargetPassword == "" && cr.TargetAPIKey == "" {
+		out = append(out, pwField{role: "target", user: p.Target.Username, input: newPrompt(true)})
+	}
+	return out
+}
+
+// choose acts on the highlighted choice.
+func (m *resumeScreen) choose(i int) tea.Cmd {
+	if i == 1 {
+		return m.startOver()
+	}
+	if m.pw = m.missing(); len(m.pw) > 0 {
+		m.mode, m.pwi = rsPassword, 0
+		return m.pw[0].input.Focus()
+	}
+	return m.resume()
+}
+
+// resume goes to the run with the state's plan: the engine goes on from the state file.
+func (m *resumeScreen) resume() tea.Cmd {
+	st := m.s.Prev
+	m.s.Plan, m.s.Creds = st.Plan, m.s.PrevCreds
+	m.s.Resuming = true
+	m.s.AcceptWarns = true // the pre-flight ran before the first start (as `esmigrate resume`)
+	m.s.Batches = batchesOf(st)
+	m.s.Report = nil
+	return goTo(scrRun)
+}
+
+// batchesOf describes the state's batches as the run screen weighs them.
+func batchesOf(st *steps.State) []steps.Batch {
+	var out []steps.Batch
+	for _, b := range st.Batches {
+		sb := steps.Batch{Number: b.Number}
+		for _, ix := range b.Indices {
+			sb.Indices = append(sb.Indices, esclient.Index{Name: ix.Name, PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries})
+			sb.PrimaryBytes += ix.PrimaryBytes
+			sb.Shards += ix.Primaries
+		}
+		out = append(out, sb)
+	}
+	return out
+}
+
+func (m *resumeScreen) startOver() tea.Cmd {
+	m.mode = rsStartOver
+	m.stamp = m.c.Now().Format("20060102-150405")
+	m.input.SetValue("")
+	return m.input.Focus()
+}
+
+// statePath is the state file the wizard started on.
+func (m *resumeScreen) statePath() string { return m.s.Prev.Plan.StateFile }
+
+func (m *resumeScreen) movedTo() string { return m.statePath() + ".done-" + m.stamp }
+
+// otherState proposes a state file name that does not name the old one.
+func (m *resumeScreen) otherState() string {
+	return filepath.Join(filepath.Dir(m.statePath()), "esmigrate-state-"+m.stamp+".json")
+}
+
+// moveAside renames the state file (and its previous version) to `to`, holding the state's lock so that it
+// never moves under a running esmigrate. It deletes nothing and never replaces a file.
+func moveAside(from, to string) tea.Cmd {
+	return ioCmd(func() tea.Msg {
+		store, err := steps.OpenStore(from)
+		if err != nil {
+			return movedMsg{from: from, to: to, err: err}
+		}
+		defer store.Close()
+		for _, p := range [][2]string{{from, to}, {from + ".prev", to + ".prev"}} {
+			if _, err := os.Stat(p[0]); errors.Is(err, os.ErrNotExist) && p[0] != from {
+				continue
+			}
+			if _, err := os.Lstat(p[1]); err == nil {
+				return movedMsg{from: from, to: to, err: fmt.Errorf("%s already exists", p[1])}
+			}
+			if err := os.Rename(p[0], p[1]); err != nil {
+				return movedMsg{from: from, to: to, err: err}
+			}
+		}
+		return movedMsg{from: from, to: to}
+	})
+}
+
+func (m *resumeScreen) Update(msg tea.Msg) tea.Cmd {
+	defer m.render()
+	switch msg := msg.(type) {
+	case movedMsg:
+		m.moving = false
+		if msg.err != nil {
+			m.msg, m.msgErr = m.c.T("rs.so.failed", msg.err.Error()), true
+			return nil
+		}
+		// A new migration: the plan from the flags, nothing of the old one's progress.
+		m.s.Prev, m.s.Resuming, m.s.Report, m.s.Batches = nil, false, nil, nil
+		m.s.Plan, m.s.Creds = m.fresh, m.freshC
+		m.s.Notice = m.c.T("rs.so.moved", msg.from, msg.to)
+		m.input.Blur()
+		return goTo(scrConnect)
+	case tea.KeyPressMsg:
+		if m.moving {
+			return nil
+		}
+		switch m.mode {
+		case rsPassword:
+			return m.keyPassword(msg)
+		case rsStartOver:
+			return m.keyStartOver(msg)
+		}
+		switch {
+		case key.Matches(msg, m.keys.Up):
+			m.cursor = 0
+		case key.Matches(msg, m.keys.Down):
+			m.cursor = 1
+		case key.Matches(msg, m.keys.Resume):
+			return m.choose(0)
+		case key.Matches(msg, m.keys.StartOver):
+			return m.choose(1)
+		case key.Matches(msg, m.keys.Choose):
+			return m.choose(m.cursor)
+		}
+		return nil
+	}
+	// The cursor's blinking, pasted text.
+	switch m.mode {
+	case rsPassword:
+		var cmd tea.Cmd
+		m.pw[m.pwi].input, cmd = m.pw[m.pwi].input.Update(msg)
+		return cmd
+	case rsStartOver:
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (m *resumeScreen) keyPassword(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Cancel):
+		m.pw, m.mode = nil, rsChoose
+		return nil
+	case key.Matches(k, m.keys.Enter):
+		m.pw[m.pwi].input.Blur()
+		if m.pwi+1 < len(m.pw) {
+			m.pwi++
+			return m.pw[m.pwi].input.Focus()
+		}
+		for _, f := range m.pw {
+			if f.role == "source" {
+				m.s.PrevCreds.SourcePassword = f.input.Value()
+			} else {
+				m.s.PrevCreds.TargetPassword = f.input.Value()
+			}
+		}
+		m.pw = nil // the fields held the secrets: only the credentials keep them
+		return m.resume()
+	}
+	var cmd tea.Cmd
+	m.pw[m.pwi].input, cmd = m.pw[m.pwi].input.Update(k)
+	return cmd
+}
+
+func (m *resumeScreen) keyStartOver(k tea.KeyPressMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, m.keys.Cancel):
+		m.input.Blur()
+		m.msg = ""
+		if m.s.Prev.Finished {
+			return goTo(scrReport)
+		}
+		m.mode = rsChoose
+		return nil
+	case key.Matches(k, m.keys.Enter):
+		want := filepath.Base(m.statePath())
+		if strings.TrimSpace(m.input.Value()) != want {
+			m.msg, m.msgErr = m.c.T("rs.so.mismatch", want), true
+			m.input.SetValue("")
+			return nil
+		}
+		m.moving = true
+		m.msg, m.msgErr = "", false
+		return moveAside(m.statePath(), m.movedTo())
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(k)
+	return cmd
+}
+
+func (m *resumeScreen) SetSize(w, h int) { m.w, m.h = w, h; m.render() }
+
+// facts are the migration's description: label and value.
+func (m *resumeScreen) facts() [][2]string {
+	st, t := m.s.Prev, m.c.T
+	p := st.Plan
+	cluster := func(id steps.ClusterID, url string) string {
+		if id.Name == "" {
+			return url
+		}
+		return id.Name + " (" + url + ")"
+	}
+	mode := t("repo.mode.copy")
+	if p.Repository.Shared {
+		mode = t("repo.mode.shared")
+	}
+	done := 0
+	var next *steps.BatchState
+	for i := range st.Batches {
+		if st.Batches[i].Done {
+			done++
+		} else if next == nil {
+			next = &st.Batches[i]
+		}
+	}
+	out := [][2]string{
+		{t("role.source"), cluster(st.Source, p.Source.URL)},
+		{t("role.target"), cluster(st.Target, p.Target.URL)},
+		{t("rs.l.repo"), t("rs.repo", p.Repository.Name, mode)},
+		{t("rs.l.batches"), t("rs.batches", done, len(st.Batches))},
+	}
+	switch {
+	case next != nil:
+		out = append(out, [2]string{t("rs.l.stopped"), t("rs.stopped", next.Number, len(st.Batches), t("run.phase."+string(next.Phase)))})
+		if next.Error != "" {
+			out = append(out, [2]string{t("rs.l.error"), next.Error})
+		}
+	default:
+		out = append(out, [2]string{t("rs.l.stopped"), t("rs.notstarted")})
+	}
+	return out
+}
+
+func (m *resumeScreen) render() {
+	if m.s.Prev == nil || m.w == 0 {
+		m.view = ""
+		return
+	}
+	st, g := m.c.Styles, m.c.Glyphs
+	w := m.w
+	var lines []string
+	add := func(s string) { lines = append(lines, strings.Split(wrap(s, w), "\n")...) }
+	saved := m.s.Prev.Updated.In(m.c.Now().Location()).Format("2006-01-02 15:04:05")
+	lines = append(lines, st.Header.Render(m.c.T("rs.title")))
+	add(m.c.T("rs.state", m.statePath(), saved))
+	lines = append(lines, "")
+	facts := m.facts()
+	labelW := 0
+	for _, f := range facts {
+		labelW = max(labelW, width(f[0]))
+	}
+	for _, f := range facts {
+		lines = append(lines, fit("  "+st.Bold.Render(fit(f[0], labelW, ""))+"  "+m.c.ascii(f[1]), w, g.Ellipsis))
+	}
+	lines = append(lines, "")
+	if m.mode == rsChoose {
+		for i, key := range []string{"rs.resume", "rs.startover"} {
+			name, what, _ := strings.Cut(m.c.T(key), "\t")
+			ptr := "  "
+			if i == m.cursor {
+				ptr = st.Bold.Render(g.Pointer) + " "
+				name = st.StepActive.Render(name)
+			} else {
+				name = st.Bold.Render(name)
+			}
+			lines = append(lines, ptr+name)
+			for _, l := range strings.Split(wrap(what, w-4), "\n") {
+				lines = append(lines, "    "+st.Subtle.Render(l))
+			}
+		}
+	}
+	switch m.mode {
+	case rsPassword:
+		lines = append(lines, st.Bold.Render(strings.Split(m.c.T("rs.resume"), "\t")[0]))
+		add(m.c.T("rs.pw.why"))
+		for i, f := range m.pw {
+			label := m.c.T("rs.pw", f.user, m.c.T("role."+f.role))
+			if i == m.pwi {
+				label = st.Bold.Render(label)
+			}
+			lines = append(lines, label, f.input.View())
+		}
+	case rsStartOver:
+		lines = append(lines, st.Warn.Render(m.c.T("rs.so.title")))
+		add(g.Bullet + " " + m.c.T("rs.so.other", m.otherState()))
+		add(g.Bullet + " " + m.c.T("rs.so.move", m.movedTo()))
+		add(st.Bold.Render(m.c.T("rs.so.type", filepath.Base(m.statePath()))))
+		lines = append(lines, m.input.View())
+	}
+	if m.msg != "" {
+		lines = append(lines, flash(m.c, wrap(m.msg, w), m.msgErr))
+	}
+	m.view = strings.Join(lines, "\n")
+}
+
+func (m *resumeScreen) View() string { return m.view }
+
+func (m *resumeScreen) ShortHelp() []key.Binding {
+	switch m.mode {
+	case rsPassword, rsStartOver:
+		return []key.Binding{m.keys.Enter, m.keys.Cancel}
+	}
+	return []key.Binding{m.keys.Choose, m.keys.Resume, m.keys.StartOver, m.keys.Down}
+}
+
+func (m *resumeScreen) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{m.keys.Up, m.keys.Down, m.keys.Choose}, {m.keys.Resume, m.keys.StartOver}}
+}
+func (m *resumeScreen) CanGoBack() bool { return false }
+func (m *resumeScreen) Capturing() bool { return m.mode != rsChoose }
