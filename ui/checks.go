@@ -144,13 +144,8 @@ func (l *checklist) render(c *Common, w, h int) string {
 		}
 		b := block{lines: []string{line}}
 		if exp {
-			for _, s := range strings.Split(wrap(c.T("pf.evidence", ch.Evidence), w-6), "\n") {
+			for _, s := range checkDetails(c, ch, w-6) {
 				b.lines = append(b.lines, "      "+s)
-			}
-			if ch.Fix != "" {
-				for _, s := range strings.Split(wrap(c.T("pf.fix", ch.Fix), w-6), "\n") {
-					b.lines = append(b.lines, "      "+st.Warn.Render(s))
-				}
 			}
 		}
 		blocks = append(blocks, b)
@@ -182,6 +177,26 @@ func (l *checklist) render(c *Common, w, h int) string {
 		out = out[:h]
 	}
 	return strings.Join(out, "\n")
+}
+
+// checkDetails are an expanded check's lines, wrapped to w: its original title when the screen shows a
+// translation, what the engine found and the fix (both as the engine wrote them, labelled).
+func checkDetails(c *Common, ch steps.Check, w int) []string {
+	var out []string
+	add := func(text string, style func(...string) string) {
+		for _, s := range strings.Split(wrap(c.ascii(text), w), "\n") {
+			out = append(out, style(s))
+		}
+	}
+	plain := func(s ...string) string { return strings.Join(s, "") }
+	if t := c.checkTitle(ch); t != ch.Title {
+		add(c.T("pf.title.en", ch.Title), c.Styles.Subtle.Render)
+	}
+	add(c.T("pf.evidence", ch.Evidence), plain)
+	if ch.Fix != "" {
+		add(c.T("pf.fix", ch.Fix), c.Styles.Warn.Render)
+	}
+	return out
 }
 
 // status is the one line under a checklist: what is needed to go on.

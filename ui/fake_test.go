@@ -68,7 +68,7 @@ func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Cre
 		checks = []steps.Check{
 			{ID: "compat-versions", Title: "Snapshot compatibility", Status: steps.OK, Evidence: "Elasticsearch 7.17.29 → Elasticsearch 7.17.29"},
 			{ID: "path-repo-source", Title: "path.repo on every source node covers " + p.Repository.SourceLocation, Status: steps.OK, Evidence: "all 1 node(s)"},
-			{ID: "share-source-uid", Title: "The source share: Elasticsearch uid", Status: steps.Warn, Evidence: "no uid given", Fix: "give the uid/gid Elasticsearch runs as"},
+			{ID: "share-source-repo.esuser", Title: "The source share: Elasticsearch uid", Status: steps.Warn, Evidence: "no uid given", Fix: "give the uid/gid Elasticsearch runs as"},
 		}
 		if register {
 			checks = append(checks, steps.Check{ID: "verify-repo-source", Title: "Every source node reaches repository " + p.Repository.Name, Status: steps.OK, Evidence: "1 node(s) answered"})
@@ -111,7 +111,7 @@ func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.C
 	checks := []steps.Check{{ID: "selection", Title: "Selected indices", Status: steps.OK, Evidence: fmt.Sprintf("%d index(es)", len(sel.Indices))},
 		{ID: "conflicts", Title: "No target index is in the way", Status: steps.OK, Evidence: "none exists"}}
 	if f.selWarn {
-		checks = append(checks, steps.Check{ID: "disk", Title: "Target disk space", Status: steps.Warn, Evidence: "tight", Fix: "free some space"})
+		checks = append(checks, steps.Check{ID: "target-disk", Title: "Target disk space", Status: steps.Warn, Evidence: "tight", Fix: "free some space"})
 	}
 	for i := range checks {
 		c := checks[i]

@@ -4,13 +4,17 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/steps"
 )
 
 // The one catalogue of user-facing strings. Every string the wizard shows goes through Common.T with a key
 // from here; catalogue_test.go checks that both languages have every key and the same verbs.
 //
-// Messages that come from the engine (check titles, evidence, fixes, errors) are shown as the engine wrote
-// them: they carry names, paths and numbers the operator may need to paste into a search.
+// Texts that come from the engine: check titles are translated by check id (checkTitle; the English original
+// stays in the details), phases and event kinds by name (eventText). Evidence, fixes, messages and errors are
+// shown as the engine wrote them, in English, and the Chinese labels say so: they carry names, paths and
+// numbers the operator may need to paste into a search, and they are never machine-translated.
 
 var catalogue = map[string]map[string]string{
 	"en": en,
@@ -111,6 +115,7 @@ var en = map[string]string{
 	"pf.go":               "enter: continue",
 	"pf.evidence":         "Found: %s",
 	"pf.fix":              "Fix: %s",
+	"pf.title.en":         "In English: %s",
 	"pf.commands":         "NFS and path.repo setup commands (%s)",
 	"pf.commands.missing": "Give the NFS server and the nodes (press e) to generate the setup commands: %s",
 	"pf.copied":           "Copied %d bytes to the clipboard (OSC 52: your terminal must allow it).",
@@ -302,6 +307,70 @@ var en = map[string]string{
 	"misc.toosmall": "The terminal is %dx%d; esmigrate needs at least 80x24.",
 	"misc.loading":  "loading…",
 	"misc.quit.ask": "Quit the wizard? Nothing has been started. (y/n)",
+
+	// the engine's texts: check titles by check id (families by prefix, their part by the nfs check id),
+	// event kinds. Dynamic evidence, fixes and messages stay as the engine wrote them.
+	"check.compat-versions":    "Snapshot compatibility",
+	"check.health-source":      "Health of the source cluster",
+	"check.health-target":      "Health of the target cluster",
+	"check.path-repo-source":   "path.repo on every source node covers the repository directory",
+	"check.path-repo-target":   "path.repo on every target node covers the repository directory",
+	"check.verify-repo-source": "Every source node reaches the repository",
+	"check.verify-repo-target": "Every target node reaches the repository",
+	"check.shares-visible":     "This host sees both shares (for the copy)",
+	"check.shares-distinct":    "Source and target shares are different directories",
+	"check.shares-same":        "Shared storage is one directory",
+	"check.share-source":       "The source share on this host",
+	"check.share-target":       "The target share on this host",
+	"check.selection":          "Selected indices",
+	"check.skipped":            "Indices left out",
+	"check.red-indices":        "Selected indices are healthy",
+	"check.compat-indices":     "Every index can be restored into the target",
+	"check.rename-collisions":  "The rename gives every index its own name",
+	"check.conflicts":          "No target index is in the way",
+	"check.plugins":            "Plugins the indices need exist on the target",
+	"check.analysis-files":     "Analysis files the indices read",
+	"check.target-disk":        "Target disk space",
+	"check.target-shards":      "Target shard limit",
+	"check.source-busy":        "Snapshots already running on the source",
+
+	"check.share-source-": "The source share: %s",
+	"check.share-target-": "The target share: %s",
+	"check.nfs-server-":   "NFS server: %s",
+
+	"check.nfs.exports.syntax":        "Exports files parse",
+	"check.nfs.exports.path":          "Path is exported",
+	"check.nfs.exports.rw":            "Export is read-write",
+	"check.nfs.exports.sync":          "Export commits writes (sync)",
+	"check.nfs.exports.squash":        "Squashing lets Elasticsearch write",
+	"check.nfs.exports.applied":       "Exports are applied (exportfs -ra)",
+	"check.nfs.repo.path":             "Repository path exists",
+	"check.nfs.repo.fs":               "Filesystem of the repository",
+	"check.nfs.repo.esuser":           "Elasticsearch uid",
+	"check.nfs.repo.owner":            "Owner of the repository and its files",
+	"check.nfs.repo.nfs-options":      "NFS mount options",
+	"check.nfs.repo.writable":         "Elasticsearch can write the repository",
+	"check.nfs.repo.space":            "Free space and inodes",
+	"check.nfs.repo.fstab":            "Mounted again after a reboot",
+	"check.nfs.nfs.server.resolve":    "NFS server name resolves",
+	"check.nfs.nfs.server.portmapper": "Portmapper (rpcbind) answers",
+	"check.nfs.nfs.server.nfs":        "NFS service answers",
+	"check.nfs.nfs.server.mountd":     "mountd answers",
+	"check.nfs.nfs.server.exports":    "Export list contains the path",
+	"check.nfs.nfs.server.mount":      "Server lets this host mount the export",
+	"check.nfs.nfs.server.write":      "Elasticsearch's uid can write over NFS",
+
+	"ev.sep":         ": ",
+	"ev.start":       "start",
+	"ev.done":        "done",
+	"ev.error":       "failed",
+	"ev.request":     "request",
+	"ev.check":       "check",
+	"ev.warn":        "WARNING",
+	"ev.errorlevel":  "ERROR",
+	"ev.status.ok":   "ok",
+	"ev.status.warn": "warning",
+	"ev.status.fail": "failed",
 }
 
 var zh = map[string]string{
@@ -376,8 +445,8 @@ var zh = map[string]string{
 	"connect.url.scheme":    "必须以 http:// 或 https:// 开头",
 	"connect.testing":       "正在连接 %s…",
 	"connect.ok":            "%s：集群 %q，%s %s，健康状态 %s，%d 个节点",
-	"connect.fail":          "%s：无法连接",
-	"connect.fix":           "解决办法：%s",
+	"connect.fail":          "%s：无法连接（原因为英文）",
+	"connect.fix":           "解决办法（英文）：%s",
 	"connect.same":          "源集群和目标集群是同一个集群（uuid %s）：请填写目标集群的地址",
 	"connect.hint.form":     "填写两个集群。回车进入下一项；ctrl+t 立即测试连接。",
 	"connect.hint.done":     "两个集群都已连通。回车：继续 · e：编辑",
@@ -393,13 +462,14 @@ var zh = map[string]string{
 	"pf.acked":            "已接受警告。",
 	"pf.ready":            "全部检查通过。回车：继续",
 	"pf.go":               "回车：继续",
-	"pf.evidence":         "发现：%s",
-	"pf.fix":              "解决办法：%s",
+	"pf.evidence":         "详情（英文）：%s",
+	"pf.fix":              "解决办法（英文）：%s",
+	"pf.title.en":         "英文原文：%s",
 	"pf.commands":         "NFS 与 path.repo 配置命令（%s）",
-	"pf.commands.missing": "请填写 NFS 服务器和节点（按 e）以生成配置命令：%s",
+	"pf.commands.missing": "请填写 NFS 服务器和节点（按 e）以生成配置命令。原因（英文）：%s",
 	"pf.copied":           "已复制 %d 字节到剪贴板（OSC 52：需要终端允许）。",
 	"pf.saved":            "已保存到 %s（权限 0600）。运行前请先阅读。",
-	"pf.savefail":         "无法保存：%s",
+	"pf.savefail":         "无法保存（英文原因）：%s",
 	"pf.nfs.title":        "用于生成配置命令的 NFS 信息",
 	"pf.nfs.server":       "NFS 服务器（主机名或地址）",
 	"pf.nfs.export":       "服务器上共享的目录",
@@ -485,7 +555,7 @@ var zh = map[string]string{
 	"rv.p.state":    "进度保存在 %s；报告写入 %s。",
 	"rv.conflicts":  "冲突与检查",
 	"rv.noconflict": "没有发现冲突。",
-	"rv.requests":   "会改变集群的请求（curl 形式）",
+	"rv.requests":   "会改变集群的请求（curl 形式，说明为英文）",
 	"rv.confirm":    "现在开始迁移吗？源集群只会被读取；目标集群会新建索引。(y/n)",
 	"rv.blocked":    "有检查失败：返回（esc）修改所选索引或修复目标集群。",
 	"rv.needack":    "有警告：阅读后按 a 接受。",
@@ -503,14 +573,14 @@ var zh = map[string]string{
 	"run.phase.cleanup":  "清理",
 	"run.elapsed":        "已用 %s",
 	"run.eta":            "剩余 %s",
-	"run.log":            "事件",
+	"run.log":            "事件（说明文字为英文）",
 	"run.stop.title":     "停止跟踪迁移？",
 	"run.stop.body":      "Elasticsearch 会继续完成已经开始的工作（快照或恢复会在集群中继续进行）。esmigrate 把状态保存在 %s；之后运行 `esmigrate resume --state %s` 即可从停止处继续。",
 	"run.stop.ask":       "现在停止？(y/n)",
 	"run.stopping":       "正在停止：保存状态…",
 	"run.stopped":        "已停止。运行 `esmigrate resume --state %s` 继续。",
-	"run.failed":         "迁移因错误停止：",
-	"run.preflight":      "运行前的预检发现问题：",
+	"run.failed":         "迁移因错误停止（详情为英文）：",
+	"run.preflight":      "运行前的预检发现问题（详情为英文）：",
 	"run.acceptrestart":  "只有警告：按 a 接受并重新开始，按 esc 返回。",
 	"run.done":           "完成：%d 个校验通过，%d 个不一致，%d 个失败。回车：查看报告",
 	"run.quitdone":       "q：退出",
@@ -540,7 +610,7 @@ var zh = map[string]string{
 	"rep.c.mismatch":   "输入的不是 %q；没有删除任何内容",
 	"rep.c.running":    "正在清理…",
 	"rep.c.done":       "完成：%s。",
-	"rep.c.failed":     "清理失败：%s",
+	"rep.c.failed":     "清理失败（英文原因）：%s",
 	"rep.c.none":       "尚未选择（按 1、2、3 选择）",
 	"rep.res.verified": "一致",
 	"rep.res.mismatch": "不一致",
@@ -570,15 +640,77 @@ var zh = map[string]string{
 	"rs.so.type":     "输入 %q 以移走它（esc：返回）：",
 	"rs.so.mismatch": "输入的不是 %q；没有移动任何文件",
 	"rs.so.moved":    "已把旧的状态文件 %s 移到 %s。",
-	"rs.so.failed":   "无法移动：%s",
+	"rs.so.failed":   "无法移动（英文原因）：%s",
 
 	"misc.yes":      "是",
 	"misc.no":       "否",
-	"misc.error":    "错误：%s",
-	"misc.fix":      "解决办法：%s",
+	"misc.error":    "错误（英文）：%s",
+	"misc.fix":      "解决办法（英文）：%s",
 	"misc.toosmall": "终端大小为 %dx%d；esmigrate 至少需要 80x24。",
 	"misc.loading":  "正在加载…",
 	"misc.quit.ask": "退出向导？尚未开始任何操作。(y/n)",
+
+	"check.compat-versions":    "快照版本兼容性",
+	"check.health-source":      "源集群的健康状态",
+	"check.health-target":      "目标集群的健康状态",
+	"check.path-repo-source":   "源集群每个节点的 path.repo 都包含仓库目录",
+	"check.path-repo-target":   "目标集群每个节点的 path.repo 都包含仓库目录",
+	"check.verify-repo-source": "源集群每个节点都能访问快照仓库",
+	"check.verify-repo-target": "目标集群每个节点都能访问快照仓库",
+	"check.shares-visible":     "本机能看到两个共享（用于复制）",
+	"check.shares-distinct":    "源共享和目标共享是不同的目录",
+	"check.shares-same":        "共享存储是同一个目录",
+	"check.share-source":       "本机上的源共享",
+	"check.share-target":       "本机上的目标共享",
+	"check.selection":          "所选索引",
+	"check.skipped":            "被跳过的索引",
+	"check.red-indices":        "所选索引状态健康",
+	"check.compat-indices":     "每个索引都能恢复到目标集群",
+	"check.rename-collisions":  "重命名后每个索引的名称各不相同",
+	"check.conflicts":          "目标集群上没有挡路的同名索引",
+	"check.plugins":            "目标集群有索引所需的插件",
+	"check.analysis-files":     "索引读取的分析文件",
+	"check.target-disk":        "目标集群磁盘空间",
+	"check.target-shards":      "目标集群分片上限",
+	"check.source-busy":        "源集群上已有正在进行的快照",
+
+	"check.share-source-": "源共享：%s",
+	"check.share-target-": "目标共享：%s",
+	"check.nfs-server-":   "NFS 服务器：%s",
+
+	"check.nfs.exports.syntax":        "exports 文件可以解析",
+	"check.nfs.exports.path":          "该路径已导出（export）",
+	"check.nfs.exports.rw":            "导出为读写",
+	"check.nfs.exports.sync":          "导出同步提交写入（sync）",
+	"check.nfs.exports.squash":        "用户映射（squash）允许 Elasticsearch 写入",
+	"check.nfs.exports.applied":       "导出配置已生效（exportfs -ra）",
+	"check.nfs.repo.path":             "仓库路径存在",
+	"check.nfs.repo.fs":               "仓库所在的文件系统",
+	"check.nfs.repo.esuser":           "Elasticsearch 的 uid",
+	"check.nfs.repo.owner":            "仓库及其文件的属主",
+	"check.nfs.repo.nfs-options":      "NFS 挂载选项",
+	"check.nfs.repo.writable":         "Elasticsearch 可以写入仓库",
+	"check.nfs.repo.space":            "剩余空间和 inode",
+	"check.nfs.repo.fstab":            "重启后会再次挂载",
+	"check.nfs.nfs.server.resolve":    "NFS 服务器名称可以解析",
+	"check.nfs.nfs.server.portmapper": "Portmapper（rpcbind）有响应",
+	"check.nfs.nfs.server.nfs":        "NFS 服务有响应",
+	"check.nfs.nfs.server.mountd":     "mountd 有响应",
+	"check.nfs.nfs.server.exports":    "导出列表包含该路径",
+	"check.nfs.nfs.server.mount":      "服务器允许本机挂载该导出",
+	"check.nfs.nfs.server.write":      "Elasticsearch 的 uid 可以通过 NFS 写入",
+
+	"ev.sep":         "：",
+	"ev.start":       "开始",
+	"ev.done":        "完成",
+	"ev.error":       "失败",
+	"ev.request":     "请求",
+	"ev.check":       "检查",
+	"ev.warn":        "警告",
+	"ev.errorlevel":  "错误",
+	"ev.status.ok":   "通过",
+	"ev.status.warn": "警告",
+	"ev.status.fail": "失败",
 }
 
 // Catalogue translates keys for one language.
@@ -590,6 +722,15 @@ func NewCatalogue(lang string) Catalogue {
 		lang = "en"
 	}
 	return Catalogue{lang: lang}
+}
+
+// Has tells whether the catalogue has a message for key (in its language or in English).
+func (c Catalogue) Has(key string) bool {
+	if _, ok := catalogue[c.lang][key]; ok {
+		return true
+	}
+	_, ok := en[key]
+	return ok
 }
 
 // Lang is the catalogue's language.
@@ -643,4 +784,74 @@ func DetectUTF8(getenv func(string) string) bool {
 		}
 	}
 	return false
+}
+
+// checkFamilies are the check ids made of a prefix and an nfs check id (steps/preflight.go).
+var checkFamilies = []string{"share-source-", "share-target-", "nfs-server-"}
+
+// checkTitle is a check's title in the catalogue's language: by its id, the families by their prefix and the
+// nfs check's id. English, and a check the catalogue does not know, keep the engine's title (it names the
+// directory, the repository, the host).
+func (c *Common) checkTitle(ch steps.Check) string {
+	if c.Cat.Lang() == "en" {
+		return ch.Title
+	}
+	if k := "check." + ch.ID; c.Cat.Has(k) {
+		return c.T(k)
+	}
+	for _, fam := range checkFamilies {
+		if sub, ok := strings.CutPrefix(ch.ID, fam); ok && c.Cat.Has("check.nfs."+sub) {
+			return c.T("check."+fam, c.T("check.nfs."+sub))
+		}
+	}
+	return ch.Title
+}
+
+// eventText is one line of the run's log. English is the engine's own line (the same as the headless mode
+// prints); other languages name the batch, the phase and the kind from the catalogue and keep the engine's
+// message, in English (the log's title says so).
+func (c *Common) eventText(e steps.Event) string {
+	if c.Cat.Lang() == "en" {
+		return e.String()
+	}
+	where := c.T("run.phase." + string(e.Phase))
+	if e.Batch > 0 {
+		where = c.T("run.batch", e.Batch, e.Batches) + " " + where
+	}
+	if e.Index != "" {
+		where += " " + e.Index
+	}
+	sep := c.T("ev.sep")
+	var what []string
+	switch e.Kind {
+	case steps.KindProgress:
+		what = append(what, fmt.Sprintf("%.0f%%", 100*e.Fraction()))
+	case steps.KindCheck:
+		if e.Check != nil {
+			what = append(what, c.T("ev.check"), c.T("ev.status."+string(e.Check.Status))+" "+c.checkTitle(*e.Check))
+			if e.Check.Evidence != "" {
+				what = append(what, e.Check.Evidence)
+			}
+		}
+	case steps.KindRequest:
+		what = append(what, c.T("ev.request"))
+		if e.Message != "" {
+			what = append(what, e.Message)
+		}
+		what = append(what, e.Curl)
+	case steps.KindStart, steps.KindDone, steps.KindError:
+		what = append(what, c.T("ev."+string(e.Kind)))
+	}
+	switch e.Level {
+	case steps.LevelWarn:
+		what = append(what, c.T("ev.warn"))
+	case steps.LevelError:
+		if e.Kind != steps.KindError {
+			what = append(what, c.T("ev.errorlevel"))
+		}
+	}
+	if e.Message != "" && e.Kind != steps.KindRequest {
+		what = append(what, e.Message)
+	}
+	return where + sep + strings.Join(what, sep)
 }

@@ -188,7 +188,7 @@ func (m *runScreen) apply(e steps.Event) {
 		}
 	}
 	if e.Kind != steps.KindProgress {
-		m.addLog(m.c.ascii(e.Time.Format("15:04:05") + " " + e.String()))
+		m.addLog(m.c.ascii(e.Time.Format("15:04:05") + " " + m.c.eventText(e)))
 	}
 }
 
@@ -407,9 +407,9 @@ func (m *runScreen) render() {
 	case m.pfErr != nil:
 		tail = append(tail, st.Error.Render(m.c.T("run.preflight")))
 		for _, c := range m.pfErr.Checks {
-			tail = append(tail, checkLine(m.c, c, false), "    "+m.c.T("pf.evidence", c.Evidence))
-			if c.Fix != "" {
-				tail = append(tail, wrap("    "+m.c.T("pf.fix", c.Fix), m.w))
+			tail = append(tail, checkLine(m.c, c, false))
+			for _, l := range checkDetails(m.c, c, m.w-4) {
+				tail = append(tail, "    "+l)
 			}
 		}
 		if m.pfErr.Warnings {
@@ -492,7 +492,7 @@ func (m *runScreen) Capturing() bool { return false }
 // checkLine renders one check: glyph, title and status.
 func checkLine(c *Common, ch steps.Check, expanded bool) string {
 	st, g := c.Styles, c.Glyphs
-	ch.Title = c.ascii(ch.Title)
+	ch.Title = c.ascii(c.checkTitle(ch))
 	exp := g.Expand
 	if expanded {
 		exp = g.Collapse
