@@ -204,3 +204,12 @@ func (s *stream) read(id int) tea.Msg {
 
 // ioCmd runs a blocking call and delivers its message.
 func ioCmd(f func() tea.Msg) tea.Cmd { return f }
+
+// ioTimeout runs a blocking call that gives up after d (or when the program ends) and delivers its message.
+func ioTimeout(ctx context.Context, d time.Duration, f func(ctx context.Context) tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return f(ctx)
+	}
+}

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -23,6 +25,46 @@ type checklist struct {
 	// known are the warnings the operator accepted on an earlier screen (shared by the screens): when every
 	// warning of this list is one of them, the list counts as accepted.
 	known map[string]bool
+}
+
+// newChecklist is an empty list; known are the warnings accepted on any screen (the session's).
+func newChecklist(known map[string]bool) checklist {
+	return checklist{expanded: map[string]bool{}, known: known}
+}
+
+// start runs work, the checks, on their own goroutine (at most five minutes) as the stream seq, with the
+// spinner; the list fills as the checks come (update).
+func (l *checklist) start(ctx context.Context, seq int, work func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error)) tea.Cmd {
+	l.reset()
+	return tea.Batch(startStream(seq, func(emit func(steps.Event)) (any, error) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		defer cancel()
+		return work(ctx, emit)
+	}), spinTick(seq))
+}
+
+// update takes what the list's work sends: the checks of the stream seq as they come, and the spinner's
+// ticks. It reports whether msg was one of those (a stale one is dropped).
+func (l *checklist) update(msg tea.Msg, seq int) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case streamMsg:
+		if msg.id != seq {
+			return nil, true
+		}
+		l.add(msg.events)
+		if !msg.done {
+			return msg.s.next(msg.id), true
+		}
+		l.finish(msg.err)
+		return nil, true
+	case spinMsg:
+		if msg.seq == seq && l.running {
+			l.spin++
+			return spinTick(msg.seq), true
+		}
+		return nil, true
+	}
+	return nil, false
 }
 
 // finish marks the list complete.
@@ -113,16 +155,9 @@ func (l *checklist) key(k tea.KeyPressMsg, ks checkKeys) bool {
 type checkKeys struct{ Up, Down, Expand, Ack key.Binding }
 
 func newCheckKeys(c *Common) checkKeys {
-	up, down := "↑", "↓"
-	if !c.Glyphs.UTF8 {
-		up, down = "up", "down"
-	}
-	return checkKeys{
-		Up:     bind(c, "up k", up, "key.up"),
-		Down:   bind(c, "down j", down, "key.down"),
-		Expand: bind(c, "space right", "space", "key.expand"),
-		Ack:    bind(c, "a", "a", "key.ack"),
-	}
+	ks := checkKeys{Expand: bind(c, "space right", "space", "key.expand"), Ack: bind(c, "a", "a", "key.ack")}
+	ks.Up, ks.Down = upDown(c, "key.up", "key.down")
+	return ks
 }
 
 // render draws the list in at most h lines of width w, keeping the cursor in view.

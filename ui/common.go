@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -72,6 +74,41 @@ type Session struct {
 	runEnd chan error
 }
 
+// screenBase is what every screen holds: the shared context, the session, the engine, its size, and the text
+// its Update prepared for View.
+type screenBase struct {
+	c    *Common
+	s    *Session
+	be   Backend
+	w, h int
+	view string
+}
+
+// View shows what Update prepared.
+func (b *screenBase) View() string { return b.view }
+
+// stepForm hands msg to a form; done tells that the form completed.
+func stepForm(form *huh.Form, msg tea.Msg) (next *huh.Form, cmd tea.Cmd, done bool) {
+	f, cmd := form.Update(msg)
+	if ff, ok := f.(*huh.Form); ok {
+		form = ff
+	}
+	return form, cmd, form.State == huh.StateCompleted
+}
+
+// editForm is stepForm for a form that esc closes without applying it (next is then nil).
+func editForm(form *huh.Form, msg tea.Msg) (next *huh.Form, cmd tea.Cmd, done bool) {
+	if isEsc(msg) {
+		return nil, nil, false
+	}
+	return stepForm(form, msg)
+}
+
+func isEsc(msg tea.Msg) bool {
+	k, ok := msg.(tea.KeyPressMsg)
+	return ok && k.String() == "esc"
+}
+
 // GlobalKeys work on every screen.
 type GlobalKeys struct {
 	Quit, Help, Back, Redraw key.Binding
@@ -84,6 +121,11 @@ func newGlobalKeys(c Catalogue) GlobalKeys {
 		Back:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", c.T("key.back"))),
 		Redraw: key.NewBinding(key.WithKeys("ctrl+l"), key.WithHelp("ctrl+l", c.T("key.redraw"))),
 	}
+}
+
+// upDown are the keys that move or scroll by a line: ↑ or k, ↓ or j (with their help's catalogue keys).
+func upDown(c *Common, upHelp, downHelp string) (up, down key.Binding) {
+	return bind(c, "up k", "↑", upHelp), bind(c, "down j", "↓", downHelp)
 }
 
 func bind(c *Common, keys, helpKey, helpKeyID string) key.Binding {

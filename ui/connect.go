@@ -43,10 +43,8 @@ type probeMsg struct {
 
 // connectScreen: the source and target forms and the test connection.
 type connectScreen struct {
-	c        *Common
-	s        *Session
-	be       Backend
-	w, h     int
+	screenBase
+
 	src, dst clusterFields
 	form     *huh.Form
 	editing  bool
@@ -54,11 +52,10 @@ type connectScreen struct {
 	probes   map[string]*probeResult
 	spin     int
 	keys     struct{ Test, Edit, Next key.Binding }
-	view     string
 }
 
 func newConnect(c *Common, s *Session, be Backend) *connectScreen {
-	m := &connectScreen{c: c, s: s, be: be, probes: map[string]*probeResult{}}
+	m := &connectScreen{screenBase: screenBase{c: c, s: s, be: be}, probes: map[string]*probeResult{}}
 	m.src = fieldsFrom(s.Plan.Source, s.Creds.SourcePassword, s.Creds.SourceAPIKey)
 	m.dst = fieldsFrom(s.Plan.Target, s.Creds.TargetPassword, s.Creds.TargetAPIKey)
 	m.keys.Test = bind(c, "ctrl+t", "ctrl+t", "key.test")
@@ -155,9 +152,7 @@ func (m *connectScreen) test() tea.Cmd {
 	for _, role := range []string{"source", "target"} {
 		m.probes[role] = &probeResult{running: true}
 		role := role
-		cmds = append(cmds, ioCmd(func() tea.Msg {
-			ctx, cancel := context.WithTimeout(m.c.Ctx, 30*time.Second)
-			defer cancel()
+		cmds = append(cmds, ioTimeout(m.c.Ctx, 30*time.Second, func(ctx context.Context) tea.Msg {
 			sum, err := be.Probe(ctx, p, role, creds)
 			return probeMsg{seq: seq, role: role, sum: sum, err: err}
 		}))
@@ -230,11 +225,9 @@ func (m *connectScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	if m.editing && m.form != nil {
-		f, cmd := m.form.Update(msg)
-		if ff, ok := f.(*huh.Form); ok {
-			m.form = ff
-		}
-		if m.form.State == huh.StateCompleted {
+		var cmd tea.Cmd
+		var done bool
+		if m.form, cmd, done = stepForm(m.form, msg); done {
 			m.editing = false
 			return tea.Batch(cmd, m.test())
 		}
@@ -333,8 +326,6 @@ func (m *connectScreen) summary() string {
 	}
 	return b.String()
 }
-
-func (m *connectScreen) View() string { return m.view }
 
 func (m *connectScreen) ShortHelp() []key.Binding {
 	if m.editing {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -356,3 +358,32 @@ func (h *harness) at(want screenID) {
 }
 
 var errRefused = errors.New("refused")
+
+// goSources reads the Go files (not the tests) that glob names, by file.
+func goSources(t *testing.T, glob string) map[string]string {
+	t.Helper()
+	files, err := filepath.Glob(glob)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sources at %s: %v", glob, err)
+	}
+	out := map[string]string{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = string(data)
+	}
+	return out
+}
+
+// mustNot fails when the screen shows text.
+func (h *harness) mustNot(text, why string) {
+	h.t.Helper()
+	if strings.Contains(h.screen(), text) {
+		h.t.Fatalf("%s: the screen shows %q:\n%s", why, text, h.screen())
+	}
+}

@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -29,20 +27,9 @@ func engineCheckIDs(t *testing.T) (exact, nfsIDs []string, families map[string]b
 	t.Helper()
 	families = map[string]bool{}
 	read := func(glob string) string {
-		files, err := filepath.Glob(glob)
-		if err != nil || len(files) == 0 {
-			t.Fatalf("no sources at %s: %v", glob, err)
-		}
 		var b strings.Builder
-		for _, f := range files {
-			if strings.HasSuffix(f, "_test.go") {
-				continue
-			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b.Write(data)
+		for _, src := range goSources(t, glob) {
+			b.WriteString(src)
 		}
 		return b.String()
 	}

@@ -19,10 +19,7 @@ import (
 
 // indicesScreen: the index picker (type to filter, space to select) and the restore options.
 type indicesScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	seq      int
 	loading  bool
@@ -42,7 +39,6 @@ type indicesScreen struct {
 	form *huh.Form
 	opts restoreFields
 	keys indexKeys
-	view string
 }
 
 type indexKeys struct {
@@ -69,7 +65,7 @@ type previewMsg struct {
 }
 
 func newIndices(c *Common, s *Session, be Backend) *indicesScreen {
-	m := &indicesScreen{c: c, s: s, be: be}
+	m := &indicesScreen{screenBase: screenBase{c: c, s: s, be: be}}
 	m.keys = indexKeys{
 		Up:      bind(c, "up", "↑", "key.up"),
 		Down:    bind(c, "down", "↓", "key.down"),
@@ -109,9 +105,7 @@ func (m *indicesScreen) Enter() tea.Cmd {
 	m.loading, m.loadErr = true, nil
 	p, creds, be, ctx := m.s.Plan, m.s.Creds, m.be, m.c.Ctx
 	m.render()
-	return ioCmd(func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
+	return ioTimeout(ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
 		all, err := be.ListIndices(ctx, p, creds)
 		return indicesMsg{seq: seq, all: all, err: err}
 	})
@@ -355,15 +349,9 @@ func (m *indicesScreen) openForm() tea.Cmd {
 }
 
 func (m *indicesScreen) updateForm(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
-		m.form = nil
-		return nil
-	}
-	f, cmd := m.form.Update(msg)
-	if ff, ok := f.(*huh.Form); ok {
-		m.form = ff
-	}
-	if m.form.State == huh.StateCompleted {
+	var cmd tea.Cmd
+	var done bool
+	if m.form, cmd, done = editForm(m.form, msg); done {
 		o := m.opts
 		r := &m.s.Plan.Restore
 		r.RenamePattern, r.RenameReplacement = strings.TrimSpace(o.RenamePattern), strings.TrimSpace(o.RenameReplacement)
@@ -510,11 +498,7 @@ func (m *indicesScreen) render() {
 	b.WriteString(fit(m.restoreSummary(), m.w, m.c.Glyphs.Ellipsis) + "\n")
 	switch {
 	case m.msg != "":
-		s := st.OK
-		if m.msgErr {
-			s = st.Error
-		}
-		b.WriteString(s.Render(fit(m.msg, m.w, m.c.Glyphs.Ellipsis)))
+		b.WriteString(flash(m.c, fit(m.msg, m.w, m.c.Glyphs.Ellipsis), m.msgErr))
 	case t.selClosed > 0:
 		b.WriteString(st.Warn.Render(fit(m.c.T("ix.closed", t.selClosed), m.w, m.c.Glyphs.Ellipsis)))
 	}
@@ -539,8 +523,6 @@ func (m *indicesScreen) restoreSummary() string {
 	}
 	return m.c.T("ix.opts.summary", rep, yn(r.IncludeAliases), yn(r.IncludeGlobalState), rename)
 }
-
-func (m *indicesScreen) View() string { return m.view }
 
 func (m *indicesScreen) ShortHelp() []key.Binding {
 	if m.form != nil {

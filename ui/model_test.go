@@ -2,8 +2,6 @@ package ui
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -523,7 +521,6 @@ func TestASCIIGlyphs(t *testing.T) {
 // Every key the code asks for is in the catalogue (keys built at run time, like "step."+n, are covered by the
 // screens' tests).
 func TestCatalogueHasEveryKeyUsed(t *testing.T) {
-	files, _ := filepath.Glob("*.go")
 	re := regexp.MustCompile(`(?:\bT\(|bind\([a-zA-Z.]+, "[^"]*", "[^"]*", )"([a-z0-9.]+[a-z0-9])"`)
 	// Keys handed on as strings (checklist.status(c, "pf.blocked", ...)): a literal shaped like a key, with the
 	// first part of one, is a key.
@@ -532,20 +529,13 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 		prefixes[strings.Split(k, ".")[0]] = true
 	}
 	literal := regexp.MustCompile(`"([a-z]+)\.([a-z0-9.]*[a-z0-9])"`)
-	for _, f := range files {
-		if strings.HasSuffix(f, "_test.go") {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+	for f, b := range goSources(t, "*.go") {
+		for _, m := range re.FindAllStringSubmatch(b, -1) {
 			if _, ok := en[m[1]]; !ok {
 				t.Errorf("%s uses %q, which the catalogue lacks", f, m[1])
 			}
 		}
-		for _, m := range literal.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range literal.FindAllStringSubmatch(b, -1) {
 			if _, ok := en[m[1]+"."+m[2]]; prefixes[m[1]] && !ok {
 				t.Errorf("%s names %q, which the catalogue lacks", f, m[1]+"."+m[2])
 			}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -18,10 +17,7 @@ import (
 
 // preflightScreen: the cluster and share checks as a live checklist, and the NFS / path.repo setup commands.
 type preflightScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	seq    int
 	list   checklist
@@ -38,7 +34,6 @@ type preflightScreen struct {
 	nfs    nfsFields
 	ck     checkKeys
 	keys   struct{ Rerun, Panel, Edit, Copy, Save, Distro, Next key.Binding }
-	view   string
 }
 
 type nfsFields struct{ Server, Export, Mount, Clients, UIDGID string }
@@ -49,7 +44,7 @@ type savedMsg struct {
 }
 
 func newPreflight(c *Common, s *Session, be Backend) *preflightScreen {
-	m := &preflightScreen{c: c, s: s, be: be, ck: newCheckKeys(c)}
+	m := &preflightScreen{screenBase: screenBase{c: c, s: s, be: be}, ck: newCheckKeys(c)}
 	m.keys.Rerun = bind(c, "r", "r", "key.rerun")
 	m.keys.Panel = bind(c, "tab", "tab", "key.panel")
 	m.keys.Edit = bind(c, "e", "e", "key.edit")
@@ -57,8 +52,7 @@ func newPreflight(c *Common, s *Session, be Backend) *preflightScreen {
 	m.keys.Save = bind(c, "w", "w", "key.save")
 	m.keys.Distro = bind(c, "d", "d", "key.distro")
 	m.keys.Next = bind(c, "enter", "enter", "key.next")
-	m.list.expanded = map[string]bool{}
-	m.list.known = s.Acked
+	m.list = newChecklist(s.Acked)
 	return m
 }
 
@@ -81,15 +75,13 @@ func (m *preflightScreen) rerun() tea.Cmd {
 	m.seq++
 	seq := m.seq
 	m.ran = m.fingerprint()
-	m.list.reset()
 	m.msg = ""
-	p, creds, src, dst, be, ctx := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be, m.c.Ctx
-	m.render()
-	return tea.Batch(startStream(seq, func(emit func(steps.Event)) (any, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
+	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
+	cmd := m.list.start(m.c.Ctx, seq, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.ClusterChecks(ctx, p, creds, src, dst, false, emit)
-	}), spinTick(seq))
+	})
+	m.render()
+	return cmd
 }
 
 // genCommands regenerates the setup commands (pure computation) for the plan's NFS details.
@@ -110,23 +102,10 @@ func (m *preflightScreen) genCommands() {
 
 func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
+	if cmd, ok := m.list.update(msg, m.seq); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
-	case streamMsg:
-		if msg.id != m.seq {
-			return nil
-		}
-		m.list.add(msg.events)
-		if !msg.done {
-			return msg.s.next(msg.id)
-		}
-		m.list.finish(msg.err)
-		return nil
-	case spinMsg:
-		if msg.seq == m.seq && m.list.running {
-			m.list.spin++
-			return spinTick(msg.seq)
-		}
-		return nil
 	case savedMsg:
 		if msg.err != nil {
 			m.msg, m.msgErr = m.c.T("pf.savefail", msg.err.Error()), true
@@ -235,15 +214,9 @@ func parseUIDGID(s string) (int, int, bool) {
 }
 
 func (m *preflightScreen) updateForm(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
-		m.form = nil
-		return nil
-	}
-	f, cmd := m.form.Update(msg)
-	if ff, ok := f.(*huh.Form); ok {
-		m.form = ff
-	}
-	if m.form.State != huh.StateCompleted {
+	var cmd tea.Cmd
+	var done bool
+	if m.form, cmd, done = editForm(m.form, msg); !done {
 		return cmd
 	}
 	n := &m.s.Plan.NFS
@@ -279,11 +252,7 @@ func (m *preflightScreen) render() {
 	status := m.list.status(m.c, "pf.blocked", "pf.needack", "pf.ready")
 	foot := []string{fit(status, m.w, m.c.Glyphs.Ellipsis)}
 	if m.msg != "" {
-		s := st.OK
-		if m.msgErr {
-			s = st.Error
-		}
-		foot = append(foot, s.Render(fit(m.msg, m.w, m.c.Glyphs.Ellipsis)))
+		foot = append(foot, flash(m.c, fit(m.msg, m.w, m.c.Glyphs.Ellipsis), m.msgErr))
 	}
 	bodyH := max(m.h-len(head)-len(foot)-1, 3)
 	var body string
@@ -312,8 +281,6 @@ func (m *preflightScreen) render() {
 	}
 	m.view = strings.Join(head, "\n") + "\n" + tabs(m.panel) + "\n" + padLines(body, bodyH) + "\n" + strings.Join(foot, "\n")
 }
-
-func (m *preflightScreen) View() string { return m.view }
 
 func (m *preflightScreen) ShortHelp() []key.Binding {
 	if m.form != nil {

@@ -17,10 +17,7 @@ import (
 
 // reportScreen: the verification table, the report files and the final clean-up.
 type reportScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	off      int
 	choose   [3]bool // snapshots, copied files, repositories
@@ -32,16 +29,14 @@ type reportScreen struct {
 	seq      int
 	looked   bool // the report files of a finished migration were looked for
 	keys     struct{ Up, Down, One, Two, Three, Clean, Quit, Enter, Cancel, New key.Binding }
-	view     string
 }
 
 // reportFilesMsg: where a finished migration's report files are (found in its report directory).
 type reportFilesMsg struct{ markdown, json string }
 
 func newReport(c *Common, s *Session, be Backend) *reportScreen {
-	m := &reportScreen{c: c, s: s, be: be}
-	m.keys.Up = bind(c, "up k", "↑", "key.up")
-	m.keys.Down = bind(c, "down j", "↓", "key.down")
+	m := &reportScreen{screenBase: screenBase{c: c, s: s, be: be}}
+	m.keys.Up, m.keys.Down = upDown(c, "key.up", "key.down")
 	m.keys.One = bind(c, "1", "1", "rep.c.snapshots")
 	m.keys.Two = bind(c, "2", "2", "rep.c.files")
 	m.keys.Three = bind(c, "3", "3", "rep.c.repos")
@@ -214,9 +209,7 @@ func (m *reportScreen) cleanup() tea.Cmd {
 	m.msg, m.msgErr = m.c.T("rep.c.running"), false
 	o := steps.CleanupOptions{DeleteSnapshots: m.choose[0], DeleteCopiedFiles: m.choose[1], UnregisterRepositories: m.choose[2]}
 	p, creds, be, ctx := m.s.Plan, m.s.Creds, m.be, m.c.Ctx
-	return ioCmd(func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
-		defer cancel()
+	return ioTimeout(ctx, 10*time.Minute, func(ctx context.Context) tea.Msg {
 		return cleanupMsg{seq: seq, err: be.Cleanup(ctx, p, creds, o, o.DeleteCopiedFiles, nil)}
 	})
 }
@@ -270,11 +263,7 @@ func (m *reportScreen) render() {
 		bottom = append(bottom, st.Warn.Render(wrap(m.c.T("rep.c.type", m.confirmWord(i), m.choiceText(i)), m.w)), m.input.View())
 	}
 	if m.msg != "" {
-		s := st.OK
-		if m.msgErr {
-			s = st.Error
-		}
-		bottom = append(bottom, s.Render(wrap(m.msg, m.w)))
+		bottom = append(bottom, flash(m.c, wrap(m.msg, m.w), m.msgErr))
 	}
 
 	bottom = strings.Split(strings.Join(bottom, "\n"), "\n")
@@ -305,8 +294,6 @@ func (m *reportScreen) render() {
 	}
 	m.view = strings.Join(top, "\n") + "\n" + padLines(strings.Join(rows, "\n"), rowsH) + "\n" + strings.Join(bottom, "\n")
 }
-
-func (m *reportScreen) View() string { return m.view }
 
 func (m *reportScreen) ShortHelp() []key.Binding {
 	if len(m.confirm) > 0 {

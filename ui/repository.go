@@ -18,10 +18,7 @@ import (
 // repositoryScreen: choose or create the repository, say how the target sees it, set the throttles; then
 // register and verify it on both clusters.
 type repositoryScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	seq      int
 	loading  bool
@@ -34,7 +31,6 @@ type repositoryScreen struct {
 	forURLs  string // the clusters the repositories were read from
 	ck       checkKeys
 	keys     struct{ Edit, Rerun, Next key.Binding }
-	view     string
 }
 
 type repoFields struct {
@@ -50,12 +46,11 @@ type reposMsg struct {
 }
 
 func newRepository(c *Common, s *Session, be Backend) *repositoryScreen {
-	m := &repositoryScreen{c: c, s: s, be: be, ck: newCheckKeys(c)}
+	m := &repositoryScreen{screenBase: screenBase{c: c, s: s, be: be}, ck: newCheckKeys(c)}
 	m.keys.Edit = bind(c, "e", "e", "key.edit")
 	m.keys.Rerun = bind(c, "r", "r", "key.rerun")
 	m.keys.Next = bind(c, "enter", "enter", "key.next")
-	m.list.expanded = map[string]bool{}
-	m.list.known = s.Acked
+	m.list = newChecklist(s.Acked)
 	return m
 }
 
@@ -71,9 +66,7 @@ func (m *repositoryScreen) Enter() tea.Cmd {
 	m.loading, m.loadErr = true, nil
 	p, creds, be, ctx := m.s.Plan, m.s.Creds, m.be, m.c.Ctx
 	m.render()
-	return ioCmd(func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
+	return ioTimeout(ctx, time.Minute, func(ctx context.Context) tea.Msg {
 		src, dst, err := be.Repositories(ctx, p, creds)
 		return reposMsg{seq: seq, src: src, dst: dst, err: err}
 	})
@@ -196,56 +189,33 @@ func (m *repositoryScreen) apply() {
 func (m *repositoryScreen) verify() tea.Cmd {
 	m.seq++
 	seq := m.seq
-	m.list.reset()
 	m.verified = true
-	p, creds, src, dst, be, ctx := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be, m.c.Ctx
-	return tea.Batch(startStream(seq, func(emit func(steps.Event)) (any, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
+	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
+	return m.list.start(m.c.Ctx, seq, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.ClusterChecks(ctx, p, creds, src, dst, true, emit)
-	}), spinTick(seq))
+	})
 }
 
 func (m *repositoryScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
-	switch msg := msg.(type) {
-	case reposMsg:
+	if cmd, ok := m.list.update(msg, m.seq); ok {
+		return cmd
+	}
+	if msg, ok := msg.(reposMsg); ok {
 		if msg.seq != m.seq {
 			return nil
 		}
 		m.loading = false
 		m.src, m.dst, m.loadErr = msg.src, msg.dst, msg.err
 		return m.openForm()
-	case streamMsg:
-		if msg.id != m.seq {
-			return nil
-		}
-		m.list.add(msg.events)
-		if !msg.done {
-			return msg.s.next(msg.id)
-		}
-		m.list.finish(msg.err)
-		return nil
-	case spinMsg:
-		if msg.seq == m.seq && m.list.running {
-			m.list.spin++
-			return spinTick(msg.seq)
-		}
-		return nil
 	}
 	if m.form != nil {
-		if k, ok := msg.(tea.KeyPressMsg); ok && k.String() == "esc" {
-			if !m.verified {
-				return goTo(scrPreflight)
-			}
-			m.form = nil
-			return nil
+		if isEsc(msg) && !m.verified {
+			return goTo(scrPreflight)
 		}
-		f, cmd := m.form.Update(msg)
-		if ff, ok := f.(*huh.Form); ok {
-			m.form = ff
-		}
-		if m.form.State == huh.StateCompleted {
+		var cmd tea.Cmd
+		var done bool
+		if m.form, cmd, done = editForm(m.form, msg); done {
 			m.form = nil
 			m.apply()
 			return tea.Batch(cmd, m.verify())
@@ -339,8 +309,6 @@ func (m *repositoryScreen) render() {
 	bodyH := max(m.h-len(head)-1, 3)
 	m.view = strings.Join(head, "\n") + "\n" + padLines(m.list.render(m.c, m.w, bodyH), bodyH) + "\n" + fit(status, m.w, m.c.Glyphs.Ellipsis)
 }
-
-func (m *repositoryScreen) View() string { return m.view }
 
 func (m *repositoryScreen) ShortHelp() []key.Binding {
 	if m.form != nil {

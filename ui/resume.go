@@ -20,10 +20,7 @@ import (
 // gave) or to start over (nothing is deleted: another state file, or this one moved aside after a typed
 // confirmation). It is not one of the seven steps.
 type resumeScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	fresh  steps.Plan // the plan and credentials for a new migration (flags, environment), for "start over"
 	freshC steps.Credentials
@@ -37,7 +34,6 @@ type resumeScreen struct {
 	msg    string
 	msgErr bool
 	keys   struct{ Up, Down, Choose, Resume, StartOver, Enter, Cancel key.Binding }
-	view   string
 }
 
 type resumeMode int
@@ -61,9 +57,8 @@ type movedMsg struct {
 }
 
 func newResume(c *Common, s *Session, be Backend) *resumeScreen {
-	m := &resumeScreen{c: c, s: s, be: be, fresh: s.Plan, freshC: s.Creds}
-	m.keys.Up = bind(c, "up k", "↑", "key.up")
-	m.keys.Down = bind(c, "down j", "↓", "key.down")
+	m := &resumeScreen{screenBase: screenBase{c: c, s: s, be: be}, fresh: s.Plan, freshC: s.Creds}
+	m.keys.Up, m.keys.Down = upDown(c, "key.up", "key.down")
 	m.keys.Choose = bind(c, "enter", "enter", "key.choose")
 	m.keys.Resume = bind(c, "r", "r", "key.resume")
 	m.keys.StartOver = bind(c, "n", "n", "key.startover")
@@ -412,8 +407,6 @@ func (m *resumeScreen) render() {
 	}
 	m.view = strings.Join(lines, "\n")
 }
-
-func (m *resumeScreen) View() string { return m.view }
 
 func (m *resumeScreen) ShortHelp() []key.Binding {
 	switch m.mode {

@@ -109,9 +109,7 @@ func TestResumeKeyAndReport(t *testing.T) {
 	h.keys("r")
 	h.at(scrReport) // the fake run ends at once
 	h.must("3 verified")
-	if strings.Contains(h.screen(), "already finished") {
-		t.Fatalf("a run of this session is called finished before:\n%s", h.screen())
-	}
+	h.mustNot("already finished", "a run of this session is called finished before")
 }
 
 func TestResumeAsksForAMissingPassword(t *testing.T) {
@@ -122,13 +120,9 @@ func TestResumeAsksForAMissingPassword(t *testing.T) {
 	h.keys("r")
 	h.at(scrResume)
 	h.must("Password for elastic on the Source cluster (not shown)")
-	if strings.Contains(h.screen(), "admin") {
-		t.Fatalf("asks for the target's password, which the environment gave:\n%s", h.screen())
-	}
+	h.mustNot("admin", "asks for the target's password, which the environment gave")
 	h.typeText("s3cret?q")
-	if strings.Contains(h.screen(), "s3cret") {
-		t.Fatalf("the password shows:\n%s", h.screen())
-	}
+	h.mustNot("s3cret", "the password shows")
 	h.must("********")
 	h.keys("enter")
 	h.at(scrReport)
@@ -168,9 +162,7 @@ func TestStartOverMovesTheStateAsideOnlyWhenConfirmed(t *testing.T) {
 	h.mustWrapped(moved)
 	// esc goes back to the choice; n comes again.
 	h.keys("esc")
-	if strings.Contains(h.screen(), "nothing is deleted.") {
-		t.Fatalf("esc stays in start over:\n%s", h.screen())
-	}
+	h.mustNot("nothing is deleted.", "esc stays in start over")
 	h.keys("n")
 	h.typeText("state.json")
 	h.keys("enter")
@@ -266,9 +258,7 @@ func TestFinishedStateShowsItsReport(t *testing.T) {
 	h.keys("n")
 	h.at(scrResume)
 	h.must("Start over: nothing is deleted.")
-	if strings.Contains(h.screen(), "Resume") {
-		t.Fatalf("a finished migration offers to resume:\n%s", h.screen())
-	}
+	h.mustNot("Resume", "a finished migration offers to resume")
 	h.keys("esc")
 	h.at(scrReport)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -14,10 +13,7 @@ import (
 
 // reviewScreen: the plan in words, the selection's checks (conflicts), and the exact requests as curl.
 type reviewScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	seq      int
 	list     checklist
@@ -29,7 +25,6 @@ type reviewScreen struct {
 	msgErr   bool
 	lines    []string
 	keys     struct{ Up, Down, PgUp, PgDown, Ack, Save, Copy, Start, Yes, No key.Binding }
-	view     string
 }
 
 type requestsMsg struct {
@@ -39,9 +34,8 @@ type requestsMsg struct {
 }
 
 func newReview(c *Common, s *Session, be Backend) *reviewScreen {
-	m := &reviewScreen{c: c, s: s, be: be}
-	m.keys.Up = bind(c, "up k", "↑", "key.scroll")
-	m.keys.Down = bind(c, "down j", "↓", "key.scroll")
+	m := &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}}
+	m.keys.Up, m.keys.Down = upDown(c, "key.scroll", "key.scroll")
 	m.keys.PgUp = bind(c, "pgup", "pgup", "key.pgup")
 	m.keys.PgDown = bind(c, "pgdown space", "pgdn", "key.pgdown")
 	m.keys.Ack = bind(c, "a", "a", "key.ack")
@@ -50,31 +44,25 @@ func newReview(c *Common, s *Session, be Backend) *reviewScreen {
 	m.keys.Start = bind(c, "enter", "enter", "key.start")
 	m.keys.Yes = bind(c, "y", "y", "key.yes")
 	m.keys.No = bind(c, "n esc", "n", "key.no")
-	m.list.expanded = map[string]bool{}
-	m.list.known = s.Acked
+	m.list = newChecklist(s.Acked)
 	return m
 }
 
 func (m *reviewScreen) Enter() tea.Cmd {
 	m.seq++
 	seq := m.seq
-	m.list.reset()
 	m.requests, m.reqErr, m.off, m.asking, m.msg = nil, nil, 0, false, ""
-	p, creds, src, dst, be, ctx := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be, m.c.Ctx
+	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
 	batches := m.s.Batches
+	checks := m.list.start(m.c.Ctx, seq, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
+		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
+	})
 	m.render()
-	return tea.Batch(
-		startStream(seq, func(emit func(steps.Event)) (any, error) {
-			ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-			defer cancel()
-			return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
-		}),
-		ioCmd(func() tea.Msg {
-			reqs, err := be.PlannedRequests(p, creds, batches)
-			return requestsMsg{seq: seq, reqs: reqs, err: err}
-		}),
-		spinTick(seq))
+	return tea.Batch(checks, ioCmd(func() tea.Msg {
+		reqs, err := be.PlannedRequests(p, creds, batches)
+		return requestsMsg{seq: seq, reqs: reqs, err: err}
+	}))
 }
 
 func (m *reviewScreen) curl() string {
@@ -87,26 +75,13 @@ func (m *reviewScreen) curl() string {
 
 func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
+	if cmd, ok := m.list.update(msg, m.seq); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
-	case streamMsg:
-		if msg.id != m.seq {
-			return nil
-		}
-		m.list.add(msg.events)
-		if !msg.done {
-			return msg.s.next(msg.id)
-		}
-		m.list.finish(msg.err)
-		return nil
 	case requestsMsg:
 		if msg.seq == m.seq {
 			m.requests, m.reqErr = msg.reqs, msg.err
-		}
-		return nil
-	case spinMsg:
-		if msg.seq == m.seq && m.list.running {
-			m.list.spin++
-			return spinTick(msg.seq)
 		}
 		return nil
 	case savedMsg:
@@ -240,19 +215,13 @@ func (m *reviewScreen) render() {
 		foot = append(foot, fit(m.list.status(m.c, "rv.blocked", "rv.needack", "rv.ready"), m.w, m.c.Glyphs.Ellipsis))
 	}
 	if m.msg != "" {
-		s := st.OK
-		if m.msgErr {
-			s = st.Error
-		}
-		foot = append(foot, s.Render(fit(m.msg, m.w, m.c.Glyphs.Ellipsis)))
+		foot = append(foot, flash(m.c, fit(m.msg, m.w, m.c.Glyphs.Ellipsis), m.msgErr))
 	}
 	h := max(m.h-len(foot), 1)
 	m.off = min(m.off, max(len(lines)-h, 0))
 	end := min(m.off+h, len(lines))
 	m.view = padLines(clip(strings.Join(lines[m.off:end], "\n"), m.w, h), h) + "\n" + strings.Join(foot, "\n")
 }
-
-func (m *reviewScreen) View() string { return m.view }
 
 func (m *reviewScreen) ShortHelp() []key.Binding {
 	if m.asking {

@@ -18,10 +18,7 @@ import (
 
 // runScreen follows the engine's run: overall, per phase and per index progress, and a log of events.
 type runScreen struct {
-	c    *Common
-	s    *Session
-	be   Backend
-	w, h int
+	screenBase
 
 	seq      int
 	running  bool
@@ -47,11 +44,10 @@ type runScreen struct {
 	pfErr  *steps.PreflightError
 	bar    progress.Model
 	keys   struct{ Stop, Yes, No, Next, Accept, Up, Down key.Binding }
-	view   string
 }
 
 func newRun(c *Common, s *Session, be Backend) *runScreen {
-	m := &runScreen{c: c, s: s, be: be}
+	m := &runScreen{screenBase: screenBase{c: c, s: s, be: be}}
 	m.bar = progress.New(progress.WithFillCharacters(c.Glyphs.BarFull, c.Glyphs.BarEmpty), progress.WithColors(lipgloss.Color("6")))
 	m.bar.EmptyColor = lipgloss.Color("8")
 	m.keys.Stop = bind(c, "q ctrl+c", "q", "key.stop")
@@ -464,8 +460,6 @@ func (m *runScreen) batchLine(b int) string {
 }
 
 func ansiCut(s string, w int) string { return fit(strings.ReplaceAll(s, "\n", " "), w, "") }
-
-func (m *runScreen) View() string { return m.view }
 
 func (m *runScreen) ShortHelp() []key.Binding {
 	switch {
