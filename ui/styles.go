@@ -8,7 +8,7 @@ import (
 
 // All styles of the wizard, in one place. Only the 16 ANSI colors are used: over SSH only TERM crosses, and
 // 16 colors look right on every terminal and theme. With NO_COLOR (or a terminal without colors) the renderer
-// drops the colors; nothing is told by color alone (every status has a glyph and a word).
+// drops the colors (colorProfile in ui.go); nothing is told by color alone (every status has a glyph and a word).
 
 // Styles are the wizard's styles.
 type Styles struct {

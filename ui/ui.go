@@ -10,6 +10,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 
 	"github.com/esmigrate/esmigrate/steps"
 )
@@ -35,7 +36,7 @@ func Run(ctx context.Context, o Options) error {
 		s.Distro = string(setup.Distro)
 	}
 	m := NewModel(c, s, engineBackend{})
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithFPS(20))
+	p := tea.NewProgram(m, programOptions(ctx, os.Environ())...)
 	_, err := p.Run()
 	if s.runEnd != nil {
 		// A migration's goroutine may still be writing its state (the session hung up): wait for it.
@@ -51,6 +52,24 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	return m.Err()
+}
+
+// programOptions are the program's options for an environment: the context, the frame rate, the environment
+// and the colors drawn with (colorProfile).
+func programOptions(ctx context.Context, environ []string) []tea.ProgramOption {
+	return []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(20), tea.WithEnvironment(environ),
+		tea.WithColorProfile(colorProfile(environ))}
+}
+
+// colorProfile is how the wizard draws colors, from the environment (the wizard runs on a terminal; main refuses
+// it otherwise): none with NO_COLOR (bold and underline stay) or without a usable TERM, else the terminal's 16
+// or 256 ANSI colors. Never true color: the styles use only the 16 ANSI colors, and over SSH only TERM crosses,
+// so a guess of true color (COLORTERM, a terminal's name) is not followed.
+func colorProfile(environ []string) colorprofile.Profile {
+	if p := colorprofile.Env(environ); p < colorprofile.TrueColor {
+		return p
+	}
+	return colorprofile.ANSI256
 }
 
 // NewSession prepares the session from the options. It reads the state file (before the program starts): a
