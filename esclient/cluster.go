@@ -164,6 +164,7 @@ type Node struct {
 	PathRepo []string `json:"path_repo"` // path.repo as the running node sees it (empty when unset)
 	Plugins  []string `json:"plugins"`   // installed plugins (not modules)
 	Modules  []string `json:"modules"`
+	PID      int      `json:"pid,omitempty"` // the node's process id, on its own host
 }
 
 // IsData tells whether the node holds shards.
@@ -192,16 +193,19 @@ func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 			Modules []struct {
 				Name string `json:"name"`
 			} `json:"modules"`
+			Process struct {
+				ID int `json:"id"`
+			} `json:"process"`
 		} `json:"nodes"`
 	}
-	err := c.do(ctx, "list nodes", Request{Method: "GET", Path: "/_nodes/settings,plugins",
-		Params: params("filter_path", "nodes.*.name,nodes.*.host,nodes.*.ip,nodes.*.version,nodes.*.roles,nodes.*.settings.path.repo,nodes.*.plugins.name,nodes.*.modules.name")}, &raw)
+	err := c.do(ctx, "list nodes", Request{Method: "GET", Path: "/_nodes/settings,plugins,process",
+		Params: params("filter_path", "nodes.*.name,nodes.*.host,nodes.*.ip,nodes.*.version,nodes.*.roles,nodes.*.settings.path.repo,nodes.*.plugins.name,nodes.*.modules.name,nodes.*.process.id")}, &raw)
 	if err != nil {
 		return nil, err
 	}
 	nodes := make([]Node, 0, len(raw.Nodes))
 	for id, n := range raw.Nodes {
-		node := Node{ID: id, Name: n.Name, Host: n.Host, IP: n.IP, Version: n.Version, Roles: n.Roles}
+		node := Node{ID: id, Name: n.Name, Host: n.Host, IP: n.IP, Version: n.Version, Roles: n.Roles, PID: n.Process.ID}
 		if p, ok := n.Settings["path"].(map[string]any); ok {
 			node.PathRepo = stringList(p["repo"])
 		}

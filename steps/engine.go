@@ -66,6 +66,8 @@ type Engine struct {
 	em    *emitter
 	store *Store
 	state *State
+	// shareNeeds is what the selected indices need on the shares (set by Preflight for the share checks).
+	shareNeeds int64
 }
 
 // New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.

@@ -20,6 +20,12 @@ func (e *Engine) Preflight(ctx context.Context, src, dst ClusterSummary, sel Sel
 	e.emit(Event{Kind: KindStart, Phase: PhasePreflight})
 	checks := e.clusterReadChecks(ctx, src, dst)
 	checks = append(checks, e.SelectionChecks(ctx, src, dst, sel)...)
+	// The shares must hold the selection's primary data: the snapshot writes it to the source's share, the
+	// copy to the target's.
+	e.shareNeeds = 0
+	for _, ix := range sel.Indices {
+		e.shareNeeds += ix.PrimaryBytes
+	}
 	if Worst(checks) != Fail {
 		checks = append(checks, e.RepositoryChecks(ctx, src, dst)...)
 	}
@@ -235,15 +241,17 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 		uid, gid := -1, -1
 		if e.plan.NFS.UID > 0 {
 			uid, gid = e.plan.NFS.UID, e.plan.NFS.GID
+		} else if u, g, ok := localNodeUser(ctx, append(append([]esclient.Node{}, src.Nodes...), dst.Nodes...)); ok {
+			uid, gid = u, g
 		}
 		for _, r := range nfs.CheckRepositoryPath(ctx, nfs.PathCheck{Path: path, ESUID: uid, ESGID: gid, BytesNeeded: bytes, ClusterNodes: nodes}) {
 			out = append(out, Check{ID: "share-" + role + "-" + r.ID, Title: "The " + role + " share: " + r.Title, Status: Status(r.Status),
 				Evidence: r.Evidence, Fix: r.Fix})
 		}
 	}
-	check("source", srcLocal, machines(src.Nodes), 0)
+	check("source", srcLocal, machines(src.Nodes), e.shareNeeds)
 	if !e.plan.Repository.Shared {
-		check("target", dstLocal, machines(dst.Nodes), 0)
+		check("target", dstLocal, machines(dst.Nodes), e.shareNeeds)
 	}
 	// The NFS server: as the plan names it, or as the mount table names it for each share.
 	servers := map[string]string{}
@@ -264,6 +272,39 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 		}
 	}
 	return out
+}
+
+// localNodeUser finds the uid and gid Elasticsearch runs as when one of its nodes runs on this host (esmigrate
+// is often run on a node): the node's process id, from the nodes API, names a local process whose owner is it.
+func localNodeUser(ctx context.Context, nodes []esclient.Node) (uid, gid int, ok bool) {
+	for _, n := range nodes {
+		if n.PID <= 0 || !nfs.IsThisHost(ctx, n.IP) {
+			continue
+		}
+		proc := filepath.Join("/proc", strconv.Itoa(n.PID))
+		cmd, err := os.ReadFile(filepath.Join(proc, "cmdline"))
+		if err != nil || !strings.Contains(strings.ToLower(string(cmd)), "search") {
+			continue // another process with that number (a node in a container, say)
+		}
+		status, err := os.ReadFile(filepath.Join(proc, "status"))
+		if err != nil {
+			continue
+		}
+		uid, gid = -1, -1
+		for _, line := range strings.Split(string(status), "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == "Uid:" {
+				uid, _ = strconv.Atoi(f[1])
+			}
+			if len(f) >= 2 && f[0] == "Gid:" {
+				gid, _ = strconv.Atoi(f[1])
+			}
+		}
+		if uid >= 0 && gid >= 0 {
+			return uid, gid, true
+		}
+	}
+	return -1, -1, false
 }
 
 // machines counts the distinct hosts the nodes run on: nodes on one machine share its local disks, so a local
