@@ -205,7 +205,7 @@ func main() {
 	}
 	var sumDocs, sumBytes int64
 	sort.Strings(names)
-	for i, n := range names {
+	for _, n := range names {
 		st := stats.Indices[n].Primaries
 		var want int
 		for j, sp := range all {
@@ -216,7 +216,6 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gen: %-24s %9d docs (%d with nested) %8.1f MB\n", n, want, st.Docs.Count, float64(st.Store.Size)/1e6)
 		sumDocs += int64(want)
 		sumBytes += st.Store.Size
-		_ = i
 	}
 	fmt.Fprintf(os.Stderr, "gen: %d docs, %.1f MB primary store in %s (seed %d)\n", sumDocs, float64(sumBytes)/1e6, time.Since(start).Round(time.Millisecond), *seed)
 	out, _ := json.Marshal(map[string]any{"indices": names, "docs": sumDocs, "store_bytes": sumBytes, "seed": *seed,
@@ -323,9 +322,9 @@ func (g *gen) bulk(sp spec, ix, from, to, number int) error {
 		var doc any
 		switch sp.kind {
 		case "logs":
-			doc = logDoc(r, sp.name, i)
+			doc = logDoc(r, sp.name)
 		case "articles":
-			doc = articleDoc(r, i)
+			doc = articleDoc(r)
 		case "metrics":
 			doc = metricDoc(r, i)
 		}
@@ -425,7 +424,7 @@ type logEntry struct {
 	} `json:"user"`
 }
 
-func logDoc(r *rand.Rand, index string, i int) logEntry {
+func logDoc(r *rand.Rand, index string) logEntry {
 	z := zipf(r)
 	month := 0
 	if n := strings.LastIndexByte(index, '.'); n >= 0 {
@@ -445,7 +444,6 @@ func logDoc(r *rand.Rand, index string, i int) logEntry {
 	d.Message = fmt.Sprintf("%s %s %d in %.1fms: %s", d.Method, d.Path, d.Status, d.LatencyMs, sentence(r, z, 70+r.Intn(110)))
 	d.User.ID = "u" + strconv.Itoa(r.Intn(200000))
 	d.User.Country = pick(r, countries)
-	_ = i
 	return d
 }
 
@@ -469,7 +467,7 @@ type article struct {
 	Comments  []comment `json:"comments"`
 }
 
-func articleDoc(r *rand.Rand, i int) article {
+func articleDoc(r *rand.Rand) article {
 	z := zipf(r)
 	pub := base.Add(-time.Duration(r.Int63n(int64(3 * 365 * 24 * time.Hour))))
 	a := article{
@@ -490,7 +488,6 @@ func articleDoc(r *rand.Rand, i int) article {
 		a.Comments = append(a.Comments, comment{Author: "user-" + strconv.Itoa(r.Intn(20000)), Text: sentence(r, z, 5+r.Intn(30)),
 			Date: pub.Add(time.Duration(r.Int63n(int64(90 * 24 * time.Hour)))).Format(time.RFC3339), Likes: r.Intn(100)})
 	}
-	_ = i
 	return a
 }
 
