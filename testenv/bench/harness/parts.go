@@ -512,7 +512,14 @@ func (h *harness) runWizard() (w wizardResult) {
 		return w
 	}
 	socket := fmt.Sprintf("esm-bench-%d", os.Getpid())
-	defer exec.Command("tmux", "-L", socket, "kill-server").Run()
+	defer func() {
+		exec.Command("tmux", "-L", socket, "kill-server").Run()
+		dir := os.Getenv("TMUX_TMPDIR")
+		if dir == "" {
+			dir = "/tmp"
+		}
+		os.Remove(filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), socket)) // killed servers leave it behind
+	}()
 	dir := filepath.Join(h.work, "wizard")
 	os.MkdirAll(dir, 0o755)
 	if err := h.reset(); err != nil {
