@@ -65,32 +65,20 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 	return nil
 }
 
-// needsHealth tells whether a restore poll must also read index health: when some index has all its primaries
-// done (is it green/yellow or red?) or shows fewer primary shard recoveries than it has primaries (did one fail?).
-func needsHealth(shards []esclient.ShardRecovery, active []*IndexState) bool {
-	type count struct{ seen, done int }
-	per := map[string]*count{}
+// needsHealth tells whether a restore poll must also read index health. A primary whose recovery is DONE is
+// started, so the recovery alone says when an index is complete; health is only needed to notice failures
+// (failed shards drop out of _recovery and the index turns red): when nothing is copying at all, and on every
+// tenth poll for indices whose shards have not appeared yet.
+func needsHealth(shards []esclient.ShardRecovery, poll int) bool {
+	if poll%10 == 0 {
+		return true
+	}
 	for _, s := range shards {
-		if !s.Primary || s.Type != "SNAPSHOT" {
-			continue
-		}
-		c := per[s.Index]
-		if c == nil {
-			c = &count{}
-			per[s.Index] = c
-		}
-		c.seen++
-		if s.Done() {
-			c.done++
+		if s.Primary && s.Type == "SNAPSHOT" && !s.Done() {
+			return false
 		}
 	}
-	for _, ix := range active {
-		c := per[ix.Target]
-		if c == nil || c.seen < ix.Primaries || c.done >= ix.Primaries {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 func nextPhase(p Phase) Phase {
@@ -499,7 +487,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 	m := newMeter()
 	lastMove, lastDone := e.opts.Now(), int64(-1)
 	redSince := map[string]time.Time{}
-	for len(polling) > 0 {
+	for poll := 0; len(polling) > 0; poll++ {
 		targets := make([]string, len(polling))
 		for i, ix := range polling {
 			targets[i] = ix.Target
@@ -512,7 +500,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			}
 			// One request per poll while shards are copying: health is only asked for when the recovery
 			// alone cannot tell (every primary done, or one missing: failed shards drop out of _recovery).
-			if needsHealth(shards, polling) {
+			if needsHealth(shards, poll) {
 				health, err = e.dst.IndicesHealth(ctx, targets)
 			}
 			return err
@@ -554,8 +542,8 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 			e.emit(Event{Kind: KindProgress, Phase: PhaseRestore, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
 				Done: Counts{Bytes: a.done, Shards: a.ended}, Total: Counts{Bytes: a.total, Shards: ix.Primaries}, Message: ix.Target})
 			switch {
-			case exists && a.ended >= ix.Primaries && h.Status != "red":
-				continue // finished
+			case a.ended > 0 && a.ended >= ix.Primaries:
+				continue // finished: every primary recovered (the verification reads its health)
 			case exists && h.Status == "red" && !a.active:
 				// Failed shards drop out of _recovery: red with nothing recovering is a failure, after a grace
 				// period for shards that have not started yet.
