@@ -52,7 +52,7 @@ func (e *Engine) buildReport() *Report {
 		return r
 	}
 	r.Source, r.Target, r.Batches, r.Finished = st.Source, st.Target, len(st.Batches), st.Finished
-	r.Skipped = append(r.Skipped, st.Skipped...) // indices left out by the selection
+	r.Skipped = st.LeftOut
 	for _, b := range st.Batches {
 		for _, ix := range b.Indices {
 			row := ReportRow{Batch: b.Number, Snapshot: b.Snapshot, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,

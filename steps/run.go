@@ -123,7 +123,7 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 	batches := PlanBatches(sel.Indices, max)
 	now := e.opts.Now()
 	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), Plan: e.plan, Created: now, Updated: now,
-		Source: clusterID(src), Target: clusterID(dst), Skipped: sel.Skipped}
+		Source: clusterID(src), Target: clusterID(dst), LeftOut: sel.Skipped}
 	for _, b := range batches {
 		bs := BatchState{Number: b.Number, Snapshot: SnapshotName(e.plan, b.Number), Phase: PhaseSnapshot}
 		for _, ix := range b.Indices {

@@ -24,7 +24,7 @@ type State struct {
 	Source   ClusterID    `json:"source"`
 	Target   ClusterID    `json:"target"`
 	Batches  []BatchState `json:"batches"`
-	Skipped  []Skip       `json:"skipped,omitempty"`
+	LeftOut  []Skip       `json:"skipped,omitempty"` // selected indices left out (closed...), with why
 	Finished bool         `json:"finished"`
 }
 
