@@ -452,9 +452,13 @@ func runHeadless(out io.Writer, p steps.Plan, creds steps.Credentials, f *cluste
 			if e.Kind == steps.KindRequest && f.dryRun {
 				line = "# " + e.Message + "\n" + e.Curl
 			}
+			if e.Kind != steps.KindProgress {
+				lines <- line // requests, checks, errors: every one is printed
+				return
+			}
 			select {
 			case lines <- line:
-			default: // never block the engine on output
+			default: // a progress line may be dropped rather than hold the engine up (the next one follows)
 			}
 		},
 	})
