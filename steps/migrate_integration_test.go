@@ -521,3 +521,27 @@ func TestElasticsearch717IntoOpenSearchIsRefused(t *testing.T) {
 		t.Fatalf("7.17 → OpenSearch: %v", err)
 	}
 }
+
+// Per-batch clean-up with separate shares: each verified batch's snapshot is deleted through the source, and the
+// next batch's copy still lands in the same target copy of the repository (on 7.10, whose repositories have no
+// uuid, the copy recognises it by the marker it left).
+func TestDeletingEachBatchsSnapshotKeepsTheCopiesGoing(t *testing.T) {
+	env := envtest.Legacy(t)
+	m := newMigration(t, false, "logs-2026.11.01", "logs-2026.11.03", "metrics-small")
+	m.plan.Source.URL = env.LegacyURL
+	m.plan.Repository.SourceLocation = filepath.Join(env.SharedRepoDir, m.id)
+	m.src, _ = esclient.New(esclient.Config{Role: "source", URL: env.LegacyURL, ReadOnly: true})
+	m.plan.BatchMaxSize = "4mb"
+	m.plan.Cleanup.DeleteSnapshots = true
+	rep, err := m.run(steps.Options{AcceptWarnings: true})
+	if err != nil {
+		t.Fatalf("migration: %v", err)
+	}
+	if rep.Batches < 2 || rep.Verified != 3 {
+		t.Fatalf("report: %d batches, %d verified", rep.Batches, rep.Verified)
+	}
+	m.countsEqual("logs-2026.11.01", "logs-2026.11.03", "metrics-small")
+	if n := len(m.snapshots()); n != 0 {
+		t.Errorf("%d snapshot(s) left after per-batch clean-up", n)
+	}
+}
