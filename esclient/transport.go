@@ -100,7 +100,8 @@ func SourceSafe(method, path string) error {
 	return fmt.Errorf("%s %s could change indices of a cluster esmigrate must only read", method, path)
 }
 
-// Curl renders a request as a curl command an operator can paste. Credentials appear as shell variables
+// Curl renders a request as a curl command an operator can paste. (No library renders curl from a request with
+// credential placeholders; this is a few lines of quoting.) Credentials appear as shell variables
 // ($ES_SOURCE_PASSWORD...), never as values.
 func (c *Client) Curl(req Request) string {
 	var body []byte

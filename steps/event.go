@@ -157,7 +157,8 @@ func (e Event) String() string {
 	return fmt.Sprintf("%s: %s%s", where, prefix, e.Message)
 }
 
-// HumanBytes renders a byte count the way Elasticsearch does (1.5gb).
+// HumanBytes renders a byte count the way Elasticsearch does (1.5gb, binary units), so that the figures match what
+// _cat APIs show the operator; the ParseBytes comment says why not a library.
 func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {

@@ -386,7 +386,9 @@ func (p Plan) Hash() string {
 
 var sizeRE = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?i?b?)\s*$`)
 
-// ParseBytes reads sizes as Elasticsearch writes them: 50gb, 512mb, 1.5tb, 100 (bytes).
+// ParseBytes reads sizes as Elasticsearch writes them: 50gb, 512mb, 1.5tb, 100 (bytes). Hand-written on purpose:
+// Elasticsearch's units are binary with lower-case suffixes (1gb = 2^30), which the usual Go size libraries
+// (go-humanize, units) read as decimal or spell differently; operators copy these values from ES settings.
 func ParseBytes(s string) (int64, error) {
 	m := sizeRE.FindStringSubmatch(strings.ToLower(s))
 	if m == nil {
