@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -253,8 +252,4 @@ func (e *PreflightError) Error() string {
 		}
 	}
 	return b.String()
-}
-
-func stopped(err error) bool {
-	return errors.Is(err, context.Canceled)
 }

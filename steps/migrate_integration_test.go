@@ -545,3 +545,29 @@ func TestDeletingEachBatchsSnapshotKeepsTheCopiesGoing(t *testing.T) {
 		t.Errorf("%d snapshot(s) left after per-batch clean-up", n)
 	}
 }
+
+func TestThePlansFinalCleanUpUnregistersAndDeletesTheCopyOnlyWhenAllowed(t *testing.T) {
+	m := newMigration(t, false, "metrics-small")
+	m.plan.Cleanup = steps.CleanupPlan{DeleteSnapshots: true, DeleteCopiedFiles: true, UnregisterRepositories: true}
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err != nil {
+		t.Fatal(err)
+	}
+	m.countsEqual("metrics-small")
+	if _, err := os.Stat(m.plan.Repository.TargetLocation); err != nil {
+		t.Errorf("the copy was deleted without the confirmation: %v", err)
+	}
+	for _, c := range []*esclient.Client{m.src, m.dst} {
+		if _, ok, _ := c.Repository(context.Background(), m.plan.Repository.Name); ok {
+			t.Errorf("%s: repository still registered", c.Role())
+		}
+	}
+	m2 := newMigration(t, false, "empty-index")
+	m2.plan.Cleanup = steps.CleanupPlan{DeleteSnapshots: true, DeleteCopiedFiles: true}
+	if _, err := m2.run(steps.Options{AcceptWarnings: true, AllowTargetDelete: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(m2.plan.Repository.TargetLocation); !os.IsNotExist(err) {
+		t.Errorf("the copy is still there with the confirmation: %v", err)
+	}
+	m2.countsEqual("empty-index")
+}

@@ -82,6 +82,9 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	}
 	e.state.Finished = allDone
 	rep := e.buildReport()
+	if allDone && runErr == nil && rep.Failed+rep.Mismatched+rep.Pending == 0 {
+		e.finalCleanup(ctx)
+	}
 	if err := e.writeReport(rep); err != nil {
 		e.log(PhaseReport, 0, LevelError, "could not write the report: %v", err)
 	}
@@ -95,6 +98,24 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		return rep, fmt.Errorf("%d index(es) failed and %d did not match; see the report %s", rep.Failed, rep.Mismatched, rep.Markdown)
 	}
 	return rep, nil
+}
+
+// finalCleanup does what the plan's cleanup section asks once every index verified: unregister the
+// repositories, and delete the copied repository files (a deletion on the target's share: only with the
+// explicit confirmation, AllowTargetDelete). Snapshots were already deleted batch by batch.
+func (e *Engine) finalCleanup(ctx context.Context) {
+	c := e.plan.Cleanup
+	o := CleanupOptions{UnregisterRepositories: c.UnregisterRepositories, DeleteCopiedFiles: c.DeleteCopiedFiles && !e.plan.Repository.Shared}
+	if o.DeleteCopiedFiles && !e.opts.AllowTargetDelete {
+		e.log(PhaseCleanup, 0, LevelWarn, "the plan asks to delete the copied files in %s, which needs --allow-delete-target: left in place", e.plan.TargetLocalPath())
+		o.DeleteCopiedFiles = false
+	}
+	if !o.UnregisterRepositories && !o.DeleteCopiedFiles {
+		return
+	}
+	if err := e.Cleanup(ctx, o); err != nil {
+		e.log(PhaseCleanup, 0, LevelError, "final clean-up: %v", err)
+	}
 }
 
 // prepare lists the source indices, selects, runs the pre-flight and plans the batches.
