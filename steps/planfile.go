@@ -66,10 +66,10 @@ copy:                    # only used when shared is false
   workers: {{y .Copy.Workers}}
   bandwidth_limit: {{y .Copy.BandwidthLimit}}     # bytes per second, e.g. 100mb (empty: unlimited)
 
-cleanup:                 # after each verified batch
-  delete_snapshots: {{y .Cleanup.DeleteSnapshots}}
-  delete_copied_files: {{y .Cleanup.DeleteCopiedFiles}}
-  unregister_repositories: {{y .Cleanup.UnregisterRepositories}}
+cleanup:
+  delete_snapshots: {{y .Cleanup.DeleteSnapshots}}          # after each batch whose indices all verified
+  delete_copied_files: {{y .Cleanup.DeleteCopiedFiles}}       # at the end, when every index verified; needs --allow-delete-target
+  unregister_repositories: {{y .Cleanup.UnregisterRepositories}}   # at the end, when every index verified (files stay)
 
 on_conflict: {{y .OnConflict}}          # fail: stop before any snapshot if a target index exists; delete: delete it (needs --allow-delete-target)
 poll_interval: {{y .PollInterval}}
