@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -668,7 +670,7 @@ func (e *Engine) putReplicasBack(ctx context.Context, b *BatchState, dry bool) e
 			byReplicas[ix.OriginalReplicas] = append(byReplicas[ix.OriginalReplicas], ix.Target)
 		}
 	}
-	for _, n := range sortedInts(byReplicas) {
+	for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
 		names := byReplicas[n]
 		op := fmt.Sprintf("put number_of_replicas of %s back to %d", strings.Join(names, ", "), n)
 		if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
@@ -707,14 +709,7 @@ func (e *Engine) cleanupPhase(ctx context.Context, b *BatchState) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 func keys(m map[string]bool) []string {
 	return sortedKeys(m)

@@ -3,8 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
@@ -96,27 +98,12 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 					byReplicas[ix.Replicas] = append(byReplicas[ix.Replicas], TargetName(ix.Name, r))
 				}
 			}
-			for _, n := range sortedInts(byReplicas) {
+			for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
 				add(PhaseVerify, b.Number, fmt.Sprintf("put number_of_replicas back to %d", n), e.dst, esclient.SetReplicasRequest(byReplicas[n], n))
 			}
 		}
 		if e.plan.Cleanup.DeleteSnapshots {
 			add(PhaseCleanup, b.Number, "delete the snapshot", e.src, esclient.DeleteSnapshotRequest(srcSpec.Name, snap))
-		}
-	}
-	return out
-}
-
-func sortedInts[V any](m map[int]V) []int {
-	var out []int
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
 		}
 	}
 	return out
