@@ -4,6 +4,7 @@ package nfs
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -67,7 +68,9 @@ func (m Mount) Describe() string {
 // FindMount returns the mount that holds path: the one with the longest mount point above it (the last one
 // listed wins when mounts are stacked on one point, as the kernel shows the topmost last). mountinfoFile ""
 // reads /proc/self/mountinfo. The path is resolved through symlinks when it exists, since the mount table
-// names real paths.
+// names real paths; resolving means an lstat of each component, which blocks forever on a hard NFS mount whose
+// server is gone, so it gives up after defaultFSTimeout and uses the path as given (the mount table alone
+// still names the share, which is what a check of a dead share needs).
 func FindMount(path, mountinfoFile string) (Mount, error) {
 	if mountinfoFile == "" {
 		mountinfoFile = "/proc/self/mountinfo"
@@ -86,7 +89,11 @@ func findMount(path string, r io.Reader, name string) (Mount, error) {
 		return Mount{}, fmt.Errorf("parsing the mount table %s: %w", name, err)
 	}
 	p := filepath.Clean(path)
-	if real, err := filepath.EvalSymlinks(p); err == nil {
+	var real string
+	if withTimeout(context.Background(), defaultFSTimeout, func() (err error) {
+		real, err = filepath.EvalSymlinks(p)
+		return err
+	}) == nil {
 		p = real
 	}
 	var best *mountinfo.Info

@@ -473,10 +473,12 @@ const minInodes = 10000
 func checkSpace(ctx context.Context, c PathCheck, path string) Result {
 	r := Result{ID: "repo.space", Title: "Free space and inodes"}
 	var sfs unix.Statfs_t
-	p := existingParent(path)
-	if err := withTimeout(ctx, c.Timeout, func() error { return unix.Statfs(p, &sfs) }); err != nil {
+	// existingParent lstats, which blocks on a dead hard mount like statfs does: both under the time-out. p is
+	// read only when the function returned in time.
+	var p string
+	if err := withTimeout(ctx, c.Timeout, func() error { p = existingParent(path); return unix.Statfs(p, &sfs) }); err != nil {
 		r.Status = Fail
-		r.Evidence = fmt.Sprintf("statfs %s: %v", p, err)
+		r.Evidence = fmt.Sprintf("statfs %s: %v", path, err)
 		r.Fix = "the filesystem does not answer or the path is wrong: check the share"
 		return r
 	}
