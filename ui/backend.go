@@ -129,17 +129,21 @@ type streamEnd struct {
 	err    error
 }
 
+// stream is one piece of work's events (ch, closed when the work returned) and its end (end, written just
+// before ch is closed). The end has a channel of its own with room for it, so that the goroutine never waits to
+// hand it over: after the program ended nobody reads, and it must still finish.
 type stream struct {
-	ch chan any
+	ch  chan steps.Event
+	end chan streamEnd
 }
 
 // startStream runs work on its own goroutine and returns the command that reads its first events.
 func startStream(id int, work func(emit func(steps.Event)) (any, error)) tea.Cmd {
 	return func() tea.Msg {
-		s := &stream{ch: make(chan any, 2048)}
+		s := &stream{ch: make(chan steps.Event, 2048), end: make(chan streamEnd, 1)}
 		go func() {
 			res, err := work(s.emit)
-			s.ch <- streamEnd{res, err}
+			s.end <- streamEnd{res, err}
 			close(s.ch)
 		}()
 		return s.read(id)
@@ -171,34 +175,24 @@ func (s *stream) next(id int) tea.Cmd {
 	return func() tea.Msg { return s.read(id) }
 }
 
+// read waits for the next event and takes what else has arrived (up to 256); once the events are all read,
+// the end.
 func (s *stream) read(id int) tea.Msg {
 	m := streamMsg{id: id, s: s}
-	add := func(v any) {
-		switch v := v.(type) {
-		case steps.Event:
-			m.events = append(m.events, v)
-		case streamEnd:
-			m.done, m.result, m.err = true, v.result, v.err
+	e, ok := <-s.ch
+	for ok {
+		m.events = append(m.events, e)
+		if len(m.events) == 256 {
+			return m
 		}
-	}
-	v, ok := <-s.ch
-	if !ok {
-		m.done = true
-		return m
-	}
-	add(v)
-	for len(m.events) < 256 && !m.done {
 		select {
-		case v, ok := <-s.ch:
-			if !ok {
-				m.done = true
-				return m
-			}
-			add(v)
+		case e, ok = <-s.ch:
 		default:
 			return m
 		}
 	}
+	end := <-s.end
+	m.done, m.result, m.err = true, end.result, end.err
 	return m
 }
 
