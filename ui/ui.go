@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -30,11 +31,7 @@ func Run(ctx context.Context, o Options) error {
 	c := NewCommon(ctx, lang, DetectUTF8(os.Getenv))
 	s := NewSession(o)
 	// This host's distribution, for the setup commands (reads /etc/os-release: done here, not in Update).
-	probe := s.Plan
-	probe.NFS.Server, probe.NFS.Clients = "nfs-server", []string{"node"}
-	if setup, err := (engineBackend{}).SetupCommands(placeholders(probe), ""); err == nil {
-		s.Distro = string(setup.Distro)
-	}
+	s.Distro = string(nfs.DetectDistro(""))
 	m := NewModel(c, s, engineBackend{})
 	p := tea.NewProgram(m, programOptions(ctx, os.Environ())...)
 	_, err := p.Run()
