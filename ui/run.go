@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -60,7 +61,7 @@ func newRun(c *Common, s *Session, be Backend) *runScreen {
 	return m
 }
 
-// runStartMsg is sent to start (or restart) the run.
+// runTickMsg moves the elapsed time on, once a second while the run goes.
 type runTickMsg struct{ seq int }
 
 func runTick(seq int) tea.Cmd {
@@ -132,18 +133,13 @@ func (m *runScreen) apply(e steps.Event) {
 	if e.Batches > 0 {
 		m.batches = e.Batches
 	}
+	newBatch := e.Batch > 0 && e.Batch != m.batch
 	if e.Batch > 0 {
-		if e.Batch != m.batch {
-			m.batch = e.Batch
-		}
+		m.batch = e.Batch
 	}
-	isBatchPhase := false
-	for _, p := range steps.BatchPhases {
-		isBatchPhase = isBatchPhase || p == e.Phase
-	}
-	if isBatchPhase && e.Batch > 0 {
+	if slices.Contains(steps.BatchPhases, e.Phase) && e.Batch > 0 {
 		k := key2(e.Batch, e.Phase)
-		if m.phase != e.Phase || e.Batch != m.batch {
+		if m.phase != e.Phase || newBatch {
 			m.indexEv, m.indexOrd = map[string]steps.Event{}, nil
 		}
 		m.phase = e.Phase
@@ -270,9 +266,9 @@ func (m *runScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 			return quitWith(m.err)
 		case key.Matches(msg, m.keys.Up):
-			m.logOff = min(m.logOff+map[bool]int{true: 10, false: 1}[msg.String() == "pgup"], max(len(m.log)-1, 0))
+			m.logOff = min(m.logOff+logStep(msg), max(len(m.log)-1, 0))
 		case key.Matches(msg, m.keys.Down):
-			m.logOff = max(m.logOff-map[bool]int{true: 10, false: 1}[msg.String() == "pgdown"], 0)
+			m.logOff = max(m.logOff-logStep(msg), 0)
 		case key.Matches(msg, m.keys.Accept) && m.pfErr != nil && m.pfErr.Warnings:
 			m.s.AcceptWarns = true
 			return m.start()
@@ -281,6 +277,14 @@ func (m *runScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// logStep is how many lines a key scrolls the log: a page (ten lines) or one.
+func logStep(k tea.KeyPressMsg) int {
+	if s := k.String(); s == "pgup" || s == "pgdown" {
+		return 10
+	}
+	return 1
 }
 
 func (m *runScreen) finished(result any, err error) tea.Cmd {
