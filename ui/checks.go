@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,7 +103,7 @@ func (l *checklist) add(events []steps.Event) {
 	}
 }
 
-func (l *checklist) id(i int) string { return l.checks[i].ID + "#" + itoa(int64(i)) }
+func (l *checklist) id(i int) string { return l.checks[i].ID + "#" + strconv.Itoa(i) }
 
 func (l *checklist) counts() (ok, warn, fail int) {
 	for _, c := range l.checks {

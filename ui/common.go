@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -208,44 +210,20 @@ func padLines(s string, h int) string {
 
 // humanCount writes 1234567 as 1,234,567.
 func humanCount(n int64) string {
-	s := []byte{}
-	neg := n < 0
-	if neg {
-		n = -n
+	s := strconv.FormatInt(n, 10)
+	sign, digits := "", s
+	if n < 0 {
+		sign, digits = "-", s[1:]
 	}
-	digits := []byte(strings.TrimLeft(itoa(n), "-"))
-	for i, d := range digits {
+	var b strings.Builder
+	b.WriteString(sign)
+	for i := range len(digits) {
 		if i > 0 && (len(digits)-i)%3 == 0 {
-			s = append(s, ',')
+			b.WriteByte(',')
 		}
-		s = append(s, d)
+		b.WriteByte(digits[i])
 	}
-	if neg {
-		return "-" + string(s)
-	}
-	return string(s)
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [24]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return b.String()
 }
 
 // duration writes a duration as 1h02m03s / 2m03s / 4s.
@@ -254,16 +232,9 @@ func duration(d time.Duration) string {
 	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
 	switch {
 	case h > 0:
-		return itoa(int64(h)) + "h" + pad2(m) + "m" + pad2(s) + "s"
+		return fmt.Sprintf("%dh%02dm%02ds", h, m, s)
 	case m > 0:
-		return itoa(int64(m)) + "m" + pad2(s) + "s"
+		return fmt.Sprintf("%dm%02ds", m, s)
 	}
-	return itoa(int64(s)) + "s"
-}
-
-func pad2(n int) string {
-	if n < 10 {
-		return "0" + itoa(int64(n))
-	}
-	return itoa(int64(n))
+	return fmt.Sprintf("%ds", s)
 }

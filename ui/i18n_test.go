@@ -2,6 +2,7 @@ package ui
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestCheckTitlesTranslated(t *testing.T) {
 		"verify-repo-source", "verify-repo-target", "shares-visible", "shares-distinct", "shares-same", "selection", "skipped",
 		"red-indices", "compat-indices", "rename-collisions", "conflicts", "plugins", "analysis-files", "target-disk",
 		"target-shards", "source-busy", "share-source", "share-target"} {
-		if !contains(exact, id) {
+		if !slices.Contains(exact, id) {
 			t.Errorf("the engine no longer writes check %q", id)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -144,13 +145,13 @@ func (s *Session) fillDefaults() {
 				break
 			}
 		}
-		if len(dst) > 0 && r.TargetLocation == r.SourceLocation && !contains(dst, r.SourceLocation) {
+		if len(dst) > 0 && r.TargetLocation == r.SourceLocation && !slices.Contains(dst, r.SourceLocation) {
 			r.TargetLocation = dst[0]
 		}
 	}
 	if len(s.Plan.NFS.Clients) == 0 {
 		seen := map[string]bool{}
-		for _, n := range append(append([]stepsNode{}, nodesOf(s.Src)...), nodesOf(s.Dst)...) {
+		for _, n := range slices.Concat(s.Src.Nodes, s.Dst.Nodes) {
 			h := n.IP
 			if h == "" {
 				h = n.Host
@@ -168,23 +169,4 @@ func (s *Session) fillDefaults() {
 	if !filepath.IsAbs(r.SourceLocation) {
 		r.SourceLocation = "/" + r.SourceLocation
 	}
-}
-
-type stepsNode struct{ IP, Host string }
-
-func nodesOf(s steps.ClusterSummary) []stepsNode {
-	var out []stepsNode
-	for _, n := range s.Nodes {
-		out = append(out, stepsNode{IP: n.IP, Host: n.Host})
-	}
-	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
