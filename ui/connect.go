@@ -151,7 +151,6 @@ func (m *connectScreen) test() tea.Cmd {
 	var cmds []tea.Cmd
 	for _, role := range []string{"source", "target"} {
 		m.probes[role] = &probeResult{running: true}
-		role := role
 		cmds = append(cmds, ioTimeout(m.c.Ctx, 30*time.Second, func(ctx context.Context) tea.Msg {
 			sum, err := be.Probe(ctx, p, role, creds)
 			return probeMsg{seq: seq, role: role, sum: sum, err: err}

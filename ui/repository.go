@@ -276,8 +276,7 @@ func (m *repositoryScreen) existingLines() []string {
 
 func (m *repositoryScreen) render() {
 	st := m.c.Styles
-	switch {
-	case m.loading:
+	if m.loading {
 		m.view = m.c.T("repo.loading")
 		return
 	}

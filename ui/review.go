@@ -117,10 +117,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(k, m.keys.PgDown):
 		m.off += page
 	case key.Matches(k, m.keys.Ack):
-		_, warn, _ := m.list.counts()
-		if warn > 0 && !m.list.running {
-			m.list.key(k, checkKeys{Ack: m.keys.Ack})
-		}
+		m.list.key(k, checkKeys{Ack: m.keys.Ack}) // it accepts only warnings, once the checks ended
 	case key.Matches(k, m.keys.Copy) && len(m.requests) > 0:
 		text := m.curl()
 		m.msg, m.msgErr = m.c.T("pf.copied", len(text)), false
@@ -147,7 +144,7 @@ func (m *reviewScreen) SetSize(w, h int) { m.w, m.h = w, h; m.render() }
 
 // content is the whole text of the review, scrolled as one.
 func (m *reviewScreen) content() []string {
-	st, g := m.c.Styles, m.c.Glyphs
+	st := m.c.Styles
 	p := m.s.Plan
 	var out []string
 	add := func(s string) { out = append(out, strings.Split(wrap(s, m.w), "\n")...) }
@@ -193,7 +190,6 @@ func (m *reviewScreen) content() []string {
 			out = append(out, strings.Split(wrap(l, m.w), "\n")...)
 		}
 	}
-	_ = g
 	return out
 }
 

@@ -166,20 +166,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	return scr.Update(msg)
 }
 
-// chrome is the height of the header and the footer.
-func (m *Model) footerHeight() int {
-	if m.fullHelp {
-		return 1
-	}
-	return 1
-}
+// chrome is the height of the header, the rule above the footer and the footer (one line, full help or not).
+const chrome = 3
 
 func (m *Model) layout() {
 	w, h := m.c.Width, m.c.Height
 	m.help.SetWidth(w)
-	bodyH := h - 2 - m.footerHeight()
 	for _, s := range m.screens {
-		s.SetSize(w, max(bodyH, 1))
+		s.SetSize(w, max(h-chrome, 1))
 	}
 }
 
@@ -243,7 +237,7 @@ func (m *Model) render() {
 		m.view = padLines(clip(msg, max(w, 1), max(h, 1)), max(h, 1))
 		return
 	}
-	bodyH := h - 2 - m.footerHeight()
+	bodyH := h - chrome
 	var body string
 	if m.fullHelp {
 		scr := m.screens[m.cur]
