@@ -34,7 +34,6 @@ type indicesScreen struct {
 
 	previewSeq int
 	preview    []steps.Batch
-	previewMax int64
 
 	form *huh.Form
 	opts restoreFields
@@ -61,7 +60,6 @@ type previewTickMsg struct{ seq int }
 type previewMsg struct {
 	seq     int
 	batches []steps.Batch
-	max     int64
 }
 
 func newIndices(c *Common, s *Session, be Backend) *indicesScreen {
@@ -152,24 +150,13 @@ func (m *indicesScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.seq != m.previewSeq || m.t == nil {
 			return nil
 		}
-		sel := m.t.Selected()
-		maxB, err := steps.ParseBytes(m.s.Plan.BatchMaxSize)
-		if err != nil {
-			maxB = 50 << 30
-		}
-		seq := msg.seq
+		sel, batchMax, seq := m.t.Selected(), m.s.Plan.BatchMaxSize, msg.seq
 		return ioCmd(func() tea.Msg {
-			var open []esclient.Index
-			for _, ix := range sel {
-				if !ix.Closed() {
-					open = append(open, ix)
-				}
-			}
-			return previewMsg{seq: seq, batches: steps.PlanBatches(open, maxB), max: maxB}
+			return previewMsg{seq: seq, batches: planBatches(sel, batchMax)}
 		})
 	case previewMsg:
 		if msg.seq == m.previewSeq {
-			m.preview, m.previewMax = msg.batches, msg.max
+			m.preview = msg.batches
 		}
 		return nil
 	}
@@ -292,17 +279,23 @@ func (m *indicesScreen) commit() {
 	}
 	m.s.Plan.Indices = names
 	m.s.Plan.Exclude = nil
-	var open []esclient.Index
+	m.s.Batches = planBatches(sel, m.s.Plan.BatchMaxSize)
+}
+
+// planBatches splits the selection's open indices (a snapshot cannot take a closed one) into batches of at most
+// batchMax (the plan's text; 50gb, the default, when it does not parse).
+func planBatches(sel []esclient.Index, batchMax string) []steps.Batch {
+	maxB, err := steps.ParseBytes(batchMax)
+	if err != nil {
+		maxB = 50 << 30
+	}
+	open := make([]esclient.Index, 0, len(sel))
 	for _, ix := range sel {
 		if !ix.Closed() {
 			open = append(open, ix)
 		}
 	}
-	maxB, err := steps.ParseBytes(m.s.Plan.BatchMaxSize)
-	if err != nil {
-		maxB = 50 << 30
-	}
-	m.s.Batches = steps.PlanBatches(open, maxB)
+	return steps.PlanBatches(open, maxB)
 }
 
 func (m *indicesScreen) openForm() tea.Cmd {
