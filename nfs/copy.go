@@ -191,7 +191,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		if err := runPhase(ctx, src, dst, todo[p], o.Workers, chunk, lim, owner, pr); err != nil {
 			return pr.result(res, start), fmt.Errorf("copying %s from %s to %s: %w", phaseNames[p], src, dst, err)
 		}
-		pr.emit(true)
+		pr.emit()
 	}
 	if o.Prune {
 		// after index.latest: nothing the target's current generation names is among these
@@ -899,7 +899,6 @@ type progress struct {
 	bytes      atomic.Int64
 	cur        atomic.Value // string
 	start      time.Time
-	kick       chan struct{}
 	done       chan struct{}
 	wg         sync.WaitGroup
 	mu         sync.Mutex // serializes calls of o.Progress
@@ -912,12 +911,12 @@ type sample struct {
 }
 
 func newProgress(o CopyOptions, files int, total int64) *progress {
-	p := &progress{o: o, filesTotal: files, bytesTotal: total, start: time.Now(), kick: make(chan struct{}, 1), done: make(chan struct{})}
+	p := &progress{o: o, filesTotal: files, bytesTotal: total, start: time.Now(), done: make(chan struct{})}
 	p.cur.Store("")
 	if o.Progress == nil {
 		return p
 	}
-	p.emit(false)
+	p.emit()
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -928,7 +927,7 @@ func newProgress(o CopyOptions, files int, total int64) *progress {
 			case <-p.done:
 				return
 			case <-t.C:
-				p.emit(false)
+				p.emit()
 			}
 		}
 	}()
@@ -940,7 +939,7 @@ func (p *progress) fileDone()              { p.files.Add(1) }
 func (p *progress) current(rel string)     { p.cur.Store(rel) }
 func (p *progress) snapshot() (int64, int) { return p.bytes.Load(), int(p.files.Load()) }
 
-func (p *progress) emit(final bool) {
+func (p *progress) emit() {
 	if p.o.Progress == nil {
 		return
 	}
@@ -980,7 +979,7 @@ func (p *progress) stop() {
 
 func (p *progress) result(r CopyResult, start time.Time) CopyResult {
 	p.stop()
-	p.emit(true)
+	p.emit()
 	b, f := p.snapshot()
 	r.FilesCopied, r.BytesCopied = f, b
 	r.Duration = time.Since(start)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -126,7 +127,7 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 			nr.Evidence += "; " + strings.Join(verErrs, "; ")
 		}
 	}
-	v4 := nfsErr == nil && contains(versions, "4")
+	v4 := nfsErr == nil && slices.Contains(versions, "4")
 	if pmErr != nil && v4 {
 		pm.Status = Warn
 		pm.Fix += "; NFSv4 mounts work without the portmapper, NFSv3 mounts and export listing do not"
@@ -386,15 +387,6 @@ func groupsAllow(groups []string, addr netip.Addr) bool {
 			return true
 		}
 		if h, _ := os.Hostname(); h != "" && (g == h || strings.HasPrefix(g, h+".")) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
 			return true
 		}
 	}
