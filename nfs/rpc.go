@@ -335,21 +335,35 @@ var mountStatus = map[uint32]string{
 	10006: "MNT3ERR_SERVERFAULT (server fault)",
 }
 
+// mountStatusText names a MOUNTPROC3_MNT status.
+func mountStatusText(st uint32) string {
+	if name, ok := mountStatus[st]; ok {
+		return name
+	}
+	return fmt.Sprintf("mount status %d", st)
+}
+
 // mountMnt is MOUNTPROC3_MNT for dir as uid/gid; it returns the mount status (0 = allowed) and, when allowed,
-// unmounts again (UMNT) so the server's list of mounts (rmtab) is left as it was.
-func (r *rpcConn) mountMnt(ctx context.Context, dir string, uid, gid int) (uint32, error) {
+// the export's root file handle (nil when the reply does not carry a readable one), and unmounts again (UMNT)
+// so the server's list of mounts (rmtab) is left as it was.
+func (r *rpcConn) mountMnt(ctx context.Context, dir string, uid, gid int) (uint32, []byte, error) {
 	var a xdrWriter
 	a.str(dir)
 	x, err := r.call(ctx, progMount, 3, mountProcMnt, a.Bytes(), uid, gid)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	st := x.u32()
 	if x.err != nil {
-		return 0, x.err
+		return 0, nil, x.err
 	}
-	if st == 0 {
-		_, _ = r.call(ctx, progMount, 3, mountProcUmnt, a.Bytes(), uid, gid)
+	if st != 0 {
+		return st, nil, nil
 	}
-	return st, nil
+	fh := append([]byte(nil), x.opaque(64)...)
+	if x.err != nil {
+		fh = nil
+	}
+	_, _ = r.call(ctx, progMount, 3, mountProcUmnt, a.Bytes(), uid, gid)
+	return st, fh, nil
 }

@@ -175,7 +175,7 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 			return fmt.Errorf("export list: %w", err)
 		}
 		if c.ExportPath != "" {
-			if mntStatus, err = r.mountMnt(ctx, exportPath, 0, 0); err != nil {
+			if mntStatus, _, err = r.mountMnt(ctx, exportPath, 0, 0); err != nil {
 				return fmt.Errorf("mount request: %w", err)
 			}
 		}
@@ -243,12 +243,8 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 		mr.Evidence = fmt.Sprintf("MNT %s from %s (%s) succeeded; unmounted again", exportPath, me, port)
 		return append(out, mr)
 	}
-	name := mountStatus[mntStatus]
-	if name == "" {
-		name = fmt.Sprintf("status %d", mntStatus)
-	}
 	mr.Status = Fail
-	mr.Evidence = fmt.Sprintf("MNT %s from %s (%s): %s", exportPath, me, port, name)
+	mr.Evidence = fmt.Sprintf("MNT %s from %s (%s): %s", exportPath, me, port, mountStatusText(mntStatus))
 	switch mntStatus {
 	case 13, 1:
 		mr.Fix = fmt.Sprintf("%s refuses %s for %s: add this host to the export's client list in /etc/exports on %s and run exportfs -ra", host, me, exportPath, host)

@@ -104,23 +104,16 @@ func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
 	// the export's root file handle, asked as root like the kernel client's mount does
 	var fh []byte
 	err = rpcDo(ctx, net.JoinHostPort(ip, fmt.Sprint(mPort)), s.Timeout, func(ctx context.Context, rc *rpcConn) error {
-		var a xdrWriter
-		a.str(path.Clean(s.ExportPath))
-		x, err := rc.call(ctx, progMount, 3, mountProcMnt, a.Bytes(), 0, 0)
-		if err != nil {
+		st, h, err := rc.mountMnt(ctx, path.Clean(s.ExportPath), 0, 0)
+		switch {
+		case err != nil:
 			return err
+		case st != 0:
+			return errors.New(mountStatusText(st))
+		case h == nil:
+			return errors.New("the server's reply carries no readable file handle")
 		}
-		if st := x.u32(); st != 0 {
-			if name, ok := mountStatus[st]; ok {
-				return errors.New(name)
-			}
-			return fmt.Errorf("mount status %d", st)
-		}
-		fh = append([]byte(nil), x.opaque(64)...)
-		if x.err != nil {
-			return x.err
-		}
-		_, _ = rc.call(ctx, progMount, 3, mountProcUmnt, a.Bytes(), 0, 0)
+		fh = h
 		return nil
 	})
 	if err != nil {
