@@ -218,6 +218,7 @@ func (m *connectScreen) Update(msg tea.Msg) tea.Cmd {
 				return m.newForm()
 			case key.Matches(msg, m.keys.Next) && m.ok():
 				m.s.fillDefaults()
+				m.s.Notice = "" // said; coming back, the form gets its lines again
 				return goTo(scrPreflight)
 			}
 			return nil

@@ -294,3 +294,13 @@ func TestNewSessionReadsTheStateFile(t *testing.T) {
 		t.Fatal("a state without a file")
 	}
 }
+
+// The connection screen says the notice (the old state file moved aside) once: coming back, it is gone.
+func TestConnectNoticeSaidOnce(t *testing.T) {
+	h := newHarnessWith(t, "en", 80, 24, nil, func(s *Session) { s.Notice = "Moved the old state file away." })
+	h.must("Moved the old state file away.")
+	h.toPreflight()
+	h.keys("esc")
+	h.at(scrConnect)
+	h.mustNot("Moved the old state file", "the notice is said once")
+}
