@@ -236,18 +236,10 @@ func (s Setup) Script() string {
 	fmt.Fprintf(&b, "# Every step can be run again safely.\nset -euo pipefail\n")
 	for _, role := range []string{"server", "client"} {
 		fmt.Fprintf(&b, "\n%s() {\n", role)
-		hosts := []string{sp.Server}
-		if role == "client" {
-			hosts = sp.Clients
-		}
+		hosts, steps := s.roleSteps(role)
 		fmt.Fprintf(&b, "  # ===== on the NFS %s: %s =====\n", role, strings.Join(hosts, ", "))
-		n := 0
-		for _, st := range s.steps {
-			if st.Role != role {
-				continue
-			}
-			n++
-			fmt.Fprintf(&b, "\n  # %d. %s\n", n, st.Title)
+		for i, st := range steps {
+			fmt.Fprintf(&b, "\n  # %d. %s\n", i+1, st.Title)
 			for _, l := range wrap(st.Why, 110) {
 				fmt.Fprintf(&b, "  #    %s\n", l)
 			}
@@ -270,18 +262,10 @@ func (s Setup) Text() string {
 	fmt.Fprintf(&b, "Server %s exports %s; clients %s mount it on %s (NFS %s); Elasticsearch runs as %d:%d.\n",
 		sp.Server, sp.ExportPath, strings.Join(sp.Clients, ", "), sp.MountPoint, sp.NFSVersion, sp.UID, sp.GID)
 	for _, role := range []string{"server", "client"} {
-		hosts := sp.Server
-		if role == "client" {
-			hosts = strings.Join(sp.Clients, ", ")
-		}
-		fmt.Fprintf(&b, "\nOn the NFS %s (%s), as root:\n", role, hosts)
-		n := 0
-		for _, st := range s.steps {
-			if st.Role != role {
-				continue
-			}
-			n++
-			fmt.Fprintf(&b, "\n%d. %s\n", n, st.Title)
+		hosts, steps := s.roleSteps(role)
+		fmt.Fprintf(&b, "\nOn the NFS %s (%s), as root:\n", role, strings.Join(hosts, ", "))
+		for i, st := range steps {
+			fmt.Fprintf(&b, "\n%d. %s\n", i+1, st.Title)
 			for _, l := range wrap(st.Why, 100) {
 				fmt.Fprintf(&b, "   %s\n", l)
 			}
@@ -291,6 +275,21 @@ func (s Setup) Text() string {
 		}
 	}
 	return b.String()
+}
+
+// roleSteps are the hosts of a role ("server": the NFS server, "client": the Elasticsearch nodes) and its steps,
+// in order.
+func (s Setup) roleSteps(role string) (hosts []string, steps []SetupStep) {
+	hosts = []string{s.Spec.Server}
+	if role == "client" {
+		hosts = s.Spec.Clients
+	}
+	for _, st := range s.steps {
+		if st.Role == role {
+			steps = append(steps, st)
+		}
+	}
+	return hosts, steps
 }
 
 func pad(s string, all []string) string {
