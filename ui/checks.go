@@ -26,6 +26,8 @@ type checklist struct {
 	// known are the warnings the operator accepted on an earlier screen (shared by the screens): when every
 	// warning of this list is one of them, the list counts as accepted.
 	known map[string]bool
+	// cancel ends the checks running now: a new start replaces them (their messages are stale already).
+	cancel context.CancelFunc
 }
 
 // newChecklist is an empty list; known are the warnings accepted on any screen (the session's).
@@ -34,12 +36,15 @@ func newChecklist(known map[string]bool) checklist {
 }
 
 // start runs work, the checks, on their own goroutine (at most five minutes) as the stream seq, with the
-// spinner; the list fills as the checks come (update).
+// spinner; the list fills as the checks come (update). Checks still running from an earlier start are
+// cancelled: nobody reads their results any more.
 func (l *checklist) start(ctx context.Context, seq int, work func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error)) tea.Cmd {
+	if l.cancel != nil {
+		l.cancel()
+	}
 	l.reset()
+	ctx, l.cancel = context.WithTimeout(ctx, 5*time.Minute)
 	return tea.Batch(startStream(seq, func(emit func(steps.Event)) (any, error) {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		defer cancel()
 		return work(ctx, emit)
 	}), spinTick(seq))
 }
@@ -71,6 +76,9 @@ func (l *checklist) update(msg tea.Msg, seq int) (tea.Cmd, bool) {
 // finish marks the list complete.
 func (l *checklist) finish(err error) {
 	l.running, l.err = false, err
+	if l.cancel != nil {
+		l.cancel() // the checks ended: this frees the time-out's timer
+	}
 	if l.known == nil {
 		return
 	}
