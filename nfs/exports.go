@@ -516,6 +516,7 @@ func checkExportOptions(e Export, path string, uid, gid int) []Result {
 	if len(ev) == 0 {
 		sq.Status = Fail
 		sq.Evidence = where + ": no client can write"
+		sq.Fix = fmt.Sprintf("export %s rw to every Elasticsearch node on %s (see the read-write check), then exportfs -ra", e.Path, where)
 	}
 	return []Result{rw, sy, sq}
 }
@@ -536,6 +537,7 @@ func CheckExportsApplied(etab string, files []string, path string) Result {
 	if err != nil {
 		r.Status = Warn
 		r.Evidence = err.Error()
+		r.Fix = "run the check as root on the NFS server, or compare by hand: exportfs -v lists what the server exports now"
 		return r
 	}
 	found := false

@@ -541,6 +541,7 @@ func checkFstab(c PathCheck, m Mount) Result {
 	if err != nil {
 		r.Status = Warn
 		r.Evidence = fmt.Sprintf("reading %s: %v", name, err)
+		r.Fix = fmt.Sprintf("check %s by hand (findmnt --verify reads it as mount does) and that it mounts %s at boot", name, m.MountPoint)
 		return r
 	}
 	line := fstabLine(m)
