@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -356,8 +355,6 @@ func (h *harness) at(want screenID) {
 		h.t.Fatalf("on screen %d, want %d:\n%s", h.m.cur, want, h.screen())
 	}
 }
-
-var errRefused = errors.New("refused")
 
 // goSources reads the Go files (not the tests) that glob names, by file.
 func goSources(t *testing.T, glob string) map[string]string {

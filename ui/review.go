@@ -23,7 +23,6 @@ type reviewScreen struct {
 	asking   bool
 	msg      string
 	msgErr   bool
-	lines    []string
 	keys     struct{ Up, Down, PgUp, PgDown, Ack, Save, Copy, Start, Yes, No key.Binding }
 }
 

@@ -51,7 +51,6 @@ type (
 
 func goTo(s screenID) tea.Cmd    { return func() tea.Msg { return navMsg{s} } }
 func quitWith(err error) tea.Cmd { return func() tea.Msg { return quitMsg{err} } }
-func msgCmd(m tea.Msg) tea.Cmd   { return func() tea.Msg { return m } }
 
 // Model is the root: it owns the step order, the shared state, the help footer and the screens, routes
 // global keys and forwards everything else to the active screen.

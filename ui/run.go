@@ -28,7 +28,6 @@ type runScreen struct {
 	cancel   context.CancelFunc
 	started  time.Time
 	now      time.Time
-	stream   *stream
 
 	batches  int
 	batch    int                    // current batch
