@@ -406,3 +406,32 @@ func TestCopyRepositoryLineageByMarker(t *testing.T) {
 		t.Errorf("marker after the second copy: %+v", m)
 	}
 }
+
+// Directories at the repository's root other than indices/ are not the repository's: another repository
+// registered in a subdirectory of the source's location is not copied, and one in the target is left alone,
+// pruning included.
+func TestCopyRepositoryLeavesOtherDirectoriesAlone(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 11, 1, 1)
+	r.snapshot(t, 2, 1024)
+	for _, f := range []string{"nightly/index-3", "nightly/indices/abc/0/__blob"} {
+		for _, root := range []string{src, dst} {
+			os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755)
+			os.WriteFile(filepath.Join(root, f), []byte(root), 0o644)
+		}
+	}
+	for _, prune := range []bool{false, true} {
+		res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Prune: prune})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prune && (res.FilesPruned != 0 || res.FilesSkipped != r.files) || !prune && res.FilesCopied != r.files {
+			t.Errorf("prune %v: %+v, want the repository's %d files only", prune, res, r.files)
+		}
+		for _, f := range []string{"nightly/index-3", "nightly/indices/abc/0/__blob"} {
+			if b, err := os.ReadFile(filepath.Join(dst, f)); err != nil || string(b) != dst {
+				t.Errorf("prune %v: the target's %s: %q, %v", prune, f, b, err)
+			}
+		}
+	}
+}
