@@ -263,19 +263,24 @@ func rootGen(name string) (int64, bool) {
 	return g, err == nil && g >= 0
 }
 
-// notRepository says whether a name is outside the repository's content, neither copied from the source nor
-// counted (nor pruned) in the target: esmigrate's own files (temporaries, lock, marker), and at the root every
-// directory but indices/. An fs repository keeps its blobs in files at its root and under indices/; another
-// root directory is a leftover of Elasticsearch's _verify (tests-<seed>/, deleted by Elasticsearch itself) or
-// something else's, such as another repository registered in a subdirectory of this one's location (as when
-// the repository was made at a path.repo root that already holds others): a copy must not take it along, and
-// may be busy writing it.
-func notRepository(rel string, isDir bool) bool {
+// ours says whether a name is esmigrate's own (temporaries, lock) or a verification leftover: Elasticsearch's
+// _verify writes tests-<seed>/ directories and deletes them itself; they are not part of the repository.
+func ours(rel string, isDir bool) bool {
 	base := path.Base(rel)
 	if strings.HasPrefix(base, tempPrefix) || base == lockName || base == markerName {
 		return true
 	}
-	return isDir && !strings.Contains(rel, "/") && rel != "indices"
+	return isDir && !strings.Contains(rel, "/") && strings.HasPrefix(base, "tests-")
+}
+
+// notRepository says whether a source name is not the repository's to copy: ours, and any root directory but
+// indices/. An fs repository keeps its blobs in files at its root and under indices/; another root directory
+// is something else's, such as another repository registered in a subdirectory of this one's location (as when
+// the repository was made at a path.repo root that already holds others), which a copy must not take along
+// and may find being written. In the target such a directory still counts: a first copy refuses a directory
+// that holds something else, rather than share it (a clean-up may delete the whole target directory).
+func notRepository(rel string, isDir bool) bool {
+	return ours(rel, isDir) || isDir && !strings.Contains(rel, "/") && rel != "indices"
 }
 
 func classify(rel string) (phase int, gen int64) {
@@ -348,7 +353,7 @@ func scanTarget(dst string) (map[string]int64, int, error) {
 			stale++
 			return nil
 		}
-		if notRepository(rel, d.IsDir()) {
+		if ours(rel, d.IsDir()) {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}

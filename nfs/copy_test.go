@@ -407,31 +407,40 @@ func TestCopyRepositoryLineageByMarker(t *testing.T) {
 	}
 }
 
-// Directories at the repository's root other than indices/ are not the repository's: another repository
-// registered in a subdirectory of the source's location is not copied, and one in the target is left alone,
-// pruning included.
-func TestCopyRepositoryLeavesOtherDirectoriesAlone(t *testing.T) {
+// A directory at the source's root other than indices/ is not the repository's (another repository registered
+// in a subdirectory of its location): it is not copied. In the target such a directory is something else's,
+// and a first copy refuses to share the directory with it, touching nothing.
+func TestCopyRepositoryOtherDirectoriesAtTheRoot(t *testing.T) {
 	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
 	r := newFakeRepo(t, src, 11, 1, 1)
 	r.snapshot(t, 2, 1024)
-	for _, f := range []string{"nightly/index-3", "nightly/indices/abc/0/__blob"} {
-		for _, root := range []string{src, dst} {
+	nested := []string{"nightly/index-3", "nightly/indices/abc/0/__blob"}
+	put := func(root string) {
+		for _, f := range nested {
 			os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755)
 			os.WriteFile(filepath.Join(root, f), []byte(root), 0o644)
 		}
 	}
-	for _, prune := range []bool{false, true} {
-		res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Prune: prune})
-		if err != nil {
-			t.Fatal(err)
+	put(src)
+	put(dst)
+	_, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nightly/") {
+		t.Fatalf("a target holding another directory: %v", err)
+	}
+	for _, f := range nested {
+		if b, err := os.ReadFile(filepath.Join(dst, f)); err != nil || string(b) != dst {
+			t.Errorf("the target's %s: %q, %v", f, b, err)
 		}
-		if prune && (res.FilesPruned != 0 || res.FilesSkipped != r.files) || !prune && res.FilesCopied != r.files {
-			t.Errorf("prune %v: %+v, want the repository's %d files only", prune, res, r.files)
-		}
-		for _, f := range []string{"nightly/index-3", "nightly/indices/abc/0/__blob"} {
-			if b, err := os.ReadFile(filepath.Join(dst, f)); err != nil || string(b) != dst {
-				t.Errorf("prune %v: the target's %s: %q, %v", prune, f, b, err)
-			}
-		}
+	}
+	os.RemoveAll(filepath.Join(dst, "nightly"))
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesCopied != r.files || res.BytesCopied != r.bytes {
+		t.Errorf("copied %d files, %d bytes; want the repository's %d, %d", res.FilesCopied, res.BytesCopied, r.files, r.bytes)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "nightly")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the source's other directory was copied: %v", err)
 	}
 }

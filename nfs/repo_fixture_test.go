@@ -142,7 +142,7 @@ func tree(t testing.TB, dir string) map[string]string {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if notRepository(filepath.ToSlash(rel), false) {
+		if ours(filepath.ToSlash(rel), false) {
 			return nil // esmigrate's own lock and marker
 		}
 		b, err := os.ReadFile(p)
