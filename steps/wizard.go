@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -182,10 +181,14 @@ func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
 		if dir == "/" || dir == "." || sameFile(dir, e.plan.SourceLocalPath()) {
 			return fmt.Errorf("refusing to delete %s: it is not a separate copy of the repository", dir)
 		}
-		e.log(PhaseCleanup, 0, LevelWarn, "deleting the copied repository files in %s", dir)
+		e.log(PhaseCleanup, 0, LevelWarn, "deleting the copied repository files in %s (only the repository's own files)", dir)
 		if !e.opts.DryRun {
-			if err := os.RemoveAll(dir); err != nil {
-				return fmt.Errorf("delete copied files in %s: %w", dir, err)
+			left, err := nfs.RemoveRepository(dir)
+			if err != nil {
+				return err
+			}
+			if len(left) > 0 {
+				e.log(PhaseCleanup, 0, LevelInfo, "left in %s, as it is not part of the repository: %s", dir, strings.Join(left, ", "))
 			}
 		}
 	}

@@ -63,11 +63,11 @@ func TestConnectTestsBothClustersAndGoesOn(t *testing.T) {
 	if h.s.Src.Info.ClusterName != "source-cluster" || h.s.Dst.Info.ClusterName != "target-cluster" {
 		t.Fatalf("summaries not kept: %+v %+v", h.s.Src.Info, h.s.Dst.Info)
 	}
-	// Defaults from path.repo.
-	if got := h.s.Plan.Repository.SourceLocation; got != "/data/source-repo" {
-		t.Fatalf("source location %q, want the first path.repo entry", got)
+	// Defaults from path.repo: a directory named after the repository inside the first entry, never the root.
+	if got := h.s.Plan.Repository.SourceLocation; got != "/data/source-repo/esmigrate" {
+		t.Fatalf("source location %q, want the repository's directory in the first path.repo entry", got)
 	}
-	if got := h.s.Plan.Repository.TargetLocation; got != "/data/target-repo" {
+	if got := h.s.Plan.Repository.TargetLocation; got != "/data/target-repo/esmigrate" {
 		t.Fatalf("target location %q", got)
 	}
 }
@@ -380,8 +380,8 @@ func TestReportCleanupNeedsTypedConfirmation(t *testing.T) {
 	h.keys("x")
 	h.typeText("esmigrate")
 	h.keys("enter")
-	h.must(`Type "target-repo" to confirm`)
-	h.typeText("target-repo")
+	h.must(`Type "esmigrate" to confirm: delete the copied files`)
+	h.typeText("esmigrate")
 	h.keys("enter")
 	h.must("Done: delete the migration's snapshots")
 	if len(be.cleaned) != 1 || !be.cleaned[0].DeleteSnapshots || !be.cleaned[0].DeleteCopiedFiles || !be.allowDel[0] {

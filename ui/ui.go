@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -122,14 +123,20 @@ func NewSession(o Options) *Session {
 func (s *Session) fillDefaults() {
 	r := &s.Plan.Repository
 	src, dst := pathRepos(s.Src), pathRepos(s.Dst)
+	// The proposal is a directory named after the repository inside the share, never the share's root: a root
+	// may already hold other repositories, which a copy must not take along nor a clean-up remove.
+	name := r.Name
+	if name == "" {
+		name = "esmigrate"
+	}
 	if r.SourceLocation == "" {
 		switch {
 		case len(src) > 0:
-			r.SourceLocation = src[0]
+			r.SourceLocation = filepath.Join(src[0], name)
 		case s.Plan.NFS.MountPoint != "":
-			r.SourceLocation = s.Plan.NFS.MountPoint
+			r.SourceLocation = filepath.Join(s.Plan.NFS.MountPoint, name)
 		default:
-			r.SourceLocation = "/opt/data/es_backup"
+			r.SourceLocation = filepath.Join("/opt/data/es_backup", name)
 		}
 	}
 	if r.TargetLocation == "" && !r.Shared {
@@ -141,12 +148,12 @@ func (s *Session) fillDefaults() {
 		}
 		for _, p := range dst {
 			if !common[p] {
-				r.TargetLocation = p
+				r.TargetLocation = filepath.Join(p, name)
 				break
 			}
 		}
-		if len(dst) > 0 && r.TargetLocation == r.SourceLocation && !slices.Contains(dst, r.SourceLocation) {
-			r.TargetLocation = dst[0]
+		if len(dst) > 0 && r.TargetLocation == r.SourceLocation && !coveredBy(r.SourceLocation, dst) {
+			r.TargetLocation = filepath.Join(dst[0], name)
 		}
 	}
 	if len(s.Plan.NFS.Clients) == 0 {
@@ -169,4 +176,15 @@ func (s *Session) fillDefaults() {
 	if !filepath.IsAbs(r.SourceLocation) {
 		r.SourceLocation = "/" + r.SourceLocation
 	}
+}
+
+// coveredBy tells whether dir is one of roots or below one of them (path.repo semantics).
+func coveredBy(dir string, roots []string) bool {
+	for _, r := range roots {
+		r = filepath.Clean(r)
+		if d := filepath.Clean(dir); d == r || strings.HasPrefix(d, r+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
