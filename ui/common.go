@@ -3,6 +3,8 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -237,4 +239,31 @@ func duration(d time.Duration) string {
 		return fmt.Sprintf("%dm%02ds", m, s)
 	}
 	return fmt.Sprintf("%ds", s)
+}
+
+// saveNew writes data to path, or, when a file of that name is already there, to path-1, path-2... (before
+// the extension): saving from the wizard never overwrites a file the operator may have edited. It returns the
+// name written.
+func saveNew(path string, data []byte) (string, error) {
+	ext := filepath.Ext(path)
+	base := strings.TrimSuffix(path, ext)
+	for i := 0; i < 100; i++ {
+		name := path
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d%s", base, i, ext)
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if os.IsExist(err) {
+			continue
+		}
+		if err != nil {
+			return name, err
+		}
+		if _, err := f.Write(data); err != nil {
+			f.Close()
+			return name, err
+		}
+		return name, f.Close()
+	}
+	return path, fmt.Errorf("%s and 99 numbered variants exist already: remove some", path)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -144,7 +143,8 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		script := m.script
 		path := "esmigrate-nfs-setup-" + m.distro + ".sh"
 		return ioCmd(func() tea.Msg {
-			return savedMsg{path: path, err: os.WriteFile(path, []byte(script), 0o600)}
+			name, err := saveNew(path, []byte(script))
+			return savedMsg{path: name, err: err}
 		})
 	case key.Matches(k, m.keys.Next):
 		if m.list.passable() {

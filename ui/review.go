@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"os"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -127,7 +126,10 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 			path = "esmigrate-plan.yaml"
 		}
 		data := m.s.Plan.YAML()
-		return ioCmd(func() tea.Msg { return savedMsg{path: path, err: os.WriteFile(path, data, 0o600)} })
+		return ioCmd(func() tea.Msg {
+			name, err := saveNew(path, data)
+			return savedMsg{path: name, err: err}
+		})
 	case key.Matches(k, m.keys.Start):
 		if m.list.passable() {
 			if m.list.acked {
