@@ -187,11 +187,16 @@ func TestBadInputIsExplainedAndChangesNothing(t *testing.T) {
 	}
 }
 
-func withEvents(m *migration, o steps.Options) steps.Options {
+// withEvents records every event of a run in m, then hands it to the test's hooks (which provoke faults at a
+// given moment).
+func withEvents(m *migration, o steps.Options, hooks ...func(steps.Event)) steps.Options {
 	o.OnEvent = func(e steps.Event) {
 		m.mu.Lock()
 		m.events = append(m.events, e)
 		m.mu.Unlock()
+		for _, h := range hooks {
+			h(e)
+		}
 	}
 	return o
 }

@@ -173,20 +173,12 @@ func TestTargetRestartedDuringTheMigrationIsWaitedFor(t *testing.T) {
 	m.plan.Copy.BandwidthLimit = "4mb"
 	var once sync.Once
 	restarted := make(chan error, 1)
-	e := m.engine(steps.Options{AcceptWarnings: true})
-	e2, err := steps.New(m.plan, steps.Options{AcceptWarnings: true, StallTimeout: 2 * time.Minute, OnEvent: func(ev steps.Event) {
-		m.mu.Lock()
-		m.events = append(m.events, ev)
-		m.mu.Unlock()
+	e := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
 		if ev.Phase == steps.PhaseTransfer && ev.Kind == steps.KindProgress {
 			once.Do(func() { go func() { restarted <- restartCluster(t, m.env, "target") }() })
 		}
-	}})
-	_ = e
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := e2.Run(context.Background())
+	})
+	rep, err := e.Run(context.Background())
 	if rerr := <-restarted; rerr != nil {
 		t.Fatalf("restart: %v", rerr)
 	}
@@ -213,19 +205,11 @@ func TestSourceRestartedDuringTheSnapshotIsTakenAgain(t *testing.T) {
 	m.plan.Repository.MaxSnapshotBytesPerSec = "1mb"
 	var once sync.Once
 	restarted := make(chan error, 1)
-	o := steps.Options{AcceptWarnings: true, StallTimeout: 2 * time.Minute}
-	o = withEvents(m, o)
-	inner := o.OnEvent
-	o.OnEvent = func(ev steps.Event) {
-		inner(ev)
+	e := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
 		if ev.Phase == steps.PhaseSnapshot && ev.Kind == steps.KindProgress && ev.Fraction() > 0 && ev.Fraction() < 1 {
 			once.Do(func() { go func() { restarted <- restartCluster(t, m.env, "source") }() })
 		}
-	}
-	e, err := steps.New(m.plan, o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	rep, err := e.Run(context.Background())
 	if rerr := <-restarted; rerr != nil {
 		t.Fatalf("restart: %v", rerr)
@@ -236,8 +220,7 @@ func TestSourceRestartedDuringTheSnapshotIsTakenAgain(t *testing.T) {
 		if !strings.Contains(err.Error(), "snapshot") || !strings.Contains(err.Error(), "resume") {
 			t.Fatalf("error after the source restarted: %v", err)
 		}
-		e, _ = steps.New(m.plan, withEvents(m, steps.Options{AcceptWarnings: true}))
-		if rep, err = e.Run(context.Background()); err != nil {
+		if rep, err = m.engine(steps.Options{AcceptWarnings: true}).Run(context.Background()); err != nil {
 			t.Fatalf("resume after the source restarted: %v", err)
 		}
 	}
@@ -264,16 +247,12 @@ func TestASnapshotOfARedIndexStopsWithTheIndexAndTheReason(t *testing.T) {
 	create(map[string]any{"number_of_shards": 1, "number_of_replicas": 0})
 	t.Cleanup(func() { owner.DeleteIndices(context.Background(), []string{name}) })
 	m := newMigration(t, false, name, "metrics-small")
-	o := withEvents(m, steps.Options{AcceptWarnings: true})
-	inner := o.OnEvent
-	o.OnEvent = func(ev steps.Event) {
-		inner(ev)
+	e := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
 		if ev.Phase == steps.PhasePreflight && ev.Kind == steps.KindDone {
 			owner.DeleteIndices(context.Background(), []string{name})
 			create(map[string]any{"number_of_shards": 1, "number_of_replicas": 0, "index.routing.allocation.require._name": "no-such-node"})
 		}
-	}
-	e, _ := steps.New(m.plan, o)
+	})
 	rep, err := e.Run(context.Background())
 	if err == nil {
 		t.Fatal("a snapshot of a red index succeeded")
@@ -351,17 +330,13 @@ func TestTheTargetShareFillingUpStopsTheCopyWithoutAHalfFile(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
 	filler := filepath.Join(mnt, "filler")
 	var once sync.Once
-	o := withEvents(m, steps.Options{AcceptWarnings: true})
-	inner := o.OnEvent
-	o.OnEvent = func(ev steps.Event) {
-		inner(ev)
+	m.plan.Copy.BandwidthLimit = "8mb"
+	e := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
 		// Someone else fills the share while the copy runs.
 		if ev.Phase == steps.PhaseTransfer && ev.Kind == steps.KindProgress {
 			once.Do(func() { os.WriteFile(filler, make([]byte, 10<<20), 0o644) })
 		}
-	}
-	m.plan.Copy.BandwidthLimit = "8mb"
-	e, _ := steps.New(m.plan, o)
+	})
 	_, err := e.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "full") && !strings.Contains(err.Error(), "free") {
 		t.Fatalf("copy into a full share: %v", err)
@@ -380,8 +355,7 @@ func TestTheTargetShareFillingUpStopsTheCopyWithoutAHalfFile(t *testing.T) {
 	})
 	// Space freed: the next run finishes the copy and the migration.
 	os.Remove(filler)
-	e, _ = steps.New(m.plan, withEvents(m, steps.Options{AcceptWarnings: true}))
-	if _, err := e.Run(context.Background()); err != nil {
+	if _, err := m.engine(steps.Options{AcceptWarnings: true}).Run(context.Background()); err != nil {
 		t.Fatalf("after freeing space: %v", err)
 	}
 	m.countsEqual("logs-2026.11.02")

@@ -121,13 +121,9 @@ func (m *migration) cleanup() {
 	os.RemoveAll(m.plan.Repository.SourceLocation)
 }
 
-func (m *migration) engine(o steps.Options) *steps.Engine {
+func (m *migration) engine(o steps.Options, hooks ...func(steps.Event)) *steps.Engine {
 	m.t.Helper()
-	o.OnEvent = func(e steps.Event) {
-		m.mu.Lock()
-		m.events = append(m.events, e)
-		m.mu.Unlock()
-	}
+	o = withEvents(m, o, hooks...)
 	if o.StallTimeout == 0 {
 		o.StallTimeout = 2 * time.Minute
 	}
