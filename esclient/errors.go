@@ -38,6 +38,14 @@ const (
 )
 
 func (e *Error) Error() string {
+	if e.Fix != "" {
+		return e.Problem() + " (" + e.Fix + ")"
+	}
+	return e.Problem()
+}
+
+// Problem is the error without its fix, for screens that show the fix on a line of its own.
+func (e *Error) Problem() string {
 	var b strings.Builder
 	b.WriteString(e.Cluster)
 	if e.Op != "" {
@@ -50,9 +58,6 @@ func (e *Error) Error() string {
 		b.WriteString(": " + e.Reason)
 	case e.Err != nil:
 		b.WriteString(": " + e.Err.Error())
-	}
-	if e.Fix != "" {
-		b.WriteString(" (" + e.Fix + ")")
 	}
 	return b.String()
 }

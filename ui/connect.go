@@ -260,7 +260,7 @@ func (m *connectScreen) probeLines() []string {
 			out = append(out, g.Spinner[m.spin%len(g.Spinner)]+" "+m.c.T("connect.testing", url))
 		case p.err != nil:
 			out = append(out, st.Error.Render(g.Fail+" "+m.c.T("connect.fail", name)))
-			out = append(out, wrap("  "+m.c.ascii(p.err.Error()), m.w))
+			out = append(out, wrap("  "+m.c.ascii(problemOf(p.err)), m.w))
 			var ee *esclient.Error
 			if errors.As(p.err, &ee) && ee.Fix != "" {
 				out = append(out, wrap("  "+m.c.T("connect.fix", ee.Fix), m.w))

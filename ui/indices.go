@@ -432,7 +432,7 @@ func (m *indicesScreen) render() {
 	if m.loading || m.t == nil {
 		switch {
 		case m.loadErr != nil:
-			m.view = st.Error.Render(m.c.T("misc.error", m.loadErr.Error())) + "\n" + fixOf(m.c, m.loadErr)
+			m.view = st.Error.Render(m.c.T("misc.error", problemOf(m.loadErr))) + "\n" + fixOf(m.c, m.loadErr)
 		default:
 			m.view = m.c.T("ix.loading")
 		}
@@ -536,6 +536,15 @@ func (m *indicesScreen) FullHelp() [][]key.Binding {
 // esc clears the filter first; the screen handles it.
 func (m *indicesScreen) CanGoBack() bool { return false }
 func (m *indicesScreen) Capturing() bool { return m.form != nil || m.globbing }
+
+// problemOf is an error's text without its fix when the fix is shown on its own line (see fixOf).
+func problemOf(err error) string {
+	var ee *esclient.Error
+	if errors.As(err, &ee) {
+		return ee.Problem()
+	}
+	return err.Error()
+}
 
 // fixOf renders the fix of an engine error, if it has one.
 func fixOf(c *Common, err error) string {
