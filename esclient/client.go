@@ -35,9 +35,12 @@ type Config struct {
 	// Timeout bounds each request; 0 means 60s. Long operations are asynchronous and polled, so no request
 	// needs to wait for a snapshot or a restore.
 	Timeout time.Duration
-	// ReadOnly refuses any request that could write to or delete an index (see SourceSafe). The source
-	// cluster's client is always read-only: esmigrate never changes source indices.
+	// ReadOnly passes every request through the source guard (guard.go), which refuses anything that is not
+	// on its list of what may be sent to a source. The source cluster's client is always read-only:
+	// esmigrate never changes source indices.
 	ReadOnly bool
+	// Repository is, for a read-only client, the only repository where snapshots may be written (the plan's).
+	Repository string
 	// Observe, when set, sees every request after it was sent (for the request log and counts).
 	Observe func(Sent)
 	// Transport replaces the HTTP transport (tests inject faults with it).
@@ -85,7 +88,10 @@ func New(cfg Config) (*Client, error) {
 		ht.MaxIdleConnsPerHost = 4
 		base = ht
 	}
-	tr := &transport{role: cfg.Role, base: base, readOnly: cfg.ReadOnly, observe: cfg.Observe}
+	tr := &transport{role: cfg.Role, base: base, observe: cfg.Observe}
+	if cfg.ReadOnly {
+		tr.guard = &SourceGuard{Repository: cfg.Repository}
+	}
 	opts := []elastic.ClientOptionFunc{
 		elastic.SetURL(u.String()),
 		elastic.SetSniff(false),
@@ -129,6 +135,10 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	}
 	return c, nil
 }
+
+// Guard is the source guard of a read-only client (nil otherwise): the engine grants the cut-over's write
+// block through it.
+func (c *Client) Guard() *SourceGuard { return c.tr.guard }
 
 // Role is "source" or "target".
 func (c *Client) Role() string { return c.cfg.Role }

@@ -26,16 +26,28 @@ type Sent struct {
 
 // transport is the single place every request passes through.
 type transport struct {
-	role     string
-	base     http.RoundTripper
-	readOnly bool
-	observe  func(Sent)
-	count    atomic.Int64
+	role    string
+	base    http.RoundTripper
+	guard   *SourceGuard // nil: not a source, nothing is refused here
+	observe func(Sent)
+	count   atomic.Int64
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if t.readOnly {
-		if err := SourceSafe(r.Method, r.URL.Path); err != nil {
+	if t.guard != nil {
+		body := func() []byte {
+			if r.GetBody == nil {
+				return nil
+			}
+			rc, err := r.GetBody()
+			if err != nil {
+				return nil
+			}
+			defer rc.Close()
+			b, _ := io.ReadAll(io.LimitReader(rc, 64<<10))
+			return b
+		}
+		if err := t.guard.Check(r.Method, r.URL.EscapedPath(), body); err != nil {
 			// Answer as Elasticsearch would, without sending anything: an error returned here would make the
 			// client library mark the (healthy) connection dead.
 			return refusal(r, err), nil
@@ -71,34 +83,6 @@ func refusal(r *http.Request, why error) *http.Response {
 
 // TypeSourceProtection is the error type of a request refused by a read-only client.
 const TypeSourceProtection = "esmigrate_source_protection"
-
-// SourceSafe tells whether a request leaves every index of the cluster as it was. Reads, refreshes and counts
-// are safe; so is the snapshot API (repositories and snapshots live outside the indices), except restore, which
-// writes indices. Everything else (index, bulk, delete, settings, aliases, close, reindex, cluster settings...)
-// is refused.
-func SourceSafe(method, path string) error {
-	switch strings.ToUpper(method) {
-	case http.MethodGet, http.MethodHead:
-		return nil
-	}
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	last := segs[len(segs)-1]
-	if segs[0] == "_snapshot" {
-		if last == "_restore" {
-			return fmt.Errorf("%s %s restores a snapshot into this cluster, which writes indices", method, path)
-		}
-		return nil
-	}
-	switch last {
-	case "_refresh", "_count", "_search", "_flush":
-		// _flush and _refresh persist or expose what is already written; they change no document.
-		return nil
-	}
-	if segs[0] == "_cluster" && len(segs) > 1 && segs[1] == "health" {
-		return nil
-	}
-	return fmt.Errorf("%s %s could change indices of a cluster esmigrate must only read", method, path)
-}
 
 // Curl renders a request as a curl command an operator can paste. (No library renders curl from a request with
 // credential placeholders; this is a few lines of quoting.) Credentials appear as shell variables

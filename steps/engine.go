@@ -105,7 +105,7 @@ func ClusterConfig(p Plan, role string, c Credentials) esclient.Config {
 	return esclient.Config{Role: role, URL: cp.URL, Username: cp.Username, Password: pw, APIKey: key,
 		CACert: cp.CACert, Insecure: cp.Insecure,
 		// The source is only ever read (and snapshotted): its client refuses anything else.
-		ReadOnly: role == "source"}
+		ReadOnly: role == "source", Repository: p.Repository.Name}
 }
 
 func (e *Engine) clusterConfig(role string) esclient.Config {

@@ -101,7 +101,7 @@ func meteredClient(role, url string) (*esclient.Client, *meter, error) {
 		}
 		return meteredConn{Conn: c, m: m}, nil
 	}
-	c, err := esclient.New(esclient.Config{Role: role, URL: url, ReadOnly: role == "source", Transport: meteredTransport{base: ht, m: m}})
+	c, err := esclient.New(esclient.Config{Role: role, URL: url, ReadOnly: role == "source", Repository: "pollbench", Transport: meteredTransport{base: ht, m: m}})
 	return c, m, err
 }
 

@@ -1,0 +1,186 @@
+package esclient
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// The guard's table is tested by what it lets through and what it refuses, each written down here as a
+// request, never derived from the table itself.
+
+var guardAllowed = []struct{ method, path string }{
+	{"GET", "/"}, {"HEAD", "/"},
+	{"GET", "/_cat/indices"}, {"GET", "/_cat/aliases"}, {"HEAD", "/logs"}, {"GET", "/logs"},
+	{"GET", "/_all/_settings/index.hidden,index.version.created"}, {"GET", "/logs,articles/_mapping"},
+	{"GET", "/logs/_stats"}, {"GET", "/logs-*/_stats/docs"}, {"GET", "/_recovery"}, {"GET", "/logs/_recovery"},
+	{"GET", "/_cluster/health/logs,articles"}, {"GET", "/_cluster/settings"}, {"GET", "/_nodes/settings,plugins,process"},
+	{"GET", "/_nodes/stats/http"}, {"GET", "/_cluster/state/metadata"}, {"POST", "/_cluster/allocation/explain"},
+	{"POST", "/logs/_refresh"}, {"POST", "/_refresh"}, {"POST", "/logs/_count"}, {"GET", "/logs/_count"},
+	{"POST", "/logs/_search"}, {"POST", "/_search/scroll"}, {"DELETE", "/_search/scroll"},
+	{"POST", "/logs/_pit"}, {"DELETE", "/_pit"}, {"POST", "/logs/_search/point_in_time"}, {"DELETE", "/_search/point_in_time"},
+	{"POST", "/_msearch"}, {"POST", "/logs/_msearch"}, {"POST", "/_mget"}, {"GET", "/logs/_doc/1"},
+	{"GET", "/_template"}, {"GET", "/_index_template/t1"}, {"GET", "/_component_template"}, {"GET", "/_ingest/pipeline/p1"},
+	{"GET", "/_ilm/policy"}, {"GET", "/_plugins/_ism/policies"}, {"GET", "/_scripts/s1"},
+	{"GET", "/_snapshot/_all"}, {"GET", "/_snapshot/other/_all"}, {"GET", "/_snapshot/other/snap/_status"}, {"GET", "/_snapshot/_status"},
+	{"PUT", "/_snapshot/esm"}, {"POST", "/_snapshot/esm/_verify"}, {"PUT", "/_snapshot/esm/esmigrate-abc-1"},
+	{"DELETE", "/_snapshot/esm/esmigrate-abc-1"}, {"DELETE", "/_snapshot/esm"},
+	// Index names in any script, percent-encoded as the client sends them.
+	{"GET", "/%E6%97%A5%E5%BF%97-2026/_stats"}, {"POST", "/%E6%97%A5%E5%BF%97-2026/_count"}, {"GET", "/日志-2026/_count"},
+	{"GET", "/logs/"}, // a trailing slash is the same route
+}
+
+var guardRefused = []struct{ method, path string }{
+	// Index and document writes, with or without a read's name at the end.
+	{"DELETE", "/logs"}, {"PUT", "/logs"}, {"PUT", "/logs/_settings"}, {"PUT", "/logs/_mapping"}, {"POST", "/_bulk"},
+	{"POST", "/logs/_bulk"}, {"PUT", "/logs/_doc/1"}, {"POST", "/logs/_doc"}, {"DELETE", "/logs/_doc/1"},
+	{"PUT", "/logs/_doc/_count"}, {"DELETE", "/logs/_doc/_search"}, {"POST", "/logs/_doc/_count"}, {"PUT", "/logs/_create/_search"},
+	{"POST", "/logs/_update/1"}, {"POST", "/logs/_close"}, {"POST", "/logs/_open"}, {"POST", "/logs/_forcemerge"},
+	{"POST", "/logs/_delete_by_query"}, {"POST", "/logs/_update_by_query"}, {"POST", "/_reindex"}, {"POST", "/_aliases"},
+	{"PUT", "/logs/_alias/a"}, {"DELETE", "/logs/_alias/a"}, {"PUT", "/_cluster/settings"}, {"POST", "/logs/_rollover"},
+	{"PUT", "/logs/_block/write"}, {"POST", "/logs/_flush"}, {"POST", "/logs/_cache/clear"}, {"POST", "/logs/_shrink/x"},
+	{"DELETE", "/_all"}, {"DELETE", "/*"}, {"PUT", "/_template/t"}, {"PUT", "/_ingest/pipeline/p"}, {"DELETE", "/_ilm/policy/p"},
+	// Snapshot writes outside the plan's repository, or that write indices.
+	{"PUT", "/_snapshot/other"}, {"DELETE", "/_snapshot/other"}, {"DELETE", "/_snapshot/other/snap"}, {"PUT", "/_snapshot/other/snap"},
+	{"POST", "/_snapshot/other/_verify"}, {"POST", "/_snapshot/esm/esmigrate-abc-1/_restore"}, {"POST", "/_snapshot/esm/snap/_clone/x"},
+	{"POST", "/_snapshot/esm/_cleanup"}, {"PUT", "/_snapshot/esm/_restore"}, {"DELETE", "/_snapshot/esm/*"}, {"DELETE", "/_snapshot/esm/a,b"},
+	{"DELETE", "/_snapshot/esm/_all"}, {"PUT", "/_snapshot/ESM"},
+	// Spellings that could be read two ways.
+	{"DELETE", "/logs/_search/.."}, {"DELETE", "/logs/%2e%2e/_search"}, {"PUT", "/logs/./_count"}, {"DELETE", "/_snapshot/esm/../other"},
+	{"DELETE", "/_snapshot/esm/%2e%2e%2fother"}, {"DELETE", "/logs%2F_doc%2F1/_search/scroll"}, {"DELETE", "//logs"},
+	{"PUT", "/logs//_count"}, {"DELETE", "/_search/scroll/_all"}, {"DELETE", "/_pit/_all"}, {"OPTIONS", "/"}, {"PATCH", "/logs/_count"},
+	{"POST", "/_snapshot/esm%2F..%2Fother/snap"}, {"DELETE", "/logs/_doc/%zz"},
+}
+
+func TestSourceGuardAllowsWhatAMigrationReadsAndItsOwnSnapshots(t *testing.T) {
+	g := &SourceGuard{Repository: "esm"}
+	for _, r := range guardAllowed {
+		if err := g.Check(r.method, r.path, nil); err != nil {
+			t.Errorf("%s %s refused: %v", r.method, r.path, err)
+		}
+	}
+}
+
+func TestSourceGuardRefusesWritesAndBypassAttempts(t *testing.T) {
+	g := &SourceGuard{Repository: "esm"}
+	for _, r := range guardRefused {
+		if err := g.Check(r.method, r.path, nil); err == nil {
+			t.Errorf("%s %s passed the guard", r.method, r.path)
+		}
+	}
+}
+
+func TestSourceGuardWithoutARepositoryRefusesEverySnapshotWrite(t *testing.T) {
+	g := &SourceGuard{}
+	for _, r := range [][2]string{{"PUT", "/_snapshot/esm"}, {"PUT", "/_snapshot/esm/s"}, {"DELETE", "/_snapshot/esm/s"}, {"PUT", "/_snapshot/_"}} {
+		if err := g.Check(r[0], r[1], nil); err == nil {
+			t.Errorf("%s %s passed a guard that names no repository", r[0], r[1])
+		}
+	}
+}
+
+func TestWriteBlockPassesOnlyWithThePermissionAndOnlyForItsIndices(t *testing.T) {
+	g := &SourceGuard{Repository: "esm"}
+	lift := func(b string) func() []byte { return func() []byte { return []byte(b) } }
+	if g.Check("PUT", "/logs/_block/write", nil) == nil {
+		t.Fatal("write block passed without the permission")
+	}
+	g.PermitWriteBlock([]string{"logs", "articles"})
+	for _, p := range []string{"/logs/_block/write", "/logs,articles/_block/write"} {
+		if err := g.Check("PUT", p, nil); err != nil {
+			t.Errorf("PUT %s refused with the permission: %v", p, err)
+		}
+	}
+	for _, p := range []string{"/other/_block/write", "/logs,other/_block/write", "/log*/_block/write", "/_all/_block/write", "/logs/_block/read_only"} {
+		if g.Check("PUT", p, nil) == nil {
+			t.Errorf("PUT %s passed: it names an index the permission does not cover", p)
+		}
+	}
+	for _, b := range []string{`{"index.blocks.write":false}`, `{"index":{"blocks":{"write":false}}}`, `{"settings":{"index.blocks.write":null}}`} {
+		if err := g.Check("PUT", "/logs/_settings", lift(b)); err != nil {
+			t.Errorf("lifting the block with %s refused: %v", b, err)
+		}
+	}
+	for _, b := range []string{`{"index.blocks.write":false,"index.number_of_replicas":0}`, `{"index.blocks.write":true}`,
+		`{"index.number_of_replicas":0}`, `not json`, ``} {
+		if g.Check("PUT", "/logs/_settings", lift(b)) == nil {
+			t.Errorf("settings body %s passed as lifting the block", b)
+		}
+	}
+	g.PermitWriteBlock(nil)
+	if g.Check("PUT", "/logs/_block/write", nil) == nil {
+		t.Error("write block passed after the permission was taken back")
+	}
+}
+
+func TestSourceClientAnswersARefusalItselfAndSendsNothing(t *testing.T) {
+	sent := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent++ }))
+	defer srv.Close()
+	c, err := New(Config{Role: "source", URL: srv.URL, ReadOnly: true, Repository: "esm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range guardRefused {
+		req, _ := http.NewRequest(r.method, srv.URL+r.path, nil)
+		if req == nil {
+			continue // not even a request Go can build
+		}
+		resp, err := c.tr.RoundTrip(req)
+		if err != nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s: %v %v", r.method, r.path, resp, err)
+		}
+	}
+	if sent != 0 {
+		t.Fatalf("%d refused request(s) reached the server", sent)
+	}
+}
+
+// FuzzSourceGuard checks the route matching against rules written independently of the table: whatever the
+// path, a request that passes is a read method, or names the plan's own repository, or is a _refresh, count,
+// search, scroll, point-in-time, msearch or mget; and no passing path has a "." or ".." segment.
+func FuzzSourceGuard(f *testing.F) {
+	for _, r := range guardAllowed {
+		f.Add(r.method, r.path)
+	}
+	for _, r := range guardRefused {
+		f.Add(r.method, r.path)
+	}
+	g := &SourceGuard{Repository: "esm"}
+	readAPIs := []string{"_refresh", "_count", "_search", "_pit", "point_in_time", "scroll", "_msearch", "_mget", "explain"}
+	f.Fuzz(func(t *testing.T, method, path string) {
+		if g.Check(method, path, nil) != nil {
+			return
+		}
+		m := strings.ToUpper(method)
+		segs, err := splitPath(path)
+		if err != nil {
+			t.Fatalf("%s %s passed although it does not split: %v", method, path, err)
+		}
+		for _, s := range segs {
+			if s == "." || s == ".." || s == "" {
+				t.Fatalf("%s %s passed with segment %q", method, path, s)
+			}
+		}
+		if m == "GET" || m == "HEAD" {
+			return
+		}
+		if len(segs) >= 2 && segs[0] == "_snapshot" && segs[1] == "esm" {
+			if len(segs) > 3 || (len(segs) == 3 && strings.HasPrefix(segs[2], "_") && segs[2] != "_verify") {
+				t.Fatalf("%s %s passed: a snapshot API other than create/delete/verify", method, path)
+			}
+			return
+		}
+		last := segs[len(segs)-1]
+		for _, api := range readAPIs {
+			if strings.Contains(strings.Join(segs, "/"), api) && (m == "POST" || m == "DELETE") {
+				if m == "DELETE" && !(last == "scroll" || last == "_pit" || last == "point_in_time" || (len(segs) == 3 && segs[1] == "scroll")) {
+					t.Fatalf("%s %s passed: a delete that is not ending a scroll or a point in time", method, path)
+				}
+				return
+			}
+		}
+		t.Fatalf("%s %s passed: not a read, not our repository, not a read API", method, path)
+	})
+}
