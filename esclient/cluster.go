@@ -137,20 +137,27 @@ type IndexHealth struct {
 	RelocatingShards   int    `json:"relocating_shards"`
 }
 
-// IndicesHealth returns the health of the named indices (missing ones are absent from the map).
+// IndicesHealth returns the health of the named indices (missing ones are absent from the map), in as many
+// requests as the request-line limit needs.
 func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[string]IndexHealth, error) {
-	var raw struct {
-		Indices map[string]IndexHealth `json:"indices"`
+	out := map[string]IndexHealth{}
+	q := params("level", "indices", "expand_wildcards", "all", "filter_path", "indices.*.status,indices.*.active_shards,indices.*.initializing_shards,indices.*.unassigned_shards,indices.*.relocating_shards")
+	chunks := pathChunks(indices, "/_cluster/health/", "", q)
+	if len(indices) == 0 {
+		chunks = [][]string{nil} // the whole cluster (_all)
 	}
-	err := c.do(ctx, "read index health", Request{Method: "GET", Path: "/_cluster/health/" + joinIndices(indices),
-		Params: params("level", "indices", "expand_wildcards", "all", "filter_path", "indices.*.status,indices.*.active_shards,indices.*.initializing_shards,indices.*.unassigned_shards,indices.*.relocating_shards")}, &raw)
-	if err != nil {
-		return nil, err
+	for _, chunk := range chunks {
+		var raw struct {
+			Indices map[string]IndexHealth `json:"indices"`
+		}
+		if err := c.do(ctx, "read index health", Request{Method: "GET", Path: joinedPath("/_cluster/health/", chunk, ""), Params: q}, &raw); err != nil {
+			return nil, err
+		}
+		for k, v := range raw.Indices {
+			out[k] = v
+		}
 	}
-	if raw.Indices == nil {
-		raw.Indices = map[string]IndexHealth{}
-	}
-	return raw.Indices, nil
+	return out, nil
 }
 
 // Node is one node of a cluster with what the migration needs to know about it.

@@ -131,21 +131,20 @@ func (c *Client) IndexDetails(ctx context.Context, indices []string) (map[string
 	if len(indices) == 0 {
 		return out, nil
 	}
-	var settings map[string]struct {
+	settings := map[string]struct {
 		Settings map[string]any `json:"settings"`
-	}
-	err := c.do(ctx, "read index settings", Request{Method: "GET", Path: "/" + joinIndices(indices) + "/_settings",
-		Params: params("flat_settings", "true", "expand_wildcards", "all")}, &settings)
-	if err != nil {
-		return nil, err
-	}
-	var mappings map[string]struct {
+	}{}
+	mappings := map[string]struct {
 		Mappings map[string]any `json:"mappings"`
-	}
-	err = c.do(ctx, "read index mappings", Request{Method: "GET", Path: "/" + joinIndices(indices) + "/_mapping",
-		Params: params("expand_wildcards", "all")}, &mappings)
-	if err != nil {
-		return nil, err
+	}{}
+	sq, mq := params("flat_settings", "true", "expand_wildcards", "all"), params("expand_wildcards", "all")
+	for _, chunk := range pathChunks(indices, "/", "/_settings", sq) {
+		if err := c.do(ctx, "read index settings", Request{Method: "GET", Path: joinedPath("/", chunk, "/_settings"), Params: sq}, &settings); err != nil {
+			return nil, err
+		}
+		if err := c.do(ctx, "read index mappings", Request{Method: "GET", Path: joinedPath("/", chunk, "/_mapping"), Params: mq}, &mappings); err != nil {
+			return nil, err
+		}
 	}
 	for name, s := range settings {
 		flat := map[string]string{}
@@ -176,10 +175,18 @@ func (c *Client) Count(ctx context.Context, index string) (int64, error) {
 	return n, nil
 }
 
-// Refresh makes every indexed document visible to Count. It changes no document.
+// Refresh makes every indexed document visible to Count. It changes no document. No names: every index.
 func (c *Client) Refresh(ctx context.Context, indices ...string) error {
-	_, err := c.es.Refresh(indices...).Do(ctx)
-	return c.wrap("refresh "+strings.Join(indices, ","), err)
+	chunks := pathChunks(indices, "/", "/_refresh", nil)
+	if len(indices) == 0 {
+		chunks = [][]string{nil}
+	}
+	for _, chunk := range chunks {
+		if _, err := c.es.Refresh(chunk...).Do(ctx); err != nil {
+			return c.wrap("refresh "+strings.Join(chunk, ","), err)
+		}
+	}
+	return nil
 }
 
 // SetReplicasRequest describes setting number_of_replicas on indices of the target.
@@ -210,14 +217,15 @@ func (c *Client) Exists(ctx context.Context, names []string) (map[string]bool, e
 	if len(names) == 0 {
 		return out, nil
 	}
-	var raw map[string]any
-	err := c.do(ctx, "look up indices", Request{Method: "GET", Path: "/" + joinIndices(names) + "/_settings/index.uuid",
-		Params: url.Values{"ignore_unavailable": {"true"}, "expand_wildcards": {"all"}, "allow_no_indices": {"true"}}}, &raw)
-	if err != nil {
-		return nil, err
-	}
-	for name := range raw {
-		out[name] = true
+	q := url.Values{"ignore_unavailable": {"true"}, "expand_wildcards": {"all"}, "allow_no_indices": {"true"}}
+	for _, chunk := range pathChunks(names, "/", "/_settings/index.uuid", q) {
+		var raw map[string]any
+		if err := c.do(ctx, "look up indices", Request{Method: "GET", Path: joinedPath("/", chunk, "/_settings/index.uuid"), Params: q}, &raw); err != nil {
+			return nil, err
+		}
+		for name := range raw {
+			out[name] = true
+		}
 	}
 	return out, nil
 }

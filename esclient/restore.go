@@ -118,10 +118,11 @@ func (c *Client) Recovery(ctx context.Context, indices []string) ([]ShardRecover
 			} `json:"index"`
 		} `json:"shards"`
 	}
-	err := c.do(ctx, "read restore progress", Request{Method: "GET", Path: "/" + joinIndices(indices) + "/_recovery",
-		Params: url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}, "filter_path": {recoveryFilter}}}, &raw)
-	if err != nil {
-		return nil, err
+	q := url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}, "filter_path": {recoveryFilter}}
+	for _, chunk := range pathChunks(indices, "/", "/_recovery", q) {
+		if err := c.do(ctx, "read restore progress", Request{Method: "GET", Path: joinedPath("/", chunk, "/_recovery"), Params: q}, &raw); err != nil {
+			return nil, err
+		}
 	}
 	var out []ShardRecovery
 	for index, r := range raw {

@@ -1,0 +1,98 @@
+package esclient
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// manyLongNames are 1,000 index names of 60 characters, as daily indices of a busy cluster are named.
+func manyLongNames() []string {
+	names := make([]string, 1000)
+	for i := range names {
+		n := fmt.Sprintf("logs-nginx-access-production-eu-west-1-datacenter-2026.%04d", i)
+		names[i] = n + strings.Repeat("x", 60-len(n))
+	}
+	return names
+}
+
+// lineRecorder answers every request with an empty JSON object and records each request line's length.
+func lineRecorder(t *testing.T) (*Client, *[]int, *[]string) {
+	var mu sync.Mutex
+	var lines []int
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		lines = append(lines, len(r.Method)+1+len(r.RequestURI)+len(" HTTP/1.1"))
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{Role: "target", URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &lines, &paths
+}
+
+func TestNoRequestLineCarryingIndexNamesExceedsTheLimit(t *testing.T) {
+	names := manyLongNames()
+	ctx := context.Background()
+	calls := map[string]func(c *Client) error{
+		"IndicesHealth": func(c *Client) error { _, err := c.IndicesHealth(ctx, names); return err },
+		"IndexDetails":  func(c *Client) error { _, err := c.IndexDetails(ctx, names); return err },
+		"Recovery":      func(c *Client) error { _, err := c.Recovery(ctx, names); return err },
+		"Exists":        func(c *Client) error { _, err := c.Exists(ctx, names); return err },
+		"Refresh":       func(c *Client) error { return c.Refresh(ctx, names...) },
+	}
+	for name, call := range calls {
+		c, lines, paths := lineRecorder(t)
+		if err := call(c); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(*lines) < 2 {
+			t.Errorf("%s sent %d request(s) for 1,000 long names: the names were not split", name, len(*lines))
+		}
+		seen := map[string]bool{}
+		for i, l := range *lines {
+			if l > 4096 {
+				t.Errorf("%s: request line of %d bytes (Elasticsearch refuses more than 4,096)", name, l)
+			}
+			for _, seg := range strings.Split((*paths)[i], "/") {
+				for _, n := range strings.Split(seg, ",") {
+					seen[n] = true
+				}
+			}
+		}
+		for _, n := range names {
+			if !seen[n] {
+				t.Errorf("%s never asked about %s", name, n)
+				break
+			}
+		}
+	}
+}
+
+func TestChunkIndicesKeepsOrderAndEveryName(t *testing.T) {
+	names := manyLongNames()
+	chunks := ChunkIndices(names, 1000)
+	var back []string
+	for _, c := range chunks {
+		if j := joinIndices(c); len(j) > 1000 && len(c) > 1 {
+			t.Errorf("chunk of %d bytes over a budget of 1000", len(j))
+		}
+		back = append(back, c...)
+	}
+	if strings.Join(back, ",") != strings.Join(names, ",") {
+		t.Error("chunks lose or reorder names")
+	}
+	if got := ChunkIndices(nil, 1000); len(got) != 0 {
+		t.Errorf("no names gave %d chunks", len(got))
+	}
+}
