@@ -55,4 +55,3 @@ func pathChunks(names []string, prefix, suffix string, q url.Values) [][]string 
 func joinedPath(prefix string, names []string, suffix string) string {
 	return prefix + joinIndices(names) + suffix
 }
-
