@@ -16,10 +16,15 @@ import (
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
 
-func clients(t *testing.T) (envtest.Env, *esclient.Client, *esclient.Client) {
+// clients builds a guarded source client (allowed to write snapshots in repo, when given) and a target client.
+func clients(t *testing.T, repo ...string) (envtest.Env, *esclient.Client, *esclient.Client) {
 	t.Helper()
 	env := envtest.Load(t)
-	src, err := esclient.New(esclient.Config{Role: "source", URL: env.SourceURL, ReadOnly: true})
+	own := ""
+	if len(repo) > 0 {
+		own = repo[0]
+	}
+	src, err := esclient.New(esclient.Config{Role: "source", URL: env.SourceURL, ReadOnly: true, Repository: own})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,8 +148,8 @@ func TestSourceClientRefusesToChangeIndicesOnARealCluster(t *testing.T) {
 }
 
 func TestRepositoryRegisterVerifyListDelete(t *testing.T) {
-	env, src, _ := clients(t)
 	name := envtest.Unique("esc-repo")
+	env, src, _ := clients(t, name)
 	loc := filepath.Join(env.SourceRepoDir, name)
 	spec := esclient.RepositorySpec{Name: name, Location: loc, Compress: true, MaxSnapshotBytesPerSec: "200mb"}
 	if err := src.CreateRepository(ctx(t), spec); err != nil {
@@ -193,8 +198,8 @@ func TestRepositoryOutsidePathRepoFailsWithTheFix(t *testing.T) {
 // source, copy the repository to the target's share, register it read-only there, restore under a new name and
 // follow the recovery until every shard is done.
 func TestSnapshotCopyRestoreWithRenameAndRecovery(t *testing.T) {
-	env, src, dst := clients(t)
 	repo := envtest.Unique("esc-snap")
+	env, src, dst := clients(t, repo)
 	srcDir := filepath.Join(env.SourceRepoDir, repo)
 	if err := src.CreateRepository(ctx(t), esclient.RepositorySpec{Name: repo, Location: srcDir}); err != nil {
 		t.Fatal(err)
