@@ -92,15 +92,13 @@ func nextPhase(p Phase) Phase {
 	return ""
 }
 
-// wait sleeps until the next poll, or returns the context's error. For the first seconds of a phase it polls
-// four times as often: small batches finish within a few intervals, and a full interval of latency at each
-// phase's end would then dominate their time. After that, the steady interval.
+// wait sleeps until the next poll, or returns the context's error. A phase's end should be noticed as soon as
+// Elasticsearch finishes it: small batches finish in a fraction of a second, and a whole interval of latency at
+// each phase's end would then dominate their time. So the wait grows with the phase's age, from minPoll up to
+// the steady interval: polls at about 25, 50, 100, 200 ms... after the start, then once per interval. A long
+// phase costs a handful of extra polls in its first second, a short one finishes within twice its real time.
 func (e *Engine) wait(ctx context.Context, since time.Time) error {
-	d := e.plan.PollInterval.Duration
-	if e.opts.Now().Sub(since) < 4*d {
-		d /= 4
-	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(pollDelay(e.opts.Now().Sub(since), e.plan.PollInterval.Duration))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -108,6 +106,15 @@ func (e *Engine) wait(ctx context.Context, since time.Time) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// minPoll is the first poll's delay after a phase starts.
+const minPoll = 25 * time.Millisecond
+
+// pollDelay is the wait before the next poll of a phase that has run for elapsed: the elapsed time itself,
+// between minPoll and the steady interval (so the polls' times double until they reach the interval).
+func pollDelay(elapsed, interval time.Duration) time.Duration {
+	return min(max(elapsed, minPoll), max(interval, minPoll))
 }
 
 // snapshotPhase starts the batch's snapshot (unless it already exists: a resumed run follows it instead of

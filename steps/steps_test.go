@@ -302,3 +302,30 @@ func TestPathRepoCheckNamesTheNodesThatLackIt(t *testing.T) {
 		t.Errorf("/opt/data2 is not under /opt/data: %+v", c)
 	}
 }
+
+func TestPollsComeFastAtAPhasesStartThenOncePerInterval(t *testing.T) {
+	interval := time.Second
+	var at time.Duration
+	var times []time.Duration
+	for at < 5*time.Second {
+		at += pollDelay(at, interval)
+		times = append(times, at)
+	}
+	if times[0] > 30*time.Millisecond {
+		t.Errorf("first poll after %s: a phase that ends at once waits for it", times[0])
+	}
+	early := 0
+	for _, x := range times {
+		if x < interval {
+			early++
+		}
+	}
+	if early > 7 {
+		t.Errorf("%d polls in the first interval: %v", early, times)
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i] - times[i-1]; times[i-1] >= interval && gap != interval {
+			t.Errorf("after the first interval polls come every %s, not %s", interval, gap)
+		}
+	}
+}
