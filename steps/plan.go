@@ -38,6 +38,9 @@ type Plan struct {
 	StateFile     string      `yaml:"state_file" json:"state_file"`
 	ReportDir     string      `yaml:"report_dir" json:"report_dir"`
 	NFS           NFSPlan     `yaml:"nfs,omitempty" json:"nfs,omitempty"`
+	// Metadata: templates, pipelines, policies and scripts copied item by item (steps/metadata.go). omitzero
+	// keeps the hash of a plan without the section what it was, so that its state file is still accepted.
+	Metadata MetadataPlan `yaml:"metadata,omitempty" json:"metadata,omitzero"`
 }
 
 // ClusterPlan says how to reach a cluster.
@@ -346,7 +349,7 @@ func (p *Plan) Validate() error {
 	if p.StateFile == "" {
 		return bad("state_file", "missing")
 	}
-	return nil
+	return p.Metadata.validate()
 }
 
 // TargetRepoName is the repository's name on the target.

@@ -26,6 +26,9 @@ type Report struct {
 	Pending    int         `json:"pending"`
 	JSON       string      `json:"-"` // where the JSON report was written
 	Markdown   string      `json:"-"` // where the Markdown report was written
+
+	// Metadata is the metadata step's outcome (nil when the step did not run); steps/metadata.go.
+	Metadata *MetadataResult `json:"metadata,omitempty"`
 }
 
 // ReportRow is one index's outcome.
@@ -141,6 +144,7 @@ func (r *Report) MarkdownText() string {
 	if len(problems) > 0 {
 		fmt.Fprintf(&b, "\n## Problems\n\n%s\n", strings.Join(problems, "\n"))
 	}
+	b.WriteString(r.Metadata.Markdown())
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "\n## Left out\n\n")
 		for _, s := range r.Skipped {
