@@ -462,6 +462,9 @@ type ILMExplain struct {
 	CreationMS   int64  `json:"index_creation_date_millis,omitempty"`
 	PhaseTimeMS  int64  `json:"phase_time_millis,omitempty"`
 	StepInfoText string `json:"step_info_text,omitempty"`
+	// PhaseDefinition is the definition of the current phase as ILM loaded it when the index entered the phase
+	// (phase_execution.phase_definition): ILM runs this one, whatever the policy says now.
+	PhaseDefinition map[string]any `json:"phase_definition,omitempty"`
 }
 
 // ParseILMExplain reads an explain answer.
@@ -469,7 +472,10 @@ func ParseILMExplain(raw []byte) (map[string]ILMExplain, error) {
 	var m struct {
 		Indices map[string]struct {
 			ILMExplain
-			StepInfo map[string]any `json:"step_info"`
+			StepInfo       map[string]any `json:"step_info"`
+			PhaseExecution struct {
+				PhaseDefinition map[string]any `json:"phase_definition"`
+			} `json:"phase_execution"`
 		} `json:"indices"`
 	}
 	d := json.NewDecoder(bytes.NewReader(raw))
@@ -479,6 +485,7 @@ func ParseILMExplain(raw []byte) (map[string]ILMExplain, error) {
 	out := map[string]ILMExplain{}
 	for name, e := range m.Indices {
 		x := e.ILMExplain
+		x.PhaseDefinition = e.PhaseExecution.PhaseDefinition
 		if x.Index == "" {
 			x.Index = name
 		}

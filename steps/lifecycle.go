@@ -1,0 +1,494 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+)
+
+// Lifecycle safety: a restored index keeps index.lifecycle.name, and its age counts from its original creation
+// (or rollover), not from the restore (elastic/elasticsearch#35561; Elastic's "Restore a managed data stream or
+// index"). On the target, ILM resumes the policy at once: an index older than the delete phase's min_age is
+// deleted, an index still in a hot phase whose rollover conditions are met rolls over, and a policy missing on
+// the target puts the index in ILM's ERROR step (#90119). The pre-flight flags these before anything is restored
+// and offers the two documented ways out: restore without the lifecycle settings (ignore_index_settings), or
+// pause ILM on the target (POST _ilm/stop) while restoring.
+
+// LifecycleSettings are the index settings ILM keeps on an index: restoring with them in ignore_index_settings
+// gives an index no policy manages. Every runner (7.10, 7.17, 8.19, OpenSearch 2.19) accepts them in a restore
+// although none of them knows these settings.
+var LifecycleSettings = []string{"index.lifecycle.name", "index.lifecycle.rollover_alias",
+	"index.lifecycle.origination_date", "index.lifecycle.parse_origination_date", "index.lifecycle.indexing_complete"}
+
+// LifecycleIndex is what the lifecycle check knows of one selected index.
+type LifecycleIndex struct {
+	Name             string
+	Policy           string // index.lifecycle.name
+	CreationMS       int64  // index.creation_date
+	OriginationMS    int64  // index.lifecycle.origination_date, 0 when unset
+	RolloverAlias    string // index.lifecycle.rollover_alias
+	IndexingComplete bool   // index.lifecycle.indexing_complete: rolled over already, no rollover again
+	Docs             int64
+	PrimaryBytes     int64
+	Primaries        int
+	// Explain is the index's lifecycle state on the source (nil when the source has no ILM): its lifecycle
+	// date (creation, rollover or origination: what min_age counts from), its phase, and the definition of the
+	// phase it is in, which ILM keeps running even when the policy changes.
+	Explain *esclient.ILMExplain
+}
+
+// LifecycleInput is everything the lifecycle check decides from.
+type LifecycleInput struct {
+	Indices []LifecycleIndex
+	// TargetNoILM says why the target has no ILM ("" when it has): nothing will run the policies there.
+	TargetNoILM string
+	// TargetMode is ILM's operation mode on the target: RUNNING, STOPPING or STOPPED (paused).
+	TargetMode string
+	// TargetPolicies are the target's ILM policies; Copied those the metadata step will create there (with the
+	// source's definition).
+	TargetPolicies []esclient.MetaItem
+	Copied         []esclient.MetaItem
+	// IgnoreSettings is the plan's restore.ignore_index_settings.
+	IgnoreSettings []string
+	Now            time.Time
+}
+
+// lifecycleFix is the two documented ways out, in words an operator can act on.
+func lifecycleFix() string {
+	return "restore these indices without their lifecycle settings: add them to the plan's restore.ignore_index_settings: [" +
+		strings.Join(LifecycleSettings, ", ") + "] (attach a policy afterwards with PUT <index>/_settings); " +
+		"or pause ILM on the target before the restore (POST _ilm/stop: every policy of the target pauses, and snapshot lifecycle management with it), " +
+		"then remove the policy from these indices (POST <index>/_ilm/remove) or act on them, then POST _ilm/start"
+}
+
+// LifecycleChecks decides the lifecycle findings without any request.
+func LifecycleChecks(in LifecycleInput) []Check {
+	var managed []LifecycleIndex
+	for _, ix := range in.Indices {
+		if ix.Policy != "" {
+			managed = append(managed, ix)
+		}
+	}
+	if len(managed) == 0 {
+		return []Check{{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: OK,
+			Evidence: "no selected index has index.lifecycle.name"}}
+	}
+	names := func(list []LifecycleIndex) string {
+		var s []string
+		for _, ix := range list {
+			s = append(s, ix.Name)
+		}
+		return abbreviate(s, 8)
+	}
+	policies := map[string]bool{}
+	for _, ix := range managed {
+		policies[ix.Policy] = true
+	}
+	policyList := sortedKeys(policies)
+	if ignoresLifecycle(in.IgnoreSettings) {
+		return []Check{{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: OK,
+			Evidence: fmt.Sprintf("%d index(es) name a lifecycle policy (%s); they are restored without their lifecycle settings (restore.ignore_index_settings), so no policy acts on them until one is attached",
+				len(managed), strings.Join(policyList, ", "))}}
+	}
+	if in.TargetNoILM != "" {
+		return []Check{{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: Warn,
+			Evidence: fmt.Sprintf("%d index(es) name a lifecycle policy (%s: %s), but the target has no ILM (%s): nothing will run these policies there, and the setting stays on the indices",
+				len(managed), strings.Join(policyList, ", "), names(managed), in.TargetNoILM),
+			Fix: "restore these indices without their lifecycle settings: add to the plan's restore.ignore_index_settings: [" + strings.Join(LifecycleSettings, ", ") +
+				"]; on OpenSearch, manage them with an ISM policy afterwards"}}
+	}
+	defs := map[string]ilmPolicy{}
+	for _, it := range in.TargetPolicies {
+		defs[it.Name] = parseILMPolicy(it.Body)
+	}
+	copied := map[string]bool{}
+	for _, it := range in.Copied {
+		if _, there := defs[it.Name]; !there {
+			defs[it.Name] = parseILMPolicy(it.Body)
+			copied[it.Name] = true
+		}
+	}
+	var missing, deleted, rolled []LifecycleIndex
+	var deleteWhy, rollWhy, laterWhy []string
+	for _, ix := range managed {
+		def, ok := defs[ix.Policy]
+		if !ok {
+			missing = append(missing, ix)
+			continue
+		}
+		v := lifecycleVerdict(ix, def, in.Now)
+		switch {
+		case v.rollover != "":
+			rolled = append(rolled, ix)
+			rollWhy = append(rollWhy, ix.Name+": "+v.rollover)
+		case v.delete != "":
+			deleted = append(deleted, ix)
+			deleteWhy = append(deleteWhy, ix.Name+": "+v.delete)
+		case v.phase != "":
+			laterWhy = append(laterWhy, ix.Name+": "+v.phase)
+		}
+	}
+	paused := in.TargetMode == "STOPPED" || in.TargetMode == "STOPPING"
+	var out []Check
+	if len(deleted) > 0 {
+		c := Check{ID: "lifecycle-delete", Title: "No restored index is deleted by its lifecycle policy at once", Status: Fail,
+			Evidence: fmt.Sprintf("ILM would delete %d index(es) as soon as they are restored: %s", len(deleted), abbreviate(deleteWhy, 6)),
+			Fix:      lifecycleFix()}
+		if paused {
+			c.Status = Warn
+			c.Evidence = fmt.Sprintf("ILM is %s on the target; once started again it would delete %d restored index(es) at once: %s", strings.ToLower(in.TargetMode), len(deleted), abbreviate(deleteWhy, 6))
+			c.Fix = "before POST _ilm/start on the target, remove the policy from these indices (POST <index>/_ilm/remove) or give them another one"
+		}
+		out = append(out, c)
+	}
+	if len(rolled) > 0 {
+		c := Check{ID: "lifecycle-rollover", Title: "No restored index is rolled over by its lifecycle policy at once", Status: Warn,
+			Evidence: fmt.Sprintf("ILM would roll over %d index(es) as soon as they are restored (a new index is created through the rollover alias, or ILM stops in its ERROR step when the alias is not there): %s", len(rolled), abbreviate(rollWhy, 6)),
+			Fix:      lifecycleFix()}
+		if paused {
+			c.Evidence = fmt.Sprintf("ILM is %s on the target; once started again it would roll over %d restored index(es) at once: %s", strings.ToLower(in.TargetMode), len(rolled), abbreviate(rollWhy, 6))
+		}
+		out = append(out, c)
+	}
+	if len(missing) > 0 {
+		byPolicy := map[string][]string{}
+		for _, ix := range missing {
+			byPolicy[ix.Policy] = append(byPolicy[ix.Policy], ix.Name)
+		}
+		var parts []string
+		for _, p := range sortedKeys(byPolicy) {
+			parts = append(parts, fmt.Sprintf("%s (used by %s)", p, abbreviate(byPolicy[p], 5)))
+		}
+		out = append(out, Check{ID: "lifecycle-missing-policy", Title: "The lifecycle policies of the restored indices exist on the target", Status: Warn,
+			Evidence: "not on the target and not chosen in the metadata step: " + strings.Join(parts, "; ") + "; ILM puts these indices in its ERROR step (policy does not exist) until the policy is created",
+			Fix:      "choose these policies in the metadata step (ilm_policy/<name>), or " + lifecycleFix()})
+	}
+	if len(out) == 0 {
+		ev := fmt.Sprintf("%d index(es) with a lifecycle policy (%s); none is deleted or rolled over at once", len(managed), strings.Join(policyList, ", "))
+		if len(copied) > 0 {
+			ev += "; copied by the metadata step: " + strings.Join(sortedKeys(copied), ", ")
+		}
+		if len(laterWhy) > 0 {
+			ev += "; moving on at once: " + abbreviate(laterWhy, 5)
+		}
+		out = append(out, Check{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: OK, Evidence: ev})
+	}
+	return out
+}
+
+func abbreviate(list []string, max int) string {
+	if len(list) <= max {
+		return strings.Join(list, ", ")
+	}
+	return strings.Join(list[:max], ", ") + fmt.Sprintf(" and %d more", len(list)-max)
+}
+
+// ignoresLifecycle tells whether a restore's ignore_index_settings drops index.lifecycle.name (by name or by a
+// wildcard, which the restore API accepts).
+func ignoresLifecycle(ignore []string) bool {
+	for _, s := range ignore {
+		if simpleMatch(strings.TrimSpace(s), "index.lifecycle.name") {
+			return true
+		}
+	}
+	return false
+}
+
+// ilmPhaseOrder is the order ILM goes through phases.
+var ilmPhaseOrder = []string{"hot", "warm", "cold", "frozen", "delete"}
+
+type ilmPhase struct {
+	name    string
+	minAge  time.Duration
+	actions map[string]any
+}
+
+type ilmPolicy struct{ phases []ilmPhase }
+
+func parseILMPolicy(body map[string]any) ilmPolicy {
+	var p ilmPolicy
+	phases, _ := dig(body, "policy", "phases").(map[string]any)
+	for _, name := range ilmPhaseOrder {
+		ph, ok := phases[name].(map[string]any)
+		if !ok {
+			continue
+		}
+		p.phases = append(p.phases, parseILMPhase(name, ph))
+	}
+	return p
+}
+
+func parseILMPhase(name string, ph map[string]any) ilmPhase {
+	age, _ := ParseTimeValue(fmt.Sprint(ph["min_age"]))
+	actions, _ := ph["actions"].(map[string]any)
+	return ilmPhase{name: name, minAge: age, actions: actions}
+}
+
+type verdict struct {
+	delete   string // why ILM deletes the index at once
+	rollover string // why ILM rolls it over at once
+	phase    string // another phase it enters at once
+}
+
+// lifecycleVerdict applies ILM's rules to one restored index: the phase it is in keeps running (with the
+// definition ILM cached when the index entered it); a hot phase with a rollover action holds the index until
+// the rollover happened (then the age counts from the rollover); otherwise the index moves on to the last
+// phase whose min_age its age has reached.
+func lifecycleVerdict(ix LifecycleIndex, p ilmPolicy, now time.Time) verdict {
+	var v verdict
+	lifeMS := ix.CreationMS
+	if ix.OriginationMS > 0 {
+		lifeMS = ix.OriginationMS
+	}
+	phase := ""
+	var current *ilmPhase
+	if ix.Explain != nil {
+		if ix.Explain.LifecycleMS > 0 {
+			lifeMS = ix.Explain.LifecycleMS
+		}
+		phase = ix.Explain.Phase
+		if d := ix.Explain.PhaseDefinition; d != nil {
+			ph := parseILMPhase(phase, d)
+			current = &ph
+		}
+	}
+	if current == nil && phase != "" {
+		for i := range p.phases {
+			if p.phases[i].name == phase {
+				current = &p.phases[i]
+			}
+		}
+	}
+	age := now.Sub(time.UnixMilli(lifeMS))
+	// Still to roll over: the hot phase (or the new phase before it) with a rollover action.
+	if !ix.IndexingComplete && (phase == "" || phase == "new" || phase == "hot") {
+		hot := current
+		if hot == nil || hot.name != "hot" {
+			hot = nil
+			for i := range p.phases {
+				if p.phases[i].name == "hot" {
+					hot = &p.phases[i]
+				}
+			}
+		}
+		if hot != nil {
+			if r, ok := hot.actions["rollover"].(map[string]any); ok {
+				created := ix.CreationMS
+				if created == 0 && ix.Explain != nil {
+					created = ix.Explain.CreationMS
+				}
+				if created == 0 {
+					created = lifeMS
+				}
+				if why := rolloverDue(r, ix, now.Sub(time.UnixMilli(created))); why != "" {
+					v.rollover = why
+				}
+				return v // ILM stays in the hot phase until the rollover happened
+			}
+		}
+	}
+	var reached *ilmPhase
+	for i := range p.phases {
+		if p.phases[i].minAge <= age && phaseRank(p.phases[i].name) > phaseRank(phase) {
+			reached = &p.phases[i]
+		}
+	}
+	if reached == nil {
+		return v
+	}
+	if _, del := reached.actions["delete"]; del || reached.name == "delete" {
+		v.delete = fmt.Sprintf("%s old, the delete phase starts at min_age %s", humanAge(age), reached.minAge)
+		return v
+	}
+	var acts []string
+	for a := range reached.actions {
+		acts = append(acts, a)
+	}
+	sort.Strings(acts)
+	v.phase = fmt.Sprintf("%s old, enters the %s phase (min_age %s: %s)", humanAge(age), reached.name, reached.minAge, strings.Join(acts, ", "))
+	return v
+}
+
+func phaseRank(p string) int {
+	for i, x := range ilmPhaseOrder {
+		if x == p {
+			return i
+		}
+	}
+	return -1 // "", "new": before every phase
+}
+
+// rolloverDue tells whether a rollover action's conditions hold for the index as restored: any max_* condition
+// met, and every min_* condition met (ILM's rule since 8.4). Shard-level conditions are estimated from the
+// index's totals divided by its primaries.
+func rolloverDue(r map[string]any, ix LifecycleIndex, sinceCreation time.Duration) string {
+	prim := int64(ix.Primaries)
+	if prim < 1 {
+		prim = 1
+	}
+	var met []string
+	minOK := true
+	for k, raw := range r {
+		val := fmt.Sprint(raw)
+		var ok bool
+		var what string
+		switch strings.TrimPrefix(strings.TrimPrefix(k, "max_"), "min_") {
+		case "age":
+			d, err := ParseTimeValue(val)
+			ok, what = err == nil && sinceCreation >= d, fmt.Sprintf("%s %s reached: created %s ago", k, val, humanAge(sinceCreation))
+		case "docs":
+			n, err := strconv.ParseInt(val, 10, 64)
+			ok, what = err == nil && ix.Docs >= n, fmt.Sprintf("%s %s reached: %d documents", k, val, ix.Docs)
+		case "size":
+			n, err := ParseBytes(val)
+			ok, what = err == nil && ix.PrimaryBytes >= n, fmt.Sprintf("%s %s reached: %s of primaries", k, val, HumanBytes(ix.PrimaryBytes))
+		case "primary_shard_size":
+			n, err := ParseBytes(val)
+			ok, what = err == nil && ix.PrimaryBytes/prim >= n, fmt.Sprintf("%s %s reached: about %s per primary shard", k, val, HumanBytes(ix.PrimaryBytes/prim))
+		case "primary_shard_docs":
+			n, err := strconv.ParseInt(val, 10, 64)
+			ok, what = err == nil && ix.Docs/prim >= n, fmt.Sprintf("%s %s reached: about %d documents per primary shard", k, val, ix.Docs/prim)
+		default:
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "min_"):
+			minOK = minOK && ok
+		case ok:
+			met = append(met, what)
+		}
+	}
+	if len(met) == 0 || !minOK {
+		return ""
+	}
+	sort.Strings(met)
+	return strings.Join(met, "; ")
+}
+
+var timeValueRE = regexp.MustCompile(`^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(nanos|micros|ms|s|m|h|d)\s*$`)
+
+// ParseTimeValue reads Elasticsearch's time units (30d, 12h, 0ms, 1.5h, 500micros). Hand-written: Go's
+// time.ParseDuration has no "d" and spells micro- and nanoseconds otherwise.
+func ParseTimeValue(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "<nil>" || s == "-1" || s == "0" {
+		return 0, nil
+	}
+	m := timeValueRE.FindStringSubmatch(strings.ToLower(s))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a time value (e.g. 30d, 12h, 0ms)", s)
+	}
+	f, _ := strconv.ParseFloat(m[1], 64)
+	unit := map[string]time.Duration{"nanos": time.Nanosecond, "micros": time.Microsecond, "ms": time.Millisecond,
+		"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[m[2]]
+	return time.Duration(f * float64(unit)), nil
+}
+
+func humanAge(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%.0fd", d.Hours()/24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%.0fh", d.Hours())
+	case d >= time.Minute:
+		return fmt.Sprintf("%.0fm", d.Minutes())
+	}
+	return d.Round(time.Second).String()
+}
+
+// LifecycleChecks gathers what the lifecycle check needs from both clusters (the source through its guard) and
+// decides. inv, when given, tells which policies the metadata step will copy.
+func (e *Engine) LifecycleChecks(ctx context.Context, src, dst ClusterSummary, sel Selection, inv *MetadataInventory) []Check {
+	var out []Check
+	add := func(c Check) { out = append(out, e.report(c)) }
+	fail := func(err error) []Check {
+		add(Check{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: Warn,
+			Evidence: "could not read what the lifecycle check needs: " + err.Error()})
+		return out
+	}
+	in, err := e.lifecycleInput(ctx, src, dst, sel, inv)
+	if err != nil {
+		return fail(err)
+	}
+	for _, c := range LifecycleChecks(in) {
+		add(c)
+	}
+	return out
+}
+
+func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, sel Selection, inv *MetadataInventory) (LifecycleInput, error) {
+	in := LifecycleInput{IgnoreSettings: e.plan.Restore.IgnoreIndexSettings, Now: e.opts.Now()}
+	details, err := e.src.IndexDetails(ctx, namesOf(sel.Indices))
+	if err != nil {
+		return in, err
+	}
+	var managed []string
+	for _, ix := range sel.Indices {
+		s := details[ix.Name].Settings
+		li := LifecycleIndex{Name: ix.Name, Policy: s["index.lifecycle.name"], RolloverAlias: s["index.lifecycle.rollover_alias"],
+			IndexingComplete: s["index.lifecycle.indexing_complete"] == "true", Docs: ix.Docs, PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries}
+		li.CreationMS, _ = strconv.ParseInt(s["index.creation_date"], 10, 64)
+		li.OriginationMS, _ = strconv.ParseInt(s["index.lifecycle.origination_date"], 10, 64)
+		if li.Policy != "" {
+			managed = append(managed, ix.Name)
+		}
+		in.Indices = append(in.Indices, li)
+	}
+	if len(managed) == 0 {
+		return in, nil // nothing more to ask either cluster
+	}
+	// The source's own view of each index's lifecycle (date, phase, cached phase definition), when it has ILM.
+	if src.Info.Distribution != esclient.OpenSearch {
+		explain, err := e.src.ExplainLifecycle(ctx, managed)
+		var na *esclient.UnavailableError
+		switch {
+		case errors.As(err, &na):
+		case err != nil:
+			return in, err
+		default:
+			for i := range in.Indices {
+				if x, ok := explain[in.Indices[i].Name]; ok && x.Managed {
+					in.Indices[i].Explain = &x
+				}
+			}
+		}
+	}
+	if dst.Info.Distribution == esclient.OpenSearch {
+		in.TargetNoILM = "OpenSearch has no ILM; its lifecycle policies are ISM policies"
+		return in, nil
+	}
+	mode, err := e.dst.ILMStatus(ctx)
+	var na *esclient.UnavailableError
+	switch {
+	case errors.As(err, &na):
+		in.TargetNoILM = na.Reason
+		return in, nil
+	case err != nil:
+		return in, err
+	}
+	in.TargetMode = mode
+	if in.TargetPolicies, err = e.dst.MetaItems(ctx, esclient.MetaILMPolicy); err != nil {
+		return in, err
+	}
+	if inv != nil {
+		for _, en := range inv.Entries {
+			if en.Kind == esclient.MetaILMPolicy && en.Selected && en.State == MetaAbsent {
+				in.Copied = append(in.Copied, en.Put)
+			}
+		}
+	}
+	return in, nil
+}
+
+// PauseLifecycle pauses ILM on the target (POST _ilm/stop), shown as curl; a dry run sends nothing. The wizard
+// offers it with a typed confirmation: it pauses every policy of the target, and SLM with it.
+func (e *Engine) PauseLifecycle(ctx context.Context) error {
+	return e.request(ctx, e.dst, PhasePreflight, 0, "pause ILM on the target (every policy, and SLM, until POST _ilm/start)", esclient.StopILMRequest())
+}
