@@ -304,7 +304,7 @@ func lifecycleVerdict(ix LifecycleIndex, p ilmPolicy, now time.Time) verdict {
 		return v
 	}
 	if _, del := reached.actions["delete"]; del || reached.name == "delete" {
-		v.delete = fmt.Sprintf("%s old, the delete phase starts at min_age %s", humanAge(age), reached.minAge)
+		v.delete = fmt.Sprintf("%s old, the delete phase starts at min_age %s", humanAge(age), humanAge(reached.minAge))
 		return v
 	}
 	var acts []string
@@ -312,7 +312,7 @@ func lifecycleVerdict(ix LifecycleIndex, p ilmPolicy, now time.Time) verdict {
 		acts = append(acts, a)
 	}
 	sort.Strings(acts)
-	v.phase = fmt.Sprintf("%s old, enters the %s phase (min_age %s: %s)", humanAge(age), reached.name, reached.minAge, strings.Join(acts, ", "))
+	v.phase = fmt.Sprintf("%s old, enters the %s phase (min_age %s: %s)", humanAge(age), reached.name, humanAge(reached.minAge), strings.Join(acts, ", "))
 	return v
 }
 
@@ -393,8 +393,10 @@ func ParseTimeValue(s string) (time.Duration, error) {
 
 func humanAge(d time.Duration) string {
 	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	case d >= 48*time.Hour:
-		return fmt.Sprintf("%.0fd", d.Hours()/24)
+		return fmt.Sprintf("%.1fd", d.Hours()/24)
 	case d >= time.Hour:
 		return fmt.Sprintf("%.0fh", d.Hours())
 	case d >= time.Minute:
