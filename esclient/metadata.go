@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/olivere/elastic/v7"
 )
 
 // Metadata beyond the indices: templates, pipelines, lifecycle policies and stored scripts, listed from a cluster
@@ -184,41 +186,83 @@ func (c *Client) MetaItems(ctx context.Context, k MetaKind) ([]MetaItem, error) 
 	if k == MetaISMPolicy {
 		return c.ismPolicies(ctx, op)
 	}
-	var raw json.RawMessage
-	err := c.do(ctx, op, Request{Method: "GET", Path: path, Params: q}, &raw)
+	status, raw, err := c.getOptional(ctx, op, Request{Method: "GET", Path: path, Params: q})
 	if err != nil {
-		if why, ok := unavailable(err); ok {
-			return nil, &UnavailableError{Kind: k, Reason: fmt.Sprintf("GET %s answered %s", path, why)}
-		}
-		// An empty listing is a 404 for some kinds on some versions: GET _ingest/pipeline answers 404 {} when
-		// there is none (all four test runners).
-		if StatusOf(err) == 404 && !IsType(err, "index_not_found_exception") {
-			return nil, nil
-		}
 		return nil, err
+	}
+	if why, ok := unavailable(status, raw); ok {
+		return nil, &UnavailableError{Kind: k, Reason: fmt.Sprintf("GET %s answered %s", path, why)}
+	}
+	if status == 404 {
+		// An empty listing is a 404 for some kinds: GET _ingest/pipeline answers 404 {} when there is none (all
+		// four test runners).
+		return nil, nil
 	}
 	return parseMetaItems(k, raw)
 }
 
-// unavailable tells whether an error means "this cluster has no such API": 405 (a route for another method
-// matched, as Elasticsearch without x-pack answers GET _ilm/policy), 400 "no handler found" (OpenSearch), or the
-// path read as an index name.
-func unavailable(err error) (string, bool) {
-	var e *Error
-	if !errors.As(err, &e) {
-		return "", false
+// getOptional sends a read whose 400, 404 and 405 answers are information rather than failures (an API the
+// cluster does not have, an empty listing), and returns the status and body of those.
+func (c *Client) getOptional(ctx context.Context, op string, req Request) (int, []byte, error) {
+	resp, err := c.es.PerformRequest(ctx, elastic.PerformRequestOptions{Method: req.Method, Path: req.Path, Params: req.Params,
+		IgnoreErrors: []int{400, 404, 405}})
+	if err != nil {
+		return 0, nil, c.wrap(op, err)
 	}
+	if resp.StatusCode == 400 {
+		// A 400 other than "no handler" is a real failure: give it the usual error.
+		if _, ok := unavailable(400, resp.Body); !ok {
+			return 0, nil, c.wrap(op, &elastic.Error{Status: 400, Details: errorDetails(resp.Body)})
+		}
+	}
+	return resp.StatusCode, resp.Body, nil
+}
+
+func errorDetails(body []byte) *elastic.ErrorDetails {
+	var e struct {
+		Error *elastic.ErrorDetails `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && e.Error != nil {
+		return e.Error
+	}
+	return &elastic.ErrorDetails{Reason: strings.TrimSpace(string(body))}
+}
+
+// unavailable tells from an answer whether the cluster has no such API: 405 (a route for another method
+// matched, as Elasticsearch without x-pack answers GET _ilm/policy: "Incorrect HTTP method for uri"), 400 "no
+// handler found" (OpenSearch), or the path read as an index name (404 "no such index [_plugins]").
+func unavailable(status int, body []byte) (string, bool) {
+	text := answerText(body)
 	switch {
-	case e.Status == 405:
-		return "405 (" + e.Reason + ")", true
-	case e.Status == 400 && strings.Contains(e.Reason, "no handler found"):
-		return "400 (" + e.Reason + ")", true
-	case e.Status == 404 && e.Type == "index_not_found_exception" && strings.Contains(e.Reason, "no such index [_"):
-		return "404 (" + e.Reason + ": the API does not exist there)", true
-	case e.Status == 400 && e.Type == "invalid_index_name_exception":
-		return "400 (" + e.Reason + ": the API does not exist there)", true
+	case status == 405:
+		return "405 (" + text + ")", true
+	case status == 400 && strings.Contains(text, "no handler found"):
+		return "400 (" + text + ")", true
+	case status == 404 && strings.Contains(text, "index_not_found_exception") && strings.Contains(text, "no such index [_"):
+		return "404 (the path was read as an index name: the API does not exist there)", true
 	}
 	return "", false
+}
+
+// answerText is an error answer's reason: {"error":"text"} or {"error":{"reason":...}}.
+func answerText(body []byte) string {
+	var e struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(body, &e) == nil && len(e.Error) > 0 {
+		var s string
+		if json.Unmarshal(e.Error, &s) == nil {
+			return s
+		}
+		var d struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		}
+		if json.Unmarshal(e.Error, &d) == nil && d.Type != "" {
+			return d.Type + ": " + d.Reason
+		}
+	}
+	return strings.TrimSpace(string(body))
 }
 
 // parseMetaItems reads a listing answer of one kind. Exported through ParseMetaListing for recorded answers.
@@ -348,17 +392,16 @@ const ismPageSize = 500
 func (c *Client) ismPolicies(ctx context.Context, op string) ([]MetaItem, error) {
 	var out []MetaItem
 	for from := 0; ; from += ismPageSize {
-		var raw json.RawMessage
 		q := params("size", strconv.Itoa(ismPageSize), "from", strconv.Itoa(from), "sortField", "policy.policy_id.keyword")
-		err := c.do(ctx, op, Request{Method: "GET", Path: "/_plugins/_ism/policies", Params: q}, &raw)
+		status, raw, err := c.getOptional(ctx, op, Request{Method: "GET", Path: "/_plugins/_ism/policies", Params: q})
 		if err != nil {
-			if why, ok := unavailable(err); ok {
-				return nil, &UnavailableError{Kind: MetaISMPolicy, Reason: "GET /_plugins/_ism/policies answered " + why}
-			}
-			if StatusOf(err) == 404 { // no policy yet: the config index does not exist
-				return out, nil
-			}
 			return nil, err
+		}
+		if why, ok := unavailable(status, raw); ok {
+			return nil, &UnavailableError{Kind: MetaISMPolicy, Reason: "GET /_plugins/_ism/policies answered " + why}
+		}
+		if status == 404 { // no policy yet: the config index does not exist
+			return out, nil
 		}
 		page, err := parseMetaItems(MetaISMPolicy, raw)
 		if err != nil {
@@ -433,11 +476,18 @@ func (c *Client) ILMStatus(ctx context.Context) (string, error) {
 	var raw struct {
 		Mode string `json:"operation_mode"`
 	}
-	if err := c.do(ctx, "read the ILM status", Request{Method: "GET", Path: "/_ilm/status"}, &raw); err != nil {
-		if why, ok := unavailable(err); ok {
-			return "", &UnavailableError{Kind: MetaILMPolicy, Reason: "GET /_ilm/status answered " + why}
-		}
+	status, body, err := c.getOptional(ctx, "read the ILM status", Request{Method: "GET", Path: "/_ilm/status"})
+	if err != nil {
 		return "", err
+	}
+	if why, ok := unavailable(status, body); ok || status == 404 {
+		if !ok {
+			why = "404 (" + answerText(body) + ")"
+		}
+		return "", &UnavailableError{Kind: MetaILMPolicy, Reason: "GET /_ilm/status answered " + why}
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return "", &Error{Cluster: c.cfg.Role, Op: "read the ILM status", Status: status, Err: err, Reason: "unexpected answer: " + err.Error()}
 	}
 	return raw.Mode, nil
 }
@@ -504,13 +554,17 @@ func ParseILMExplain(raw []byte) (map[string]ILMExplain, error) {
 func (c *Client) ExplainLifecycle(ctx context.Context, indices []string) (map[string]ILMExplain, error) {
 	out := map[string]ILMExplain{}
 	for _, chunk := range pathChunks(indices, "/", "/_ilm/explain", nil) {
-		var raw json.RawMessage
 		path := joinedPath("/", chunk, "/_ilm/explain")
-		if err := c.do(ctx, "read the lifecycle state of indices", Request{Method: "GET", Path: path}, &raw); err != nil {
-			if why, ok := unavailable(err); ok {
-				return nil, &UnavailableError{Kind: MetaILMPolicy, Reason: "GET <index>/_ilm/explain answered " + why}
-			}
+		status, raw, err := c.getOptional(ctx, "read the lifecycle state of indices", Request{Method: "GET", Path: path})
+		if err != nil {
 			return nil, err
+		}
+		if why, ok := unavailable(status, raw); ok || status == 404 {
+			if !ok {
+				// Elasticsearch 7 without x-pack reads <index>/_ilm/explain as a document (type _ilm, id explain).
+				why = "404 (" + answerText(raw) + ")"
+			}
+			return nil, &UnavailableError{Kind: MetaILMPolicy, Reason: "GET <index>/_ilm/explain answered " + why}
 		}
 		m, err := ParseILMExplain(raw)
 		if err != nil {
