@@ -270,10 +270,10 @@ func TestMetadataReportSectionSaysWhatHappenedAndWhy(t *testing.T) {
 
 func TestRefusalFixExplainsTheRunnersAnswers(t *testing.T) {
 	for reason, want := range map[string]string{
-		"No processor type exists with name [set]":                       `no "set" processor`,
-		"unable to put stored script with unsupported lang [painless]":   `no "painless" script language (module lang-painless)`,
-		"unknown setting [index.lifecycle.name] please check that any":   "does not know the setting index.lifecycle.name",
-		"[1:33] [index_template] unknown field [allow_auto_create]":      `does not know the field "allow_auto_create"`,
+		"No processor type exists with name [set]":                     `no "set" processor`,
+		"unable to put stored script with unsupported lang [painless]": `no "painless" script language (module lang-painless)`,
+		"unknown setting [index.lifecycle.name] please check that any": "does not know the setting index.lifecycle.name",
+		"[1:33] [index_template] unknown field [allow_auto_create]":    `does not know the field "allow_auto_create"`,
 		"index template [b] has index patterns [x*] matching patterns from existing templates [a] with patterns (a => [x*]) that have the same priority [5]": "another priority",
 	} {
 		if got := RefusalFix(esclient.MetaIndexTemplate, reason); !strings.Contains(got, want) {
