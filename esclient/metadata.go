@@ -559,12 +559,16 @@ func (c *Client) ExplainLifecycle(ctx context.Context, indices []string) (map[st
 		if err != nil {
 			return nil, err
 		}
-		if why, ok := unavailable(status, raw); ok || status == 404 {
-			if !ok {
-				// Elasticsearch 7 without x-pack reads <index>/_ilm/explain as a document (type _ilm, id explain).
-				why = "404 (" + answerText(raw) + ")"
-			}
+		why, ok := unavailable(status, raw)
+		if !ok && status == 404 && bytes.Contains(raw, []byte(`"_type":"_ilm"`)) {
+			// Elasticsearch 7 without x-pack reads <index>/_ilm/explain as a document (type _ilm, id explain).
+			why, ok = "404 (read as the document _ilm/explain: the API does not exist there)", true
+		}
+		if ok {
 			return nil, &UnavailableError{Kind: MetaILMPolicy, Reason: "GET <index>/_ilm/explain answered " + why}
+		}
+		if status == 404 {
+			return nil, c.wrap("read the lifecycle state of indices", &elastic.Error{Status: 404, Details: errorDetails(raw)})
 		}
 		m, err := ParseILMExplain(raw)
 		if err != nil {
