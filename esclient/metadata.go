@@ -580,3 +580,42 @@ func (c *Client) ExplainLifecycle(ctx context.Context, indices []string) (map[st
 	}
 	return out, nil
 }
+
+// IndexSettingsNamed returns the named settings (wildcards allowed: "index.lifecycle.*") of indices, flat, as
+// text, in as many requests as the request line needs: the metadata and lifecycle checks need a few settings of
+// each index, not their mappings.
+func (c *Client) IndexSettingsNamed(ctx context.Context, indices []string, names ...string) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	if len(indices) == 0 {
+		return out, nil
+	}
+	suffix := "/_settings/" + strings.Join(names, ",")
+	q := params("flat_settings", "true", "expand_wildcards", "all", "ignore_unavailable", "true", "allow_no_indices", "true")
+	for _, chunk := range pathChunks(indices, "/", suffix, q) {
+		var raw map[string]struct {
+			Settings map[string]any `json:"settings"`
+		}
+		if err := c.do(ctx, "read index settings", Request{Method: "GET", Path: joinedPath("/", chunk, suffix), Params: q}, &raw); err != nil {
+			return nil, err
+		}
+		for name, s := range raw {
+			flat := map[string]string{}
+			for k, v := range s.Settings {
+				switch t := v.(type) {
+				case string:
+					flat[k] = t
+				case []any:
+					parts := make([]string, 0, len(t))
+					for _, e := range t {
+						parts = append(parts, str(e))
+					}
+					flat[k] = strings.Join(parts, ",")
+				default:
+					flat[k] = fmt.Sprint(t)
+				}
+			}
+			out[name] = flat
+		}
+	}
+	return out, nil
+}

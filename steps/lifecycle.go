@@ -427,13 +427,13 @@ func (e *Engine) LifecycleChecks(ctx context.Context, src, dst ClusterSummary, s
 
 func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, sel Selection, inv *MetadataInventory) (LifecycleInput, error) {
 	in := LifecycleInput{IgnoreSettings: e.plan.Restore.IgnoreIndexSettings, Now: e.opts.Now()}
-	details, err := e.src.IndexDetails(ctx, namesOf(sel.Indices))
+	settings, err := e.src.IndexSettingsNamed(ctx, namesOf(sel.Indices), "index.lifecycle.*", "index.creation_date")
 	if err != nil {
 		return in, err
 	}
 	var managed []string
 	for _, ix := range sel.Indices {
-		s := details[ix.Name].Settings
+		s := settings[ix.Name]
 		li := LifecycleIndex{Name: ix.Name, Policy: s["index.lifecycle.name"], RolloverAlias: s["index.lifecycle.rollover_alias"],
 			IndexingComplete: s["index.lifecycle.indexing_complete"] == "true", Docs: ix.Docs, PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries}
 		li.CreationMS, _ = strconv.ParseInt(s["index.creation_date"], 10, 64)

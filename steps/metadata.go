@@ -187,13 +187,14 @@ func (e *Engine) InspectMetadata(ctx context.Context, src, dst ClusterSummary, s
 	if err != nil {
 		return nil, err
 	}
-	details, err := e.src.IndexDetails(ctx, namesOf(sel.Indices))
+	settings, err := e.src.IndexSettingsNamed(ctx, namesOf(sel.Indices), "index.default_pipeline", "index.final_pipeline",
+		"index.lifecycle.name", "index.plugins.index_state_management.policy_id", "index.opendistro.index_state_management.policy_id")
 	if err != nil {
 		return nil, err
 	}
 	var uses []IndexUse
 	for _, ix := range sel.Indices {
-		uses = append(uses, IndexUse{Name: ix.Name, DataStream: ix.DataStream, Settings: details[ix.Name].Settings})
+		uses = append(uses, IndexUse{Name: ix.Name, DataStream: ix.DataStream, Settings: settings[ix.Name]})
 	}
 	return BuildMetadataInventory(srcList, dstList, src.Product(), dst.Product(), uses, e.plan.Metadata), nil
 }
