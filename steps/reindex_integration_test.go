@@ -1,0 +1,104 @@
+//go:build integration
+
+package steps_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/testenv/envtest"
+)
+
+// The reindex pre-flight on the runners, each verdict checked against what _reindex from remote really does on
+// that cluster (a test-owned index, on the target only).
+
+func reindexChecks(t *testing.T, srcURL, dstURL string) (steps.ClusterSummary, steps.ClusterSummary, steps.Selection, []steps.Check) {
+	t.Helper()
+	p := steps.DefaultPlan()
+	p.Source.URL, p.Target.URL = srcURL, dstURL
+	p.Repository.SourceLocation, p.Repository.TargetLocation = "/nonexistent/rx", "/nonexistent/rx"
+	p.Indices = []string{"metrics-small", "articles"}
+	e, err := steps.New(p, steps.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	src, dst, err := e.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.ListIndices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := steps.Select(all, p)
+	need := steps.NeedsReindex(src, dst, sel)
+	return src, dst, sel, e.ReindexChecks(ctx, dst, need)
+}
+
+// reindexFromRemote asks the target to pull metrics-small from the source into a new index.
+func reindexFromRemote(t *testing.T, srcURL, dstURL string) (string, error) {
+	dest := envtest.Unique("rx")
+	dst := setupClient(t, dstURL)
+	t.Cleanup(func() { dst.DeleteIndices(context.Background(), []string{dest}) })
+	err := dst.Do(context.Background(), "reindex from remote", esclient.Request{Method: "POST", Path: "/_reindex",
+		Params: map[string][]string{"wait_for_completion": {"true"}, "refresh": {"true"}},
+		Body: map[string]any{"source": map[string]any{"remote": map[string]any{"host": srcURL}, "index": "metrics-small"},
+			"dest": map[string]any{"index": dest}}}, nil)
+	return dest, err
+}
+
+func TestTheReindexCheckSaysWhetherTheTargetCanPullFromTheSource(t *testing.T) {
+	env := envtest.Load(t)
+	osURL := envtest.Extra(t, "opensearch")
+	hp, _ := steps.SourceHostPort(env.SourceURL)
+
+	// The 7.17 target has the source in its whitelist (cluster.sh writes it): ready, and a reindex works.
+	_, _, _, checks := reindexChecks(t, env.SourceURL, env.TargetURL)
+	if len(checks) != 1 || checks[0].Status != steps.OK || !strings.Contains(checks[0].Evidence, "covers "+hp) {
+		t.Fatalf("7.17 target: %+v", checks)
+	}
+	dest, err := reindexFromRemote(t, env.SourceURL, env.TargetURL)
+	if err != nil {
+		t.Fatalf("the check said ready, the reindex failed: %v", err)
+	}
+	a, _ := setupClient(t, env.SourceURL).Count(context.Background(), "metrics-small")
+	b, _ := setupClient(t, env.TargetURL).Count(context.Background(), dest)
+	if a == 0 || a != b {
+		t.Errorf("reindexed %d of %d documents", b, a)
+	}
+
+	// OpenSearch cannot restore a 7.17 index: every selected index needs the reindex path, and its nodes do
+	// not whitelist the source. The check writes the line; OpenSearch really refuses.
+	src, dst, sel, checks := reindexChecks(t, env.SourceURL, osURL)
+	if src.Info.Version.Major == 7 && src.Info.Version.Minor > 10 && len(steps.NeedsReindex(src, dst, sel)) != len(sel.Indices) {
+		t.Errorf("every index of %s needs the reindex path into %s", src.Info.Product(), dst.Info.Product())
+	}
+	want := "`reindex.remote.allowlist: [\"" + hp + "\"]` to opensearch.yml"
+	if len(checks) != 1 || checks[0].Status != steps.Fail || !strings.Contains(checks[0].Fix, want) || !strings.Contains(checks[0].Fix, "opensearch-1") {
+		t.Fatalf("OpenSearch target: %+v", checks)
+	}
+	if _, err := reindexFromRemote(t, env.SourceURL, osURL); err == nil || !strings.Contains(err.Error(), "not allowlisted in reindex.remote.allowlist") {
+		t.Errorf("OpenSearch should refuse the source: %v", err)
+	}
+}
+
+func TestATargetWithoutTheReindexModuleIsExplained(t *testing.T) {
+	env := envtest.Load(t)
+	next := envtest.Extra(t, "next")
+	_, _, _, checks := reindexChecks(t, env.SourceURL, next)
+	if len(checks) != 1 || checks[0].ID != "reindex-module" || checks[0].Status != steps.Fail ||
+		!strings.Contains(checks[0].Evidence, "no reindex module") || !strings.Contains(checks[0].Fix, "intermediate cluster") {
+		t.Fatalf("8.19 runner: %+v", checks)
+	}
+	// The runner really has no _reindex.
+	_, err := reindexFromRemote(t, env.SourceURL, next)
+	if esclient.StatusOf(err) != 405 {
+		t.Errorf("POST _reindex on the 8.19 runner: %v (want 405)", err)
+	}
+}
