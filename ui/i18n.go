@@ -334,6 +334,14 @@ var en = map[string]string{
 	"check.target-shards":      "Target shard limit",
 	"check.source-busy":        "Snapshots already running on the source",
 
+	// issue #16: lifecycle safety and the reindex path (steps/lifecycle.go, steps/reindex.go)
+	"check.lifecycle":                "Lifecycle policies of the restored indices",
+	"check.lifecycle-delete":         "No restored index is deleted by its lifecycle policy at once",
+	"check.lifecycle-rollover":       "No restored index is rolled over by its lifecycle policy at once",
+	"check.lifecycle-missing-policy": "The lifecycle policies of the restored indices exist on the target",
+	"check.reindex-module":           "The target has the reindex module",
+	"check.reindex-whitelist":        "The target may reindex from the source (reindex.remote.whitelist)",
+
 	"check.share-source-": "The source share: %s",
 	"check.share-target-": "The target share: %s",
 	"check.nfs-server-":   "NFS server: %s",
@@ -673,6 +681,13 @@ var zh = map[string]string{
 	"check.target-disk":        "目标集群磁盘空间",
 	"check.target-shards":      "目标集群分片上限",
 	"check.source-busy":        "源集群上已有正在进行的快照",
+
+	"check.lifecycle":                "恢复后索引的生命周期策略",
+	"check.lifecycle-delete":         "没有恢复后的索引会被生命周期策略立即删除",
+	"check.lifecycle-rollover":       "没有恢复后的索引会被生命周期策略立即滚动（rollover）",
+	"check.lifecycle-missing-policy": "恢复后索引的生命周期策略在目标集群上存在",
+	"check.reindex-module":           "目标集群有 reindex 模块",
+	"check.reindex-whitelist":        "目标集群允许从源集群 reindex（reindex.remote.whitelist）",
 
 	"check.share-source-": "源共享：%s",
 	"check.share-target-": "目标共享：%s",
