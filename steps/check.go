@@ -1,5 +1,7 @@
 package steps
 
+import "github.com/esmigrate/esmigrate/i18n"
+
 // Status of a pre-flight check.
 type Status string
 
@@ -17,6 +19,28 @@ type Check struct {
 	Status   Status `json:"status"`   // ok, warn, fail
 	Evidence string `json:"evidence"` // what was found (node names, versions, sizes)
 	Fix      string `json:"fix,omitempty"`
+	// The same as messages (package i18n), where the check has keys for them: Title, Evidence and Fix then
+	// hold their English. A check without them is shown in other languages by its id (TitleIn) and its
+	// evidence and fix as written, labelled as English.
+	TitleMsg    i18n.Msg `json:"title_msg,omitzero"`
+	EvidenceMsg i18n.Msg `json:"evidence_msg,omitzero"`
+	FixMsg      i18n.Msg `json:"fix_msg,omitzero"`
+}
+
+// EvidenceText is what was found, as a message (the English text as it is when the check has no key for it).
+func (c Check) EvidenceText() i18n.Msg {
+	if !c.EvidenceMsg.IsZero() {
+		return c.EvidenceMsg
+	}
+	return i18n.Text(c.Evidence)
+}
+
+// FixText is what to do, as a message.
+func (c Check) FixText() i18n.Msg {
+	if !c.FixMsg.IsZero() {
+		return c.FixMsg
+	}
+	return i18n.Text(c.Fix)
 }
 
 // Worst is the most serious status among checks.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Phase is a step of the procedure.
@@ -73,12 +75,30 @@ type Event struct {
 	Rate    float64       `json:"bytes_per_second,omitempty"`
 	ETA     time.Duration `json:"eta,omitempty"`
 	Message string        `json:"message,omitempty"`
-	Curl    string        `json:"curl,omitempty"`
-	Check   *Check        `json:"check,omitempty"`
+	// Msg is Message as a message key with arguments (package i18n), where the engine gives one; Message then
+	// holds its English (what logs and the headless mode in English print).
+	Msg   i18n.Msg `json:"msg,omitzero"`
+	Curl  string   `json:"curl,omitempty"`
+	Check *Check   `json:"check,omitempty"`
+	// Estimate is the run's progress and time left as the engine's one estimator saw it when this event was
+	// emitted (estimate.go); nil outside a run's batches. Every display of progress reads it.
+	Estimate *Estimate `json:"estimate,omitempty"`
 }
 
-// Fraction is how far the work is, 0..1, by bytes when known, else shards, else files.
+// MessageText is the event's message as a message: Msg, or the English Message as it is.
+func (e Event) MessageText() i18n.Msg {
+	if !e.Msg.IsZero() {
+		return e.Msg
+	}
+	return i18n.Text(e.Message)
+}
+
+// Fraction is how far the event's subject is, 0..1: the estimator's figure when the event carries one (it
+// counts the shards not started yet), else by bytes when known, else shards, else files.
 func (e Event) Fraction() float64 {
+	if e.Estimate != nil {
+		return e.Estimate.Subject
+	}
 	switch {
 	case e.Total.Bytes > 0:
 		return clamp01(float64(e.Done.Bytes) / float64(e.Total.Bytes))
@@ -127,11 +147,13 @@ func (e Event) String() string {
 		if e.Rate > 0 {
 			s += fmt.Sprintf(" %s/s", HumanBytes(int64(e.Rate)))
 		}
-		if e.ETA > 0 {
-			s += " ETA " + e.ETA.Round(time.Second).String()
-		}
 		if e.Message != "" {
 			s += " " + e.Message
+		}
+		if e.Estimate != nil && e.Index == "" {
+			s += " (" + e.Estimate.String() + ")"
+		} else if e.Estimate == nil && e.ETA > 0 {
+			s += " ETA " + e.ETA.Round(time.Second).String()
 		}
 		return s
 	case KindCheck:
@@ -143,6 +165,13 @@ func (e Event) String() string {
 			return fmt.Sprintf("%s: %s: %s", where, e.Message, e.Curl)
 		}
 		return fmt.Sprintf("%s: %s", where, e.Curl)
+	}
+	if e.Kind == KindDone && e.Index == "" && e.Batch > 0 && e.Estimate != nil {
+		msg := string(e.Kind)
+		if e.Message != "" {
+			msg += ", " + e.Message
+		}
+		return fmt.Sprintf("%s: %s (%s)", where, msg, e.Estimate.String())
 	}
 	if e.Message == "" {
 		return fmt.Sprintf("%s: %s", where, e.Kind)
@@ -180,6 +209,17 @@ type emitter struct {
 	now      func() time.Time
 	minGap   time.Duration
 	last     map[string]time.Time
+	est      *Estimator // from the moment the run's batches are known (plan)
+}
+
+// plan starts the estimate of a run's progress: its batches (on a resume, what is done already) are known.
+func (m *emitter) plan(st *State, shared bool, h Hints) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.est = NewEstimator(st, shared, h)
 }
 
 func newEmitter(listener func(Event), now func() time.Time) *emitter {
@@ -193,12 +233,19 @@ func (m *emitter) emit(e Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e.Time = m.now()
+	if m.est != nil {
+		// Every event feeds the estimate, throttled ones too; those handed on carry it.
+		m.est.Observe(e)
+	}
 	if e.Kind == KindProgress && e.Fraction() < 1 {
 		key := fmt.Sprintf("%s/%d/%s", e.Phase, e.Batch, e.Index)
 		if t, ok := m.last[key]; ok && e.Time.Sub(t) < m.minGap {
 			return
 		}
 		m.last[key] = e.Time
+	}
+	if m.est != nil {
+		e.Estimate = m.est.Estimate(e.Time, e)
 	}
 	m.listener(e)
 }

@@ -64,13 +64,16 @@ func Select(all []esclient.Index, p Plan) Selection {
 		case excluded:
 			sel.Skipped = append(sel.Skipped, Skip{ix.Name, "excluded by the plan"})
 		case ix.Closed():
-			sel.Skipped = append(sel.Skipped, Skip{ix.Name, "closed: a snapshot cannot include a closed index's data; open it on the source first if it must move"})
+			sel.Skipped = append(sel.Skipped, Skip{ix.Name, closedReason})
 		default:
 			sel.Indices = append(sel.Indices, ix)
 		}
 	}
 	return sel
 }
+
+// closedReason is why a closed index is left out.
+const closedReason = "closed: a snapshot cannot include a closed index's data; open it on the source first if it must move"
 
 // Batch is a group of indices snapshotted and restored together.
 type Batch struct {
@@ -160,4 +163,25 @@ func RenameCollisions(indices []esclient.Index, r RestorePlan) map[string][]stri
 // snapshot name) and the batch number.
 func SnapshotName(p Plan, batch int) string {
 	return fmt.Sprintf("%s-%s-%d", p.SnapshotName, p.Hash()[:8], batch)
+}
+
+// BatchPreview is what a run of plan p makes of these selected indices, by the planner's one policy (the
+// wizard's preview and the run both ask it): the indices a snapshot cannot take (closed ones) are left out
+// with why, and the rest go into batches of at most the plan's batch_max_size, or the default plan's when the
+// plan's does not parse.
+func BatchPreview(p Plan, selected []esclient.Index) ([]Batch, []Skip) {
+	maxBytes, err := ParseBytes(p.BatchMaxSize)
+	if err != nil || maxBytes <= 0 {
+		maxBytes, _ = ParseBytes(DefaultPlan().BatchMaxSize)
+	}
+	open := make([]esclient.Index, 0, len(selected))
+	var skipped []Skip
+	for _, ix := range selected {
+		if ix.Closed() {
+			skipped = append(skipped, Skip{ix.Name, closedReason})
+			continue
+		}
+		open = append(open, ix)
+	}
+	return PlanBatches(open, maxBytes), skipped
 }

@@ -50,6 +50,9 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 
+	// From here on every event carries the estimate of the whole run (estimate.go).
+	e.em.plan(e.state, e.plan.Repository.Shared, HintsFor(e.plan, src.DataNodes(), dst.DataNodes()))
+
 	if e.opts.DryRun {
 		return nil, e.dryRun(ctx)
 	}
@@ -140,8 +143,7 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 			return &PreflightError{Checks: warns, Warnings: true}
 		}
 	}
-	max, _ := ParseBytes(e.plan.BatchMaxSize)
-	batches := PlanBatches(sel.Indices, max)
+	batches, _ := BatchPreview(e.plan, sel.Indices)
 	now := e.opts.Now()
 	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), Plan: e.plan, Created: now, Updated: now,
 		Source: clusterID(src), Target: clusterID(dst), LeftOut: sel.Skipped}

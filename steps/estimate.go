@@ -1,0 +1,384 @@
+package steps
+
+import (
+	"fmt"
+	"time"
+)
+
+// The one estimate of a run's progress and of the time it still needs. The engine's emitter feeds it every
+// event and stamps the result on each event it hands on (Event.Estimate), so the wizard's bars, the headless
+// lines and whatever else shows progress read the same figures and none computes its own.
+//
+// What it counts: every byte of every selected index, in every phase of every batch, from the start. The
+// sizes come from the plan (the state's indices), so shards that are queued or not started yet count with
+// their size before Elasticsearch reports them; a reported total only ever makes an index bigger, never
+// smaller (early snapshot and recovery totals cover only the shards that have started).
+//
+// How long the rest takes: each kind of phase has its own speed (a throttled snapshot, an unthrottled copy, a
+// restore throttled differently). The time left is the sum, over all work not done, of that work at the speed
+// of its kind: the current speed of a phase that runs (over the last 20 seconds), the average speed of the
+// finished phases of that kind (their start-up included), and for a kind not seen yet a prior: the ratio of
+// the throttles (Elasticsearch throttles snapshots and restores per node) applied to a speed seen, or the
+// copy's bandwidth limit.
+
+// Estimate is how far a run is, as the engine's estimator sees it when it emits an event.
+type Estimate struct {
+	Done  int64         `json:"done"`          // work done, in weighted bytes of all phases of all batches
+	Total int64         `json:"total"`         // all the work
+	ETA   time.Duration `json:"eta,omitempty"` // the time the rest needs; 0 while nothing is known yet
+	// Subject is how far the event's own subject is, 0..1: its index in its phase, or its batch's phase. Sizes
+	// of shards not started count.
+	Subject float64 `json:"subject"`
+}
+
+// Fraction is the overall progress, 0..1.
+func (e Estimate) Fraction() float64 {
+	if e.Total <= 0 {
+		return 0
+	}
+	return clamp01(float64(e.Done) / float64(e.Total))
+}
+
+// String is the estimate for a log line: "overall 45%, ETA 1m20s".
+func (e Estimate) String() string {
+	s := fmt.Sprintf("overall %.0f%%", 100*e.Fraction())
+	if e.ETA > 0 {
+		s += ", ETA " + e.ETA.Round(time.Second).String()
+	}
+	return s
+}
+
+// phaseWeight is what a byte counts in the overall progress in each phase. Snapshot, copy and restore move
+// every byte; verification by counts reads no bytes and takes a small part of the time.
+var phaseWeight = map[Phase]float64{PhaseSnapshot: 1, PhaseTransfer: 1, PhaseRestore: 1, PhaseVerify: 0.1, PhaseCleanup: 0}
+
+// Hints are what the engine knows of the speeds before it has seen any: bytes per second for the whole
+// cluster (the per-node throttle times the data nodes), 0 when unknown.
+type Hints struct {
+	Snapshot, Restore, Copy float64
+}
+
+// defaultThrottle is Elasticsearch's throttle per node for snapshots (max_snapshot_bytes_per_sec) and for
+// restores (indices.recovery.max_bytes_per_sec), both 40mb, when the plan sets none.
+const defaultThrottle = 40 << 20
+
+// copyPrior is the speed assumed for the copy before it has moved, when the plan sets no bandwidth limit: about
+// what one NFS share gives over 1 GbE. Its own progress replaces it within a second of the copy starting.
+const copyPrior = 100 << 20
+
+// HintsFor derives the hints from a plan and the clusters' data nodes.
+func HintsFor(p Plan, srcDataNodes, dstDataNodes int) Hints {
+	perNode := func(s string) float64 {
+		if n, err := ParseBytes(s); err == nil && n > 0 {
+			return float64(n)
+		}
+		return defaultThrottle
+	}
+	h := Hints{Snapshot: perNode(p.Repository.MaxSnapshotBytesPerSec) * float64(max(srcDataNodes, 1)),
+		Restore: perNode(p.Repository.MaxRestoreBytesPerSec) * float64(max(dstDataNodes, 1)), Copy: copyPrior}
+	if n, err := ParseBytes(p.Copy.BandwidthLimit); err == nil && n > 0 {
+		h.Copy = float64(n)
+	}
+	return h
+}
+
+// Estimator keeps the progress of every (batch, phase) and the speed of every kind of phase. It is not safe for
+// concurrent use: the emitter calls it under its lock.
+type Estimator struct {
+	phases  []Phase // the phases of a batch that count (no copy with shared storage)
+	batches []*estBatch
+	byNum   map[int]*estBatch
+	kinds   map[Phase]*estKind
+	hints   Hints
+}
+
+type estBatch struct {
+	number int
+	bytes  int64            // planned: the primary size of its indices
+	index  map[string]int64 // planned size by source index name
+	phase  map[Phase]*estPhase
+}
+
+// estPhase is one phase of one batch. Its work and what is done of it are kept as sums, updated as indices
+// report, so that an estimate costs the same with ten indices or ten thousand.
+type estPhase struct {
+	state          int // 0 to come, 1 running, 2 done
+	started, ended time.Time
+	work, doneSum  int64 // bytes: the planned sizes, made bigger where Elasticsearch reports more
+	// Reported progress by index (snapshot, restore, verify), and for the phase as a whole.
+	done, total           map[string]int64
+	phaseDone, phaseTotal int64
+	samples               []estSample // (time, done) of this run of the phase, for its current speed
+}
+
+type estSample struct {
+	t    time.Time
+	done float64
+}
+
+// estKind is what was seen of one kind of phase in finished batches: work and time.
+type estKind struct {
+	work    float64
+	seconds float64
+}
+
+// NewEstimator plans the estimate for a state's batches (sizes from the plan; on a resume, what is done
+// counts as done) with the plan's shared storage setting (no copy then) and the hints.
+func NewEstimator(st *State, shared bool, h Hints) *Estimator {
+	es := &Estimator{byNum: map[int]*estBatch{}, kinds: map[Phase]*estKind{}, hints: h}
+	for _, p := range BatchPhases {
+		if p != PhaseTransfer || !shared {
+			es.phases = append(es.phases, p)
+		}
+	}
+	order := map[Phase]int{}
+	for i, p := range BatchPhases {
+		order[p] = i
+	}
+	if st == nil {
+		return es
+	}
+	for _, b := range st.Batches {
+		eb := &estBatch{number: b.Number, index: map[string]int64{}, phase: map[Phase]*estPhase{}}
+		for _, ix := range b.Indices {
+			eb.index[ix.Name] = ix.PrimaryBytes
+			eb.bytes += ix.PrimaryBytes
+		}
+		for _, p := range es.phases {
+			ep := &estPhase{done: map[string]int64{}, total: map[string]int64{}, work: eb.bytes}
+			if b.Done || order[p] < order[b.Phase] {
+				ep.state, ep.doneSum = 2, ep.work
+			}
+			eb.phase[p] = ep
+		}
+		es.batches = append(es.batches, eb)
+		es.byNum[b.Number] = eb
+	}
+	return es
+}
+
+// perIndex tells whether a phase reports its progress by index.
+func perIndex(p Phase) bool { return p == PhaseSnapshot || p == PhaseRestore || p == PhaseVerify }
+
+// done is what is done of the phase, in bytes.
+func (ep *estPhase) doneBytes() int64 {
+	switch {
+	case ep.state == 2:
+		return ep.work
+	case len(ep.done) > 0:
+		return ep.doneSum
+	}
+	return min(ep.phaseDone, ep.work)
+}
+
+// report takes an index's figures: its work is its planned size or, when Elasticsearch reports more, that.
+func (ep *estPhase) report(name string, planned, done, total int64) {
+	oldW := max(planned, ep.total[name])
+	oldD := min(ep.done[name], oldW)
+	ep.total[name] = max(ep.total[name], total)
+	ep.done[name] = max(ep.done[name], done)
+	newW := max(planned, ep.total[name])
+	ep.work += newW - oldW
+	ep.doneSum += min(ep.done[name], newW) - oldD
+}
+
+// Observe takes one event.
+func (es *Estimator) Observe(e Event) {
+	b := es.byNum[e.Batch]
+	if b == nil {
+		return
+	}
+	ep := b.phase[e.Phase]
+	if ep == nil {
+		return
+	}
+	switch {
+	case e.Kind == KindStart && e.Index == "":
+		if ep.state != 1 {
+			ep.state, ep.started, ep.samples = 1, e.Time, nil
+		}
+	case e.Kind == KindDone && e.Index == "":
+		if ep.state == 1 {
+			k := es.kind(e.Phase)
+			k.work += float64(ep.work)
+			k.seconds += e.Time.Sub(ep.started).Seconds()
+		}
+		ep.state, ep.ended, ep.doneSum = 2, e.Time, ep.work
+	case e.Kind == KindProgress || e.Kind == KindDone:
+		if ep.state == 0 {
+			ep.state, ep.started = 1, e.Time // progress of a phase whose start was not seen (a resumed run)
+		}
+		if ep.state == 2 {
+			return
+		}
+		if e.Index != "" && perIndex(e.Phase) {
+			if _, ours := b.index[e.Index]; !ours {
+				return
+			}
+			done, total := e.Done.Bytes, e.Total.Bytes
+			if e.Phase == PhaseVerify || e.Kind == KindDone || (total == 0 && e.Fraction() >= 1) {
+				// A verified index, or an index that says it is complete without bytes: all of it.
+				done, total = max(b.index[e.Index], total), max(b.index[e.Index], total)
+			}
+			ep.report(e.Index, b.index[e.Index], done, total)
+		} else if e.Index == "" {
+			ep.phaseDone = max(ep.phaseDone, e.Done.Bytes)
+			if e.Total.Bytes > 0 {
+				ep.phaseTotal = e.Total.Bytes
+				if e.Phase == PhaseTransfer {
+					// The copy knows exactly what it has to copy (files already there are not copied again).
+					ep.work = e.Total.Bytes
+				} else if len(ep.done) == 0 {
+					ep.work = max(ep.work, e.Total.Bytes)
+				}
+			}
+		}
+		d := float64(ep.doneBytes())
+		if n := len(ep.samples); n == 0 || d != ep.samples[n-1].done || e.Time.Sub(ep.samples[n-1].t) > time.Second {
+			ep.samples = append(ep.samples, estSample{e.Time, d})
+		}
+		for len(ep.samples) > 2 && e.Time.Sub(ep.samples[1].t) > speedWindow {
+			ep.samples = ep.samples[1:]
+		}
+	}
+}
+
+// speedWindow is how far back a running phase's current speed looks.
+const speedWindow = 20 * time.Second
+
+func (es *Estimator) kind(p Phase) *estKind {
+	k := es.kinds[p]
+	if k == nil {
+		k = &estKind{}
+		es.kinds[p] = k
+	}
+	return k
+}
+
+// current is a running phase's speed over its recent samples (0 before its work moved).
+func (ep *estPhase) current() float64 {
+	if len(ep.samples) < 2 {
+		return 0
+	}
+	first, last := ep.samples[0], ep.samples[len(ep.samples)-1]
+	// Speed counts from the first sample that moved: the time before it is the phase's start-up, paid once.
+	for i := 1; i < len(ep.samples) && ep.samples[i].done == first.done; i++ {
+		first = ep.samples[i]
+	}
+	dt := last.t.Sub(first.t).Seconds()
+	if dt < 0.5 || last.done <= first.done {
+		return 0
+	}
+	return (last.done - first.done) / dt
+}
+
+// speed is the speed expected of a phase kind for work to come: finished phases of that kind, else a running
+// one's current speed, else a prior.
+func (es *Estimator) speed(p Phase) float64 {
+	if k := es.kinds[p]; k != nil && k.seconds > 0 && k.work > 0 {
+		return k.work / k.seconds
+	}
+	if v := es.runningSpeed(p); v > 0 {
+		return v
+	}
+	return es.prior(p)
+}
+
+func (es *Estimator) runningSpeed(p Phase) float64 {
+	var best float64
+	for _, b := range es.batches {
+		if ep := b.phase[p]; ep.state == 1 {
+			best = max(best, ep.current())
+		}
+	}
+	return best
+}
+
+// seen is the speed of a kind seen so far (finished or running), 0 when none.
+func (es *Estimator) seen(p Phase) float64 {
+	if k := es.kinds[p]; k != nil && k.seconds > 0 && k.work > 0 {
+		return k.work / k.seconds
+	}
+	return es.runningSpeed(p)
+}
+
+// prior is the speed of a kind not seen yet. Snapshots and restores are throttled per node by Elasticsearch:
+// the one seen, scaled by the ratio of their throttles (the disks and the network are the same), never above
+// the kind's own throttle. The copy: its bandwidth limit, or copyPrior. Verification and clean-up: nothing
+// until seen (a few requests per index).
+func (es *Estimator) prior(p Phase) float64 {
+	h := es.hints
+	switch p {
+	case PhaseRestore, PhaseSnapshot:
+		own, other, otherPhase := h.Restore, h.Snapshot, PhaseSnapshot
+		if p == PhaseSnapshot {
+			own, other, otherPhase = h.Snapshot, h.Restore, PhaseRestore
+		}
+		if v := es.seen(otherPhase); v > 0 && other > 0 && own > 0 {
+			return min(v*own/other, own)
+		}
+		return own
+	case PhaseTransfer:
+		return h.Copy
+	}
+	return 0
+}
+
+// Estimate is the estimate at time now for event e's subject.
+func (es *Estimator) Estimate(now time.Time, e Event) *Estimate {
+	if len(es.batches) == 0 {
+		return nil
+	}
+	var done, total, left float64
+	for _, b := range es.batches {
+		for _, p := range es.phases {
+			ep := b.phase[p]
+			w, d := float64(ep.work), float64(ep.doneBytes())
+			total += w * phaseWeight[p]
+			done += d * phaseWeight[p]
+			if ep.state == 2 {
+				continue
+			}
+			rest := w - d
+			v := es.speed(p)
+			if ep.state == 1 {
+				if cur := ep.current(); cur > 0 {
+					v = cur
+				} else if v > 0 && d == 0 {
+					// Not moving yet: what a phase of this kind takes, less the time it has run already.
+					left += max(rest/v-now.Sub(ep.started).Seconds(), 0)
+					continue
+				}
+			}
+			if v > 0 {
+				left += rest / v
+			}
+		}
+	}
+	out := &Estimate{Done: int64(done), Total: int64(total), ETA: time.Duration(left * float64(time.Second))}
+	if out.ETA < 0 {
+		out.ETA = 0
+	}
+	if b := es.byNum[e.Batch]; b != nil {
+		if ep := b.phase[e.Phase]; ep != nil {
+			switch {
+			case ep.state == 2:
+				out.Subject = 1
+			case e.Index != "" && perIndex(e.Phase):
+				if planned, ok := b.index[e.Index]; ok {
+					w := max(planned, ep.total[e.Index])
+					if w > 0 {
+						out.Subject = clamp01(float64(ep.done[e.Index]) / float64(w))
+					} else if ep.done[e.Index] > 0 || e.Kind == KindDone {
+						out.Subject = 1
+					}
+				}
+			default:
+				if ep.work > 0 {
+					out.Subject = clamp01(float64(ep.doneBytes()) / float64(ep.work))
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
+)
+
+// How the engine's checks and events read in a language (package i18n), for the wizard and the headless
+// output alike. English is the engine's own text (String). Until the engine's messages have keys of their own
+// (issue 14, phase 2), another language gets the check titles by check id, the phases and kinds of events by
+// name, and the engine's evidence, fixes and messages as it wrote them, in English.
+
+// checkFamilies are the check ids made of a prefix and an nfs check id (preflight.go).
+var checkFamilies = []string{"share-source-", "share-target-", "nfs-server-"}
+
+// TitleIn is the check's title in l's language: by its id (the share-… and nfs-server-… families by their
+// prefix and the nfs check's id). English, and a check the catalogue does not know, keep the engine's title
+// (it names the directory, the repository, the host); Translated tells which.
+func (c Check) TitleIn(l *i18n.Localizer) string {
+	t, _ := c.titleIn(l)
+	return t
+}
+
+// Translated tells whether TitleIn gives the catalogue's title rather than the engine's.
+func (c Check) Translated(l *i18n.Localizer) bool {
+	_, ok := c.titleIn(l)
+	return ok
+}
+
+func (c Check) titleIn(l *i18n.Localizer) (string, bool) {
+	if !c.TitleMsg.IsZero() && l != nil {
+		return l.Msg(c.TitleMsg), true
+	}
+	if l == nil || l.Lang() == "en" {
+		return c.Title, false
+	}
+	if k := "check." + c.ID; l.Has(k) {
+		return l.T(k), true
+	}
+	for _, fam := range checkFamilies {
+		if sub, ok := strings.CutPrefix(c.ID, fam); ok && l.Has("check.nfs."+sub) {
+			return l.T("check."+fam, l.T("check.nfs."+sub)), true
+		}
+	}
+	return c.Title, false
+}
+
+// Text is the event as one line in l's language (English: String, the line the headless mode prints).
+func (e Event) Text(l *i18n.Localizer) string {
+	if l == nil || l.Lang() == "en" {
+		return e.String()
+	}
+	where := l.T("run.phase." + string(e.Phase))
+	if e.Batch > 0 {
+		where = l.T("run.batch", e.Batch, e.Batches) + " " + where
+	}
+	if e.Index != "" {
+		where += " " + e.Index
+	}
+	sep := l.T("ev.sep")
+	var what []string
+	switch e.Kind {
+	case KindProgress:
+		what = append(what, fmt.Sprintf("%.0f%%", 100*e.Fraction()))
+		if e.Total.Bytes > 0 {
+			what[0] += " " + HumanBytes(e.Done.Bytes) + "/" + HumanBytes(e.Total.Bytes)
+		}
+	case KindCheck:
+		if e.Check != nil {
+			what = append(what, l.T("ev.check"), l.T("ev.status."+string(e.Check.Status))+" "+e.Check.TitleIn(l))
+			if ev := l.Msg(e.Check.EvidenceText()); ev != "" {
+				what = append(what, ev)
+			}
+		}
+	case KindRequest:
+		what = append(what, l.T("ev.request"))
+		if msg := l.Msg(e.MessageText()); msg != "" {
+			what = append(what, msg)
+		}
+		what = append(what, e.Curl)
+	case KindStart, KindDone, KindError:
+		what = append(what, l.T("ev."+string(e.Kind)))
+	}
+	switch e.Level {
+	case LevelWarn:
+		what = append(what, l.T("ev.warn"))
+	case LevelError:
+		if e.Kind != KindError {
+			what = append(what, l.T("ev.errorlevel"))
+		}
+	}
+	if msg := l.Msg(e.MessageText()); msg != "" && e.Kind != KindRequest {
+		what = append(what, msg)
+	}
+	line := where + sep + strings.Join(what, sep)
+	if e.Estimate != nil && e.Index == "" && e.Batch > 0 && (e.Kind == KindProgress || e.Kind == KindDone) {
+		line += " " + e.Estimate.Text(l)
+	}
+	return line
+}
+
+// Text is the estimate in l's language, for a log line.
+func (e Estimate) Text(l *i18n.Localizer) string {
+	if l == nil || l.Lang() == "en" {
+		return "(" + e.String() + ")"
+	}
+	if e.ETA > 0 {
+		return l.T("ev.overall.eta", 100*e.Fraction(), e.ETA.Round(1e9).String())
+	}
+	return l.T("ev.overall", 100*e.Fraction())
+}
