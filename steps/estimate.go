@@ -15,16 +15,22 @@ import (
 // smaller (early snapshot and recovery totals cover only the shards that have started).
 //
 // How long the rest takes: each kind of phase has its own speed (a throttled snapshot, an unthrottled copy, a
-// restore throttled differently). The time left is the sum, over all work not done, of that work at the speed
-// of its kind: the current speed of a phase that runs (over the last 20 seconds), the average speed of the
-// finished phases of that kind (their start-up included), and for a kind not seen yet a prior: the ratio of
-// the throttles (Elasticsearch throttles snapshots and restores per node) applied to a speed seen, or the
-// copy's bandwidth limit.
+// restore throttled differently) and its own fixed cost (the time before its bytes move, and after they have:
+// Elasticsearch finishing shards, the engine noticing). A phase to come takes its kind's fixed cost plus its
+// bytes at its kind's speed; a running one its bytes left at its current speed (over the last 20 seconds) plus
+// what is left of its fixed cost. Speeds and costs are learned from the phases seen; for a kind not seen yet the
+// speed is its throttle (Elasticsearch throttles snapshots and restores per node; the copy has its bandwidth
+// limit), but no more than the other kind was seen to reach on the same disks, and the cost is that of the
+// kinds seen.
+//
+// The overall progress counts a byte of each phase by the time it is expected to take (the inverse of the
+// phase's throttle, fixed at the start, so that the bar never goes back): a fast snapshot before a slow
+// restore is a small part of the bar, as it is of the wait.
 
 // Estimate is how far a run is, as the engine's estimator sees it when it emits an event.
 type Estimate struct {
-	Done  int64         `json:"done"`          // work done, in weighted bytes of all phases of all batches
-	Total int64         `json:"total"`         // all the work
+	Done  float64       `json:"done"`          // work done: bytes of all phases of all batches, each weighed by its phase
+	Total float64       `json:"total"`         // all the work
 	ETA   time.Duration `json:"eta,omitempty"` // the time the rest needs; 0 while nothing is known yet
 	// Subject is how far the event's own subject is, 0..1: its index in its phase, or its batch's phase. Sizes
 	// of shards not started count.
@@ -36,7 +42,7 @@ func (e Estimate) Fraction() float64 {
 	if e.Total <= 0 {
 		return 0
 	}
-	return clamp01(float64(e.Done) / float64(e.Total))
+	return clamp01(e.Done / e.Total)
 }
 
 // String is the estimate for a log line: "overall 45%, ETA 1m20s".
@@ -48,9 +54,9 @@ func (e Estimate) String() string {
 	return s
 }
 
-// phaseWeight is what a byte counts in the overall progress in each phase. Snapshot, copy and restore move
-// every byte; verification by counts reads no bytes and takes a small part of the time.
-var phaseWeight = map[Phase]float64{PhaseSnapshot: 1, PhaseTransfer: 1, PhaseRestore: 1, PhaseVerify: 0.1, PhaseCleanup: 0}
+// verifyWeight is what a byte verified counts against a byte restored: verification by counts reads no bytes
+// and takes a small part of the time.
+const verifyWeight = 0.05
 
 // Hints are what the engine knows of the speeds before it has seen any: bytes per second for the whole
 // cluster (the per-node throttle times the data nodes), 0 when unknown.
@@ -90,6 +96,8 @@ type Estimator struct {
 	byNum   map[int]*estBatch
 	kinds   map[Phase]*estKind
 	hints   Hints
+	weight  map[Phase]float64 // what a byte of each phase counts in the overall progress
+	shown   float64           // the highest progress shown: it never goes back
 }
 
 type estBatch struct {
@@ -109,6 +117,10 @@ type estPhase struct {
 	done, total           map[string]int64
 	phaseDone, phaseTotal int64
 	samples               []estSample // (time, done) of this run of the phase, for its current speed
+	// firstMove and lastMove are when its bytes first and last moved: the time between is the moving time,
+	// the rest of its duration its fixed cost.
+	firstMove, lastMove time.Time
+	movedFrom           float64 // done bytes before the first move
 }
 
 type estSample struct {
@@ -116,16 +128,25 @@ type estSample struct {
 	done float64
 }
 
-// estKind is what was seen of one kind of phase in finished batches: work and time.
+// estKind is what was seen of one kind of phase in finished batches: bytes and the time they moved in, and the
+// time the phases took besides (their fixed cost).
 type estKind struct {
-	work    float64
-	seconds float64
+	work, moving, fixed float64
+	n                   int // phases seen
 }
 
 // NewEstimator plans the estimate for a state's batches (sizes from the plan; on a resume, what is done
 // counts as done) with the plan's shared storage setting (no copy then) and the hints.
 func NewEstimator(st *State, shared bool, h Hints) *Estimator {
 	es := &Estimator{byNum: map[int]*estBatch{}, kinds: map[Phase]*estKind{}, hints: h}
+	perByte := func(v float64) float64 {
+		if v <= 0 {
+			return 1 / float64(defaultThrottle)
+		}
+		return 1 / v
+	}
+	es.weight = map[Phase]float64{PhaseSnapshot: perByte(h.Snapshot), PhaseTransfer: perByte(h.Copy),
+		PhaseRestore: perByte(h.Restore), PhaseVerify: verifyWeight * perByte(h.Restore)}
 	for _, p := range BatchPhases {
 		if p != PhaseTransfer || !shared {
 			es.phases = append(es.phases, p)
@@ -200,8 +221,17 @@ func (es *Estimator) Observe(e Event) {
 	case e.Kind == KindDone && e.Index == "":
 		if ep.state == 1 {
 			k := es.kind(e.Phase)
-			k.work += float64(ep.work)
-			k.seconds += e.Time.Sub(ep.started).Seconds()
+			total := e.Time.Sub(ep.started).Seconds()
+			moving := 0.0
+			if !ep.firstMove.IsZero() {
+				moving = ep.lastMove.Sub(ep.firstMove).Seconds()
+			}
+			if moving > 0.5 {
+				k.work += float64(ep.work) - ep.movedFrom
+				k.moving += moving
+			}
+			k.fixed += max(total-moving, 0)
+			k.n++
 		}
 		ep.state, ep.ended, ep.doneSum = 2, e.Time, ep.work
 	case e.Kind == KindProgress || e.Kind == KindDone:
@@ -234,6 +264,12 @@ func (es *Estimator) Observe(e Event) {
 			}
 		}
 		d := float64(ep.doneBytes())
+		if n := len(ep.samples); n > 0 && d > ep.samples[n-1].done {
+			if ep.firstMove.IsZero() {
+				ep.firstMove, ep.movedFrom = ep.samples[n-1].t, ep.samples[n-1].done
+			}
+			ep.lastMove = e.Time
+		}
 		if n := len(ep.samples); n == 0 || d != ep.samples[n-1].done || e.Time.Sub(ep.samples[n-1].t) > time.Second {
 			ep.samples = append(ep.samples, estSample{e.Time, d})
 		}
@@ -272,13 +308,10 @@ func (ep *estPhase) current() float64 {
 	return (last.done - first.done) / dt
 }
 
-// speed is the speed expected of a phase kind for work to come: finished phases of that kind, else a running
-// one's current speed, else a prior.
+// speed is the speed expected of a phase kind while its bytes move: finished phases of that kind, else a
+// running one's current speed, else a prior.
 func (es *Estimator) speed(p Phase) float64 {
-	if k := es.kinds[p]; k != nil && k.seconds > 0 && k.work > 0 {
-		return k.work / k.seconds
-	}
-	if v := es.runningSpeed(p); v > 0 {
+	if v := es.seen(p); v > 0 {
 		return v
 	}
 	return es.prior(p)
@@ -287,7 +320,7 @@ func (es *Estimator) speed(p Phase) float64 {
 func (es *Estimator) runningSpeed(p Phase) float64 {
 	var best float64
 	for _, b := range es.batches {
-		if ep := b.phase[p]; ep.state == 1 {
+		if ep := b.phase[p]; ep != nil && ep.state == 1 {
 			best = max(best, ep.current())
 		}
 	}
@@ -296,33 +329,52 @@ func (es *Estimator) runningSpeed(p Phase) float64 {
 
 // seen is the speed of a kind seen so far (finished or running), 0 when none.
 func (es *Estimator) seen(p Phase) float64 {
-	if k := es.kinds[p]; k != nil && k.seconds > 0 && k.work > 0 {
-		return k.work / k.seconds
+	if k := es.kinds[p]; k != nil && k.moving > 0 && k.work > 0 {
+		return k.work / k.moving
 	}
 	return es.runningSpeed(p)
 }
 
-// prior is the speed of a kind not seen yet. Snapshots and restores are throttled per node by Elasticsearch:
-// the one seen, scaled by the ratio of their throttles (the disks and the network are the same), never above
-// the kind's own throttle. The copy: its bandwidth limit, or copyPrior. Verification and clean-up: nothing
-// until seen (a few requests per index).
+// prior is the speed of a kind not seen yet: its throttle (snapshots and restores: per node times the nodes;
+// the copy: its bandwidth limit, or copyPrior), but for a snapshot or a restore no more than the other of the
+// two was seen to reach: they read and write the same disks and network.
 func (es *Estimator) prior(p Phase) float64 {
 	h := es.hints
 	switch p {
 	case PhaseRestore, PhaseSnapshot:
-		own, other, otherPhase := h.Restore, h.Snapshot, PhaseSnapshot
+		own, other := h.Restore, PhaseSnapshot
 		if p == PhaseSnapshot {
-			own, other, otherPhase = h.Snapshot, h.Restore, PhaseRestore
+			own, other = h.Snapshot, PhaseRestore
 		}
-		if v := es.seen(otherPhase); v > 0 && other > 0 && own > 0 {
-			return min(v*own/other, own)
+		if own <= 0 {
+			own = defaultThrottle
+		}
+		if v := es.seen(other); v > 0 {
+			return min(v, own)
 		}
 		return own
 	case PhaseTransfer:
-		return h.Copy
+		if h.Copy > 0 {
+			return h.Copy
+		}
+		return copyPrior
 	}
 	return 0
 }
+
+// fixed is the fixed cost expected of a phase of kind p: what its kind's phases cost so far, nothing before
+// one was seen (the kinds differ too much to stand in for each other: a snapshot's end waits for Elasticsearch
+// to write its metadata, a restore's start for the target to create the indices).
+func (es *Estimator) fixed(p Phase) float64 {
+	if k := es.kinds[p]; k != nil && k.n > 0 {
+		return k.fixed / float64(k.n)
+	}
+	return 0
+}
+
+// verifySpeed is the speed of verification by counts before one was seen: a few requests per index, about a
+// restore's speed twenty times over.
+func (es *Estimator) verifySpeed() float64 { return es.speed(PhaseRestore) / verifyWeight }
 
 // Estimate is the estimate at time now for event e's subject.
 func (es *Estimator) Estimate(now time.Time, e Event) *Estimate {
@@ -334,28 +386,40 @@ func (es *Estimator) Estimate(now time.Time, e Event) *Estimate {
 		for _, p := range es.phases {
 			ep := b.phase[p]
 			w, d := float64(ep.work), float64(ep.doneBytes())
-			total += w * phaseWeight[p]
-			done += d * phaseWeight[p]
+			total += w * es.weight[p]
+			done += d * es.weight[p]
 			if ep.state == 2 {
 				continue
 			}
-			rest := w - d
 			v := es.speed(p)
+			if p == PhaseVerify && v == 0 {
+				v = es.verifySpeed()
+			}
+			fixed := es.fixed(p)
 			if ep.state == 1 {
+				// What is left of its fixed cost: the part not spent yet (time in the phase while bytes did
+				// not move).
+				spent := now.Sub(ep.started).Seconds()
+				if !ep.firstMove.IsZero() {
+					spent -= ep.lastMove.Sub(ep.firstMove).Seconds()
+				}
+				fixed = max(fixed-spent, 0)
 				if cur := ep.current(); cur > 0 {
 					v = cur
-				} else if v > 0 && d == 0 {
-					// Not moving yet: what a phase of this kind takes, less the time it has run already.
-					left += max(rest/v-now.Sub(ep.started).Seconds(), 0)
-					continue
 				}
 			}
+			left += fixed
 			if v > 0 {
-				left += rest / v
+				left += (w - d) / v
 			}
 		}
 	}
-	out := &Estimate{Done: int64(done), Total: int64(total), ETA: time.Duration(left * float64(time.Second))}
+	if total > 0 {
+		// The bar never goes back: a reported total bigger than planned adds work, never takes progress away.
+		es.shown = max(es.shown, done/total)
+		done = es.shown * total
+	}
+	out := &Estimate{Done: done, Total: total, ETA: time.Duration(left * float64(time.Second))}
 	if out.ETA < 0 {
 		out.ETA = 0
 	}

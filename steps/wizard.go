@@ -202,3 +202,19 @@ func StateReport(st *State) *Report {
 	e := &Engine{plan: st.Plan, state: st, opts: Options{Now: st.Updated.UTC}}
 	return e.buildReport()
 }
+
+// ElasticsearchUser is the uid and gid Elasticsearch runs as, found the way the share checks find them: the
+// plan's, else the owner of a node's process on this host, else this host's elasticsearch user; how says which
+// (for the wizard's setup form). ok is false when none of them tells.
+func ElasticsearchUser(ctx context.Context, p Plan, nodes []esclient.Node) (uid, gid int, how string, ok bool) {
+	if p.NFS.UID > 0 {
+		return p.NFS.UID, p.NFS.GID, "plan", true
+	}
+	if u, g, found := localNodeUser(ctx, nodes); found {
+		return u, g, "node", true
+	}
+	if u, g, err := nfs.LocalUser("elasticsearch"); err == nil {
+		return u, g, "local", true
+	}
+	return 0, 0, "", false
+}

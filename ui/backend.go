@@ -23,6 +23,8 @@ type Backend interface {
 	SelectionChecks(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error)
 	PlannedRequests(p steps.Plan, c steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error)
 	SetupCommands(p steps.Plan, distro string) (nfs.Setup, error)
+	// ElasticsearchUser is the uid:gid Elasticsearch runs as, as the share checks find it.
+	ElasticsearchUser(ctx context.Context, p steps.Plan, nodes []esclient.Node) (uid, gid int, ok bool)
 	Run(ctx context.Context, p steps.Plan, c steps.Credentials, acceptWarnings bool, on func(steps.Event)) (*steps.Report, error)
 	Cleanup(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CleanupOptions, allowTargetDelete bool, on func(steps.Event)) error
 }
@@ -95,6 +97,11 @@ func (engineBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, erro
 	return steps.SetupCommands(p, distro)
 }
 
+func (engineBackend) ElasticsearchUser(ctx context.Context, p steps.Plan, nodes []esclient.Node) (int, int, bool) {
+	u, g, _, ok := steps.ElasticsearchUser(ctx, p, nodes)
+	return u, g, ok
+}
+
 func (engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, on func(steps.Event)) (*steps.Report, error) {
 	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: accept})
 	if err != nil {
@@ -109,91 +116,6 @@ func (engineBackend) Cleanup(ctx context.Context, p steps.Plan, c steps.Credenti
 		return err
 	}
 	return eng.Cleanup(ctx, o)
-}
-
-// Streams: long work (checks, the run) runs on a goroutine of its own and reports through a channel that a
-// tea.Cmd reads ("listen for activity"). The work never touches the model; its events arrive as messages.
-
-// streamMsg carries the events that arrived since the last one, and the end of the work when it ended.
-type streamMsg struct {
-	id     int
-	events []steps.Event
-	done   bool
-	result any
-	err    error
-	s      *stream
-}
-
-type streamEnd struct {
-	result any
-	err    error
-}
-
-// stream is one piece of work's events (ch, closed when the work returned) and its end (end, written just
-// before ch is closed). The end has a channel of its own with room for it, so that the goroutine never waits to
-// hand it over: after the program ended nobody reads, and it must still finish.
-type stream struct {
-	ch  chan steps.Event
-	end chan streamEnd
-}
-
-// startStream runs work on its own goroutine and returns the command that reads its first events.
-func startStream(id int, work func(emit func(steps.Event)) (any, error)) tea.Cmd {
-	return func() tea.Msg {
-		s := &stream{ch: make(chan steps.Event, 2048), end: make(chan streamEnd, 1)}
-		go func() {
-			res, err := work(s.emit)
-			s.end <- streamEnd{res, err}
-			close(s.ch)
-		}()
-		return s.read(id)
-	}
-}
-
-// emit hands an event to the UI. Progress may be dropped when the UI lags (the next one says the same, and
-// fresher); every other event waits for room.
-func (s *stream) emit(e steps.Event) {
-	if e.Kind == steps.KindProgress {
-		select {
-		case s.ch <- e:
-		default:
-		}
-		return
-	}
-	// Every other event waits for room, but not forever: when the program has ended nobody reads any more,
-	// and the engine must still be able to save its state and return.
-	t := time.NewTimer(2 * time.Second)
-	defer t.Stop()
-	select {
-	case s.ch <- e:
-	case <-t.C:
-	}
-}
-
-// next is the command that reads the following events.
-func (s *stream) next(id int) tea.Cmd {
-	return func() tea.Msg { return s.read(id) }
-}
-
-// read waits for the next event and takes what else has arrived (up to 256); once the events are all read,
-// the end.
-func (s *stream) read(id int) tea.Msg {
-	m := streamMsg{id: id, s: s}
-	e, ok := <-s.ch
-	for ok {
-		m.events = append(m.events, e)
-		if len(m.events) == 256 {
-			return m
-		}
-		select {
-		case e, ok = <-s.ch:
-		default:
-			return m
-		}
-	}
-	end := <-s.end
-	m.done, m.result, m.err = true, end.result, end.err
-	return m
 }
 
 // ioCmd runs a blocking call and delivers its message.

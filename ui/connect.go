@@ -12,6 +12,7 @@ import (
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
 )
 
 const (
@@ -51,16 +52,12 @@ type connectScreen struct {
 	seq      int
 	probes   map[string]*probeResult
 	spin     int
-	keys     struct{ Test, Edit, Next key.Binding }
 }
 
 func newConnect(c *Common, s *Session, be Backend) *connectScreen {
 	m := &connectScreen{screenBase: screenBase{c: c, s: s, be: be}, probes: map[string]*probeResult{}}
 	m.src = fieldsFrom(s.Plan.Source, s.Creds.SourcePassword, s.Creds.SourceAPIKey)
 	m.dst = fieldsFrom(s.Plan.Target, s.Creds.TargetPassword, s.Creds.TargetAPIKey)
-	m.keys.Test = bind(c, "ctrl+t", "ctrl+t", "key.test")
-	m.keys.Edit = bind(c, "e", "e", "key.edit")
-	m.keys.Next = bind(c, "enter", "enter", "key.next")
 	return m
 }
 
@@ -111,7 +108,7 @@ func (m *connectScreen) groups(role string, f *clusterFields) []*huh.Group {
 
 func (m *connectScreen) newForm() tea.Cmd {
 	gs := append(m.groups("source", &m.src), m.groups("target", &m.dst)...)
-	m.form = huh.NewForm(gs...).WithTheme(formTheme(m.c.Glyphs)).WithShowHelp(false).WithWidth(m.w).WithHeight(max(m.h-5, 8))
+	m.form = huh.NewForm(gs...).WithTheme(m.c.Styles.Form).WithShowHelp(false).WithWidth(m.w).WithHeight(max(m.h-5, 8))
 	m.editing = true
 	return m.form.Init()
 }
@@ -145,7 +142,7 @@ func (m *connectScreen) apply() {
 
 func (m *connectScreen) test() tea.Cmd {
 	m.apply()
-	m.seq++
+	m.seq = common.NewID()
 	seq := m.seq
 	p, creds, be := m.s.Plan, m.s.Creds, m.be
 	var cmds []tea.Cmd
@@ -156,15 +153,8 @@ func (m *connectScreen) test() tea.Cmd {
 			return probeMsg{seq: seq, role: role, sum: sum, err: err}
 		}))
 	}
-	cmds = append(cmds, spinTick(seq))
+	cmds = append(cmds, common.SpinTick(seq))
 	return tea.Batch(cmds...)
-}
-
-// spinMsg animates spinners while something runs.
-type spinMsg struct{ seq int }
-
-func spinTick(seq int) tea.Cmd {
-	return tea.Tick(120*time.Millisecond, func(time.Time) tea.Msg { return spinMsg{seq} })
 }
 
 func (m *connectScreen) ok() bool {
@@ -202,21 +192,22 @@ func (m *connectScreen) Update(msg tea.Msg) tea.Cmd {
 			m.s.Src, m.s.Dst = m.probes["source"].sum, m.probes["target"].sum
 		}
 		return nil
-	case spinMsg:
-		if msg.seq == m.seq && m.running() {
+	case common.SpinMsg:
+		if msg.ID == m.seq && m.running() {
 			m.spin++
-			return spinTick(msg.seq)
+			return common.SpinTick(msg.ID)
 		}
 		return nil
 	case tea.KeyPressMsg:
-		if key.Matches(msg, m.keys.Test) {
+		km := m.c.Keys
+		if key.Matches(msg, km.Test) {
 			return m.test()
 		}
 		if !m.editing {
 			switch {
-			case key.Matches(msg, m.keys.Edit):
+			case key.Matches(msg, km.Edit):
 				return m.newForm()
-			case key.Matches(msg, m.keys.Next) && m.ok():
+			case key.Matches(msg, km.Next) && m.ok():
 				m.s.fillDefaults()
 				m.s.Notice = "" // said; coming back, the form gets its lines again
 				return goTo(scrPreflight)
@@ -260,10 +251,10 @@ func (m *connectScreen) probeLines() []string {
 			out = append(out, g.Spinner[m.spin%len(g.Spinner)]+" "+m.c.T("connect.testing", url))
 		case p.err != nil:
 			out = append(out, st.Error.Render(g.Fail+" "+m.c.T("connect.fail", name)))
-			out = append(out, wrap("  "+m.c.ascii(problemOf(p.err)), m.w))
+			out = append(out, common.Wrap("  "+problemOf(m.c, p.err), m.w))
 			var ee *esclient.Error
 			if errors.As(p.err, &ee) && ee.Fix != "" {
-				out = append(out, wrap("  "+m.c.T("connect.fix", ee.Fix), m.w))
+				out = append(out, common.Wrap("  "+m.c.T("connect.fix", m.c.Verbatim(ee.Fix)), m.w))
 			}
 		default:
 			i := p.sum.Info
@@ -281,7 +272,7 @@ func (m *connectScreen) render() {
 	var b strings.Builder
 	notice := 0
 	if m.s.Notice != "" {
-		text := wrap(m.s.Notice, m.w)
+		text := common.Wrap(m.s.Notice, m.w)
 		notice = strings.Count(text, "\n") + 1
 		b.WriteString(m.c.Styles.OK.Render(text) + "\n")
 	}
@@ -294,7 +285,7 @@ func (m *connectScreen) render() {
 		b.WriteString(m.c.Styles.Subtle.Render(m.c.T("connect.hint.form")) + "\n")
 		formH := m.h - 2 - len(lines)
 		formH -= notice
-		b.WriteString(clip(m.form.View(), m.w, max(formH, 3)))
+		b.WriteString(common.Clip(m.form.View(), m.w, max(formH, 3)))
 		if len(lines) > 0 {
 			b.WriteString("\n" + strings.Join(lines, "\n"))
 		}
@@ -328,14 +319,14 @@ func (m *connectScreen) summary() string {
 }
 
 func (m *connectScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	if m.editing {
-		return []key.Binding{bind(m.c, "tab", "tab/enter", "key.next"), bind(m.c, "shift+tab", "shift+tab", "key.back"),
-			bind(m.c, "left right", "←/→", "key.choose"), m.keys.Test}
+		return []key.Binding{km.FormNext, km.FormPrev, km.FormOption, km.Test}
 	}
 	if m.ok() {
-		return []key.Binding{m.keys.Next, m.keys.Edit, m.keys.Test}
+		return []key.Binding{km.Next, km.Edit, km.Test}
 	}
-	return []key.Binding{m.keys.Edit, m.keys.Test}
+	return []key.Binding{km.Edit, km.Test}
 }
 
 func (m *connectScreen) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -17,6 +17,7 @@ import (
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
 )
 
 // fakeBackend answers like two small clusters, instantly and always the same, for model tests and golden files.
@@ -28,6 +29,7 @@ type fakeBackend struct {
 	indices  []esclient.Index
 	runErr   error
 	ran      int
+	checked  int // cluster check runs
 	cleaned  []steps.CleanupOptions
 	allowDel []bool
 	// block, when set, makes Run wait for the context (a long run the operator stops).
@@ -64,6 +66,9 @@ func (f *fakeBackend) Probe(_ context.Context, p steps.Plan, role string, _ step
 }
 
 func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, register bool, on func(steps.Event)) ([]steps.Check, error) {
+	f.mu.Lock()
+	f.checked++
+	f.mu.Unlock()
 	checks := f.checks
 	if checks == nil {
 		checks = []steps.Check{
@@ -129,6 +134,11 @@ func (f *fakeBackend) PlannedRequests(p steps.Plan, _ steps.Credentials, batches
 			Curl: fmt.Sprintf("curl -sS -X PUT '%s/_snapshot/%s/esmigrate-%d'", p.Source.URL, p.Repository.Name, b.Number)})
 	}
 	return out, nil
+}
+
+// ElasticsearchUser: the pre-flight finds Elasticsearch running as 994:991 (not the 1000:1000 of a guess).
+func (f *fakeBackend) ElasticsearchUser(context.Context, steps.Plan, []esclient.Node) (int, int, bool) {
+	return 994, 991, true
 }
 
 func (f *fakeBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, error) {
@@ -271,7 +281,7 @@ func (h *harness) run(cmd tea.Cmd) {
 			continue
 		}
 		switch msg.(type) {
-		case spinMsg, runTickMsg, previewTickMsg:
+		case common.SpinMsg, runTickMsg, previewTickMsg:
 			continue // timers: tests send them when they need them
 		}
 		if name := fmt.Sprintf("%T", msg); name == "tea.QuitMsg" || strings.Contains(name, "linkMsg") {

@@ -9,7 +9,9 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/components/checklist"
 )
 
 func hasHan(s string) bool {
@@ -87,21 +89,21 @@ func TestCheckTitlesTranslated(t *testing.T) {
 			ids = append(ids, fam+sub)
 		}
 	}
-	zh, en := NewCommon(nil, "zh", true), NewCommon(nil, "en", true)
+	zh, en := i18n.New("zh"), i18n.New("en")
 	for _, id := range ids {
 		ch := steps.Check{ID: id, Title: "engine title of " + id}
-		if got := zh.checkTitle(ch); got == ch.Title || !hasHan(got) {
+		if got := ch.TitleIn(zh); got == ch.Title || !hasHan(got) {
 			t.Errorf("check %s has no Chinese title: %q", id, got)
 		}
-		if got := en.checkTitle(ch); got != ch.Title {
+		if got := ch.TitleIn(en); got != ch.Title {
 			t.Errorf("check %s in English is %q, want the engine's title", id, got)
 		}
 	}
 	unknown := steps.Check{ID: "something-new", Title: "Something new"}
-	if got := zh.checkTitle(unknown); got != "Something new" {
+	if got := unknown.TitleIn(zh); got != "Something new" {
 		t.Errorf("an unknown check shows %q, want the engine's title", got)
 	}
-	if got := zh.checkTitle(steps.Check{ID: "nfs-server-nfs.server.mount"}); got != "NFS 服务器：服务器允许本机挂载该导出" {
+	if got := (steps.Check{ID: "nfs-server-nfs.server.mount"}).TitleIn(zh); got != "NFS 服务器：服务器允许本机挂载该导出" {
 		t.Errorf("family title %q", got)
 	}
 }
@@ -110,23 +112,23 @@ func TestCheckTitlesTranslated(t *testing.T) {
 func TestCheckDetailsLabelTheEnglish(t *testing.T) {
 	ch := steps.Check{ID: "path-repo-source", Title: "path.repo on every source node covers /data/repo", Status: steps.Fail,
 		Evidence: "source-1: path.repo not set", Fix: "add path.repo: [/data/repo] to elasticsearch.yml"}
-	zh := strings.Join(checkDetails(NewCommon(nil, "zh", true), ch, 200), "\n")
-	for _, want := range []string{"英文原文：path.repo on every source node covers /data/repo", "详情（英文）：source-1: path.repo not set",
-		"解决办法（英文）：add path.repo: [/data/repo] to elasticsearch.yml"} {
+	zh := strings.Join(checklist.Details(NewCommon(nil, "zh", true), ch, 200), "\n")
+	for _, want := range []string{"英文原文：path.repo on every source node covers /data/repo", "详情：source-1: path.repo not set（英文原文）",
+		"解决办法：add path.repo: [/data/repo] to elasticsearch.yml（英文原文）"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("details lack %q:\n%s", want, zh)
 		}
 	}
-	en := strings.Join(checkDetails(NewCommon(nil, "en", true), ch, 200), "\n")
+	en := strings.Join(checklist.Details(NewCommon(nil, "en", true), ch, 200), "\n")
 	if strings.Contains(en, "In English") || !strings.Contains(en, "Found: source-1") || !strings.Contains(en, "Fix: add path.repo") {
 		t.Errorf("English details:\n%s", en)
 	}
 }
 
-// The run's log names batches, phases and kinds from the catalogue; the engine's messages stay. English is the
-// engine's own line.
+// The run's log names batches, phases and kinds from the catalogue; the engine's messages stay (until they have
+// keys). English is the engine's own line, the one the headless mode prints.
 func TestEventLogInChinese(t *testing.T) {
-	zh, en := NewCommon(nil, "zh", true), NewCommon(nil, "en", true)
+	zh, en := i18n.New("zh"), i18n.New("en")
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	chk := steps.Check{ID: "target-disk", Title: "Target disk space", Status: steps.Warn, Evidence: "80% used"}
 	cases := []struct {
@@ -146,16 +148,16 @@ func TestEventLogInChinese(t *testing.T) {
 	}
 	for _, c := range cases {
 		c.e.Time = at
-		if got := zh.eventText(c.e); got != c.want {
+		if got := c.e.Text(zh); got != c.want {
 			t.Errorf("zh %+v:\n got %q\nwant %q", c.e, got, c.want)
 		}
-		if got := en.eventText(c.e); got != c.e.String() {
+		if got := c.e.Text(en); got != c.e.String() {
 			t.Errorf("en %q, want the engine's %q", got, c.e.String())
 		}
 	}
 	// Every phase and kind has its word.
 	for _, p := range append([]steps.Phase{steps.PhaseConnect, steps.PhasePreflight, steps.PhaseRepository, steps.PhasePlan, steps.PhaseReport}, steps.BatchPhases...) {
-		if !zh.Cat.Has("run.phase."+string(p)) || !hasHan(zh.T("run.phase."+string(p))) {
+		if !zh.Has("run.phase."+string(p)) || !hasHan(zh.T("run.phase."+string(p))) {
 			t.Errorf("phase %s has no Chinese name", p)
 		}
 	}

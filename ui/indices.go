@@ -15,6 +15,8 @@ import (
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/indextable"
 )
 
 // indicesScreen: the index picker (type to filter, space to select) and the restore options.
@@ -25,7 +27,7 @@ type indicesScreen struct {
 	loading  bool
 	loadErr  error
 	loadedAt string // the source URL the list was read from
-	t        *indexTable
+	t        *indextable.Model
 
 	globbing bool
 	glob     string
@@ -37,11 +39,6 @@ type indicesScreen struct {
 
 	form *huh.Form
 	opts restoreFields
-	keys indexKeys
-}
-
-type indexKeys struct {
-	Up, Down, PgUp, PgDown, Home, End, Toggle, All, Glob, SortL, SortR, Reverse, Hidden, Options, Clear, Next, Back key.Binding
 }
 
 type restoreFields struct {
@@ -63,34 +60,7 @@ type previewMsg struct {
 }
 
 func newIndices(c *Common, s *Session, be Backend) *indicesScreen {
-	m := &indicesScreen{screenBase: screenBase{c: c, s: s, be: be}}
-	m.keys = indexKeys{
-		Up:      bind(c, "up", "↑", "key.up"),
-		Down:    bind(c, "down", "↓", "key.down"),
-		PgUp:    bind(c, "pgup", "pgup", "key.pgup"),
-		PgDown:  bind(c, "pgdown", "pgdn", "key.pgdown"),
-		Home:    bind(c, "home", "home", "key.up"),
-		End:     bind(c, "end", "end", "key.down"),
-		Toggle:  bind(c, "space", "space", "key.toggle"),
-		All:     bind(c, "ctrl+t", "ctrl+t", "key.all"),
-		Glob:    bind(c, "ctrl+g", "ctrl+g", "key.glob"),
-		SortL:   bind(c, "left", "←", "key.sort"),
-		SortR:   bind(c, "right", "→", "key.sort"),
-		Reverse: bind(c, "ctrl+r", "ctrl+r", "key.reverse"),
-		Hidden:  bind(c, "ctrl+x", "ctrl+x", "key.hidden"),
-		Options: bind(c, "ctrl+e", "ctrl+e", "key.options"),
-		Clear:   bind(c, "ctrl+u", "ctrl+u", "key.clear"),
-		Next:    bind(c, "enter", "enter", "key.next"),
-		Back:    bind(c, "esc", "esc", "key.back"),
-	}
-	if !c.Glyphs.UTF8 {
-		m.keys.Up.SetHelp("up", c.T("key.up"))
-		m.keys.Down.SetHelp("down", c.T("key.down"))
-		m.keys.SortL.SetHelp("left/right", c.T("key.sort"))
-	} else {
-		m.keys.SortL.SetHelp("←/→", c.T("key.sort"))
-	}
-	return m
+	return &indicesScreen{screenBase: screenBase{c: c, s: s, be: be}}
 }
 
 func (m *indicesScreen) Enter() tea.Cmd {
@@ -120,7 +90,7 @@ func (m *indicesScreen) SetIndices(all []esclient.Index) {
 			chosen[ix.Name] = true
 		}
 	}
-	m.t = newIndexTable(all, func(ix esclient.Index) bool { return chosen[ix.Name] })
+	m.t = indextable.New(all, func(ix esclient.Index) bool { return chosen[ix.Name] })
 	m.render()
 }
 
@@ -150,9 +120,10 @@ func (m *indicesScreen) Update(msg tea.Msg) tea.Cmd {
 		if msg.seq != m.previewSeq || m.t == nil {
 			return nil
 		}
-		sel, batchMax, seq := m.t.Selected(), m.s.Plan.BatchMaxSize, msg.seq
+		sel, p, seq := m.t.Selected(), m.s.Plan, msg.seq
 		return ioCmd(func() tea.Msg {
-			return previewMsg{seq: seq, batches: planBatches(sel, batchMax)}
+			batches, _ := steps.BatchPreview(p, sel)
+			return previewMsg{seq: seq, batches: batches}
 		})
 	case previewMsg:
 		if msg.seq == m.previewSeq {
@@ -178,21 +149,21 @@ func (m *indicesScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (m *indicesScreen) key(k tea.KeyPressMsg) tea.Cmd {
-	t := m.t
+	t, km := m.t, m.c.Keys
 	if m.globbing {
-		switch k.String() {
-		case "esc":
+		switch {
+		case key.Matches(k, km.Cancel):
 			m.globbing = false
-		case "enter":
+		case key.Matches(k, km.Confirm):
 			m.globbing = false
 			n, err := t.SelectGlob(strings.TrimSpace(m.glob))
 			if err != nil {
-				m.msg, m.msgErr = err.Error(), true
+				m.msg, m.msgErr = m.c.T("ix.glob.bad", m.glob, err.Error()), true
 				return nil
 			}
 			m.msg, m.msgErr = m.c.T("ix.glob.done", m.glob, n), false
 			return m.schedulePreview()
-		case "backspace":
+		case k.String() == "backspace":
 			m.glob = dropLast(m.glob)
 		default:
 			if k.Text != "" {
@@ -203,61 +174,62 @@ func (m *indicesScreen) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	h := m.rowsH()
 	switch {
-	case key.Matches(k, m.keys.Up):
+	case key.Matches(k, km.RowUp):
 		t.Move(-1, h)
-	case key.Matches(k, m.keys.Down):
+	case key.Matches(k, km.RowDown):
 		t.Move(1, h)
-	case key.Matches(k, m.keys.PgUp):
+	case key.Matches(k, km.PgUp):
 		t.Move(-h, h)
-	case key.Matches(k, m.keys.PgDown):
+	case key.Matches(k, km.PgDown):
 		t.Move(h, h)
-	case key.Matches(k, m.keys.Home):
-		t.Move(-len(t.visible), h)
-	case key.Matches(k, m.keys.End):
-		t.Move(len(t.visible), h)
-	case key.Matches(k, m.keys.Toggle):
+	case key.Matches(k, km.Home):
+		t.Move(-t.Shown(), h)
+	case key.Matches(k, km.End):
+		t.Move(t.Shown(), h)
+	case key.Matches(k, km.Toggle):
 		t.Toggle()
 		return m.schedulePreview()
-	case key.Matches(k, m.keys.All):
+	case key.Matches(k, km.All):
 		t.ToggleVisible()
 		return m.schedulePreview()
-	case key.Matches(k, m.keys.Glob):
+	case key.Matches(k, km.Glob):
 		m.globbing, m.glob = true, ""
-	case key.Matches(k, m.keys.SortL):
-		t.SortBy(t.sortCol-1, t.sortDesc)
-	case key.Matches(k, m.keys.SortR):
-		t.SortBy(t.sortCol+1, t.sortDesc)
-	case key.Matches(k, m.keys.Reverse):
-		t.SortBy(t.sortCol, !t.sortDesc)
-	case key.Matches(k, m.keys.Hidden):
-		t.ShowHidden(!t.showHidden)
-	case key.Matches(k, m.keys.Clear):
+	case key.Matches(k, km.SortLeft):
+		t.SortBy(t.SortCol()-1, t.SortDesc())
+	case key.Matches(k, km.SortRight):
+		t.SortBy(t.SortCol()+1, t.SortDesc())
+	case key.Matches(k, km.Reverse):
+		t.SortBy(t.SortCol(), !t.SortDesc())
+	case key.Matches(k, km.Hidden):
+		t.ShowHidden(!t.Hidden())
+	case key.Matches(k, km.Clear):
 		t.SetFilter("")
-	case key.Matches(k, m.keys.Options):
+	case key.Matches(k, km.Options):
 		return m.openForm()
-	case key.Matches(k, m.keys.Next):
-		if t.selCount-t.selClosed == 0 {
+	case key.Matches(k, km.Next):
+		if n, _, _, _, closed := t.Totals(); n-closed == 0 {
 			m.msg, m.msgErr = m.c.T("ix.none"), true
 			return nil
 		}
 		m.commit()
 		return goTo(scrReview)
-	case k.String() == "esc":
-		if t.filter != "" {
+	case key.Matches(k, km.Back):
+		if t.Filter() != "" {
 			t.SetFilter("")
 			return nil
 		}
 		return goTo(scrRepository)
 	case k.String() == "backspace":
-		if t.filter != "" {
-			t.SetFilter(dropLast(t.filter))
+		if t.Filter() != "" {
+			t.SetFilter(dropLast(t.Filter()))
 		}
 	default:
+		// Everything else types into the filter (j, k, q and ? too: index names have them).
 		if k.Text != "" && k.Mod == 0 || k.Text != "" && k.Mod == tea.ModShift {
-			t.SetFilter(t.filter + k.Text)
+			t.SetFilter(t.Filter() + k.Text)
 		}
 	}
-	t.scroll(h)
+	t.Scroll(h)
 	return nil
 }
 
@@ -270,7 +242,7 @@ func dropLast(s string) string {
 }
 
 // commit writes the selection into the plan: the exact names (closed ones are left out by the engine with a
-// reason in the report).
+// reason in the report), and the batches the planner makes of them.
 func (m *indicesScreen) commit() {
 	sel := m.t.Selected()
 	names := make([]string, 0, len(sel))
@@ -279,23 +251,7 @@ func (m *indicesScreen) commit() {
 	}
 	m.s.Plan.Indices = names
 	m.s.Plan.Exclude = nil
-	m.s.Batches = planBatches(sel, m.s.Plan.BatchMaxSize)
-}
-
-// planBatches splits the selection's open indices (a snapshot cannot take a closed one) into batches of at most
-// batchMax (the plan's text; 50gb, the default, when it does not parse).
-func planBatches(sel []esclient.Index, batchMax string) []steps.Batch {
-	maxB, err := steps.ParseBytes(batchMax)
-	if err != nil {
-		maxB = 50 << 30
-	}
-	open := make([]esclient.Index, 0, len(sel))
-	for _, ix := range sel {
-		if !ix.Closed() {
-			open = append(open, ix)
-		}
-	}
-	return steps.PlanBatches(open, maxB)
+	m.s.Batches, _ = steps.BatchPreview(m.s.Plan, sel)
 }
 
 func (m *indicesScreen) openForm() tea.Cmd {
@@ -337,7 +293,7 @@ func (m *indicesScreen) openForm() tea.Cmd {
 			huh.NewConfirm().Title(t("ix.opts.aliases")).Value(&o.Aliases).Affirmative(t("misc.yes")).Negative(t("misc.no")),
 			huh.NewConfirm().Title(t("ix.opts.global")).Value(&o.Global).Affirmative(t("misc.yes")).Negative(t("misc.no")),
 		).Title(t("ix.opts.title")),
-	).WithTheme(formTheme(m.c.Glyphs)).WithShowHelp(false).WithWidth(m.w).WithHeight(max(m.h-1, 8))
+	).WithTheme(m.c.Styles.Form).WithShowHelp(false).WithWidth(m.w).WithHeight(max(m.h-1, 8))
 	return m.form.Init()
 }
 
@@ -363,76 +319,17 @@ func (m *indicesScreen) SetSize(w, h int) {
 		m.form = m.form.WithWidth(w).WithHeight(max(h-1, 8))
 	}
 	if m.t != nil {
-		m.t.scroll(m.rowsH())
+		m.t.Scroll(m.rowsH())
 	}
 	m.render()
 }
 
-// column widths: check, name (the rest), health, status, docs, size, shards, aliases.
-func (m *indicesScreen) cols() (nameW, aliasW int) {
-	aliasW = 12
-	if m.w >= 110 {
-		aliasW = 24
-	}
-	fixed := 4 + 7 + 7 + 12 + 10 + 7 + aliasW + 1
-	return max(m.w-fixed, 12), aliasW
-}
-
-func (m *indicesScreen) header() string {
-	t := m.t
-	nameW, aliasW := m.cols()
-	arrow := map[bool]string{false: "^", true: "v"}
-	if m.c.Glyphs.UTF8 {
-		arrow = map[bool]string{false: "▲", true: "▼"}
-	}
-	h := func(col int, label string) string {
-		if t.sortCol == col {
-			return label + arrow[t.sortDesc]
-		}
-		return label
-	}
-	return "    " + fit(h(colName, m.c.T("ix.col.name")), nameW, "") + " " +
-		fit(h(colHealth, m.c.T("ix.col.health")), 6, "") + " " +
-		fit(h(colStatus, m.c.T("ix.col.status")), 6, "") + " " +
-		fitRight(h(colDocs, m.c.T("ix.col.docs")), 11) + " " +
-		fitRight(h(colSize, m.c.T("ix.col.size")), 9) + " " +
-		fitRight(h(colShards, m.c.T("ix.col.shards")), 6) + " " +
-		fit(h(colAliases, m.c.T("ix.col.aliases")), aliasW, "")
-}
-
-func (m *indicesScreen) row(i int, cursor bool) string {
-	st, g := m.c.Styles, m.c.Glyphs
-	r := &m.t.rows[i]
-	nameW, aliasW := m.cols()
-	box := g.Uncheck
-	if r.selected {
-		box = g.Check
-	}
-	status := r.ix.Status
-	health := r.ix.Health
-	if health == "" {
-		health = "-"
-	}
-	line := box + " " + fit(r.ix.Name, nameW, g.Ellipsis) + " " + fit(health, 6, "") + " " + fit(status, 6, "") + " " +
-		fitRight(humanCount(r.ix.Docs), 11) + " " + fitRight(steps.HumanBytes(r.ix.PrimaryBytes), 9) + " " +
-		fitRight(strconv.Itoa(r.ix.Primaries), 6) + " " + fit(r.aliases, aliasW, g.Ellipsis)
-	switch {
-	case cursor:
-		return st.Cursor.Render(line)
-	case r.selected:
-		return st.Selected.Render(line)
-	case r.special || r.ix.Closed():
-		return st.Subtle.Render(line)
-	}
-	return line
-}
-
 func (m *indicesScreen) render() {
-	st := m.c.Styles
+	st, g := m.c.Styles, m.c.Glyphs
 	if m.loading || m.t == nil {
 		switch {
 		case m.loadErr != nil:
-			m.view = st.Error.Render(m.c.T("misc.error", problemOf(m.loadErr))) + "\n" + fixOf(m.c, m.loadErr)
+			m.view = st.Error.Render(m.c.T("misc.error", problemOf(m.c, m.loadErr))) + "\n" + fixOf(m.c, m.loadErr)
 		default:
 			m.view = m.c.T("ix.loading")
 		}
@@ -446,35 +343,27 @@ func (m *indicesScreen) render() {
 	var b strings.Builder
 	// Line 1: the filter, or the pattern prompt.
 	var left string
-	if m.globbing {
+	switch {
+	case m.globbing:
 		left = st.Bold.Render(m.c.T("ix.glob")) + m.glob + "_"
-	} else if t.filter == "" {
+	case t.Filter() == "":
 		left = st.Bold.Render(m.c.T("ix.filter")) + st.Subtle.Render(m.c.T("ix.filter.ph"))
-	} else {
-		left = st.Bold.Render(m.c.T("ix.filter")) + t.filter + "_"
+	default:
+		left = st.Bold.Render(m.c.T("ix.filter")) + t.Filter() + "_"
 	}
 	hid := m.c.T("ix.hiddenoff")
-	if t.showHidden {
+	if t.Hidden() {
 		hid = m.c.T("ix.hiddenon")
 	}
-	right := st.Subtle.Render(m.c.T("ix.shown", len(t.visible), len(t.rows)) + m.c.ascii(" · ") + hid)
-	gap := m.w - width(left) - width(right)
-	if gap < 1 {
-		b.WriteString(fit(left, m.w, "") + "\n")
+	right := st.Subtle.Render(m.c.T("ix.shown", t.Shown(), t.Len()) + m.c.ASCII(" · ") + hid)
+	if gap := m.w - common.Width(left) - common.Width(right); gap < 1 {
+		b.WriteString(common.Fit(left, m.w, "") + "\n")
 	} else {
 		b.WriteString(left + strings.Repeat(" ", gap) + right + "\n")
 	}
-	b.WriteString(st.Header.Render(fit(m.header(), m.w, "")) + "\n")
-	h := m.rowsH()
-	n := 0
-	for vi := t.offset; vi < len(t.visible) && n < h; vi++ {
-		b.WriteString(m.row(t.visible[vi], vi == t.cursor) + "\n")
-		n++
-	}
-	for ; n < h; n++ {
-		b.WriteString("\n")
-	}
-	b.WriteString(st.Bold.Render(fit(m.c.T("ix.totals", t.selCount, steps.HumanBytes(t.selBytes), humanCount(t.selDocs), t.selShards), m.w, m.c.Glyphs.Ellipsis)) + "\n")
+	b.WriteString(strings.Join(t.Render(m.c, m.w, m.rowsH()), "\n") + "\n")
+	n, bytes, docs, shards, closed := t.Totals()
+	b.WriteString(st.Bold.Render(common.Fit(m.c.T("ix.totals", n, steps.HumanBytes(bytes), common.HumanCount(docs), shards), m.w, g.Ellipsis)) + "\n")
 	var largest int64
 	for _, bt := range m.preview {
 		largest = max(largest, bt.PrimaryBytes)
@@ -487,13 +376,13 @@ func (m *indicesScreen) render() {
 		}
 		batchLine += "  " + st.Subtle.Render(strings.Join(parts, " "))
 	}
-	b.WriteString(fit(batchLine, m.w, m.c.Glyphs.Ellipsis) + "\n")
-	b.WriteString(fit(m.restoreSummary(), m.w, m.c.Glyphs.Ellipsis) + "\n")
+	b.WriteString(common.Fit(batchLine, m.w, g.Ellipsis) + "\n")
+	b.WriteString(common.Fit(m.restoreSummary(), m.w, g.Ellipsis) + "\n")
 	switch {
 	case m.msg != "":
-		b.WriteString(flash(m.c, fit(m.msg, m.w, m.c.Glyphs.Ellipsis), m.msgErr))
-	case t.selClosed > 0:
-		b.WriteString(st.Warn.Render(fit(m.c.T("ix.closed", t.selClosed), m.w, m.c.Glyphs.Ellipsis)))
+		b.WriteString(m.c.Flash(common.Fit(m.msg, m.w, g.Ellipsis), m.msgErr))
+	case closed > 0:
+		b.WriteString(st.Warn.Render(common.Fit(m.c.T("ix.closed", closed), m.w, g.Ellipsis)))
 	}
 	m.view = b.String()
 }
@@ -518,39 +407,25 @@ func (m *indicesScreen) restoreSummary() string {
 }
 
 func (m *indicesScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	if m.form != nil {
-		return []key.Binding{bind(m.c, "enter", "enter", "key.next"), bind(m.c, "esc", "esc", "key.cancel")}
+		return []key.Binding{km.FormNext, km.Cancel}
 	}
 	if m.globbing {
-		return []key.Binding{bind(m.c, "enter", "enter", "key.accept"), bind(m.c, "esc", "esc", "key.cancel")}
+		return []key.Binding{km.Confirm, km.Cancel}
 	}
-	return []key.Binding{m.keys.Toggle, m.keys.All, m.keys.Glob, m.keys.SortL, m.keys.Options, m.keys.Next}
+	return []key.Binding{km.Toggle, km.All, km.Glob, km.Sort, km.Options, km.Next}
 }
 
 func (m *indicesScreen) FullHelp() [][]key.Binding {
-	k := m.keys
-	return [][]key.Binding{{k.Up, k.Down, k.PgUp, k.PgDown, k.Home, k.End}, {k.Toggle, k.All, k.Glob, k.Hidden, k.Clear},
-		{k.SortL, k.Reverse, k.Options, k.Next, k.Back}}
+	km := m.c.Keys
+	if m.form != nil {
+		return [][]key.Binding{{km.FormNext, km.FormPrev, km.Cancel}}
+	}
+	return [][]key.Binding{{km.RowUp, km.RowDown, km.PgUp, km.PgDown, km.Home, km.End}, {km.Toggle, km.All, km.Glob, km.Hidden, km.Clear},
+		{km.Sort, km.Reverse, km.Options, km.Next, km.Back}}
 }
 
 // esc clears the filter first; the screen handles it.
 func (m *indicesScreen) CanGoBack() bool { return false }
 func (m *indicesScreen) Capturing() bool { return m.form != nil || m.globbing }
-
-// problemOf is an error's text without its fix when the fix is shown on its own line (see fixOf).
-func problemOf(err error) string {
-	var ee *esclient.Error
-	if errors.As(err, &ee) {
-		return ee.Problem()
-	}
-	return err.Error()
-}
-
-// fixOf renders the fix of an engine error, if it has one.
-func fixOf(c *Common, err error) string {
-	var ee *esclient.Error
-	if errors.As(err, &ee) && ee.Fix != "" {
-		return c.T("misc.fix", ee.Fix)
-	}
-	return ""
-}

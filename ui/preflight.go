@@ -11,15 +11,17 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 
+	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/checklist"
 )
 
 // preflightScreen: the cluster and share checks as a live checklist, and the NFS / path.repo setup commands.
 type preflightScreen struct {
 	screenBase
 
-	seq    int
-	list   checklist
+	list   *checklist.Model
 	ran    string // what the checks ran for (plan fingerprint)
 	panel  int    // 0 checks, 1 commands
 	distro string
@@ -31,8 +33,6 @@ type preflightScreen struct {
 	msgErr bool
 	form   *huh.Form
 	nfs    nfsFields
-	ck     checkKeys
-	keys   struct{ Rerun, Panel, Edit, Copy, Save, Distro, Next key.Binding }
 }
 
 type nfsFields struct{ Server, Export, Mount, Clients, UIDGID string }
@@ -42,19 +42,16 @@ type savedMsg struct {
 	err  error
 }
 
+// esUserMsg: the uid:gid Elasticsearch runs as, as the pre-flight finds it.
+type esUserMsg struct{ uidgid string }
+
 func newPreflight(c *Common, s *Session, be Backend) *preflightScreen {
-	m := &preflightScreen{screenBase: screenBase{c: c, s: s, be: be}, ck: newCheckKeys(c)}
-	m.keys.Rerun = bind(c, "r", "r", "key.rerun")
-	m.keys.Panel = bind(c, "tab", "tab", "key.panel")
-	m.keys.Edit = bind(c, "e", "e", "key.edit")
-	m.keys.Copy = bind(c, "c", "c", "key.copy")
-	m.keys.Save = bind(c, "w", "w", "key.save")
-	m.keys.Distro = bind(c, "d", "d", "key.distro")
-	m.keys.Next = bind(c, "enter", "enter", "key.next")
-	m.list = newChecklist(s.Acked)
+	m := &preflightScreen{screenBase: screenBase{c: c, s: s, be: be}}
+	m.list = checklist.New(s.Acked)
 	return m
 }
 
+// fingerprint is what the checks depend on. The setup form's values are not in it: they only make commands.
 func (m *preflightScreen) fingerprint() string {
 	p := m.s.Plan
 	return strings.Join([]string{p.Source.URL, p.Target.URL, p.Repository.SourceLocation, p.Repository.TargetLocation,
@@ -62,8 +59,11 @@ func (m *preflightScreen) fingerprint() string {
 }
 
 func (m *preflightScreen) Enter() tea.Cmd {
+	if m.s.Setup.Server == "" && m.s.Setup.Export == "" && len(m.s.Setup.Clients) == 0 {
+		m.s.Setup = m.s.Plan.NFS
+	}
 	m.genCommands()
-	if m.ran == m.fingerprint() && !m.list.running {
+	if m.ran == m.fingerprint() && !m.list.Running() {
 		m.render()
 		return nil
 	}
@@ -71,19 +71,37 @@ func (m *preflightScreen) Enter() tea.Cmd {
 }
 
 func (m *preflightScreen) rerun() tea.Cmd {
-	m.seq++
-	seq := m.seq
 	m.ran = m.fingerprint()
 	m.msg = ""
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
-	cmd := m.list.start(m.c.Ctx, seq, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
+	cmd := m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.ClusterChecks(ctx, p, creds, src, dst, false, emit)
 	})
+	nodes, ctx := append(append([]esclient.Node{}, src.Nodes...), dst.Nodes...), m.c.Ctx
+	user := ioCmd(func() tea.Msg {
+		u, g, ok := be.ElasticsearchUser(ctx, p, nodes)
+		if !ok {
+			return esUserMsg{}
+		}
+		return esUserMsg{fmt.Sprintf("%d:%d", u, g)}
+	})
 	m.render()
-	return cmd
+	return tea.Batch(cmd, user)
 }
 
-// genCommands regenerates the setup commands (pure computation) for the plan's NFS details.
+// setupPlan is the plan the setup commands are made from: the plan with the form's NFS values.
+func (m *preflightScreen) setupPlan() steps.Plan {
+	p := m.s.Plan
+	p.NFS = m.s.Setup
+	if p.NFS.UID == 0 && p.NFS.GID == 0 {
+		if u, g, ok := parseUIDGID(m.s.ESUser); ok {
+			p.NFS.UID, p.NFS.GID = u, g
+		}
+	}
+	return p
+}
+
+// genCommands regenerates the setup commands (pure computation) for the form's NFS details.
 func (m *preflightScreen) genCommands() {
 	if m.distro == "" {
 		m.distro = m.s.Distro
@@ -91,9 +109,9 @@ func (m *preflightScreen) genCommands() {
 			m.distro = "rhel"
 		}
 	}
-	setup, err := m.be.SetupCommands(m.s.Plan, m.distro)
+	setup, err := m.be.SetupCommands(m.setupPlan(), m.distro)
 	if err != nil {
-		m.script, m.text, m.cmdErr = "", "", err.Error()
+		m.script, m.text, m.cmdErr = "", "", m.c.Err(err)
 		return
 	}
 	m.script, m.text, m.cmdErr = setup.Script(), setup.Text(), ""
@@ -101,16 +119,21 @@ func (m *preflightScreen) genCommands() {
 
 func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
-	if cmd, ok := m.list.update(msg, m.seq); ok {
+	if cmd, ok := m.list.Update(msg); ok {
 		return cmd
 	}
+	km := m.c.Keys
 	switch msg := msg.(type) {
 	case savedMsg:
 		if msg.err != nil {
-			m.msg, m.msgErr = m.c.T("pf.savefail", msg.err.Error()), true
+			m.msg, m.msgErr = m.c.T("pf.savefail", m.c.Err(msg.err)), true
 		} else {
 			m.msg, m.msgErr = m.c.T("pf.saved", msg.path), false
 		}
+		return nil
+	case esUserMsg:
+		m.s.ESUser = msg.uidgid
+		m.genCommands()
 		return nil
 	}
 	if m.form != nil {
@@ -121,14 +144,14 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(k, m.keys.Panel):
+	case key.Matches(k, km.Panel):
 		m.panel = 1 - m.panel
 		return nil
-	case key.Matches(k, m.keys.Rerun):
+	case key.Matches(k, km.Rerun):
 		return m.rerun()
-	case key.Matches(k, m.keys.Edit):
+	case key.Matches(k, km.Edit):
 		return m.openForm()
-	case key.Matches(k, m.keys.Distro):
+	case key.Matches(k, km.Distro):
 		if m.distro == "rhel" {
 			m.distro = "debian"
 		} else {
@@ -136,19 +159,19 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.genCommands()
 		return nil
-	case key.Matches(k, m.keys.Copy) && m.script != "":
+	case key.Matches(k, km.Copy) && m.script != "":
 		m.msg, m.msgErr = m.c.T("pf.copied", len(m.script)), false
 		return tea.SetClipboard(m.script)
-	case key.Matches(k, m.keys.Save) && m.script != "":
+	case key.Matches(k, km.Save) && m.script != "":
 		script := m.script
 		path := "esmigrate-nfs-setup-" + m.distro + ".sh"
 		return ioCmd(func() tea.Msg {
 			name, err := saveNew(path, []byte(script))
 			return savedMsg{path: name, err: err}
 		})
-	case key.Matches(k, m.keys.Next):
-		if m.list.passable() {
-			if m.list.acked {
+	case key.Matches(k, km.Next):
+		if m.list.Passable() {
+			if m.list.Acked() {
 				m.s.AcceptWarns = true
 			}
 			return goTo(scrRepository)
@@ -157,49 +180,54 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 	}
 	if m.panel == 1 {
 		switch {
-		case key.Matches(k, m.ck.Up):
+		case key.Matches(k, km.Up):
 			m.cmdOff = max(m.cmdOff-1, 0)
-		case key.Matches(k, m.ck.Down):
+		case key.Matches(k, km.Down):
 			m.cmdOff++
-		case k.String() == "pgdown":
+		case key.Matches(k, km.PgDown):
 			m.cmdOff += m.h / 2
-		case k.String() == "pgup":
+		case key.Matches(k, km.PgUp):
 			m.cmdOff = max(m.cmdOff-m.h/2, 0)
 		}
 		return nil
 	}
-	m.list.key(k, m.ck)
+	m.list.Key(k, km)
 	return nil
 }
 
 func (m *preflightScreen) openForm() tea.Cmd {
-	p := m.s.Plan
-	m.nfs = nfsFields{Server: p.NFS.Server, Export: p.NFS.Export, Mount: p.NFS.MountPoint, Clients: strings.Join(p.NFS.Clients, " ")}
+	n, p := m.s.Setup, m.s.Plan
+	m.nfs = nfsFields{Server: n.Server, Export: n.Export, Mount: n.MountPoint, Clients: strings.Join(n.Clients, " ")}
 	if m.nfs.Export == "" {
 		m.nfs.Export = p.Repository.SourceLocation
 	}
 	if m.nfs.Mount == "" {
 		m.nfs.Mount = p.Repository.SourceLocation
 	}
-	if p.NFS.UID > 0 || p.NFS.GID > 0 {
-		m.nfs.UIDGID = fmt.Sprintf("%d:%d", p.NFS.UID, p.NFS.GID)
-	} else {
-		m.nfs.UIDGID = "1000:1000"
+	switch {
+	case n.UID > 0 || n.GID > 0:
+		m.nfs.UIDGID = fmt.Sprintf("%d:%d", n.UID, n.GID)
+	case m.s.ESUser != "":
+		m.nfs.UIDGID = m.s.ESUser // what the pre-flight found
 	}
 	t := m.c.T
 	f := &m.nfs
+	uidTitle := t("pf.nfs.uid")
+	if m.s.ESUser != "" {
+		uidTitle = t("pf.nfs.uid.found", m.s.ESUser)
+	}
 	m.form = huh.NewForm(huh.NewGroup(
 		huh.NewInput().Title(t("pf.nfs.server")).Value(&f.Server),
 		huh.NewInput().Title(t("pf.nfs.export")).Value(&f.Export),
 		huh.NewInput().Title(t("pf.nfs.mount")).Value(&f.Mount),
 		huh.NewInput().Title(t("pf.nfs.clients")).Value(&f.Clients),
-		huh.NewInput().Title(t("pf.nfs.uid")).Value(&f.UIDGID).Validate(func(s string) error {
-			if _, _, ok := parseUIDGID(s); !ok {
+		huh.NewInput().Title(uidTitle).Placeholder("uid:gid").Value(&f.UIDGID).Validate(func(s string) error {
+			if _, _, ok := parseUIDGID(s); !ok && strings.TrimSpace(s) != "" {
 				return errors.New(t("pf.nfs.uid.bad"))
 			}
 			return nil
 		}),
-	).Title(t("pf.nfs.title"))).WithTheme(formTheme(m.c.Glyphs)).WithShowHelp(false).WithWidth(m.w).WithHeight(max(m.h-1, 8))
+	).Title(t("pf.nfs.title")).Description(t("pf.nfs.desc"))).WithTheme(m.c.Styles.Form).WithShowHelp(false).WithWidth(m.w).WithHeight(max(m.h-1, 8))
 	return m.form.Init()
 }
 
@@ -213,20 +241,25 @@ func parseUIDGID(s string) (int, int, bool) {
 	return u, g, err1 == nil && err2 == nil && u >= 0 && g >= 0
 }
 
+// updateForm edits the setup form. Its values make the commands only: the checks do not run again, and what
+// they found stands.
 func (m *preflightScreen) updateForm(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	var done bool
 	if m.form, cmd, done = editForm(m.form, msg); !done {
 		return cmd
 	}
-	n := &m.s.Plan.NFS
+	n := &m.s.Setup
 	n.Server, n.Export, n.MountPoint = strings.TrimSpace(m.nfs.Server), strings.TrimSpace(m.nfs.Export), strings.TrimSpace(m.nfs.Mount)
 	n.Clients = strings.Fields(m.nfs.Clients)
-	n.UID, n.GID, _ = parseUIDGID(m.nfs.UIDGID)
+	n.UID, n.GID = 0, 0
+	if u, g, ok := parseUIDGID(m.nfs.UIDGID); ok {
+		n.UID, n.GID = u, g
+	}
 	m.form = nil
 	m.panel = 1
 	m.genCommands()
-	return tea.Batch(cmd, m.rerun())
+	return cmd
 }
 
 func (m *preflightScreen) SetSize(w, h int) {
@@ -242,17 +275,17 @@ func (m *preflightScreen) render() {
 		m.view = m.form.View()
 		return
 	}
-	st := m.c.Styles
+	st, g := m.c.Styles, m.c.Glyphs
 	p := m.s.Plan
 	tgt := p.Repository.TargetLocation
 	if p.Repository.Shared || tgt == "" {
 		tgt = p.Repository.SourceLocation
 	}
-	head := []string{fit(m.c.T("pf.location", p.Repository.SourceLocation, tgt), m.w, m.c.Glyphs.Ellipsis)}
-	status := m.list.status(m.c, "pf.blocked", "pf.needack", "pf.ready")
-	foot := []string{fit(status, m.w, m.c.Glyphs.Ellipsis)}
+	head := []string{common.Fit(m.c.T("pf.location", p.Repository.SourceLocation, tgt), m.w, g.Ellipsis)}
+	status := m.list.Status(m.c, "pf.blocked", "pf.needack", "pf.ready")
+	foot := []string{common.Fit(status, m.w, g.Ellipsis)}
 	if m.msg != "" {
-		foot = append(foot, flash(m.c, fit(m.msg, m.w, m.c.Glyphs.Ellipsis), m.msgErr))
+		foot = append(foot, m.c.Flash(common.Fit(m.msg, m.w, g.Ellipsis), m.msgErr))
 	}
 	bodyH := max(m.h-len(head)-len(foot)-1, 3)
 	var body string
@@ -264,41 +297,46 @@ func (m *preflightScreen) render() {
 		return st.Subtle.Render(a) + "  " + st.StepActive.Render(b)
 	}
 	if m.panel == 0 {
-		body = m.list.render(m.c, m.w, bodyH)
+		body = m.list.Render(m.c, m.w, bodyH)
 	} else {
 		text := m.text
 		if m.cmdErr != "" {
-			text = wrap(m.c.T("pf.commands.missing", m.cmdErr), m.w)
+			text = common.Wrap(m.c.T("pf.commands.missing", m.cmdErr), m.w)
 		}
 		lines := strings.Split(text, "\n")
 		m.cmdOff = min(m.cmdOff, max(len(lines)-bodyH, 0))
 		end := min(m.cmdOff+bodyH, len(lines))
 		var out []string
 		for _, l := range lines[m.cmdOff:end] {
-			out = append(out, fit(l, m.w, m.c.Glyphs.Ellipsis))
+			out = append(out, common.Fit(m.c.ASCII(l), m.w, g.Ellipsis))
 		}
 		body = strings.Join(out, "\n")
 	}
-	m.view = strings.Join(head, "\n") + "\n" + tabs(m.panel) + "\n" + padLines(body, bodyH) + "\n" + strings.Join(foot, "\n")
+	m.view = strings.Join(head, "\n") + "\n" + tabs(m.panel) + "\n" + common.PadLines(body, bodyH) + "\n" + strings.Join(foot, "\n")
 }
 
 func (m *preflightScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	if m.form != nil {
-		return []key.Binding{bind(m.c, "enter", "enter", "key.next"), bind(m.c, "esc", "esc", "key.cancel")}
+		return []key.Binding{km.FormNext, km.Cancel}
 	}
 	if m.panel == 1 {
-		return []key.Binding{m.keys.Panel, m.keys.Copy, m.keys.Save, m.keys.Distro, m.keys.Edit, m.keys.Next}
+		return []key.Binding{km.Panel, km.Copy, km.Save, km.Distro, km.Edit, km.Next}
 	}
-	b := []key.Binding{m.keys.Next, m.ck.Expand, m.keys.Rerun}
-	if _, warn, _ := m.list.counts(); warn > 0 && !m.list.acked {
-		b = append(b, m.ck.Ack)
+	b := []key.Binding{km.Next, km.Expand, km.Rerun}
+	if _, warn, _ := m.list.Counts(); warn > 0 && !m.list.Acked() {
+		b = append(b, km.Ack)
 	}
-	return append(b, m.keys.Panel, m.keys.Edit)
+	return append(b, km.Panel, km.Edit)
 }
 
 func (m *preflightScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{m.ck.Up, m.ck.Down, m.ck.Expand, m.ck.Ack, m.keys.Rerun},
-		{m.keys.Panel, m.keys.Copy, m.keys.Save, m.keys.Distro, m.keys.Edit}, {m.keys.Next}}
+	km := m.c.Keys
+	if m.form != nil {
+		return [][]key.Binding{{km.FormNext, km.FormPrev, km.Cancel}}
+	}
+	return [][]key.Binding{{km.Up, km.Down, km.PgUp, km.PgDown, km.Expand, km.Ack, km.Rerun},
+		{km.Panel, km.Copy, km.Save, km.Distro, km.Edit}, {km.Next}}
 }
-func (m *preflightScreen) CanGoBack() bool { return m.form == nil && !m.list.running }
+func (m *preflightScreen) CanGoBack() bool { return m.form == nil && !m.list.Running() }
 func (m *preflightScreen) Capturing() bool { return m.form != nil }

@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
 )
 
 // reportScreen: the verification table, the report files and the final clean-up.
@@ -28,7 +29,6 @@ type reportScreen struct {
 	msgErr   bool
 	seq      int
 	looked   bool // the report files of a finished migration were looked for
-	keys     struct{ Up, Down, One, Two, Three, Clean, Quit, Enter, Cancel, New key.Binding }
 }
 
 // reportFilesMsg: where a finished migration's report files are (found in its report directory).
@@ -36,15 +36,6 @@ type reportFilesMsg struct{ markdown, json string }
 
 func newReport(c *Common, s *Session, be Backend) *reportScreen {
 	m := &reportScreen{screenBase: screenBase{c: c, s: s, be: be}}
-	m.keys.Up, m.keys.Down = upDown(c, "key.up", "key.down")
-	m.keys.One = bind(c, "1", "1", "rep.c.snapshots")
-	m.keys.Two = bind(c, "2", "2", "rep.c.files")
-	m.keys.Three = bind(c, "3", "3", "rep.c.repos")
-	m.keys.Clean = bind(c, "x", "x", "key.cleanup")
-	m.keys.Quit = bind(c, "q ctrl+c", "q", "key.finish")
-	m.keys.Enter = bind(c, "enter", "enter", "key.accept")
-	m.keys.Cancel = bind(c, "esc", "esc", "key.cancel")
-	m.keys.New = bind(c, "n", "n", "key.new")
 	m.input = textinput.New()
 	m.input.Prompt = "> "
 	return m
@@ -126,7 +117,7 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.cleaning = false
 		if msg.err != nil {
-			m.msg, m.msgErr = m.c.T("rep.c.failed", msg.err.Error()), true
+			m.msg, m.msgErr = m.c.T("rep.c.failed", m.c.Err(msg.err)), true
 			return nil
 		}
 		var done []string
@@ -139,13 +130,14 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 		m.choose = [3]bool{}
 		return nil
 	case tea.KeyPressMsg:
+		km := m.c.Keys
 		if len(m.confirm) > 0 {
 			switch {
-			case key.Matches(msg, m.keys.Cancel):
+			case key.Matches(msg, km.Cancel):
 				m.confirm = nil
 				m.input.Blur()
 				return nil
-			case key.Matches(msg, m.keys.Enter):
+			case key.Matches(msg, km.Confirm):
 				want := m.confirmWord(m.confirm[0])
 				if strings.TrimSpace(m.input.Value()) != want {
 					m.msg, m.msgErr = m.c.T("rep.c.mismatch", want), true
@@ -169,21 +161,21 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		switch {
-		case key.Matches(msg, m.keys.Quit):
+		case key.Matches(msg, km.Finish):
 			return quitWith(nil)
-		case key.Matches(msg, m.keys.New) && m.earlier():
+		case key.Matches(msg, km.New) && m.earlier():
 			return goTo(scrResume)
-		case key.Matches(msg, m.keys.Up):
+		case key.Matches(msg, km.Up):
 			m.off = max(m.off-1, 0)
-		case key.Matches(msg, m.keys.Down):
+		case key.Matches(msg, km.Down):
 			m.off++
-		case key.Matches(msg, m.keys.One):
+		case key.Matches(msg, km.CleanSnapshots):
 			m.choose[0] = !m.choose[0]
-		case key.Matches(msg, m.keys.Two) && !m.s.Plan.Repository.Shared:
+		case key.Matches(msg, km.CleanFiles) && !m.s.Plan.Repository.Shared:
 			m.choose[1] = !m.choose[1]
-		case key.Matches(msg, m.keys.Three):
+		case key.Matches(msg, km.CleanRepos):
 			m.choose[2] = !m.choose[2]
-		case key.Matches(msg, m.keys.Clean):
+		case key.Matches(msg, km.Clean):
 			m.confirm = nil
 			for i, ch := range m.choose {
 				if ch {
@@ -226,21 +218,17 @@ func (m *reportScreen) render() {
 	var top, bottom []string
 	if m.earlier() {
 		saved := m.s.Prev.Updated.In(m.c.Now().Location()).Format("2006-01-02 15:04:05")
-		top = append(top, strings.Split(st.OK.Render(wrap(m.c.T("rep.earlier", m.s.Plan.StateFile, saved), m.w)), "\n")...)
+		top = append(top, strings.Split(st.OK.Render(common.Wrap(m.c.T("rep.earlier", m.s.Plan.StateFile, saved), m.w)), "\n")...)
 	}
 	top = append(top, st.Bold.Render(m.c.T("rep.result", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)))
-	// The table: Index | Docs src → dst | Size | Time | Result
-	docsW, sizeW, timeW, resW := 22, 9, 8, 10
-	nameW := max(m.w-docsW-sizeW-timeW-resW-5, 12)
-	hdr := fit(m.c.T("rep.col.index"), nameW, g.Ellipsis) + " " + fitRight(m.c.T("rep.col.docs"), docsW) + " " +
-		fitRight(m.c.T("rep.col.size"), sizeW) + " " + fitRight(m.c.T("rep.col.time"), timeW) + " " + fit(m.c.T("rep.col.result"), resW, "")
-	top = append(top, st.Header.Render(hdr))
+	cols := m.columns(r)
+	top = append(top, st.Header.Render(cols.header(m.c)))
 
 	switch {
 	case r.JSON != "" && r.Markdown == "":
-		bottom = append(bottom, wrap(m.c.T("rep.files1", r.JSON), m.w))
+		bottom = append(bottom, common.Wrap(m.c.T("rep.files1", r.JSON), m.w))
 	case r.JSON != "":
-		bottom = append(bottom, wrap(m.c.T("rep.files", r.Markdown, r.JSON), m.w))
+		bottom = append(bottom, common.Wrap(m.c.T("rep.files", r.Markdown, r.JSON), m.w))
 	default:
 		bottom = append(bottom, m.c.T("rep.nofiles"))
 	}
@@ -256,14 +244,14 @@ func (m *reportScreen) render() {
 		if m.choose[i] {
 			box = g.Check
 		}
-		bottom = append(bottom, fit(fmt.Sprintf(" %d %s %s", i+1, box, m.choiceText(i)), m.w, g.Ellipsis))
+		bottom = append(bottom, common.Fit(fmt.Sprintf(" %d %s %s", i+1, box, m.choiceText(i)), m.w, g.Ellipsis))
 	}
 	if len(m.confirm) > 0 {
 		i := m.confirm[0]
-		bottom = append(bottom, st.Warn.Render(wrap(m.c.T("rep.c.type", m.confirmWord(i), m.choiceText(i)), m.w)), m.input.View())
+		bottom = append(bottom, st.Warn.Render(common.Wrap(m.c.T("rep.c.type", m.confirmWord(i), m.choiceText(i)), m.w)), m.input.View())
 	}
 	if m.msg != "" {
-		bottom = append(bottom, flash(m.c, wrap(m.msg, m.w), m.msgErr))
+		bottom = append(bottom, m.c.Flash(common.Wrap(m.msg, m.w), m.msgErr))
 	}
 
 	bottom = strings.Split(strings.Join(bottom, "\n"), "\n")
@@ -271,47 +259,92 @@ func (m *reportScreen) render() {
 	m.off = min(m.off, max(len(r.Rows)-rowsH, 0))
 	var rows []string
 	for i := m.off; i < len(r.Rows) && len(rows) < rowsH; i++ {
-		row := r.Rows[i]
-		var total time.Duration
-		for _, d := range row.Times {
-			total += d
-		}
-		res := m.c.T("rep.res." + row.Result)
-		rs := st.Warn
-		switch row.Result {
-		case steps.ResultVerified:
-			res, rs = g.OK+" "+res, st.OK
-		case steps.ResultMismatch, steps.ResultFailed:
-			res, rs = g.Fail+" "+res, st.Error
-		}
-		name := row.Index
-		if row.Target != "" && row.Target != row.Index {
-			name += " " + g.Arrow + " " + row.Target
-		}
-		docs := humanCount(row.SourceDocs) + " " + g.Arrow + " " + humanCount(row.TargetDocs)
-		rows = append(rows, fit(name, nameW, g.Ellipsis)+" "+fitRight(docs, docsW)+" "+fitRight(steps.HumanBytes(row.PrimaryBytes), sizeW)+" "+
-			fitRight(duration(total), timeW)+" "+rs.Render(fit(res, resW, "")))
+		rows = append(rows, cols.row(m.c, r.Rows[i]))
 	}
-	m.view = strings.Join(top, "\n") + "\n" + padLines(strings.Join(rows, "\n"), rowsH) + "\n" + strings.Join(bottom, "\n")
+	m.view = strings.Join(top, "\n") + "\n" + common.PadLines(strings.Join(rows, "\n"), rowsH) + "\n" + strings.Join(bottom, "\n")
+}
+
+// reportColumns are the widths of the report's table, from its labels in the wizard's language and its values:
+// the documents as "source → target" with both numbers right-aligned, so that the arrows of every row align.
+type reportColumns struct{ name, src, dst, size, time, result int }
+
+func (m *reportScreen) columns(r *steps.Report) reportColumns {
+	c := m.c
+	cols := reportColumns{src: common.Width(c.T("rep.col.src")), dst: common.Width(c.T("rep.col.dst")),
+		size: max(common.Width(c.T("rep.col.size")), 8), time: max(common.Width(c.T("rep.col.time")), 7),
+		result: common.Width(c.T("rep.col.result"))}
+	for _, row := range r.Rows {
+		cols.src = max(cols.src, common.Width(common.HumanCount(row.SourceDocs)))
+		cols.dst = max(cols.dst, common.Width(common.HumanCount(row.TargetDocs)))
+		cols.result = max(cols.result, common.Width(resultText(c, row)))
+	}
+	arrow := common.Width(c.Glyphs.Arrow) + 2
+	cols.name = max(m.w-cols.src-arrow-cols.dst-cols.size-cols.time-cols.result-4, 12)
+	return cols
+}
+
+func (cols reportColumns) header(c *Common) string {
+	arrow := strings.Repeat(" ", common.Width(c.Glyphs.Arrow)+2)
+	return common.Fit(c.T("rep.col.index"), cols.name, c.Glyphs.Ellipsis) + " " + common.FitRight(c.T("rep.col.src"), cols.src) + arrow +
+		common.FitRight(c.T("rep.col.dst"), cols.dst) + " " + common.FitRight(c.T("rep.col.size"), cols.size) + " " +
+		common.FitRight(c.T("rep.col.time"), cols.time) + " " + common.Fit(c.T("rep.col.result"), cols.result, "")
+}
+
+// resultText is a row's result as the table shows it: its sign and word.
+func resultText(c *Common, row steps.ReportRow) string {
+	g := c.Glyphs
+	res := c.T("rep.res." + row.Result)
+	switch row.Result {
+	case steps.ResultVerified:
+		return g.OK + " " + res
+	case steps.ResultMismatch, steps.ResultFailed:
+		return g.Fail + " " + res
+	}
+	return g.Warn + " " + res
+}
+
+func (cols reportColumns) row(c *Common, row steps.ReportRow) string {
+	st, g := c.Styles, c.Glyphs
+	var total time.Duration
+	for _, d := range row.Times {
+		total += d
+	}
+	rs := st.Warn
+	switch row.Result {
+	case steps.ResultVerified:
+		rs = st.OK
+	case steps.ResultMismatch, steps.ResultFailed:
+		rs = st.Error
+	}
+	name := c.ASCII(row.Index)
+	if row.Target != "" && row.Target != row.Index {
+		name += " " + g.Arrow + " " + c.ASCII(row.Target)
+	}
+	res := resultText(c, row)
+	return common.Fit(name, cols.name, g.Ellipsis) + " " + common.FitRight(common.HumanCount(row.SourceDocs), cols.src) + " " + g.Arrow + " " +
+		common.FitRight(common.HumanCount(row.TargetDocs), cols.dst) + " " + common.FitRight(steps.HumanBytes(row.PrimaryBytes), cols.size) + " " +
+		common.FitRight(common.Duration(total), cols.time) + " " + rs.Render(common.Fit(res, cols.result, ""))
 }
 
 func (m *reportScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	if len(m.confirm) > 0 {
-		return []key.Binding{m.keys.Enter, m.keys.Cancel}
+		return []key.Binding{km.Confirm, km.Cancel}
 	}
-	b := []key.Binding{m.keys.Quit, bind(m.c, "1 2 3", "1/2/3", "key.toggle"), m.keys.Clean, m.keys.Down}
+	b := []key.Binding{km.Finish, km.CleanChoose, km.Clean, km.Down}
 	if m.earlier() {
-		b = append([]key.Binding{m.keys.Quit, m.keys.New}, b[1:]...)
+		b = append([]key.Binding{km.Finish, km.New}, b[1:]...)
 	}
 	return b
 }
 
 func (m *reportScreen) FullHelp() [][]key.Binding {
-	last := []key.Binding{m.keys.Quit}
+	km := m.c.Keys
+	last := []key.Binding{km.Finish}
 	if m.earlier() {
-		last = append(last, m.keys.New)
+		last = append(last, km.New)
 	}
-	return [][]key.Binding{{m.keys.Up, m.keys.Down}, {m.keys.One, m.keys.Two, m.keys.Three, m.keys.Clean}, last}
+	return [][]key.Binding{{km.Up, km.Down}, {km.CleanSnapshots, km.CleanFiles, km.CleanRepos, km.Clean}, last}
 }
 func (m *reportScreen) CanGoBack() bool { return false }
 func (m *reportScreen) Capturing() bool { return len(m.confirm) > 0 }

@@ -13,6 +13,8 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/checklist"
 )
 
 // repositoryScreen: choose or create the repository, say how the target sees it, set the throttles; then
@@ -26,11 +28,9 @@ type repositoryScreen struct {
 	src, dst steps.RepositoryView
 	form     *huh.Form
 	f        repoFields
-	list     checklist
+	list     *checklist.Model
 	verified bool   // the checklist below belongs to the current values
 	forURLs  string // the clusters the repositories were read from
-	ck       checkKeys
-	keys     struct{ Edit, Rerun, Next key.Binding }
 }
 
 type repoFields struct {
@@ -46,12 +46,7 @@ type reposMsg struct {
 }
 
 func newRepository(c *Common, s *Session, be Backend) *repositoryScreen {
-	m := &repositoryScreen{screenBase: screenBase{c: c, s: s, be: be}, ck: newCheckKeys(c)}
-	m.keys.Edit = bind(c, "e", "e", "key.edit")
-	m.keys.Rerun = bind(c, "r", "r", "key.rerun")
-	m.keys.Next = bind(c, "enter", "enter", "key.next")
-	m.list = newChecklist(s.Acked)
-	return m
+	return &repositoryScreen{screenBase: screenBase{c: c, s: s, be: be}, list: checklist.New(s.Acked)}
 }
 
 func (m *repositoryScreen) Enter() tea.Cmd {
@@ -140,7 +135,7 @@ func (m *repositoryScreen) openForm() tea.Cmd {
 			huh.NewInput().Title(t("repo.restthrottle")).Value(&f.RestMax).Validate(sizeOK(t)),
 			huh.NewInput().Title(t("repo.copythrottle")).Value(&f.CopyMax).Validate(sizeOK(t)),
 		).Title(t("repo.title")),
-	).WithTheme(formTheme(m.c.Glyphs)).WithShowHelp(false).WithWidth(m.w).WithHeight(m.formH())
+	).WithTheme(m.c.Styles.Form).WithShowHelp(false).WithWidth(m.w).WithHeight(m.formH())
 	return m.form.Init()
 }
 
@@ -187,20 +182,19 @@ func (m *repositoryScreen) apply() {
 }
 
 func (m *repositoryScreen) verify() tea.Cmd {
-	m.seq++
-	seq := m.seq
 	m.verified = true
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
-	return m.list.start(m.c.Ctx, seq, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
+	return m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.ClusterChecks(ctx, p, creds, src, dst, true, emit)
 	})
 }
 
 func (m *repositoryScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
-	if cmd, ok := m.list.update(msg, m.seq); ok {
+	if cmd, ok := m.list.Update(msg); ok {
 		return cmd
 	}
+	km := m.c.Keys
 	if msg, ok := msg.(reposMsg); ok {
 		if msg.seq != m.seq {
 			return nil
@@ -227,20 +221,20 @@ func (m *repositoryScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(k, m.keys.Edit) && !m.list.running:
+	case key.Matches(k, km.Edit) && !m.list.Running():
 		return m.openForm()
-	case key.Matches(k, m.keys.Rerun) && !m.list.running:
+	case key.Matches(k, km.Rerun) && !m.list.Running():
 		return m.verify()
-	case key.Matches(k, m.keys.Next):
-		if m.list.passable() {
-			if m.list.acked {
+	case key.Matches(k, km.Next):
+		if m.list.Passable() {
+			if m.list.Acked() {
 				m.s.AcceptWarns = true
 			}
 			return goTo(scrIndices)
 		}
 		return nil
 	}
-	m.list.key(k, m.ck)
+	m.list.Key(k, km)
 	return nil
 }
 
@@ -282,9 +276,9 @@ func (m *repositoryScreen) render() {
 	}
 	var head []string
 	if m.loadErr != nil {
-		head = append(head, st.Error.Render(wrap(m.c.T("misc.error", m.loadErr.Error()), m.w)))
+		head = append(head, st.Error.Render(common.Wrap(m.c.T("misc.error", m.c.Err(m.loadErr)), m.w)))
 	}
-	head = append(head, fit(m.c.T("repo.pathrepo", strings.Join(pathRepos(m.s.Src), ", "), strings.Join(pathRepos(m.s.Dst), ", ")), m.w, m.c.Glyphs.Ellipsis))
+	head = append(head, common.Fit(m.c.T("repo.pathrepo", strings.Join(pathRepos(m.s.Src), ", "), strings.Join(pathRepos(m.s.Dst), ", ")), m.w, m.c.Glyphs.Ellipsis))
 	ex := m.existingLines()
 	exH := m.existingH()
 	head = append(head, st.Bold.Render(m.c.T("repo.existing")))
@@ -292,10 +286,10 @@ func (m *repositoryScreen) render() {
 		if i >= exH {
 			break
 		}
-		head = append(head, st.Subtle.Render(fit("  "+l, m.w, m.c.Glyphs.Ellipsis)))
+		head = append(head, st.Subtle.Render(common.Fit("  "+l, m.w, m.c.Glyphs.Ellipsis)))
 	}
 	if m.form != nil {
-		m.view = strings.Join(head, "\n") + "\n" + clip(m.form.View(), m.w, max(m.h-len(head), 3))
+		m.view = strings.Join(head, "\n") + "\n" + common.Clip(m.form.View(), m.w, max(m.h-len(head), 3))
 		return
 	}
 	r := m.s.Plan.Repository
@@ -303,25 +297,30 @@ func (m *repositoryScreen) render() {
 	if r.Shared {
 		mode = m.c.T("repo.mode.shared")
 	}
-	head = append(head, st.Bold.Render(fit(m.c.T("repo.plan", r.Name, r.SourceLocation, r.TargetLocation, mode), m.w, m.c.Glyphs.Ellipsis)))
-	status := m.list.status(m.c, "pf.blocked", "pf.needack", "pf.ready")
+	head = append(head, st.Bold.Render(common.Fit(m.c.T("repo.plan", r.Name, r.SourceLocation, r.TargetLocation, mode), m.w, m.c.Glyphs.Ellipsis)))
+	status := m.list.Status(m.c, "pf.blocked", "pf.needack", "pf.ready")
 	bodyH := max(m.h-len(head)-1, 3)
-	m.view = strings.Join(head, "\n") + "\n" + padLines(m.list.render(m.c, m.w, bodyH), bodyH) + "\n" + fit(status, m.w, m.c.Glyphs.Ellipsis)
+	m.view = strings.Join(head, "\n") + "\n" + common.PadLines(m.list.Render(m.c, m.w, bodyH), bodyH) + "\n" + common.Fit(status, m.w, m.c.Glyphs.Ellipsis)
 }
 
 func (m *repositoryScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	if m.form != nil {
-		return []key.Binding{bind(m.c, "enter", "enter", "key.next"), bind(m.c, "shift+tab", "shift+tab", "key.back")}
+		return []key.Binding{km.FormNext, km.FormPrev}
 	}
-	b := []key.Binding{m.keys.Next, m.ck.Expand, m.keys.Edit, m.keys.Rerun}
-	if _, warn, _ := m.list.counts(); warn > 0 && !m.list.acked {
-		b = append(b, m.ck.Ack)
+	b := []key.Binding{km.Next, km.Expand, km.Edit, km.Rerun}
+	if _, warn, _ := m.list.Counts(); warn > 0 && !m.list.Acked() {
+		b = append(b, km.Ack)
 	}
 	return b
 }
 
 func (m *repositoryScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{m.ck.Up, m.ck.Down, m.ck.Expand, m.ck.Ack}, {m.keys.Edit, m.keys.Rerun, m.keys.Next}}
+	km := m.c.Keys
+	if m.form != nil {
+		return [][]key.Binding{{km.FormNext, km.FormPrev, km.FormOption, km.Back}}
+	}
+	return [][]key.Binding{{km.Up, km.Down, km.Expand, km.Ack}, {km.Edit, km.Rerun, km.Next}}
 }
-func (m *repositoryScreen) CanGoBack() bool { return !m.list.running && (m.form == nil || !m.verified) }
+func (m *repositoryScreen) CanGoBack() bool { return !m.list.Running() && (m.form == nil || !m.verified) }
 func (m *repositoryScreen) Capturing() bool { return m.form != nil }

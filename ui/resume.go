@@ -13,6 +13,7 @@ import (
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
 )
 
 // resumeScreen is the start screen when the state file holds a migration that has not finished: which one it
@@ -33,7 +34,6 @@ type resumeScreen struct {
 	moving bool
 	msg    string
 	msgErr bool
-	keys   struct{ Up, Down, Choose, Resume, StartOver, Enter, Cancel key.Binding }
 }
 
 type resumeMode int
@@ -58,12 +58,6 @@ type movedMsg struct {
 
 func newResume(c *Common, s *Session, be Backend) *resumeScreen {
 	m := &resumeScreen{screenBase: screenBase{c: c, s: s, be: be}, fresh: s.Plan, freshC: s.Creds}
-	m.keys.Up, m.keys.Down = upDown(c, "key.up", "key.down")
-	m.keys.Choose = bind(c, "enter", "enter", "key.choose")
-	m.keys.Resume = bind(c, "r", "r", "key.resume")
-	m.keys.StartOver = bind(c, "n", "n", "key.startover")
-	m.keys.Enter = bind(c, "enter", "enter", "key.accept")
-	m.keys.Cancel = bind(c, "esc", "esc", "key.back")
 	m.input = newPrompt(false)
 	return m
 }
@@ -204,7 +198,7 @@ func (m *resumeScreen) Update(msg tea.Msg) tea.Cmd {
 	case movedMsg:
 		m.moving = false
 		if msg.err != nil {
-			m.msg, m.msgErr = m.c.T("rs.so.failed", msg.err.Error()), true
+			m.msg, m.msgErr = m.c.T("rs.so.failed", m.c.Err(msg.err)), true
 			return nil
 		}
 		// A new migration: the plan from the flags, nothing of the old one's progress.
@@ -223,16 +217,17 @@ func (m *resumeScreen) Update(msg tea.Msg) tea.Cmd {
 		case rsStartOver:
 			return m.keyStartOver(msg)
 		}
+		km := m.c.Keys
 		switch {
-		case key.Matches(msg, m.keys.Up):
+		case key.Matches(msg, km.Up):
 			m.cursor = 0
-		case key.Matches(msg, m.keys.Down):
+		case key.Matches(msg, km.Down):
 			m.cursor = 1
-		case key.Matches(msg, m.keys.Resume):
+		case key.Matches(msg, km.Resume):
 			return m.choose(0)
-		case key.Matches(msg, m.keys.StartOver):
+		case key.Matches(msg, km.StartOver):
 			return m.choose(1)
-		case key.Matches(msg, m.keys.Choose):
+		case key.Matches(msg, km.Choose):
 			return m.choose(m.cursor)
 		}
 		return nil
@@ -252,11 +247,12 @@ func (m *resumeScreen) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (m *resumeScreen) keyPassword(k tea.KeyPressMsg) tea.Cmd {
+	km := m.c.Keys
 	switch {
-	case key.Matches(k, m.keys.Cancel):
+	case key.Matches(k, km.Back):
 		m.pw, m.mode = nil, rsChoose
 		return nil
-	case key.Matches(k, m.keys.Enter):
+	case key.Matches(k, km.Confirm):
 		m.pw[m.pwi].input.Blur()
 		if m.pwi+1 < len(m.pw) {
 			m.pwi++
@@ -278,8 +274,9 @@ func (m *resumeScreen) keyPassword(k tea.KeyPressMsg) tea.Cmd {
 }
 
 func (m *resumeScreen) keyStartOver(k tea.KeyPressMsg) tea.Cmd {
+	km := m.c.Keys
 	switch {
-	case key.Matches(k, m.keys.Cancel):
+	case key.Matches(k, km.Back):
 		m.input.Blur()
 		m.msg = ""
 		if m.s.Prev.Finished {
@@ -287,7 +284,7 @@ func (m *resumeScreen) keyStartOver(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.mode = rsChoose
 		return nil
-	case key.Matches(k, m.keys.Enter):
+	case key.Matches(k, km.Confirm):
 		want := filepath.Base(m.statePath())
 		if strings.TrimSpace(m.input.Value()) != want {
 			m.msg, m.msgErr = m.c.T("rs.so.mismatch", want), true
@@ -334,12 +331,19 @@ func (m *resumeScreen) facts() [][2]string {
 		{t("rs.l.repo"), t("rs.repo", p.Repository.Name, mode)},
 		{t("rs.l.batches"), t("rs.batches", done, len(st.Batches))},
 	}
+	// Where it stands, said once and consistently with the title: a finished migration has a result, an
+	// unfinished one the point where it stopped.
 	switch {
+	case st.Finished:
+		r := steps.StateReport(st)
+		out = append(out, [2]string{t("rs.l.result"), t("rep.result", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)})
 	case next != nil:
 		out = append(out, [2]string{t("rs.l.stopped"), t("rs.stopped", next.Number, len(st.Batches), t("run.phase."+string(next.Phase)))})
 		if next.Error != "" {
-			out = append(out, [2]string{t("rs.l.error"), next.Error})
+			out = append(out, [2]string{t("rs.l.error"), m.c.Verbatim(next.Error)})
 		}
+	case len(st.Batches) > 0:
+		out = append(out, [2]string{t("rs.l.stopped"), t("rs.afterlast")})
 	default:
 		out = append(out, [2]string{t("rs.l.stopped"), t("rs.notstarted")})
 	}
@@ -354,18 +358,23 @@ func (m *resumeScreen) render() {
 	st, g := m.c.Styles, m.c.Glyphs
 	w := m.w
 	var lines []string
-	add := func(s string) { lines = append(lines, strings.Split(wrap(s, w), "\n")...) }
+	add := func(s string) { lines = append(lines, strings.Split(common.Wrap(s, w), "\n")...) }
 	saved := m.s.Prev.Updated.In(m.c.Now().Location()).Format("2006-01-02 15:04:05")
-	lines = append(lines, st.Header.Render(m.c.T("rs.title")))
-	add(m.c.T("rs.state", m.statePath(), saved))
+	if m.s.Prev.Finished {
+		lines = append(lines, st.Header.Render(m.c.T("rs.title.finished")))
+		add(m.c.T("rs.state.finished", m.statePath(), saved))
+	} else {
+		lines = append(lines, st.Header.Render(m.c.T("rs.title")))
+		add(m.c.T("rs.state", m.statePath(), saved))
+	}
 	lines = append(lines, "")
 	facts := m.facts()
 	labelW := 0
 	for _, f := range facts {
-		labelW = max(labelW, width(f[0]))
+		labelW = max(labelW, common.Width(f[0]))
 	}
 	for _, f := range facts {
-		lines = append(lines, fit("  "+st.Bold.Render(fit(f[0], labelW, ""))+"  "+m.c.ascii(f[1]), w, g.Ellipsis))
+		lines = append(lines, common.Fit("  "+st.Bold.Render(common.Fit(f[0], labelW, ""))+"  "+m.c.ASCII(f[1]), w, g.Ellipsis))
 	}
 	lines = append(lines, "")
 	if m.mode == rsChoose {
@@ -379,7 +388,7 @@ func (m *resumeScreen) render() {
 				name = st.Bold.Render(name)
 			}
 			lines = append(lines, ptr+name)
-			for _, l := range strings.Split(wrap(what, w-4), "\n") {
+			for _, l := range strings.Split(common.Wrap(what, w-4), "\n") {
 				lines = append(lines, "    "+st.Subtle.Render(l))
 			}
 		}
@@ -403,21 +412,23 @@ func (m *resumeScreen) render() {
 		lines = append(lines, m.input.View())
 	}
 	if m.msg != "" {
-		lines = append(lines, flash(m.c, wrap(m.msg, w), m.msgErr))
+		lines = append(lines, m.c.Flash(common.Wrap(m.msg, w), m.msgErr))
 	}
 	m.view = strings.Join(lines, "\n")
 }
 
 func (m *resumeScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	switch m.mode {
 	case rsPassword, rsStartOver:
-		return []key.Binding{m.keys.Enter, m.keys.Cancel}
+		return []key.Binding{km.Confirm, km.Back}
 	}
-	return []key.Binding{m.keys.Choose, m.keys.Resume, m.keys.StartOver, m.keys.Down}
+	return []key.Binding{km.Choose, km.Resume, km.StartOver, km.Down}
 }
 
 func (m *resumeScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{m.keys.Up, m.keys.Down, m.keys.Choose}, {m.keys.Resume, m.keys.StartOver}}
+	km := m.c.Keys
+	return [][]key.Binding{{km.Up, km.Down, km.Choose}, {km.Resume, km.StartOver}}
 }
 func (m *resumeScreen) CanGoBack() bool { return false }
 func (m *resumeScreen) Capturing() bool { return m.mode != rsChoose }

@@ -6,24 +6,44 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/checklist"
 )
 
-// reviewScreen: the plan in words, the selection's checks (conflicts), and the exact requests as curl.
+// reviewScreen: the plan in words, the choices left to make, the selection's checks (conflicts), and the exact
+// requests as curl. It scrolls as a whole; the curl commands are never wrapped (a command cut in two cannot be
+// copied from the screen): lines wider than the screen scroll sideways.
 type reviewScreen struct {
 	screenBase
 
 	seq      int
-	list     checklist
+	list     *checklist.Model
 	requests []steps.PlannedRequest
 	reqErr   error
-	off      int
+	off      int // first line shown
+	xoff     int // columns the requests are scrolled sideways
 	asking   bool
 	msg      string
 	msgErr   bool
-	keys     struct{ Up, Down, PgUp, PgDown, Ack, Save, Copy, Start, Yes, No key.Binding }
 }
+
+// reviewChoice is one choice the review offers before the start: a key cycles it through its values. To add
+// one: an entry in choices() (its key in the key map, its catalogue words, where it lives in the plan); the
+// screen shows it, lists its key in the help and applies it.
+type reviewChoice struct {
+	key    key.Binding
+	title  string   // what is chosen
+	values []string // the values, in order
+	labels []string // how each reads
+	get    func() string
+	set    func(string)
+}
+
+// choices are the review's choices, in order (none yet; the verification mode is the first to come).
+func (m *reviewScreen) choices() []reviewChoice { return nil }
 
 type requestsMsg struct {
 	seq  int
@@ -32,28 +52,17 @@ type requestsMsg struct {
 }
 
 func newReview(c *Common, s *Session, be Backend) *reviewScreen {
-	m := &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}}
-	m.keys.Up, m.keys.Down = upDown(c, "key.scroll", "key.scroll")
-	m.keys.PgUp = bind(c, "pgup", "pgup", "key.pgup")
-	m.keys.PgDown = bind(c, "pgdown space", "pgdn", "key.pgdown")
-	m.keys.Ack = bind(c, "a", "a", "key.ack")
-	m.keys.Save = bind(c, "w", "w", "key.saveplan")
-	m.keys.Copy = bind(c, "c", "c", "key.copy")
-	m.keys.Start = bind(c, "enter", "enter", "key.start")
-	m.keys.Yes = bind(c, "y", "y", "key.yes")
-	m.keys.No = bind(c, "n esc", "n", "key.no")
-	m.list = newChecklist(s.Acked)
-	return m
+	return &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}, list: checklist.New(s.Acked)}
 }
 
 func (m *reviewScreen) Enter() tea.Cmd {
 	m.seq++
 	seq := m.seq
-	m.requests, m.reqErr, m.off, m.asking, m.msg = nil, nil, 0, false, ""
+	m.requests, m.reqErr, m.off, m.xoff, m.asking, m.msg = nil, nil, 0, 0, false, ""
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
 	batches := m.s.Batches
-	checks := m.list.start(m.c.Ctx, seq, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
+	checks := m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
 	})
 	m.render()
@@ -63,6 +72,7 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	}))
 }
 
+// curl is every request, as the clipboard gets it.
 func (m *reviewScreen) curl() string {
 	var b strings.Builder
 	for _, r := range m.requests {
@@ -73,9 +83,10 @@ func (m *reviewScreen) curl() string {
 
 func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	defer m.render()
-	if cmd, ok := m.list.update(msg, m.seq); ok {
+	if cmd, ok := m.list.Update(msg); ok {
 		return cmd
 	}
+	km := m.c.Keys
 	switch msg := msg.(type) {
 	case requestsMsg:
 		if msg.seq == m.seq {
@@ -84,7 +95,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case savedMsg:
 		if msg.err != nil {
-			m.msg, m.msgErr = m.c.T("pf.savefail", msg.err.Error()), true
+			m.msg, m.msgErr = m.c.T("pf.savefail", m.c.Err(msg.err)), true
 		} else {
 			m.msg, m.msgErr = m.c.T("rv.plansaved", msg.path), false
 		}
@@ -96,31 +107,51 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	}
 	if m.asking {
 		switch {
-		case key.Matches(k, m.keys.Yes):
+		case key.Matches(k, km.Yes):
 			m.asking = false
 			return goTo(scrRun)
-		case key.Matches(k, m.keys.No):
+		case key.Matches(k, km.No):
 			m.asking = false
 		}
 		return nil
 	}
+	for _, ch := range m.choices() {
+		if key.Matches(k, ch.key) {
+			cur := ch.get()
+			for i, v := range ch.values {
+				if v == cur {
+					ch.set(ch.values[(i+1)%len(ch.values)])
+					return nil
+				}
+			}
+			ch.set(ch.values[0])
+			return nil
+		}
+	}
 	page := max(m.h-3, 1)
 	switch {
-	case key.Matches(k, m.keys.Up):
+	case key.Matches(k, km.Up):
 		m.off = max(m.off-1, 0)
-	case key.Matches(k, m.keys.Down):
+	case key.Matches(k, km.Down):
 		m.off++
-	case key.Matches(k, m.keys.PgUp):
+	case key.Matches(k, km.PgUp):
 		m.off = max(m.off-page, 0)
-	case key.Matches(k, m.keys.PgDown):
+	case key.Matches(k, km.PgDown) || k.String() == "space":
 		m.off += page
-	case key.Matches(k, m.keys.Ack):
-		m.list.key(k, checkKeys{Ack: m.keys.Ack}) // it accepts only warnings, once the checks ended
-	case key.Matches(k, m.keys.Copy) && len(m.requests) > 0:
+	case key.Matches(k, km.Sideways):
+		step := max(m.w/2, 10)
+		if s := k.String(); s == "left" || s == "h" {
+			m.xoff = max(m.xoff-step, 0)
+		} else if m.xoff+m.w < m.widest() {
+			m.xoff += step
+		}
+	case key.Matches(k, km.Ack):
+		m.list.Ack() // only warnings, once the checks ended
+	case key.Matches(k, km.Copy) && len(m.requests) > 0:
 		text := m.curl()
 		m.msg, m.msgErr = m.c.T("pf.copied", len(text)), false
 		return tea.SetClipboard(text)
-	case key.Matches(k, m.keys.Save):
+	case key.Matches(k, km.SavePlan):
 		path := m.s.PlanPath
 		if path == "" {
 			path = "esmigrate-plan.yaml"
@@ -130,9 +161,9 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 			name, err := saveNew(path, data)
 			return savedMsg{path: name, err: err}
 		})
-	case key.Matches(k, m.keys.Start):
-		if m.list.passable() {
-			if m.list.acked {
+	case key.Matches(k, km.Start):
+		if m.list.Passable() {
+			if m.list.Acked() {
 				m.s.AcceptWarns = true
 			}
 			m.asking = true
@@ -141,14 +172,25 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// widest is the widest curl line.
+func (m *reviewScreen) widest() int {
+	w := 0
+	for _, r := range m.requests {
+		for _, l := range strings.Split(r.Curl, "\n") {
+			w = max(w, common.Width(l))
+		}
+	}
+	return w
+}
+
 func (m *reviewScreen) SetSize(w, h int) { m.w, m.h = w, h; m.render() }
 
-// content is the whole text of the review, scrolled as one.
+// content is the whole text of the review, scrolled as one. Prose wraps to the width; curl commands do not.
 func (m *reviewScreen) content() []string {
 	st := m.c.Styles
 	p := m.s.Plan
 	var out []string
-	add := func(s string) { out = append(out, strings.Split(wrap(s, m.w), "\n")...) }
+	add := func(s string) { out = append(out, strings.Split(common.Wrap(s, m.w), "\n")...) }
 	out = append(out, st.Header.Render(m.c.T("rv.plan")))
 	var total int64
 	n := 0
@@ -164,34 +206,69 @@ func (m *reviewScreen) content() []string {
 	add(m.c.T("rv.p.repo", p.Repository.Name, p.Repository.SourceLocation, how))
 	add(m.c.T("rv.p.batches", len(m.s.Batches)))
 	for _, b := range m.s.Batches {
-		add(m.c.T("rv.p.batch", b.Number, len(b.Indices), steps.HumanBytes(b.PrimaryBytes), strings.Join(b.Names(), ", ")))
+		add(m.c.T("rv.p.batch", b.Number, len(b.Indices), steps.HumanBytes(b.PrimaryBytes), m.c.ASCII(strings.Join(b.Names(), ", "))))
 	}
 	if r := p.Restore; r.RenamePattern != "" && len(m.s.Batches) > 0 && len(m.s.Batches[0].Indices) > 0 {
 		ex := m.s.Batches[0].Indices[0].Name
 		add(m.c.T("rv.p.rename", r.RenamePattern, r.RenameReplacement, ex, steps.TargetName(ex, r)))
 	}
 	add(m.c.T("rv.p.state", p.StateFile, p.ReportDir))
+	if chs := m.choices(); len(chs) > 0 {
+		out = append(out, "", st.Header.Render(m.c.T("rv.choices")))
+		for _, ch := range chs {
+			cur := ch.get()
+			for i, v := range ch.values {
+				if v == cur {
+					cur = ch.labels[i]
+				}
+			}
+			add(st.Bold.Render(ch.key.Help().Key) + "  " + ch.title + ": " + cur)
+		}
+	}
 	out = append(out, "", st.Header.Render(m.c.T("rv.conflicts")))
-	if !m.list.running && len(m.list.checks) == 0 && m.list.err == nil {
+	if !m.list.Running() && len(m.list.Checks) == 0 && m.list.Err() == nil {
 		out = append(out, m.c.T("rv.noconflict"))
 	}
-	if len(m.list.checks) > 0 || m.list.running {
-		m.list.cursor = -1 // no cursor: the review scrolls as a whole
-		text := m.list.render(m.c, m.w, 1000)
-		m.list.cursor = 0
-		out = append(out, strings.Split(text, "\n")...)
-	}
+	out = append(out, m.list.RenderAll(m.c, m.w)...)
 	out = append(out, "", st.Header.Render(m.c.T("rv.requests")))
 	if m.reqErr != nil {
-		add(m.c.T("misc.error", m.reqErr.Error()))
+		add(m.c.T("misc.error", m.c.Err(m.reqErr)))
+	}
+	if len(m.requests) > 0 && m.widest() > m.w {
+		add(st.Subtle.Render(m.c.T("rv.sideways")))
 	}
 	for _, r := range m.requests {
-		out = append(out, st.Subtle.Render("# "+r.What))
+		out = append(out, m.sideways(st.Subtle.Render("# "+m.c.Verbatim(r.What))))
 		for _, l := range strings.Split(r.Curl, "\n") {
-			out = append(out, strings.Split(wrap(l, m.w), "\n")...)
+			out = append(out, m.sideways(m.c.ASCII(l)))
 		}
 	}
 	return out
+}
+
+// sideways is a line of the requests at the sideways scroll: cut to the width, with a sign on the side where
+// more of it is (the whole line is what c copies).
+func (m *reviewScreen) sideways(l string) string {
+	g := m.c.Glyphs
+	more, less := "→", "←"
+	if !g.UTF8 {
+		more, less = ">", "<"
+	}
+	lw := common.Width(l)
+	if m.xoff == 0 && lw <= m.w {
+		return l
+	}
+	left := ""
+	if m.xoff > 0 {
+		left = m.c.Styles.Subtle.Render(less)
+		l = ansi.Cut(l, m.xoff+1, lw)
+		lw = common.Width(l)
+	}
+	room := m.w - common.Width(left)
+	if lw > room {
+		return left + ansi.Truncate(l, room-1, "") + m.c.Styles.Subtle.Render(more)
+	}
+	return left + l
 }
 
 func clusterName(s steps.ClusterSummary, url string) string {
@@ -202,37 +279,46 @@ func clusterName(s steps.ClusterSummary, url string) string {
 }
 
 func (m *reviewScreen) render() {
-	st := m.c.Styles
+	st, g := m.c.Styles, m.c.Glyphs
 	lines := m.content()
 	var foot []string
 	switch {
 	case m.asking:
-		foot = append(foot, st.Warn.Render(fit(m.c.T("rv.confirm"), m.w, m.c.Glyphs.Ellipsis)))
+		foot = append(foot, st.Warn.Render(common.Fit(m.c.T("rv.confirm"), m.w, g.Ellipsis)))
 	default:
-		foot = append(foot, fit(m.list.status(m.c, "rv.blocked", "rv.needack", "rv.ready"), m.w, m.c.Glyphs.Ellipsis))
+		foot = append(foot, common.Fit(m.list.Status(m.c, "rv.blocked", "rv.needack", "rv.ready"), m.w, g.Ellipsis))
 	}
 	if m.msg != "" {
-		foot = append(foot, flash(m.c, fit(m.msg, m.w, m.c.Glyphs.Ellipsis), m.msgErr))
+		foot = append(foot, m.c.Flash(common.Fit(m.msg, m.w, g.Ellipsis), m.msgErr))
 	}
 	h := max(m.h-len(foot), 1)
 	m.off = min(m.off, max(len(lines)-h, 0))
 	end := min(m.off+h, len(lines))
-	m.view = padLines(clip(strings.Join(lines[m.off:end], "\n"), m.w, h), h) + "\n" + strings.Join(foot, "\n")
+	m.view = common.PadLines(common.Clip(strings.Join(lines[m.off:end], "\n"), m.w, h), h) + "\n" + strings.Join(foot, "\n")
 }
 
 func (m *reviewScreen) ShortHelp() []key.Binding {
+	km := m.c.Keys
 	if m.asking {
-		return []key.Binding{m.keys.Yes, m.keys.No}
+		return []key.Binding{km.Yes, km.No}
 	}
-	b := []key.Binding{m.keys.Start, m.keys.PgDown, m.keys.Copy, m.keys.Save}
-	if _, warn, _ := m.list.counts(); warn > 0 && !m.list.acked {
-		b = append([]key.Binding{m.keys.Ack}, b...)
+	b := []key.Binding{km.Start, km.PgDown, km.Sideways, km.Copy, km.SavePlan}
+	for _, ch := range m.choices() {
+		b = append(b, ch.key)
 	}
-	return append(b, m.c.Keys.Back)
+	if _, warn, _ := m.list.Counts(); warn > 0 && !m.list.Acked() {
+		b = append([]key.Binding{km.Ack}, b...)
+	}
+	return append(b, km.Back)
 }
 
 func (m *reviewScreen) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{m.keys.Up, m.keys.Down, m.keys.PgUp, m.keys.PgDown}, {m.keys.Ack, m.keys.Copy, m.keys.Save, m.keys.Start}}
+	km := m.c.Keys
+	var chs []key.Binding
+	for _, ch := range m.choices() {
+		chs = append(chs, ch.key)
+	}
+	return [][]key.Binding{{km.Up, km.Down, km.PgUp, km.PgDown, km.Sideways}, append(chs, km.Ack, km.Copy, km.SavePlan, km.Start)}
 }
 func (m *reviewScreen) CanGoBack() bool { return !m.asking }
 func (m *reviewScreen) Capturing() bool { return false }

@@ -8,6 +8,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/esmigrate/esmigrate/ui/common"
 )
 
 // screenID is a step of the wizard, in order.
@@ -39,7 +41,8 @@ type screen interface {
 	FullHelp() [][]key.Binding
 	// CanGoBack tells whether esc may leave the screen backwards now (nothing running, nothing lost).
 	CanGoBack() bool
-	// Capturing tells whether the screen takes every key for a text field (then ? and q are typed, not keys).
+	// Capturing tells whether the screen takes every key for a text field (then ? and q are typed, not keys:
+	// f1 shows the help there).
 	Capturing() bool
 }
 
@@ -140,25 +143,27 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 		}
+		km := m.c.Keys
 		switch {
-		case key.Matches(msg, m.c.Keys.Quit):
+		case key.Matches(msg, km.Quit):
 			if m.cur == scrRun || m.cur == scrReport {
 				// The run screen explains what stopping means; the report screen quits.
 				return scr.Update(msg)
 			}
 			m.askQuit = true
 			return nil
-		case key.Matches(msg, m.c.Keys.Redraw):
+		case key.Matches(msg, km.Redraw):
 			return tea.ClearScreen
-		case !scr.Capturing() && key.Matches(msg, m.c.Keys.Help):
+		case key.Matches(msg, km.HelpInField) || !scr.Capturing() && key.Matches(msg, km.Help):
 			m.fullHelp = !m.fullHelp
 			m.layout()
 			return nil
-		case m.fullHelp && (msg.String() == "esc" || msg.String() == "q"):
+		case m.fullHelp:
+			// The help covers the screen: any other key closes it (and does nothing else).
 			m.fullHelp = false
 			m.layout()
 			return nil
-		case !scr.Capturing() && key.Matches(msg, m.c.Keys.Back) && scr.CanGoBack() && m.cur > 0:
+		case !scr.Capturing() && key.Matches(msg, km.Back) && scr.CanGoBack() && m.cur > 0:
 			return goTo(m.cur - 1)
 		}
 	}
@@ -202,28 +207,32 @@ func (m *Model) header() string {
 	}
 	sep := " " + m.c.Glyphs.Pointer + " "
 	line := title + "  " + strings.Join(parts, st.Step.Render(sep))
-	if width(line) > m.c.Width {
+	if common.Width(line) > m.c.Width {
 		line = title + "  " + strings.Join(compact, " ")
 	}
-	return fit(line, m.c.Width, "")
+	return common.Fit(line, m.c.Width, "")
 }
 
 func (m *Model) footer() string {
 	scr := m.screens[m.cur]
 	if m.askQuit {
-		return m.c.Styles.Warn.Render(fit(m.c.T("misc.quit.ask"), m.c.Width, m.c.Glyphs.Ellipsis))
+		return m.c.Styles.Warn.Render(common.Fit(m.c.T("misc.quit.ask"), m.c.Width, m.c.Glyphs.Ellipsis))
+	}
+	helpKey := m.c.Keys.Help
+	if scr.Capturing() {
+		helpKey = m.c.Keys.HelpInField // ? is typed into the field
 	}
 	if m.fullHelp {
-		return m.help.ShortHelpView([]key.Binding{m.c.Keys.Help, m.c.Keys.Back})
+		return m.help.ShortHelpView([]key.Binding{helpKey, m.c.Keys.Back})
 	}
 	// "? more keys" always shows: the screen's keys get the rest of the line.
-	more := m.help.ShortHelpView([]key.Binding{m.c.Keys.Help})
+	more := m.help.ShortHelpView([]key.Binding{helpKey})
 	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
-	avail := max(m.c.Width-width(more)-width(sep), 10)
+	avail := max(m.c.Width-common.Width(more)-common.Width(sep), 10)
 	h := m.help
 	h.SetWidth(avail)
 	left := h.ShortHelpView(scr.ShortHelp())
-	if width(left) > avail { // help adds an item that does not fit when its ellipsis would not fit either
+	if common.Width(left) > avail { // help adds an item that does not fit when its ellipsis would not fit either
 		left = ansi.Truncate(left, avail, m.c.Glyphs.Ellipsis)
 	}
 	return left + sep + more
@@ -232,23 +241,31 @@ func (m *Model) footer() string {
 func (m *Model) render() {
 	w, h := m.c.Width, m.c.Height
 	if w < 80 || h < 24 {
-		msg := wrap(m.c.T("misc.toosmall", w, h), max(w, 10))
-		m.view = padLines(clip(msg, max(w, 1), max(h, 1)), max(h, 1))
+		msg := common.Wrap(m.c.T("misc.toosmall", w, h), max(w, 10))
+		m.view = common.PadLines(common.Clip(msg, max(w, 1), max(h, 1)), max(h, 1))
 		return
 	}
 	bodyH := h - chrome
 	var body string
 	if m.fullHelp {
 		scr := m.screens[m.cur]
-		groups := [][]key.Binding{{m.c.Keys.Back, m.c.Keys.Help, m.c.Keys.Redraw, m.c.Keys.Quit}}
-		groups = append(groups, scr.FullHelp()...)
-		body = m.help.FullHelpView(groups)
+		km := m.c.Keys
+		helpKey := km.Help
+		if scr.Capturing() {
+			helpKey = km.HelpInField
+		}
+		groups := append(scr.FullHelp(), []key.Binding{km.Back, helpKey, km.Redraw, km.Quit})
+		body = m.c.Styles.Bold.Render(m.c.T("help.title")) + "\n" + m.c.FullHelp(groups, w)
 	} else {
 		body = m.screens[m.cur].View()
 	}
-	body = padLines(clip(body, w, bodyH), bodyH)
+	body = common.PadLines(common.Clip(body, w, bodyH), bodyH)
 	rule := m.c.Styles.Subtle.Render(strings.Repeat(m.c.Glyphs.Rule, w))
-	m.view = m.header() + "\n" + body + "\n" + rule + "\n" + clip(m.footer(), w, 1)
+	m.view = m.header() + "\n" + body + "\n" + rule + "\n" + common.Clip(m.footer(), w, 1)
+	if !m.c.Glyphs.UTF8 {
+		// A terminal without UTF-8 gets nothing else, whatever a form, an engine message or an index name holds.
+		m.view = common.ToASCII(m.view)
+	}
 }
 
 // View shows what Update prepared.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/components/indextable"
 )
 
 // manyIndices makes n indices named like a real logging cluster (daily indices of a few services).
@@ -35,32 +36,32 @@ func indicesModel(tb testing.TB, n int) *indicesScreen {
 
 func TestIndexTable10k(t *testing.T) {
 	m := indicesModel(t, 10000)
-	if len(m.t.visible) != 10000-20 {
-		t.Fatalf("%d visible (hidden ones left out)", len(m.t.visible))
+	if m.t.Shown() != 10000-20 {
+		t.Fatalf("%d visible (hidden ones left out)", m.t.Shown())
 	}
 	for _, r := range "nginx-2003" {
 		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
-	if n := len(m.t.visible); n == 0 || n > 200 {
+	if n := m.t.Shown(); n == 0 || n > 200 {
 		t.Fatalf("%d visible after the filter", n)
 	}
-	for _, vi := range m.t.visible {
-		if !strings.Contains(m.t.rows[vi].lower, "nginx-2003") {
-			t.Fatalf("%s does not match", m.t.rows[vi].ix.Name)
+	for i := range m.t.Shown() {
+		if !strings.Contains(m.t.At(i).Name, "nginx-2003") {
+			t.Fatalf("%s does not match", m.t.At(i).Name)
 		}
 	}
 	m.Update(keyMsg("ctrl+t"))
-	if m.t.selCount != len(m.t.visible) {
-		t.Fatalf("select all visible: %d of %d", m.t.selCount, len(m.t.visible))
+	if n, _, _, _, _ := m.t.Totals(); n != m.t.Shown() {
+		t.Fatalf("select all visible: %d of %d", n, m.t.Shown())
 	}
 	m.Update(keyMsg("ctrl+u"))
 	n, err := m.t.SelectGlob("logs-audit-2010.*")
 	if err != nil || n == 0 {
 		t.Fatalf("glob: %d %v", n, err)
 	}
-	m.t.SortBy(colSize, true)
-	for i := 1; i < len(m.t.visible); i++ {
-		a, b := m.t.rows[m.t.visible[i-1]].ix.PrimaryBytes, m.t.rows[m.t.visible[i]].ix.PrimaryBytes
+	m.t.SortBy(indextable.ColSize, true)
+	for i := 1; i < m.t.Shown(); i++ {
+		a, b := m.t.At(i-1).PrimaryBytes, m.t.At(i).PrimaryBytes
 		if a < b {
 			t.Fatalf("not sorted by size at %d: %d < %d", i, a, b)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui/common"
 )
 
 // Options start the wizard.
@@ -29,13 +30,17 @@ type Options struct {
 // Run shows the wizard until the operator quits or the migration ends. It returns a *steps.StoppedError when
 // the operator stopped following a running migration (it goes on with `esmigrate resume`).
 func Run(ctx context.Context, o Options) error {
-	lang := DetectLang(o.Lang, os.Getenv)
-	c := NewCommon(ctx, lang, DetectUTF8(os.Getenv))
+	lang, utf8, env := DetectLang(o.Lang, os.Getenv), DetectUTF8(os.Getenv), os.Environ()
+	c := common.New(ctx, common.Options{Lang: lang, UTF8: utf8, Color: colorProfile(env) > colorprofile.ASCII})
 	s := NewSession(o)
+	if lang != c.L.Lang() {
+		// Chinese was asked for on a terminal whose locale does not take UTF-8: it cannot be drawn.
+		s.Notice = c.T("misc.noutf8")
+	}
 	// This host's distribution, for the setup commands (reads /etc/os-release: done here, not in Update).
 	s.Distro = string(nfs.DetectDistro(""))
 	m := NewModel(c, s, engineBackend{})
-	p := tea.NewProgram(m, programOptions(ctx, os.Environ())...)
+	p := tea.NewProgram(m, programOptions(ctx, env)...)
 	_, err := p.Run()
 	if s.runEnd != nil {
 		// A migration's goroutine may still be writing its state (the session hung up): wait for it.

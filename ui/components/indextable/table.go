@@ -1,4 +1,6 @@
-package ui
+// Package indextable is the index picker's table: every source index, the filter, the sort order, the
+// selection, the running totals, and the header and rows as the screen draws them.
+package indextable
 
 import (
 	"path/filepath"
@@ -8,10 +10,11 @@ import (
 	"github.com/esmigrate/esmigrate/esclient"
 )
 
-// indexTable is the index picker's data: every source index, the filter, the sort order, the selection and the
+
+// Model is the index picker's data: every source index, the filter, the sort order, the selection and the
 // running totals. It is built for 10,000 rows: a keystroke costs one pass over the rows at most (filtering),
 // toggling costs O(1), and only the visible window is ever rendered.
-type indexTable struct {
+type Model struct {
 	rows       []tableRow
 	order      []int // rows sorted by the current column
 	visible    []int // order filtered (rows indices)
@@ -39,18 +42,19 @@ type tableRow struct {
 
 // Sortable columns.
 const (
-	colName = iota
-	colHealth
-	colStatus
-	colDocs
-	colSize
-	colShards
-	colAliases
-	numCols
+	ColName = iota
+	ColHealth
+	ColStatus
+	ColDocs
+	ColSize
+	ColShards
+	ColAliases
+	NumCols
 )
 
-func newIndexTable(all []esclient.Index, selected func(esclient.Index) bool) *indexTable {
-	t := &indexTable{rows: make([]tableRow, len(all))}
+// New is the table of all indices, with those selected chosen.
+func New(all []esclient.Index, selected func(esclient.Index) bool) *Model {
+	t := &Model{rows: make([]tableRow, len(all))}
 	for i, ix := range all {
 		r := tableRow{ix: ix, lower: strings.ToLower(ix.Name), aliases: strings.Join(ix.Aliases, ","), special: ix.Hidden || ix.System}
 		t.rows[i] = r
@@ -62,7 +66,7 @@ func newIndexTable(all []esclient.Index, selected func(esclient.Index) bool) *in
 	return t
 }
 
-func (t *indexTable) set(i int, on bool) {
+func (t *Model) set(i int, on bool) {
 	r := &t.rows[i]
 	if r.selected == on {
 		return
@@ -81,26 +85,26 @@ func (t *indexTable) set(i int, on bool) {
 	}
 }
 
-func (t *indexTable) less(a, b int) bool {
+func (t *Model) less(a, b int) bool {
 	x, y := &t.rows[a].ix, &t.rows[b].ix
 	var c int
 	switch t.sortCol {
-	case colHealth:
+	case ColHealth:
 		c = strings.Compare(x.Health, y.Health)
-	case colStatus:
+	case ColStatus:
 		c = strings.Compare(x.Status, y.Status)
-	case colDocs:
+	case ColDocs:
 		c = cmp64(x.Docs, y.Docs)
-	case colSize:
+	case ColSize:
 		c = cmp64(x.PrimaryBytes, y.PrimaryBytes)
-	case colShards:
+	case ColShards:
 		c = cmp64(int64(x.Primaries), int64(y.Primaries))
-	case colAliases:
+	case ColAliases:
 		c = strings.Compare(t.rows[a].aliases, t.rows[b].aliases)
 	}
 	if c == 0 {
 		c = strings.Compare(x.Name, y.Name)
-		if t.sortDesc && t.sortCol != colName {
+		if t.sortDesc && t.sortCol != ColName {
 			c = -c // ties stay by name ascending
 		}
 	}
@@ -121,7 +125,7 @@ func cmp64(a, b int64) int {
 }
 
 // sort orders the rows by the current column and re-applies the filter.
-func (t *indexTable) sort() {
+func (t *Model) sort() {
 	if cap(t.order) < len(t.rows) {
 		t.order = make([]int, len(t.rows))
 	}
@@ -134,7 +138,7 @@ func (t *indexTable) sort() {
 }
 
 // refilter recomputes the visible rows. narrow: the filter only grew, so only visible rows can match.
-func (t *indexTable) refilter(narrow bool) {
+func (t *Model) refilter(narrow bool) {
 	f := strings.ToLower(t.filter)
 	src := t.order
 	if narrow {
@@ -160,7 +164,7 @@ func (t *indexTable) refilter(narrow bool) {
 	t.clampCursor()
 }
 
-func (t *indexTable) clampCursor() {
+func (t *Model) clampCursor() {
 	if t.cursor >= len(t.visible) {
 		t.cursor = len(t.visible) - 1
 	}
@@ -170,7 +174,7 @@ func (t *indexTable) clampCursor() {
 }
 
 // SetFilter changes the filter text.
-func (t *indexTable) SetFilter(f string) {
+func (t *Model) SetFilter(f string) {
 	narrow := strings.HasPrefix(strings.ToLower(f), strings.ToLower(t.filter)) && t.filter != ""
 	t.filter = f
 	t.refilter(narrow)
@@ -178,7 +182,7 @@ func (t *indexTable) SetFilter(f string) {
 }
 
 // Toggle selects or unselects the row under the cursor.
-func (t *indexTable) Toggle() {
+func (t *Model) Toggle() {
 	if len(t.visible) == 0 {
 		return
 	}
@@ -187,7 +191,7 @@ func (t *indexTable) Toggle() {
 }
 
 // ToggleVisible selects every visible row, or unselects them all when all are selected.
-func (t *indexTable) ToggleVisible() {
+func (t *Model) ToggleVisible() {
 	all := true
 	for _, i := range t.visible {
 		all = all && t.rows[i].selected
@@ -198,7 +202,7 @@ func (t *indexTable) ToggleVisible() {
 }
 
 // SelectGlob selects every row whose name matches the pattern (system and hidden ones only when shown).
-func (t *indexTable) SelectGlob(pat string) (int, error) {
+func (t *Model) SelectGlob(pat string) (int, error) {
 	if _, err := filepath.Match(pat, ""); err != nil {
 		return 0, err
 	}
@@ -218,25 +222,26 @@ func (t *indexTable) SelectGlob(pat string) (int, error) {
 }
 
 // SortBy sets the sort column (and direction).
-func (t *indexTable) SortBy(col int, desc bool) {
-	t.sortCol, t.sortDesc = (col+numCols)%numCols, desc
+func (t *Model) SortBy(col int, desc bool) {
+	t.sortCol, t.sortDesc = (col+NumCols)%NumCols, desc
 	t.sort()
 }
 
 // ShowHidden shows or hides system and hidden indices (selected ones stay shown).
-func (t *indexTable) ShowHidden(on bool) {
+func (t *Model) ShowHidden(on bool) {
 	t.showHidden = on
 	t.refilter(false)
 }
 
 // Move moves the cursor by d rows, keeping it inside a window of h rows.
-func (t *indexTable) Move(d, h int) {
+func (t *Model) Move(d, h int) {
 	t.cursor += d
 	t.clampCursor()
-	t.scroll(h)
+	t.Scroll(h)
 }
 
-func (t *indexTable) scroll(h int) {
+// Scroll keeps the cursor inside a window of h rows.
+func (t *Model) Scroll(h int) {
 	if t.cursor < t.offset {
 		t.offset = t.cursor
 	}
@@ -249,7 +254,7 @@ func (t *indexTable) scroll(h int) {
 }
 
 // Selected lists the selected indices in name order.
-func (t *indexTable) Selected() []esclient.Index {
+func (t *Model) Selected() []esclient.Index {
 	out := make([]esclient.Index, 0, t.selCount)
 	for i := range t.rows {
 		if t.rows[i].selected {
@@ -259,3 +264,32 @@ func (t *indexTable) Selected() []esclient.Index {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
+
+// Filter is the filter text.
+func (t *Model) Filter() string { return t.filter }
+
+// SortCol is the sort column and SortDesc its direction.
+func (t *Model) SortCol() int { return t.sortCol }
+
+// SortDesc tells whether the sort is descending.
+func (t *Model) SortDesc() bool { return t.sortDesc }
+
+// Hidden tells whether system and hidden indices are shown.
+func (t *Model) Hidden() bool { return t.showHidden }
+
+// Shown is how many rows the filter shows, of Len.
+func (t *Model) Shown() int { return len(t.visible) }
+
+// Len is how many indices the table has.
+func (t *Model) Len() int { return len(t.rows) }
+
+// Cursor is the cursor's row among those shown.
+func (t *Model) Cursor() int { return t.cursor }
+
+// Totals are the selection's: indices, primary bytes, documents, primary shards, and closed indices among them.
+func (t *Model) Totals() (count int, bytes, docs int64, shards, closed int) {
+	return t.selCount, t.selBytes, t.selDocs, t.selShards, t.selClosed
+}
+
+// At is the index shown at row i (tests).
+func (t *Model) At(i int) esclient.Index { return t.rows[t.visible[i]].ix }
