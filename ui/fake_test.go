@@ -161,8 +161,10 @@ func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials
 		events = []steps.Event{
 			{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 1 index(es)"},
 			{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1},
-			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second},
-			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Index: "logs-2026.11.02", Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}},
+			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second,
+				Estimate: &steps.Estimate{Done: 3, Total: 28, ETA: 38 * time.Second, Subject: 3.0 / 7}},
+			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Index: "logs-2026.11.02", Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20},
+				Estimate: &steps.Estimate{Done: 3, Total: 28, ETA: 38 * time.Second, Subject: 3.0 / 7}},
 		}
 	}
 	for _, e := range events {

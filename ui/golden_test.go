@@ -46,7 +46,12 @@ func TestGolden(t *testing.T) {
 			h.keys("ctrl+t", "ctrl+u")
 			h.send(previewTickMsg{seq: h.m.screens[scrIndices].(*indicesScreen).previewSeq})
 		}, nil},
+		{"4-indices-help", func(h *harness) { h.toIndices(); h.keys("?") }, nil},
 		{"5-review", func(h *harness) { h.toReview() }, nil},
+		{"5-review-sideways", func(h *harness) {
+			h.toReview()
+			h.keys("pgdown", "right")
+		}, nil},
 		{"6-run", func(h *harness) {
 			h.be.block = true
 			h.toReview()

@@ -322,5 +322,7 @@ func (m *repositoryScreen) FullHelp() [][]key.Binding {
 	}
 	return [][]key.Binding{{km.Up, km.Down, km.Expand, km.Ack}, {km.Edit, km.Rerun, km.Next}}
 }
-func (m *repositoryScreen) CanGoBack() bool { return !m.list.Running() && (m.form == nil || !m.verified) }
+func (m *repositoryScreen) CanGoBack() bool {
+	return !m.list.Running() && (m.form == nil || !m.verified)
+}
 func (m *repositoryScreen) Capturing() bool { return m.form != nil }

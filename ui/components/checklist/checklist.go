@@ -209,8 +209,9 @@ func (l *Model) Render(c *common.Common, w, h int) string {
 				}
 			}
 		} else {
+			// Collapsed, the evidence follows the title as it is (its details, expanded, say in which language).
 			line := Line(c, ch, false)
-			if ev := c.Text(ch.EvidenceText()); ev != "" {
+			if ev := c.ASCII(c.L.Msg(ch.EvidenceText())); ev != "" {
 				line += st.Subtle.Render("  " + ev)
 			}
 			lines = append(lines, ptr+common.Fit(line, w-2, g.Ellipsis))
@@ -256,7 +257,7 @@ func (l *Model) RenderAll(c *common.Common, w int) []string {
 			continue
 		}
 		line := Line(c, ch, false)
-		if ev := c.Text(ch.EvidenceText()); ev != "" {
+		if ev := c.ASCII(c.L.Msg(ch.EvidenceText())); ev != "" {
 			line += c.Styles.Subtle.Render("  " + ev)
 		}
 		for _, s := range strings.Split(common.Wrap(line, w-4), "\n") {

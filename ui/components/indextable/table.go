@@ -10,7 +10,6 @@ import (
 	"github.com/esmigrate/esmigrate/esclient"
 )
 
-
 // Model is the index picker's data: every source index, the filter, the sort order, the selection and the
 // running totals. It is built for 10,000 rows: a keystroke costs one pass over the rows at most (filtering),
 // toggling costs O(1), and only the visible window is ever rendered.
