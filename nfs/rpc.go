@@ -21,8 +21,11 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 const (
@@ -54,6 +57,7 @@ type rpcConn struct {
 	c        net.Conn
 	reserved bool // the local port is below 1024 (kernel servers' "secure" export option wants that)
 	xid      uint32
+	probed   bool // the connection was nudged to find out what listens (readReply)
 }
 
 // dialRPC connects to addr. As root it first tries a reserved source port, as the kernel NFS client and
@@ -173,7 +177,7 @@ func (r *rpcConn) call(ctx context.Context, prog, vers, proc uint32, args []byte
 		return nil, err
 	}
 	for {
-		reply, err := r.readRecord()
+		reply, err := r.readReply(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -212,12 +216,39 @@ func (r *rpcConn) call(ctx context.Context, prog, vers, proc uint32, args []byte
 	}
 }
 
+// readReply reads a reply record. When half the time allowed has passed without an answer, it nudges the
+// connection once with an empty line: an RPC server has its call and ignores what follows it (this connection is
+// not used for anything else then), while a text service waiting for the end of a line, an HTTP server on
+// port 111 say, answers now and is named (notRPC) instead of being taken for a firewall that drops packets.
+func (r *rpcConn) readReply(ctx context.Context) ([]byte, error) {
+	dl, ok := ctx.Deadline()
+	if !ok || r.probed {
+		return r.readRecord()
+	}
+	_ = r.c.SetReadDeadline(time.Now().Add(time.Until(dl) / 2))
+	rec, err := r.readRecord()
+	var ne net.Error
+	if err == nil || !errors.As(err, &ne) || !ne.Timeout() {
+		_ = r.c.SetReadDeadline(dl)
+		return rec, err
+	}
+	r.probed = true
+	_ = r.c.SetDeadline(dl)
+	if _, werr := r.c.Write([]byte("\r\n\r\n")); werr != nil {
+		return nil, err
+	}
+	return r.readRecord()
+}
+
 func (r *rpcConn) readRecord() ([]byte, error) {
 	var out []byte
 	for {
 		var h [4]byte
 		if _, err := io.ReadFull(r.c, h[:]); err != nil {
 			return nil, err
+		}
+		if out == nil && isText(h[:]) {
+			return nil, r.notRPC(h[:])
 		}
 		v := binary.BigEndian.Uint32(h[:])
 		n := int(v & 0x7fffffff)
@@ -234,6 +265,43 @@ func (r *rpcConn) readRecord() ([]byte, error) {
 		}
 	}
 }
+
+// isText tells whether the first bytes of an answer are text: an RPC reply starts with a record mark whose
+// first byte has the last-fragment bit set (or is 0 for a fragment of a big reply), never a printable letter.
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// notRPC reads the rest of the answer's first line (briefly) and names what answered instead of an RPC server.
+func (r *rpcConn) notRPC(head []byte) error {
+	_ = r.c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	buf := make([]byte, 120)
+	n, _ := r.c.Read(buf)
+	line := string(head) + string(buf[:n])
+	if i := strings.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	what := "text"
+	switch {
+	case strings.HasPrefix(line, "HTTP/"):
+		what = "HTTP"
+	case strings.HasPrefix(line, "SSH-"):
+		what = "SSH"
+	}
+	return &notRPCError{addr: r.c.RemoteAddr().String(), what: what, line: line}
+}
+
+// notRPCError is an answer that is not RPC at all: another service listens where the RPC service should.
+type notRPCError struct{ addr, what, line string }
+
+func (e *notRPCError) Error() string { return e.msg().String() }
+
+func (e *notRPCError) msg() i18n.Msg { return i18n.M("nfs.rpc.notrpc", e.addr, e.what, e.line) }
 
 // rpcMapping is one portmapper registration.
 type rpcMapping struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -103,5 +104,66 @@ func TestMountMnt(t *testing.T) {
 	}
 	if got := mountStatusText(99); got != "mount status 99" {
 		t.Errorf("status 99: %q", got)
+	}
+}
+
+// textServer answers every connection like a text service: at once (greeting), or only when a line ends (an HTTP
+// server reading its request line).
+func textServer(t *testing.T, reply string, atOnce bool) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if atOnce {
+					c.Write([]byte(reply))
+					time.Sleep(time.Second)
+					return
+				}
+				buf := make([]byte, 4096)
+				var got []byte
+				for !bytes.Contains(got, []byte("\r\n\r\n")) {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					got = append(got, buf[:n]...)
+				}
+				c.Write([]byte(reply))
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// An answer that is not RPC is named: an HTTP server on the portmapper's port (which answers once its request
+// line ends: the check nudges it), an SSH server (which greets at once). Not "no answer", not a firewall.
+func TestCheckServerNamesAnAnswerThatIsNotRPC(t *testing.T) {
+	for _, c := range []struct {
+		name, reply, want string
+		atOnce          bool
+	}{
+		{"HTTP", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", `not in RPC: it speaks HTTP ("HTTP/1.1 400 Bad Request")`, false},
+		{"SSH", "SSH-2.0-OpenSSH_9.2\r\n", `it speaks SSH ("SSH-2.0-OpenSSH_9.2")`, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := textServer(t, c.reply, c.atOnce)
+			rs := CheckServer(context.Background(), ServerCheck{Host: "127.0.0.1", Timeout: 2 * time.Second, PortmapPort: p, NFSPort: p, MountPort: p})
+			wantStatus(t, rs, "nfs.server.portmapper", Fail, c.want, "another service listens")
+			for _, res := range rs {
+				if res.ID == "nfs.server.portmapper" && (strings.Contains(res.Evidence, "no answer") || strings.Contains(res.Fix, "firewall")) {
+					t.Errorf("taken for a firewall: %s / %s", res.Evidence, res.Fix)
+				}
+			}
+		})
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // ServerCheck says which NFS server to ask and what about.
@@ -345,6 +347,10 @@ func netFix(err error, host, ports, startIt string) string {
 	var re *rpcError
 	if errors.As(err, &re) {
 		return "the service on " + host + " answered but refused the call: check that it is the NFS server"
+	}
+	var nr *notRPCError
+	if errors.As(err, &nr) {
+		return i18n.M("nfs.rpc.notrpc.fix", host, ports).String()
 	}
 	return "check the NFS server " + host
 }
