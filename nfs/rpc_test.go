@@ -150,7 +150,7 @@ func textServer(t *testing.T, reply string, atOnce bool) int {
 func TestCheckServerNamesAnAnswerThatIsNotRPC(t *testing.T) {
 	for _, c := range []struct {
 		name, reply, want string
-		atOnce          bool
+		atOnce            bool
 	}{
 		{"HTTP", "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", `not in RPC: it speaks HTTP ("HTTP/1.1 400 Bad Request")`, false},
 		{"SSH", "SSH-2.0-OpenSSH_9.2\r\n", `it speaks SSH ("SSH-2.0-OpenSSH_9.2")`, true},
