@@ -10,7 +10,7 @@
 // matched by github.com/nicksnyder/go-i18n/v2 (language tags, fallback to English). Their messages are Go fmt
 // formats rather than go-i18n's templates: positional verbs (%s, %d, %q, %[2]s to reorder) keep the call sites
 // short (M("pf.summary", ok, warn, fail)) and let the tests compare the verbs of both languages. How to add a
-// message: ui/README.md, "Adding a message".
+// message: ui/README.md, "Texts: message keys, and how to add one".
 package i18n
 
 import (
