@@ -5,10 +5,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Recording is a real run's events with what the estimator needs to know before they start (the batches and
@@ -245,5 +247,24 @@ func TestBatchPreviewIsThePlannersPolicy(t *testing.T) {
 	p.BatchMaxSize = "nonsense"
 	if batches, _ := BatchPreview(p, sel); len(batches) != 1 {
 		t.Errorf("an unparsable cap gives %d batches, want the default cap's 1", len(batches))
+	}
+}
+
+// The headless line of a phase's progress carries the one estimate (overall and time left), never the phase's
+// own ETA from its first samples (an ETA of 2h15m for a restore that took 1.3 s); in Chinese too.
+func TestHeadlessLinesCarryTheEstimate(t *testing.T) {
+	e := Event{Kind: KindProgress, Phase: PhaseRestore, Batch: 1, Batches: 2, Done: Counts{Bytes: 10 << 20}, Total: Counts{Bytes: 80 << 20},
+		ETA: 2*time.Hour + 15*time.Minute, Estimate: &Estimate{Done: 30, Total: 120, ETA: 95 * time.Second, Subject: 0.125}}
+	line := e.String()
+	if !strings.Contains(line, " 12% 10.0mb/80.0mb") || !strings.Contains(line, "(overall 25%, ETA 1m35s)") || strings.Contains(line, "2h15m") {
+		t.Errorf("headless line: %q", line)
+	}
+	zh := e.Text(i18n.New("zh"))
+	if !strings.Contains(zh, "（总体 25%，剩余约 1m35s）") || !strings.Contains(zh, "第 1/2 批 恢复") {
+		t.Errorf("Chinese line: %q", zh)
+	}
+	done := Event{Kind: KindDone, Phase: PhaseRestore, Batch: 1, Batches: 2, Message: "took 3s", Estimate: &Estimate{Done: 60, Total: 120, ETA: 40 * time.Second}}
+	if got := done.String(); got != "batch 1/2 restore: done, took 3s (overall 50%, ETA 40s)" {
+		t.Errorf("done line: %q", got)
 	}
 }
