@@ -378,9 +378,9 @@ func (es *Estimator) fixed(p Phase, b *estBatch) float64 {
 	return 0
 }
 
-// verifySpeed is the speed of verification by counts before one was seen: a few requests per index, about a
-// restore's speed twenty times over.
-func (es *Estimator) verifySpeed() float64 { return es.speed(PhaseRestore) / verifyWeight }
+// verifyPerIndex is what verifying an index by its counts is expected to take before a verification was seen
+// (a refresh and a count on each side, and the target's health): seconds.
+const verifyPerIndex = 0.2
 
 // Estimate is the estimate at time now for event e's subject.
 func (es *Estimator) Estimate(now time.Time, e Event) *Estimate {
@@ -398,10 +398,11 @@ func (es *Estimator) Estimate(now time.Time, e Event) *Estimate {
 				continue
 			}
 			v := es.speed(p)
-			if p == PhaseVerify && v == 0 {
-				v = es.verifySpeed()
-			}
 			fixed := es.fixed(p, b)
+			if p == PhaseVerify && es.kinds[p] == nil {
+				// Verification by counts: a few requests per index, whatever its size.
+				fixed = verifyPerIndex * float64(len(b.index))
+			}
 			if ep.state == 1 {
 				// What is left of its fixed cost: the part not spent yet (time in the phase while bytes did
 				// not move).

@@ -227,8 +227,8 @@ func TestEstimatePriorsFollowTheThrottles(t *testing.T) {
 		es.Observe(last)
 	}
 	est := es.Estimate(last.Time, last)
-	// 50mb of snapshot at 10mb/s, then 100mb of restore at 1mb/s, then the counts at twenty times that.
-	want := 5*time.Second + 100*time.Second + 5*time.Second
+	// 50mb of snapshot at 10mb/s, then 100mb of restore at 1mb/s, then the counts of one index.
+	want := 5*time.Second + 100*time.Second + 200*time.Millisecond
 	if d := est.ETA - want; d < -2*time.Second || d > 2*time.Second {
 		t.Errorf("ETA %s, want about %s", est.ETA, want)
 	}
