@@ -472,7 +472,9 @@ func TestWizardHangUpThenResume(t *testing.T) {
 	w := newWizardRun(t)
 	s := startTmux(t, w.command(), 100, 30)
 	w.start(t, s, "2mb")
-	s.waitFor(`Overall`, 60*time.Second)
+	// Hang up once a batch runs: the state file exists from then on (before, during the run's own pre-flight,
+	// there is nothing to resume, and the test would not be about a hang-up any more).
+	s.waitFor(`Batch 1/2`, 60*time.Second)
 	exec.Command("tmux", "-L", s.socket, "kill-server").Run()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
