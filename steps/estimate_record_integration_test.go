@@ -1,4 +1,4 @@
-//go:build integration
+//go:build integration && record
 
 package steps_test
 
@@ -21,13 +21,14 @@ import (
 
 // TestRecordThrottledRunsForTheEstimate records the events of real throttled migrations for the estimator's
 // test (estimate_test.go replays them with a fake clock). It is a tool, run by hand when the engine's events
-// change: ESM_RECORD_ESTIMATE=steps/testdata/estimate go test -tags integration -run TestRecordThrottled ./steps
-// (with the test clusters running). Each recording also keeps the estimate the engine showed live, whose error
+// change: go test -tags integration,record -run TestRecordThrottled ./steps (with the test clusters running;
+// ESM_RECORD_ESTIMATE names another directory than steps/testdata/estimate). The build tag keeps it out of
+// make test: it is not a test. Each recording also keeps the estimate the engine showed live, whose error
 // is a figure to report, never a timed assertion.
 func TestRecordThrottledRunsForTheEstimate(t *testing.T) {
 	dir := os.Getenv("ESM_RECORD_ESTIMATE")
 	if dir == "" {
-		t.Skip("a recording tool: set ESM_RECORD_ESTIMATE to the directory to write to")
+		dir = "steps/testdata/estimate"
 	}
 	if !filepath.IsAbs(dir) {
 		wd, _ := os.Getwd()
