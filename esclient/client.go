@@ -30,8 +30,11 @@ type Config struct {
 	Username string
 	Password string
 	APIKey   string // base64 "id:key" as Elasticsearch issues it; sent as "Authorization: ApiKey ..."
-	CACert   string // PEM file with the CA that signed the cluster's certificate
-	Insecure bool   // skip TLS verification (explicit opt-in only)
+	// PasswordEnv and APIKeyEnv name the variables that hold the password and the API key: curl commands show
+	// them ($ES_SOURCE_PASSWORD by default), never the values.
+	PasswordEnv, APIKeyEnv string
+	CACert                 string // PEM file with the CA that signed the cluster's certificate
+	Insecure               bool   // skip TLS verification (explicit opt-in only)
 	// Timeout bounds each request; 0 means 60s. Long operations are asynchronous and polled, so no request
 	// needs to wait for a snapshot or a restore.
 	Timeout time.Duration
@@ -64,6 +67,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 60 * time.Second
 	}
+	if i := strings.Index(cfg.URL, "@"); i >= 0 {
+		// user:password@ in the URL: the caller (steps) moves it into the credentials when it reads a plan.
+		// Here it is refused rather than sent along, printed in errors or shown in curl commands.
+		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: "the URL holds user information (user:password@)",
+			Fix: "give the user and the password separately (--" + cfg.Role + "-user and the password variable), and the URL as scheme://host:port"}
+	}
 	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
 	if err != nil || u.Host == "" {
 		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: fmt.Sprintf("%q is not a URL", cfg.URL),
@@ -76,6 +85,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIKey != "" && (cfg.Username != "" || cfg.Password != "") {
 		return nil, &Error{Cluster: cfg.Role, Op: "configure authentication", Reason: "both an API key and a user/password were given",
 			Fix: "use either the API key or the user and password, not both"}
+	}
+	if cfg.Password != "" && cfg.Username == "" {
+		// Sent as it is, this would be "Authorization: Basic :password": a password offered to whoever answers.
+		return nil, &Error{Cluster: cfg.Role, Op: "configure authentication", Reason: "a password was given but no user",
+			Fix: fmt.Sprintf("give the %s user (--%s-user, ES_%s_USER or %s.username in the plan), or unset %s if the cluster needs no password",
+				cfg.Role, cfg.Role, strings.ToUpper(cfg.Role), cfg.Role, "$"+orDefault(cfg.PasswordEnv, "ES_"+strings.ToUpper(cfg.Role)+"_PASSWORD"))}
 	}
 	base := cfg.Transport
 	if base == nil {
@@ -195,6 +210,13 @@ func params(kv ...string) url.Values {
 		v.Set(kv[i], kv[i+1])
 	}
 	return v
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // joinIndices renders an index list for a URL path.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Distribution of a cluster.
@@ -70,6 +71,9 @@ func (i Info) Product() string {
 	return name + " " + i.VersionText
 }
 
+// ConnectTimeout bounds the first request to a cluster (GET /).
+var ConnectTimeout = 15 * time.Second
+
 // Info asks the cluster who it is. It is the first request esmigrate sends, so its errors say the most about
 // connection problems.
 func (c *Client) Info(ctx context.Context) (Info, error) {
@@ -85,7 +89,16 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 		} `json:"version"`
 	}
 	op := "connect to " + c.cfg.URL
-	if err := c.do(ctx, op, Request{Method: "GET", Path: "/"}, &raw); err != nil {
+	// The first answer of a cluster comes at once; a listener that accepts and never answers (a proxy
+	// holding the connection, a wrong port) is said after ConnectTimeout, not after the minute a slow
+	// request may take.
+	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	defer cancel()
+	if err := c.do(cctx, op, Request{Method: "GET", Path: "/"}, &raw); err != nil {
+		if ctx.Err() == nil && cctx.Err() != nil {
+			return Info{}, &Error{Cluster: c.cfg.Role, Op: op, Type: TypeTimeout, Err: cctx.Err(),
+				Reason: fmt.Sprintf("no answer within %s", ConnectTimeout), Fix: fixFor(c.cfg, &Error{Op: op, Type: TypeTimeout})}
+		}
 		return Info{}, err
 	}
 	if raw.Version.Number == "" {

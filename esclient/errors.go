@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"regexp"
@@ -154,10 +155,23 @@ func transportFailure(err error) (string, string) {
 		return TypeTLS, "the cluster's certificate has expired: " + ci.Detail
 	case errors.As(err, &ci):
 		return TypeTLS, "the certificate is not valid: " + ci.Error()
+	// Which side speaks what. An https:// URL to a plain-HTTP listener: Go says "server gave HTTP response to
+	// HTTPS client" when the answer starts with "HTTP/", and "first record does not look like a TLS
+	// handshake" when it does not (an HTTP/0.9-style answer, as Python's http.server gives): both mean the
+	// listener does not speak TLS. An http:// URL to a TLS listener gets TLS bytes back: "malformed HTTP
+	// response".
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return TypeTLS, "the cluster speaks plain HTTP, not HTTPS"
-	case strings.Contains(err.Error(), "malformed HTTP response") || strings.Contains(err.Error(), "tls: first record does not look like a TLS handshake"):
+	case strings.Contains(err.Error(), "tls: first record does not look like a TLS handshake"):
+		return TypeTLS, "the address answers without TLS (plain HTTP, not HTTPS)"
+	case strings.Contains(err.Error(), "malformed HTTP response"):
 		return TypeTLS, "the cluster speaks HTTPS, not plain HTTP"
+	// Elasticsearch's transport port answers an HTTP request with "This is not an HTTP port", which Go reads
+	// as the status code "is"; a TLS hello there is closed without an answer.
+	case strings.Contains(err.Error(), `malformed HTTP status code "is"`):
+		return TypeNotES, "this is an Elasticsearch transport port (it answers \"This is not an HTTP port\"), not the HTTP port"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return TypeUnreachable, "the connection was closed without an answer"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return TypeUnreachable, "connection refused: nothing listens at that address and port"
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
@@ -226,6 +240,10 @@ func fixFor(cfg Config, e *Error) string {
 		return "nothing was sent: esmigrate never changes source indices; this is a bug, please report it with this message"
 	case e.Type == TypeTLS && strings.Contains(r, "plain HTTP, not HTTPS"):
 		return "use http:// in the URL"
+	case e.Type == TypeNotES && strings.Contains(r, "transport port"):
+		return "give the node's HTTP port (http.port, 9200 by default; 9300 is the transport port)"
+	case e.Type == TypeUnreachable && strings.Contains(r, "closed without an answer"):
+		return fmt.Sprintf("check that %s is the HTTP port of a node of the %s cluster (9200 by default, not the transport port 9300) and that the scheme (http:// or https://) is the one the cluster speaks", cfg.URL, cfg.Role)
 	case e.Type == TypeTLS && strings.Contains(r, "HTTPS, not plain HTTP"):
 		return "use https:// in the URL"
 	case e.Type == TypeTLS && strings.Contains(r, "expired"):
@@ -234,6 +252,8 @@ func fixFor(cfg Config, e *Error) string {
 		return "give the cluster's CA certificate with --ca-cert (on a node: config/certs/http_ca.crt), or --insecure to skip verification"
 	case e.Type == TypeUnreachable:
 		return fmt.Sprintf("check that %s is the address of a running node of the %s cluster and that no firewall blocks the port", cfg.URL, cfg.Role)
+	case e.Type == TypeTimeout && strings.HasPrefix(e.Op, "connect to "):
+		return fmt.Sprintf("something accepts connections at %s but does not answer: check that it is the HTTP port of a node of the %s cluster (9200 by default) and that no proxy or firewall holds the connection", cfg.URL, cfg.Role)
 	case e.Type == TypeTimeout:
 		return "the cluster is slow or overloaded; check its health and try again"
 	case e.Status == 401:

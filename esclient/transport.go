@@ -122,11 +122,13 @@ func curlCommand(cfg Config, method, path string, q url.Values, body []byte) str
 	if method != "" && method != http.MethodGet {
 		b.WriteString(" -X " + method)
 	}
+	// The variables the plan names for the secrets ($ES_SOURCE_PASSWORD unless it names another), and the
+	// user as it is: a user name is not a secret, and the command then works as pasted.
 	switch {
 	case cfg.APIKey != "":
-		fmt.Fprintf(&b, ` -H "Authorization: ApiKey $ES_%s_API_KEY"`, role)
+		fmt.Fprintf(&b, ` -H "Authorization: ApiKey $%s"`, orDefault(cfg.APIKeyEnv, "ES_"+role+"_API_KEY"))
 	case cfg.Username != "" || cfg.Password != "":
-		fmt.Fprintf(&b, ` -u "$ES_%s_USER:$ES_%s_PASSWORD"`, role, role)
+		fmt.Fprintf(&b, ` -u "%s:$%s"`, dquoteEscape(cfg.Username), orDefault(cfg.PasswordEnv, "ES_"+role+"_PASSWORD"))
 	}
 	if cfg.CACert != "" {
 		b.WriteString(" --cacert " + shellQuote(cfg.CACert))
@@ -154,6 +156,12 @@ func curlCommand(cfg Config, method, path string, q url.Values, body []byte) str
 		b.WriteString(" -H 'Content-Type: application/json' -d " + shellQuote(string(bytes.TrimSpace(body))))
 	}
 	return b.String()
+}
+
+// dquoteEscape escapes what is special inside a shell's double quotes.
+func dquoteEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`")
+	return r.Replace(s)
 }
 
 func shellQuote(s string) string {

@@ -217,8 +217,17 @@ func (s Setup) distroName() string {
 	return "RHEL/CentOS 7+"
 }
 
+// ScriptName is the name the setup script is saved under unless another is chosen.
+const ScriptName = "esmigrate-nfs-setup.sh"
+
 // Script returns a bash script with one function per role; it runs nothing unless given "server" or "client".
-func (s Setup) Script() string {
+// It tells to run it as ScriptName; ScriptFor names another file.
+func (s Setup) Script() string { return s.ScriptFor(ScriptName) }
+
+// ScriptFor is Script saved as name: the commands it tells you to run name that file (its base name: the
+// script is copied to each host).
+func (s Setup) ScriptFor(name string) string {
+	name = filepath.Base(name)
 	var b strings.Builder
 	sp := s.Spec
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n")
@@ -229,9 +238,9 @@ func (s Setup) Script() string {
 	fmt.Fprintf(&b, "#   Elasticsearch uid: %d:%d\n#\n", sp.UID, sp.GID)
 	fmt.Fprintf(&b, "# Run it as root on each host with the host's role:\n")
 	hosts := append([]string{sp.Server}, sp.Clients...)
-	fmt.Fprintf(&b, "#   on %s:%s bash %s server\n", sp.Server, pad(sp.Server, hosts), "esmigrate-nfs-setup.sh")
+	fmt.Fprintf(&b, "#   on %s:%s bash %s server\n", sp.Server, pad(sp.Server, hosts), name)
 	for _, c := range sp.Clients {
-		fmt.Fprintf(&b, "#   on %s:%s bash %s client\n", c, pad(c, hosts), "esmigrate-nfs-setup.sh")
+		fmt.Fprintf(&b, "#   on %s:%s bash %s client\n", c, pad(c, hosts), name)
 	}
 	fmt.Fprintf(&b, "# Every step can be run again safely.\nset -euo pipefail\n")
 	for _, role := range []string{"server", "client"} {

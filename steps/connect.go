@@ -63,13 +63,13 @@ func (e *Engine) Connect(ctx context.Context) (src, dst ClusterSummary, err erro
 	}
 	err = e.retryN(ctx, PhaseConnect, 3, func() (err error) { src, err = Probe(ctx, e.src); return })
 	if err != nil {
-		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+		e.connectFailed(ctx, err)
 		return
 	}
 	e.log(PhaseConnect, 0, LevelInfo, "%s", src)
 	err = e.retryN(ctx, PhaseConnect, 3, func() (err error) { dst, err = Probe(ctx, e.dst); return })
 	if err != nil {
-		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+		e.connectFailed(ctx, err)
 		return
 	}
 	e.log(PhaseConnect, 0, LevelInfo, "%s", dst)
@@ -80,6 +80,14 @@ func (e *Engine) Connect(ctx context.Context) (src, dst ClusterSummary, err erro
 	}
 	e.emit(Event{Kind: KindDone, Phase: PhaseConnect})
 	return
+}
+
+// connectFailed reports a failed connection, unless it failed because the operator stopped it.
+func (e *Engine) connectFailed(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
 }
 
 func clusterID(s ClusterSummary) ClusterID {

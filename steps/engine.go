@@ -4,33 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
 )
-
-// Credentials for the two clusters. They come from flags, the environment or a prompt, and are never written
-// anywhere.
-type Credentials struct {
-	SourcePassword, SourceAPIKey string
-	TargetPassword, TargetAPIKey string
-}
-
-// CredentialsFromEnv reads the variables the plan names (ES_SOURCE_PASSWORD... by default).
-func CredentialsFromEnv(p Plan) Credentials {
-	get := func(name string) string {
-		if name == "" {
-			return ""
-		}
-		return os.Getenv(name)
-	}
-	return Credentials{
-		SourcePassword: get(p.Source.PasswordEnv), SourceAPIKey: get(p.Source.APIKeyEnv),
-		TargetPassword: get(p.Target.PasswordEnv), TargetAPIKey: get(p.Target.APIKeyEnv),
-	}
-}
 
 // Options tune how the engine runs.
 type Options struct {
@@ -87,23 +65,43 @@ func New(p Plan, o Options) (*Engine, error) {
 	var err error
 	e.src, err = esclient.New(e.clusterConfig("source"))
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Err: err}
 	}
 	e.dst, err = esclient.New(e.clusterConfig("target"))
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Err: err}
 	}
 	return e, nil
 }
 
+// InputError is a mistake in what the operator gave besides the plan's fields: a CA file that is not there, a
+// password without a user, an API key together with a password. Nothing was sent.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
 // ClusterConfig builds the client configuration of one cluster from a plan and credentials.
+// A user and password still written into the URL (the wizard's form) are taken out of it here too.
 func ClusterConfig(p Plan, role string, c Credentials) esclient.Config {
 	cp, pw, key := p.Source, c.SourcePassword, c.SourceAPIKey
 	if role == "target" {
 		cp, pw, key = p.Target, c.TargetPassword, c.TargetAPIKey
 	}
+	if clean, user, upw, has := SplitURLCredentials(cp.URL); clean != cp.URL {
+		cp.URL = clean
+		if cp.Username == "" {
+			cp.Username = user
+		}
+		if has && cp.urlPassword == "" {
+			cp.urlPassword = upw
+		}
+	}
+	if pw == "" {
+		pw = cp.urlPassword
+	}
 	return esclient.Config{Role: role, URL: cp.URL, Username: cp.Username, Password: pw, APIKey: key,
-		CACert: cp.CACert, Insecure: cp.Insecure,
+		PasswordEnv: cp.PasswordEnv, APIKeyEnv: cp.APIKeyEnv, CACert: cp.CACert, Insecure: cp.Insecure,
 		// The source is only ever read (and snapshotted): its client refuses anything else.
 		ReadOnly: role == "source", Repository: p.Repository.Name}
 }
@@ -186,12 +184,13 @@ func (e *Engine) retry(ctx context.Context, phase Phase, batch int, f func() err
 }
 
 // retryN is retry with a few quick attempts only: at the first connection a wrong URL must be said at once,
-// not after minutes of retries.
+// not after minutes of retries. A listener that did not answer in time is not asked again: it holds every
+// attempt for the whole time-out.
 func (e *Engine) retryN(ctx context.Context, phase Phase, attempts int, f func() error) error {
 	var err error
 	wait := 500 * time.Millisecond
 	for i := 0; i < attempts; i++ {
-		if err = f(); err == nil || !esclient.IsTransient(err) || ctx.Err() != nil {
+		if err = f(); err == nil || !esclient.IsTransient(err) || ctx.Err() != nil || esclient.IsType(err, esclient.TypeTimeout) {
 			return err
 		}
 		if i+1 < attempts {
@@ -221,12 +220,18 @@ type StoppedError struct {
 	Phase     Phase
 	Batch     int
 	StatePath string
+	// NothingStarted: stopped before the first batch (connecting, pre-flight): no snapshot or restore runs,
+	// and there is nothing for resume to follow.
+	NothingStarted bool
 }
 
 func (e *StoppedError) Error() string {
 	where := string(e.Phase)
 	if e.Batch > 0 {
 		where = fmt.Sprintf("batch %d, %s", e.Batch, e.Phase)
+	}
+	if e.NothingStarted {
+		return fmt.Sprintf("stopped during %s, before any snapshot or restore was started: run the same command again to start over", where)
 	}
 	return fmt.Sprintf("stopped during %s; Elasticsearch finishes what it started; the state is in %s: run `esmigrate resume --state %s` to go on",
 		where, e.StatePath, e.StatePath)

@@ -480,7 +480,7 @@ func TestCredentialsAreNeverWrittenAnywhere(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d\n%s", code, out)
 	}
-	if !strings.Contains(dryOut, `-u "$ES_SOURCE_USER:$ES_SOURCE_PASSWORD"`) || !strings.Contains(dryOut, `-u "$ES_TARGET_USER:$ES_TARGET_PASSWORD"`) {
+	if !strings.Contains(dryOut, `-u "elastic:$ES_SOURCE_PASSWORD"`) || !strings.Contains(dryOut, `-u "admin:$ES_TARGET_PASSWORD"`) {
 		t.Errorf("curl commands do not use placeholders:\n%s", dryOut)
 	}
 	secrets := []string{password, base64.StdEncoding.EncodeToString([]byte("elastic:" + password)), base64.StdEncoding.EncodeToString([]byte("admin:" + password))}

@@ -409,7 +409,7 @@ func humanAge(d time.Duration) string {
 // decides. inv, when given, tells which policies the metadata step will copy.
 func (e *Engine) LifecycleChecks(ctx context.Context, src, dst ClusterSummary, sel Selection, inv *MetadataInventory) []Check {
 	var out []Check
-	add := func(c Check) { out = append(out, e.report(c)) }
+	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	fail := func(err error) []Check {
 		add(Check{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: Warn,
 			Evidence: "could not read what the lifecycle check needs: " + err.Error()})

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -51,6 +52,9 @@ type ClusterPlan struct {
 	APIKeyEnv   string `yaml:"api_key_env,omitempty" json:"api_key_env,omitempty"`
 	CACert      string `yaml:"ca_cert,omitempty" json:"ca_cert,omitempty"`
 	Insecure    bool   `yaml:"insecure,omitempty" json:"insecure,omitempty"`
+	// urlPassword is a password that was written into URL (user:password@host), moved out of it when the plan
+	// was read. Unexported: never marshalled into a plan file or a state file, never in the plan's hash.
+	urlPassword string
 }
 
 // RepoPlan is the snapshot repository on both sides.
@@ -173,23 +177,63 @@ type PlanError struct {
 }
 
 func (e *PlanError) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc += ":" + strconv.Itoa(e.Line)
+	var parts []string
+	if e.File != "" {
+		loc := e.File
+		if e.Line > 0 {
+			loc += ":" + strconv.Itoa(e.Line)
+		}
+		parts = append(parts, loc)
 	}
 	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", loc, e.Field, e.Msg)
+		parts = append(parts, e.Field)
 	}
-	return fmt.Sprintf("%s: %s", loc, e.Msg)
+	return strings.Join(append(parts, e.Msg), ": ")
 }
 
 // LoadPlan reads and checks a plan file.
 func LoadPlan(path string) (Plan, error) {
+	p, src, err := ReadPlanFile(path)
+	if err != nil {
+		return p, err
+	}
+	return p, src.Locate(p.Validate())
+}
+
+// PlanSource is a plan file as read, kept to say on which line a field is that turns out wrong once flags and
+// the environment have been applied to the plan.
+type PlanSource struct {
+	name string
+	root yaml.Node
+}
+
+// ReadPlanFile reads a plan file without checking it: flags and the environment may still fill in what it
+// leaves empty (an empty url with --source or ES_SOURCE_URL). Check the result with Validate and Locate.
+func ReadPlanFile(path string) (Plan, *PlanSource, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return Plan{}, fmt.Errorf("read plan: %w (write one with `esmigrate plan > plan.yaml`)", err)
+		why := err.Error()
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			why = pe.Err.Error()
+		}
+		return DefaultPlan(), nil, &PlanError{File: path, Msg: "cannot read the plan file: " + why +
+			" (check the path; write a plan with `esmigrate plan -o plan.yaml`)"}
 	}
-	return ParsePlan(b, path)
+	return decodePlan(b, path)
+}
+
+// Locate puts the file and line into a *PlanError about a field of the file; other errors pass unchanged.
+func (s *PlanSource) Locate(err error) error {
+	var pe *PlanError
+	if s == nil || err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	pe.File = s.name
+	if pe.Field != "" {
+		pe.Line = lineOf(&s.root, strings.Split(pe.Field, ".")...)
+	}
+	return err
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
@@ -197,31 +241,39 @@ var yamlLineRE = regexp.MustCompile(`line (\d+): (.*)`)
 // ParsePlan reads a plan from YAML; name is used in errors. Unknown fields are errors (a typo must not silently
 // fall back to a default), and every error names the line and the field.
 func ParsePlan(b []byte, name string) (Plan, error) {
-	p := DefaultPlan()
-	var root yaml.Node
-	if err := yaml.Unmarshal(b, &root); err != nil {
-		return p, yamlError(name, err)
+	p, src, err := decodePlan(b, name)
+	if err != nil {
+		return p, err
 	}
-	if len(root.Content) == 0 {
-		return p, &PlanError{File: name, Msg: "the plan is empty (write one with `esmigrate plan > plan.yaml`)"}
+	return p, src.Locate(p.Validate())
+}
+
+// decodePlan reads the YAML of a plan (unknown fields are errors) without checking the values.
+func decodePlan(b []byte, name string) (Plan, *PlanSource, error) {
+	p := DefaultPlan()
+	src := &PlanSource{name: name}
+	if err := yaml.Unmarshal(b, &src.root); err != nil {
+		return p, nil, yamlError(name, nil, err)
+	}
+	if len(src.root.Content) == 0 {
+		return p, nil, &PlanError{File: name, Msg: "the plan is empty (write one with `esmigrate plan -o plan.yaml`)"}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
-		return p, yamlError(name, err)
+		return p, nil, yamlError(name, &src.root, err)
 	}
-	if err := p.Validate(); err != nil {
-		var pe *PlanError
-		if errors.As(err, &pe) {
-			pe.File = name
-			pe.Line = lineOf(&root, strings.Split(pe.Field, ".")...)
-		}
-		return p, err
-	}
-	return p, nil
+	return p, src, nil
 }
 
-func yamlError(name string, err error) error {
+var (
+	yamlFieldRE = regexp.MustCompile(`field (\S+) not found`)
+	yamlTypeRE  = regexp.MustCompile("cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
+)
+
+// yamlError turns the YAML library's words into the plan's: the line, the field, and what was expected,
+// without Go's type names ("cannot unmarshal !!seq into steps.Plan").
+func yamlError(name string, root *yaml.Node, err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		err = errors.New(te.Errors[0])
@@ -230,13 +282,86 @@ func yamlError(name string, err error) error {
 		line, _ := strconv.Atoi(m[1])
 		msg := m[2]
 		field := ""
-		if f := regexp.MustCompile(`field (\S+) not found`).FindStringSubmatch(msg); f != nil {
+		if f := yamlFieldRE.FindStringSubmatch(msg); f != nil {
 			field = f[1]
 			msg = "unknown field (check its spelling against `esmigrate plan`)"
+		} else if t := yamlTypeRE.FindStringSubmatch(msg); t != nil {
+			if root != nil {
+				field = fieldAt(root, line, t[1])
+			}
+			found := yamlKinds[t[1]]
+			if found == "" {
+				found = t[1]
+			}
+			if t[2] != "" {
+				found += " (" + t[2] + ")"
+			}
+			msg = "expected " + goKind(t[3]) + ", found " + found
 		}
 		return &PlanError{File: name, Line: line, Field: field, Msg: msg}
 	}
 	return &PlanError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
+var yamlKinds = map[string]string{"seq": "a list", "map": "a mapping (key: value lines)", "str": "text", "int": "a number",
+	"float": "a number", "bool": "true or false", "null": "nothing", "binary": "binary data", "timestamp": "a date"}
+
+// goKind says in words what a Go type holds.
+func goKind(t string) string {
+	switch {
+	case t == "steps.Plan":
+		return "a plan: a mapping of fields (version: 1, source:, target:, ...), as `esmigrate plan` writes it"
+	case t == "steps.Duration":
+		return "a duration (e.g. 1s, 500ms)"
+	case strings.HasPrefix(t, "steps."):
+		return "a mapping of fields (key: value lines)"
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a mapping (key: value lines)"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint") || strings.HasPrefix(t, "float"):
+		return "a number"
+	case t == "bool":
+		return "true or false"
+	case t == "string":
+		return "text"
+	}
+	return "another kind of value"
+}
+
+// fieldAt finds the dotted path of the field whose value is on a line of a parsed document and is of the YAML
+// kind the decoder complained about ("seq", "map", or a scalar's tag): "" when none is there.
+func fieldAt(root *yaml.Node, line int, kind string) string {
+	want := yaml.ScalarNode
+	switch kind {
+	case "seq":
+		want = yaml.SequenceNode
+	case "map":
+		want = yaml.MappingNode
+	}
+	var walk func(n *yaml.Node, path string) (string, bool)
+	walk = func(n *yaml.Node, path string) (string, bool) {
+		if n.Line == line && n.Kind == want {
+			return path, true
+		}
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				if f, ok := walk(c, path); ok {
+					return f, true
+				}
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if f, ok := walk(n.Content[i+1], strings.TrimPrefix(path+"."+n.Content[i].Value, ".")); ok {
+					return f, true
+				}
+			}
+		}
+		return "", false
+	}
+	f, _ := walk(root, "")
+	return f
 }
 
 // lineOf finds the line of a field (by its path of YAML keys) in a parsed document.
@@ -274,6 +399,13 @@ func (p *Plan) Validate() error {
 	if p.Version != 1 {
 		return bad("version", "version %d is not known to this esmigrate (use 1)", p.Version)
 	}
+	// user:password@ in a URL: into the credentials, out of everything that is written or shown.
+	if err := p.Source.moveURLCredentials("source"); err != nil {
+		return err
+	}
+	if err := p.Target.moveURLCredentials("target"); err != nil {
+		return err
+	}
 	for _, rc := range []struct {
 		role string
 		c    ClusterPlan
@@ -291,6 +423,11 @@ func (p *Plan) Validate() error {
 	}
 	if err := ValidateRepositoryName(p.Repository.Name); err != nil {
 		return bad("repository.name", "%v", err)
+	}
+	if p.Repository.TargetName != "" {
+		if err := ValidateRepositoryName(p.Repository.TargetName); err != nil {
+			return bad("repository.target_name", "%v", err)
+		}
 	}
 	if p.Repository.SourceLocation == "" {
 		return bad("repository.source_location", "missing: the repository directory as the source nodes see it (in their path.repo), e.g. /opt/data/es_backup")
@@ -328,6 +465,12 @@ func (p *Plan) Validate() error {
 		if _, err := regexp.Compile(p.Restore.RenamePattern); err != nil {
 			return bad("restore.rename_pattern", "%q is not a regular expression: %v", p.Restore.RenamePattern, err)
 		}
+		// What the replacement writes itself (not the groups it copies) ends up in every renamed index's name:
+		// a character no index name may have is found here, before any request.
+		literal := javaGroupRE.ReplaceAllString(p.Restore.RenameReplacement, "x")
+		if err := ValidateIndexName(literal); err != nil && literal != "" {
+			return bad("restore.rename_replacement", "%q cannot be part of an index name: %v", p.Restore.RenameReplacement, err)
+		}
 	}
 	if p.Restore.ReplicasDuringRestore < -1 {
 		return bad("restore.replicas_during_restore", "must be -1 (keep) or a number of replicas")
@@ -345,6 +488,9 @@ func (p *Plan) Validate() error {
 	}
 	if p.PollInterval.Duration < 100*time.Millisecond {
 		return bad("poll_interval", "%s is too short (at least 100ms)", p.PollInterval)
+	}
+	if p.PollInterval.Duration > time.Minute {
+		return bad("poll_interval", "%s is too long (at most 1m: progress would go unseen that long, and a short batch would wait for it)", p.PollInterval)
 	}
 	if p.StateFile == "" {
 		return bad("state_file", "missing")
@@ -405,6 +551,10 @@ func ParseBytes(s string) (int64, error) {
 	if f <= 0 {
 		return 0, fmt.Errorf("%q must be more than zero", s)
 	}
+	// 8192pb is 2^63 bytes: one more than an int64 holds, and converting it gives a negative number.
+	if f >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is too large (at most 8191pb)", s)
+	}
 	return int64(f), nil
 }
 
@@ -421,6 +571,27 @@ func ValidateSnapshotName(n string) error {
 		return fmt.Errorf("%q must not contain any of %s", n, badNameChars)
 	case strings.HasPrefix(n, "_"):
 		return fmt.Errorf("%q must not start with _", n)
+	}
+	return nil
+}
+
+// ValidateIndexName applies Elasticsearch's rules for index names (MetadataCreateIndexService
+// .validateIndexOrAliasName): lower case, none of \ / * ? " < > | space , # :, not starting with _ - +, not . or
+// .., at most 255 bytes. Names in any script are fine.
+func ValidateIndexName(n string) error {
+	switch {
+	case n == "":
+		return errors.New("empty name")
+	case strings.ToLower(n) != n:
+		return fmt.Errorf("%q must be lower case", n)
+	case strings.ContainsAny(n, badNameChars+":"):
+		return fmt.Errorf("%q must not contain any of %s:", n, badNameChars)
+	case strings.HasPrefix(n, "_") || strings.HasPrefix(n, "-") || strings.HasPrefix(n, "+"):
+		return fmt.Errorf("%q must not start with _, - or +", n)
+	case n == "." || n == "..":
+		return fmt.Errorf("%q is not an index name", n)
+	case len(n) > 255:
+		return fmt.Errorf("%q is longer than 255 bytes", n)
 	}
 	return nil
 }

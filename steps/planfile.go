@@ -11,7 +11,7 @@ import (
 // planTemplate is plan.yaml with a comment on every field: the file is the documentation an operator has at
 // hand on a jump host.
 var planTemplate = template.Must(template.New("plan").Funcs(template.FuncMap{"y": yamlValue}).Parse(`# esmigrate plan: move indices from one cluster to another by snapshot and restore.
-# Run it with:   esmigrate run --plan {{"{{"}}this file{{"}}"}}      (add --dry-run to only print the requests)
+# Run it with:   esmigrate run --plan {{.File}}      (add --dry-run to only print the requests)
 # Passwords and API keys are never written here: they are read from the variables named below.
 version: 1
 
@@ -103,10 +103,28 @@ func yamlValue(v any) string {
 	return s
 }
 
-// YAML renders the plan as a commented plan file that ParsePlan reads back.
-func (p Plan) YAML() []byte {
+// YAML renders the plan as a commented plan file that ParsePlan reads back. A user and password written into
+// a URL are never written out: the URL is written without them (the user goes to username).
+func (p Plan) YAML() []byte { return p.YAMLFor("") }
+
+// YAMLFor renders the plan for the file it is saved as (named in the "Run it with" line; "" when it goes to
+// standard output).
+func (p Plan) YAMLFor(file string) []byte {
+	for _, c := range []*ClusterPlan{&p.Source, &p.Target} {
+		clean, user, _, _ := SplitURLCredentials(c.URL)
+		if c.Username == "" {
+			c.Username = user
+		}
+		c.URL = clean
+	}
+	if file == "" {
+		file = "plan.yaml"
+	}
 	var b bytes.Buffer
-	if err := planTemplate.Execute(&b, p); err != nil {
+	if err := planTemplate.Execute(&b, struct {
+		Plan
+		File string
+	}{p, file}); err != nil {
 		panic(err) // the template is fixed; a failure is a bug caught by the tests
 	}
 	return b.Bytes()

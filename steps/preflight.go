@@ -26,14 +26,22 @@ func (e *Engine) Preflight(ctx context.Context, src, dst ClusterSummary, sel Sel
 	for _, ix := range sel.Indices {
 		e.shareNeeds += ix.PrimaryBytes
 	}
-	if Worst(checks) != Fail {
+	if Worst(checks) != Fail && ctx.Err() == nil {
 		checks = append(checks, e.RepositoryChecks(ctx, src, dst)...)
+	}
+	if ctx.Err() != nil {
+		return checks
 	}
 	e.emit(Event{Kind: KindDone, Phase: PhasePreflight, Message: fmt.Sprintf("%d checks, worst: %s", len(checks), Worst(checks))})
 	return checks
 }
 
-func (e *Engine) report(c Check) Check {
+// report sends a finished check as an event. Once the checks were cancelled (Ctrl-C, a hang-up, the wizard
+// starting them again), what their requests say is "context canceled", not a finding: not shown.
+func (e *Engine) report(ctx context.Context, c Check) Check {
+	if ctx.Err() != nil {
+		return c
+	}
 	cc := c
 	e.emit(Event{Kind: KindCheck, Phase: PhasePreflight, Check: &cc})
 	return c
@@ -49,7 +57,7 @@ func (e *Engine) ClusterChecks(ctx context.Context, src, dst ClusterSummary) []C
 // clusterReadChecks only read: versions, health, path.repo and snapshots already running.
 func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary) []Check {
 	var out []Check
-	add := func(c Check) { out = append(out, e.report(c)) }
+	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 
 	// Version pair (each index's creation version is checked again with the selection).
 	compat := CanRestore(src.Product(), dst.Product())
@@ -90,7 +98,7 @@ func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary)
 // are looked at.
 func (e *Engine) RepositoryChecks(ctx context.Context, src, dst ClusterSummary) []Check {
 	var out []Check
-	add := func(c Check) { out = append(out, e.report(c)) }
+	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	// Verification first: registering the repository makes Elasticsearch create its directory, which the
 	// share checks then look at.
 	if !e.opts.DryRun {
@@ -336,7 +344,7 @@ func sameFile(a, b string) bool {
 // plugins, disk and shard limits.
 func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, sel Selection) []Check {
 	var out []Check
-	add := func(c Check) { out = append(out, e.report(c)) }
+	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	p := e.plan
 
 	sc := Check{ID: "selection", Title: "Selected indices", Status: OK}
@@ -536,7 +544,7 @@ func init() {
 // files they read (synonyms_path...), and checks them against the target's nodes.
 func (e *Engine) pluginChecks(ctx context.Context, src, dst ClusterSummary, sel Selection) []Check {
 	var out []Check
-	add := func(c Check) { out = append(out, e.report(c)) }
+	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	details, err := e.src.IndexDetails(ctx, namesOf(sel.Indices))
 	if err != nil {
 		add(Check{ID: "plugins", Title: "Plugins the indices need exist on the target", Status: Warn, Evidence: "could not read index settings: " + err.Error()})
@@ -645,7 +653,7 @@ func walkMapping(m map[string]any, f func(key, value string)) {
 // shard limit.
 func (e *Engine) capacityChecks(ctx context.Context, dst ClusterSummary, sel Selection) []Check {
 	var out []Check
-	add := func(c Check) { out = append(out, e.report(c)) }
+	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	var primary int64
 	var finalBytes int64
 	newShards := 0

@@ -143,12 +143,12 @@ func ReindexRemoteChecks(dst ClusterSummary, rs esclient.ReindexSupport, sourceU
 func (e *Engine) ReindexChecks(ctx context.Context, dst ClusterSummary, indices []string) []Check {
 	rs, err := e.dst.ReindexSupport(ctx)
 	if err != nil {
-		return []Check{e.report(Check{ID: "reindex-module", Title: "The target can reindex from the source", Status: Warn,
+		return []Check{e.report(ctx, Check{ID: "reindex-module", Title: "The target can reindex from the source", Status: Warn,
 			Evidence: "could not read the target's reindex support: " + err.Error()})}
 	}
 	var out []Check
 	for _, c := range ReindexRemoteChecks(dst, rs, e.plan.Source.URL, indices) {
-		out = append(out, e.report(c))
+		out = append(out, e.report(ctx, c))
 	}
 	return out
 }

@@ -12,7 +12,20 @@ import (
 // repositories, then every batch through snapshot, transfer, restore, verify and cleanup, and finally the report.
 // It returns the report and an error when any index did not verify (or the run stopped).
 func (e *Engine) Run(ctx context.Context) (*Report, error) {
+	// Ctrl-C or a hang-up before the batches start: what failed because of it is not a failure (no "[fail]
+	// context canceled" checks), and nothing was started that resume could follow.
+	stopped := func(phase Phase, err error) error {
+		if ctx.Err() != nil {
+			return &StoppedError{Phase: phase, StatePath: e.plan.StateFile, NothingStarted: e.state == nil || len(e.state.Batches) == 0}
+		}
+		return err
+	}
 	if !e.opts.DryRun {
+		// Every file a run writes, checked before the first request: a link planted at the lock or state file,
+		// or a report directory that is a file, stops the run here, before anything changed anywhere.
+		if err := CheckOutputs(e.plan); err != nil {
+			return nil, err
+		}
 		store, err := OpenStore(e.plan.StateFile)
 		if err != nil {
 			return nil, err
@@ -31,7 +44,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 
 	src, dst, err := e.Connect(ctx)
 	if err != nil {
-		return nil, err
+		return nil, stopped(PhaseConnect, err)
 	}
 	if e.state != nil {
 		if err := e.sameClusters(src, dst); err != nil {
@@ -41,7 +54,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 
 	if e.state == nil || len(e.state.Batches) == 0 {
 		if err := e.prepare(ctx, src, dst); err != nil {
-			return nil, err
+			return nil, stopped(PhasePreflight, err)
 		}
 	} else {
 		next := e.nextBatch()
@@ -54,13 +67,10 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	e.em.plan(e.state, e.plan.Repository.Shared, HintsFor(e.plan, src.DataNodes(), dst.DataNodes()))
 
 	if e.opts.DryRun {
-		return nil, e.dryRun(ctx)
+		return nil, stopped(PhasePlan, e.dryRun(ctx))
 	}
 	if err := e.EnsureRepositories(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil, &StoppedError{Phase: PhaseRepository, StatePath: e.plan.StateFile}
-		}
-		return nil, err
+		return nil, stopped(PhaseRepository, err)
 	}
 
 	var runErr error
@@ -89,7 +99,11 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		e.finalCleanup(ctx)
 	}
 	if err := e.writeReport(rep); err != nil {
+		// The report is the operator's record of what verified: not having it is a failure, not a footnote.
 		e.log(PhaseReport, 0, LevelError, "could not write the report: %v", err)
+		if runErr == nil {
+			runErr = fmt.Errorf("the report could not be written: %w; the results are in the state file %s: make %s a writable directory again, then `esmigrate resume --state %s` writes the report (nothing is migrated twice)", err, e.plan.StateFile, e.plan.ReportDir, e.plan.StateFile)
+		}
 	}
 	if err := e.save(); err != nil && runErr == nil {
 		runErr = err
@@ -129,6 +143,9 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 	}
 	sel := Select(all, e.plan)
 	checks := e.Preflight(ctx, src, dst, sel)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	switch Worst(checks) {
 	case Fail:
 		return &PreflightError{Checks: Failed(checks)}

@@ -112,27 +112,50 @@ type Store struct {
 	lock *flock.Flock
 }
 
-// OpenStore locks the state file. It fails when another esmigrate holds it.
+// OpenStore locks the state file. It fails when another esmigrate holds it. The lock file is opened without
+// following a link and must be a regular file with one name: a link planted there would get our pid written
+// into another file.
 func OpenStore(path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("state file %s: %w", path, err)
 		}
 	}
-	l := flock.New(path + ".lock")
+	lockPath := path + ".lock"
+	if err := refuseLink("lock file", lockPath); err != nil {
+		return nil, err
+	}
+	l := flock.New(lockPath, flock.SetFlag(os.O_CREATE|os.O_RDWR|oNoFollow), flock.SetPermissions(filePerm))
 	ok, err := l.TryLock()
 	if err != nil {
+		if lerr := refuseLink("lock file", lockPath); lerr != nil {
+			return nil, lerr
+		}
 		return nil, fmt.Errorf("lock state file %s: %w", path, err)
 	}
 	if !ok {
-		pid, _ := os.ReadFile(path + ".lock")
+		pid, _ := readNoFollow(lockPath, 32)
 		who := "another esmigrate"
 		if p := strings.TrimSpace(string(pid)); p != "" {
 			who += " (pid " + p + ")"
 		}
 		return nil, fmt.Errorf("%s is already working on %s: wait for it to finish, or stop it first (it keeps the lock until it exits)", who, path)
 	}
-	_ = os.WriteFile(path+".lock", []byte(strconv.Itoa(os.Getpid())+"\n"), 0o600)
+	fi, err := l.Stat()
+	if err != nil || !fi.Mode().IsRegular() || !singleLink(fi) {
+		l.Unlock()
+		return nil, &OutputError{What: "lock file", Path: lockPath, Why: "is not a regular file with a single name (a hard link?)",
+			Fix: "esmigrate never writes into a file that has another name too: remove it, or give another --state"}
+	}
+	// The pid, for the message a second esmigrate shows. Opened again without following a link, and only
+	// written when it is still the file we locked.
+	if f, err := os.OpenFile(lockPath, os.O_WRONLY|oNoFollow, filePerm); err == nil {
+		if fi2, err := f.Stat(); err == nil && os.SameFile(fi, fi2) {
+			_ = f.Truncate(0)
+			_, _ = f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+		}
+		f.Close()
+	}
 	return &Store{path: path, lock: l}, nil
 }
 
@@ -163,9 +186,12 @@ func (s *Store) Load(planHash string) (*State, error) {
 	return st, nil
 }
 
-// ReadState reads a state file without locking it (for status displays).
+// ReadState reads a state file without locking it (for status displays). A link is not followed.
 func ReadState(path string) (*State, error) {
-	b, err := os.ReadFile(path)
+	if err := refuseLink("state file", path); err != nil {
+		return nil, err
+	}
+	b, err := readNoFollow(path, 1<<30)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoState
 	}
@@ -194,44 +220,4 @@ func (s *Store) Save(st *State) error {
 		return err
 	}
 	return writeAtomic(s.path, b, true)
-}
-
-// writeAtomic replaces path with data so that a reader sees either the old or the new content, never half.
-func writeAtomic(path string, data []byte, keepPrev bool) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if keepPrev {
-		if _, err := os.Stat(path); err == nil {
-			_ = os.Remove(path + ".prev")
-			_ = os.Link(path, path+".prev")
-		}
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

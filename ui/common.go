@@ -3,10 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
@@ -90,31 +87,16 @@ func isEsc(msg tea.Msg) bool {
 	return ok && k.String() == "esc"
 }
 
-// saveNew writes data to path, or, when a file of that name is already there, to path-1, path-2... (before
-// the extension): saving from the wizard never overwrites a file the operator may have edited. It returns the
-// name written.
-func saveNew(path string, data []byte) (string, error) {
-	ext := filepath.Ext(path)
-	base := strings.TrimSuffix(path, ext)
-	for i := 0; i < 100; i++ {
-		name := path
-		if i > 0 {
-			name = fmt.Sprintf("%s-%d%s", base, i, ext)
-		}
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if os.IsExist(err) {
-			continue
-		}
-		if err != nil {
-			return name, err
-		}
-		if _, err := f.Write(data); err != nil {
-			f.Close()
-			return name, err
-		}
-		return name, f.Close()
+// saveNew writes a new file at path, or, when a file (or a link) of that name is already there, at path-1,
+// path-2... (steps.SaveNew: created without following links, mode 0600): saving from the wizard never
+// overwrites a file the operator may have edited. content gets the name chosen, so that the file can name
+// itself. It returns the name written, absolute, to be shown.
+func saveNew(path string, content func(name string) []byte) (string, error) {
+	name, err := steps.SaveNew(path, content)
+	if abs, aerr := filepath.Abs(name); aerr == nil {
+		name = abs
 	}
-	return path, fmt.Errorf("%s and 99 numbered variants exist already: remove some", path)
+	return name, err
 }
 
 // problemOf is an error's text without its fix when the fix is shown on its own line (fixOf), in the wizard's

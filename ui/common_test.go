@@ -10,7 +10,7 @@ import (
 func TestSavingNeverOverwritesAFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plan.yaml")
 	os.WriteFile(path, []byte("mine"), 0o600)
-	name, err := saveNew(path, []byte("wizard's"))
+	name, err := saveNew(path, func(string) []byte { return []byte("wizard's") })
 	if err != nil || name != strings.TrimSuffix(path, ".yaml")+"-1.yaml" {
 		t.Fatalf("saved to %s: %v", name, err)
 	}

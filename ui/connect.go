@@ -125,7 +125,18 @@ func (m *connectScreen) Enter() tea.Cmd {
 
 // apply copies the form into the plan and the credentials.
 func (m *connectScreen) apply() {
-	set := func(cp *steps.ClusterPlan, pw, key *string, f clusterFields) {
+	set := func(cp *steps.ClusterPlan, pw, key *string, f *clusterFields) {
+		// user:password@ typed into the URL goes into the user and password fields: never kept in the URL,
+		// which is shown, saved into plans and written into the state.
+		if clean, user, upw, has := steps.SplitURLCredentials(strings.TrimSpace(f.URL)); user != "" || has {
+			f.URL, f.Auth = clean, authBasic
+			if user != "" {
+				f.User = user
+			}
+			if has {
+				f.Password = upw
+			}
+		}
 		cp.URL = strings.TrimRight(strings.TrimSpace(f.URL), "/")
 		cp.CACert, cp.Insecure = strings.TrimSpace(f.CA), f.Insecure
 		cp.Username, *pw, *key = "", "", ""
@@ -136,8 +147,8 @@ func (m *connectScreen) apply() {
 			*key = strings.TrimSpace(f.APIKey)
 		}
 	}
-	set(&m.s.Plan.Source, &m.s.Creds.SourcePassword, &m.s.Creds.SourceAPIKey, m.src)
-	set(&m.s.Plan.Target, &m.s.Creds.TargetPassword, &m.s.Creds.TargetAPIKey, m.dst)
+	set(&m.s.Plan.Source, &m.s.Creds.SourcePassword, &m.s.Creds.SourceAPIKey, &m.src)
+	set(&m.s.Plan.Target, &m.s.Creds.TargetPassword, &m.s.Creds.TargetAPIKey, &m.dst)
 }
 
 func (m *connectScreen) test() tea.Cmd {

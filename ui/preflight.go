@@ -12,6 +12,7 @@ import (
 	"charm.land/huh/v2"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
 	"github.com/esmigrate/esmigrate/ui/components/checklist"
@@ -25,6 +26,7 @@ type preflightScreen struct {
 	ran    string // what the checks ran for (plan fingerprint)
 	panel  int    // 0 checks, 1 commands
 	distro string
+	setup  nfs.Setup
 	script string
 	text   string
 	cmdErr string
@@ -114,7 +116,7 @@ func (m *preflightScreen) genCommands() {
 		m.script, m.text, m.cmdErr = "", "", m.c.Err(err)
 		return
 	}
-	m.script, m.text, m.cmdErr = setup.Script(), setup.Text(), ""
+	m.setup, m.script, m.text, m.cmdErr = setup, setup.Script(), setup.Text(), ""
 }
 
 func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
@@ -163,10 +165,11 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		m.msg, m.msgErr = m.c.T("pf.copied", len(m.script)), false
 		return tea.SetClipboard(m.script)
 	case key.Matches(k, km.Save) && m.script != "":
-		script := m.script
-		path := "esmigrate-nfs-setup-" + m.distro + ".sh"
+		// Next to the state file, and naming itself in the commands it tells you to run.
+		setup := m.setup
+		path := steps.NextTo(m.s.Plan.StateFile, "esmigrate-nfs-setup-"+m.distro+".sh")
 		return ioCmd(func() tea.Msg {
-			name, err := saveNew(path, []byte(script))
+			name, err := saveNew(path, func(name string) []byte { return []byte(setup.ScriptFor(name)) })
 			return savedMsg{path: name, err: err}
 		})
 	case key.Matches(k, km.Next):

@@ -154,11 +154,11 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(k, km.SavePlan):
 		path := m.s.PlanPath
 		if path == "" {
-			path = "esmigrate-plan.yaml"
+			path = steps.NextTo(m.s.Plan.StateFile, "esmigrate-plan.yaml")
 		}
-		data := m.s.Plan.YAML()
+		plan := m.s.Plan
 		return ioCmd(func() tea.Msg {
-			name, err := saveNew(path, data)
+			name, err := saveNew(path, plan.YAMLFor)
 			return savedMsg{path: name, err: err}
 		})
 	case key.Matches(k, km.Start):
