@@ -90,7 +90,7 @@ func New(cfg Config) (*Client, error) {
 		// Sent as it is, this would be "Authorization: Basic :password": a password offered to whoever answers.
 		return nil, &Error{Cluster: cfg.Role, Op: "configure authentication", Reason: "a password was given but no user",
 			Fix: fmt.Sprintf("give the %s user (--%s-user, ES_%s_USER or %s.username in the plan), or unset %s if the cluster needs no password",
-				cfg.Role, cfg.Role, strings.ToUpper(cfg.Role), cfg.Role, "$"+orDefault(cfg.PasswordEnv, "ES_"+strings.ToUpper(cfg.Role)+"_PASSWORD"))}
+				cfg.Role, cfg.Role, strings.ToUpper(cfg.Role), cfg.Role, orDefault(cfg.PasswordEnv, "ES_"+strings.ToUpper(cfg.Role)+"_PASSWORD"))}
 	}
 	base := cfg.Transport
 	if base == nil {

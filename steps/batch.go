@@ -48,7 +48,12 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 			if ctx.Err() != nil {
 				return &StoppedError{Phase: phase, Batch: b.Number, StatePath: e.plan.StateFile}
 			}
-			b.Error = err.Error()
+			msg := err.Error()
+			if e.opts.Resuming && b.Error == msg {
+				// Resume was the advice, and resume failed the same way: say so rather than advise it again.
+				err = &repeatedError{err: err}
+			}
+			b.Error = msg
 			e.emit(Event{Kind: KindError, Level: LevelError, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: err.Error()})
 			_ = e.save()
 			return err
@@ -66,6 +71,16 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 	}
 	return nil
 }
+
+// repeatedError is a batch failure that is the same as the previous attempt's: resuming again without fixing its
+// cause cannot help.
+type repeatedError struct{ err error }
+
+func (e *repeatedError) Error() string {
+	return e.err.Error() + "\n(the previous attempt stopped with this same error: running esmigrate resume again will fail the same way until its cause is fixed)"
+}
+
+func (e *repeatedError) Unwrap() error { return e.err }
 
 // needsHealth tells whether a restore poll must also read index health. A primary whose recovery is DONE is
 // started, so the recovery alone says when an index is complete; health is only needed to notice failures

@@ -22,6 +22,9 @@ type Options struct {
 	AllowTargetDelete bool
 	// AcceptWarnings lets the migration start although pre-flight checks warned.
 	AcceptWarnings bool
+	// Resuming: this run is `esmigrate resume`, whose plan is the state file's own. Advice to "resume" is then
+	// no advice: a failure that repeats the previous attempt's says that its cause must be fixed first.
+	Resuming bool
 	// StallTimeout stops a phase with an error when nothing moved for that long (default 15 minutes).
 	StallTimeout time.Duration
 	// RetryFor is how long transient errors (unreachable, 429, 503) are retried (default 5 minutes).

@@ -478,6 +478,14 @@ func (p *Plan) Validate() error {
 	if p.Copy.Workers < 1 || p.Copy.Workers > 64 {
 		return bad("copy.workers", "must be between 1 and 64")
 	}
+	for _, t := range []struct{ field, v string }{{"repository.max_snapshot_bytes_per_sec", p.Repository.MaxSnapshotBytesPerSec},
+		{"repository.max_restore_bytes_per_sec", p.Repository.MaxRestoreBytesPerSec}} {
+		if t.v != "" {
+			if _, err := ParseBytes(t.v); err != nil {
+				return bad(t.field, "%v", err)
+			}
+		}
+	}
 	if p.Copy.BandwidthLimit != "" {
 		if _, err := ParseBytes(p.Copy.BandwidthLimit); err != nil {
 			return bad("copy.bandwidth_limit", "%v", err)

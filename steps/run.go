@@ -31,6 +31,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		e.store = store
+		store.resuming = e.opts.Resuming
 		defer store.Close()
 		st, err := store.Load(e.plan.Hash())
 		switch {

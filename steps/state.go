@@ -108,8 +108,9 @@ const stateVersion = 1
 // Store reads and writes the state file and holds its lock: two esmigrate processes on one state would both
 // start snapshots and restores.
 type Store struct {
-	path string
-	lock *flock.Flock
+	path     string
+	lock     *flock.Flock
+	resuming bool
 }
 
 // OpenStore locks the state file. It fails when another esmigrate holds it. The lock file is opened without
@@ -178,6 +179,11 @@ func (s *Store) Load(planHash string) (*State, error) {
 	st, err := ReadState(s.path)
 	if err != nil {
 		return nil, err
+	}
+	if planHash != "" && st.PlanHash != planHash && s.resuming {
+		// resume runs the state's own plan: a different fingerprint is another esmigrate version's.
+		return nil, fmt.Errorf("state file %s holds a plan whose fingerprint this esmigrate computes differently (%s, not %s): finish that migration with the esmigrate version that started it",
+			s.path, planHash, st.PlanHash)
 	}
 	if planHash != "" && st.PlanHash != planHash {
 		return nil, fmt.Errorf("state file %s belongs to another plan (created %s, %d batches): use another state_file for this plan, or run `esmigrate resume --state %s` to finish that one",
