@@ -91,6 +91,14 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		o.ProgressInterval = 250 * time.Millisecond
 	}
 	src, dst = filepath.Clean(src), filepath.Clean(dst)
+	// A repository reached through a link (a share mounted elsewhere and linked into place) is resolved once,
+	// here: the walk below does not follow links, and from a source that is a link it would list nothing.
+	if r, err := filepath.EvalSymlinks(src); err == nil {
+		src = r
+	}
+	if r, err := filepath.EvalSymlinks(dst); err == nil {
+		dst = r
+	}
 	if src == dst || under(dst, src) || under(src, dst) {
 		return res, fmt.Errorf("copy %s to %s: one is inside the other: choose a target directory outside the source repository", src, dst)
 	}
@@ -111,6 +119,13 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 	genBytes, err := os.ReadFile(filepath.Join(src, genName))
 	if err != nil {
 		return res, fmt.Errorf("source repository %s: %s says generation %d but %s cannot be read (%v): the repository is damaged or a snapshot is being written; wait for it to finish and retry", src, indexLatest, gen, genName, err)
+	}
+	listed := false
+	for _, f := range files {
+		listed = listed || f.rel == genName
+	}
+	if !listed {
+		return res, fmt.Errorf("source repository %s: %s names generation %d, but no %s was found walking the directory: this host does not see the repository's files there; check source_local_path", src, indexLatest, gen, genName)
 	}
 	kept := files[:0]
 	for _, f := range files {
@@ -417,7 +432,7 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 			dstGen = g
 		}
 	}
-	const how = "choose an empty directory, or tell esmigrate to overwrite it (AllowForeignTarget) if that repository is no longer needed"
+	const how = "give the copy an empty directory of its own (repository.target_location and target_local_path in the plan), or, if that repository is no longer needed, delete its files yourself"
 	if dstGen < 0 {
 		for rel := range existing {
 			if _, ok := srcSet[rel]; !ok {
@@ -498,6 +513,44 @@ func writeMarker(dst string, m copyMarker) error {
 		return fmt.Errorf("writing %s: %w", filepath.Join(dst, markerName), err)
 	}
 	return nil
+}
+
+// RepositoryInfo is what a repository's root index-N says, as this host reads it from the share.
+type RepositoryInfo struct {
+	Generation int64
+	UUID       string   // the repository's uuid (Elasticsearch 7.12+), "" before
+	Snapshots  []string // snapshot names
+	SnapUUIDs  []string // snapshot uuids
+}
+
+// ReadRepository reads the current root index-N of the repository in dir (following a link to it).
+func ReadRepository(dir string) (RepositoryInfo, error) {
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
+	_, gen, err := readGeneration(dir)
+	if err != nil {
+		return RepositoryInfo{}, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index-"+strconv.FormatInt(gen, 10)))
+	if err != nil {
+		return RepositoryInfo{}, fmt.Errorf("repository %s: %w", dir, err)
+	}
+	var v struct {
+		Snapshots []struct {
+			Name string `json:"name"`
+			UUID string `json:"uuid"`
+		} `json:"snapshots"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return RepositoryInfo{}, fmt.Errorf("repository %s: index-%d: %w", dir, gen, err)
+	}
+	info := RepositoryInfo{Generation: gen, UUID: repoUUID(b)}
+	for _, s := range v.Snapshots {
+		info.Snapshots = append(info.Snapshots, s.Name)
+		info.SnapUUIDs = append(info.SnapUUIDs, s.UUID)
+	}
+	return info, nil
 }
 
 // snapshotUUIDs lists the snapshot uuids a root index-N names.

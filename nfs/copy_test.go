@@ -444,3 +444,31 @@ func TestCopyRepositoryOtherDirectoriesAtTheRoot(t *testing.T) {
 		t.Errorf("the source's other directory was copied: %v", err)
 	}
 }
+
+// A source reached through a link (a share mounted elsewhere and linked into place) is copied, not walked as
+// the link itself (which lists nothing); a target reached through a link likewise.
+func TestCopyRepositoryFollowsALinkedSourceAndTarget(t *testing.T) {
+	base := t.TempDir()
+	src, dst := filepath.Join(base, "real-src"), filepath.Join(base, "real-dst")
+	r := newFakeRepo(t, src, 7, 2, 1)
+	r.snapshot(t, 3, 4096)
+	os.MkdirAll(dst, 0o755)
+	linkSrc, linkDst := filepath.Join(base, "src"), filepath.Join(base, "dst")
+	os.Symlink(src, linkSrc)
+	os.Symlink(dst, linkDst)
+	res, err := CopyRepository(context.Background(), linkSrc, linkDst, CopyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesCopied != r.files {
+		t.Errorf("copied %d file(s), want %d", res.FilesCopied, r.files)
+	}
+	sameTree(t, src, dst)
+	if fi, _ := os.Lstat(linkDst); fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the target's link was replaced")
+	}
+	info, err := ReadRepository(linkSrc)
+	if err != nil || len(info.Snapshots) != 1 {
+		t.Errorf("ReadRepository through the link: %+v %v", info, err)
+	}
+}

@@ -322,6 +322,16 @@ func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
 	if e.plan.Copy.BandwidthLimit != "" {
 		limit, _ = ParseBytes(e.plan.Copy.BandwidthLimit)
 	}
+	// The copy reads the repository where this host sees it: it must be the one the source nodes just wrote,
+	// or the restore fails later and seems to blame the target.
+	if repo, err := nfs.ReadRepository(src); err != nil || !slices.Contains(repo.Snapshots, b.Snapshot) {
+		why := fmt.Sprintf("it does not list snapshot %s", b.Snapshot)
+		if err != nil {
+			why = err.Error()
+		}
+		return fmt.Errorf("the source cluster wrote snapshot %s to %s, but the repository this host reads at %s is not that one (%s): set repository.source_local_path to where this host sees the source nodes' %s",
+			b.Snapshot, e.plan.Repository.SourceLocation, src, why, e.plan.Repository.SourceLocation)
+	}
 	e.log(PhaseTransfer, b.Number, LevelInfo, "copying repository %s → %s", src, dst)
 	res, err := nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit,
 		Progress: func(p nfs.CopyProgress) {
@@ -367,6 +377,18 @@ func (e *Engine) ensureTargetSees(ctx context.Context, b *BatchState) error {
 // this snapshot) and follows the recovery until every index is complete or failed.
 func (e *Engine) restorePhase(ctx context.Context, b *BatchState) error {
 	if e.opts.DryRun {
+		// The dry run shows what the run sends, the DELETE of target indices in the way included.
+		var exists map[string]bool
+		targets := make([]string, len(b.Indices))
+		for i, ix := range b.Indices {
+			targets[i] = ix.Target
+		}
+		if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { exists, err = e.dst.Exists(ctx, targets); return }); err != nil {
+			return err
+		}
+		if err := e.deleteInTheWay(ctx, b, keys(exists)); err != nil {
+			return err
+		}
 		return e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot, esclient.RestoreRequest(e.restoreSpec(b, b.Names())))
 	}
 	if !b.RestoreStarted {
@@ -439,8 +461,7 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 		sort.Strings(foreign)
 		if len(foreign) > 0 {
 			if e.plan.OnConflict == ConflictDelete && e.opts.AllowTargetDelete {
-				if err := e.request(ctx, e.dst, PhaseRestore, b.Number, "delete existing target indices "+strings.Join(foreign, ", ")+" (on_conflict: delete, confirmed)",
-					esclient.DeleteIndexRequest(foreign)); err != nil {
+				if err := e.deleteInTheWay(ctx, b, foreign); err != nil {
 					return err
 				}
 			} else {
@@ -487,6 +508,16 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 		}
 	}
 	return nil
+}
+
+// deleteInTheWay deletes target indices that stand where the restore puts the batch's indices, when the plan
+// says on_conflict: delete and the operator confirmed it.
+func (e *Engine) deleteInTheWay(ctx context.Context, b *BatchState, names []string) error {
+	if len(names) == 0 || e.plan.OnConflict != ConflictDelete || !e.opts.AllowTargetDelete {
+		return nil
+	}
+	return e.request(ctx, e.dst, PhaseRestore, b.Number, "delete existing target indices "+strings.Join(names, ", ")+" (on_conflict: delete, confirmed)",
+		esclient.DeleteIndexRequest(names))
 }
 
 // followRestore polls the recovery API and index health until every index of the batch is complete (all
