@@ -230,6 +230,10 @@ func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 			node.PathRepo = stringList(p["repo"])
 		}
 		for _, p := range n.Plugins {
+			if m, ok := classpathModule(p.Name); ok {
+				node.Modules = append(node.Modules, m)
+				continue
+			}
 			node.Plugins = append(node.Plugins, p.Name)
 		}
 		for _, m := range n.Modules {
@@ -239,6 +243,39 @@ func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
 	return nodes, nil
+}
+
+// classpathModule recognises a plugin whose name is a Java class name (org.elasticsearch.transport.Netty4Plugin):
+// what a node started with modules on its class path (embedded, test runners) lists instead of the module's
+// name. A plugin installed with elasticsearch-plugin is named like analysis-icu, never like a class. The class
+// names differ between distributions and versions for the same module (org.elasticsearch.index.reindex
+// .ReindexPlugin in 7.10, org.elasticsearch.reindex.ReindexPlugin in 7.17, org.opensearch.index.reindex
+// .ReindexPlugin), so they are compared by the module they are: known ones by the module's name, others by
+// the class's simple name.
+func classpathModule(name string) (string, bool) {
+	i := strings.LastIndex(name, ".")
+	if i <= 0 || i == len(name)-1 {
+		return "", false
+	}
+	simple := name[i+1:]
+	if simple[0] < 'A' || simple[0] > 'Z' || strings.ContainsAny(name, " -/") {
+		return "", false
+	}
+	if m, ok := moduleClasses[simple]; ok {
+		return m, true
+	}
+	return simple, true
+}
+
+// moduleClasses maps the simple class names of Elasticsearch's and OpenSearch's modules to the modules' names.
+var moduleClasses = map[string]string{
+	"CommonAnalysisPlugin": "analysis-common", "MapperExtrasPlugin": "mapper-extras", "ParentJoinPlugin": "parent-join",
+	"ReindexPlugin": "reindex", "Netty4Plugin": "transport-netty4", "Netty4ModulePlugin": "transport-netty4",
+	"PainlessPlugin": "lang-painless", "ExpressionPlugin": "lang-expression", "MustachePlugin": "lang-mustache",
+	"PercolatorPlugin": "percolator", "RankEvalPlugin": "rank-eval", "IngestCommonPlugin": "ingest-common",
+	"IngestUserAgentPlugin": "ingest-user-agent", "URLRepositoryPlugin": "repository-url",
+	"MatrixAggregationPlugin": "aggs-matrix-stats", "GeoModulePlugin": "geo", "IngestGeoIpPlugin": "ingest-geoip",
+	"AnalysisICUPlugin": "analysis-icu", "DataStreamsPlugin": "data-streams",
 }
 
 // stringList reads a setting that may be a string, a comma-separated string or a list.

@@ -126,3 +126,33 @@ func TestBusyAndUnavailableAreTransient(t *testing.T) {
 		}
 	}
 }
+
+// The nodes of a runner that loads modules from its class path list them as plugins named after their Java
+// classes, which differ between distributions and versions: they are read as the modules they are. (The
+// answers are those of the test environment's 7.17 and OpenSearch 2.19 runners, and an installed plugin.)
+func TestClassPathModulesAreModulesWhateverTheDistributionCallsThem(t *testing.T) {
+	answers := map[string]string{
+		"es717": `{"nodes":{"a":{"name":"source-1","plugins":[{"name":"org.elasticsearch.reindex.ReindexPlugin"},{"name":"org.elasticsearch.transport.Netty4Plugin"},{"name":"analysis-icu"}]}}}`,
+		"os219": `{"nodes":{"b":{"name":"opensearch-1","plugins":[{"name":"org.opensearch.index.reindex.ReindexPlugin"},{"name":"org.opensearch.transport.Netty4Plugin"},{"name":"org.opensearch.analysis.common.CommonAnalysisPlugin"}],"modules":[{"name":"lang-painless"}]}}}`,
+	}
+	nodes := map[string]Node{}
+	for name, body := range answers {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(body))
+		}))
+		c, _ := New(Config{URL: srv.URL})
+		ns, err := c.Nodes(context.Background())
+		srv.Close()
+		if err != nil || len(ns) != 1 {
+			t.Fatalf("%s: %v", name, err)
+		}
+		nodes[name] = ns[0]
+	}
+	if got := nodes["es717"]; strings.Join(got.Plugins, ",") != "analysis-icu" || strings.Join(got.Modules, ",") != "reindex,transport-netty4" {
+		t.Errorf("7.17: plugins %v modules %v", got.Plugins, got.Modules)
+	}
+	if got := nodes["os219"]; len(got.Plugins) != 0 || strings.Join(got.Modules, ",") != "reindex,transport-netty4,analysis-common,lang-painless" {
+		t.Errorf("OpenSearch: plugins %v modules %v", got.Plugins, got.Modules)
+	}
+}

@@ -20,6 +20,7 @@ type Index struct {
 	Primaries      int      `json:"primaries"`
 	Replicas       int      `json:"replicas"`
 	Aliases        []string `json:"aliases,omitempty"`
+	WriteAliases   []string `json:"write_aliases,omitempty"` // aliases for which this index is the explicit write index
 	Hidden         bool     `json:"hidden,omitempty"`
 	System         bool     `json:"system,omitempty"` // a dot-prefixed (system or internal) index
 	CreatedVersion string   `json:"created_version,omitempty"`
@@ -83,13 +84,16 @@ func (c *Client) Indices(ctx context.Context) ([]Index, error) {
 
 	var aliases []map[string]any
 	err = c.do(ctx, "list aliases", Request{Method: "GET", Path: "/_cat/aliases",
-		Params: params("format", "json", "h", "alias,index", "expand_wildcards", "all")}, &aliases)
+		Params: params("format", "json", "h", "alias,index,is_write_index", "expand_wildcards", "all")}, &aliases)
 	if err != nil {
 		return nil, err
 	}
 	for _, a := range aliases {
 		if ix := byName[str(a["index"])]; ix != nil {
 			ix.Aliases = append(ix.Aliases, str(a["alias"]))
+			if str(a["is_write_index"]) == "true" {
+				ix.WriteAliases = append(ix.WriteAliases, str(a["alias"]))
+			}
 		}
 	}
 	for i := range out {

@@ -107,6 +107,36 @@ func (c *Client) Repository(ctx context.Context, name string) (Repository, bool,
 	return Repository{}, false, nil
 }
 
+// RepositoryIdentity says which storage a registered repository is: the repository's uuid, which Elasticsearch
+// 7.12+ reports in GET _snapshot/<name> once it has read the repository's data and the repository holds a
+// snapshot ("" before 7.12, on OpenSearch, and for an empty repository), and the uuids of the snapshots it
+// lists. Two reads; the listing (verbose=false: names and uuids only) is what makes the cluster read the
+// repository's data.
+func (c *Client) RepositoryIdentity(ctx context.Context, name string) (uuid string, snapshots []string, err error) {
+	var list struct {
+		Snapshots []struct {
+			UUID string `json:"uuid"`
+		} `json:"snapshots"`
+	}
+	if err := c.do(ctx, "list snapshots of repository "+name, Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(name) + "/_all",
+		Params: params("verbose", "false")}, &list); err != nil {
+		return "", nil, err
+	}
+	for _, s := range list.Snapshots {
+		snapshots = append(snapshots, s.UUID)
+	}
+	var raw map[string]struct {
+		UUID string `json:"uuid"`
+	}
+	if err := c.do(ctx, "read repository "+name, Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(name)}, &raw); err != nil {
+		return "", snapshots, err
+	}
+	if u := raw[name].UUID; u != "_na_" {
+		uuid = u
+	}
+	return uuid, snapshots, nil
+}
+
 // VerifiedNode is a node that could read and write the repository during verification.
 type VerifiedNode struct {
 	ID   string `json:"id"`

@@ -426,6 +426,19 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		targets[t] = ix.Name
 		targetNames = append(targetNames, t)
 	}
+	// The names the rename gives, checked with Elasticsearch's rules here: the restore would refuse them only
+	// after the snapshot was taken.
+	var badNames []string
+	for _, t := range targetNames {
+		if err := ValidateIndexName(t); err != nil {
+			badNames = append(badNames, fmt.Sprintf("%s ← %s: %v", t, targets[t], err))
+		}
+	}
+	if len(badNames) > 0 {
+		sort.Strings(badNames)
+		add(Check{ID: "target-names", Title: "The rename gives valid index names", Status: Fail, Evidence: strings.Join(badNames, "; "),
+			Fix: "change restore.rename_replacement so that every new name is lower case, without \\ / * ? \" < > | space , # :, and does not start with _ - +"})
+	}
 	if col := RenameCollisions(sel.Indices, p.Restore); len(col) > 0 {
 		var lines []string
 		for t, srcs := range col {
@@ -437,7 +450,7 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 	}
 	check := Check{ID: "conflicts", Title: "No target index is in the way", Status: OK}
 	exists, err := e.dst.Exists(ctx, targetNames)
-	aliasHit := e.aliasConflicts(ctx, sel)
+	aliasHit, aliasCheck := e.aliasConflicts(ctx, sel)
 	switch {
 	case err != nil:
 		check.Status, check.Evidence = Warn, "could not look up target names: "+err.Error()
@@ -462,42 +475,84 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		check.Evidence = fmt.Sprintf("none of the %d target name(s) exists", len(targetNames))
 	}
 	add(check)
+	if aliasCheck != nil {
+		add(*aliasCheck)
+	}
 
 	out = append(out, e.pluginChecks(ctx, src, dst, sel)...)
 	out = append(out, e.capacityChecks(ctx, dst, sel)...)
 	return out
 }
 
-// aliasConflicts lists aliases of the selected indices that are index names on the target (the restore would
-// fail with "an index or data stream exists with the same name as the alias").
-func (e *Engine) aliasConflicts(ctx context.Context, sel Selection) []string {
+// aliasConflicts looks at the aliases the restore adds (include_aliases) against the target's: an alias name
+// that is an index there fails the restore ("an index or data stream exists with the same name as the
+// alias"), and so does a write alias (is_write_index) whose name is a write alias there too ("alias [x] has
+// more than one write index", measured on 7.17). An alias that exists on the target otherwise is taken over
+// quietly: searches through it read the restored indices too, and a restored write alias takes the writes.
+// Returns the names that are indices on the target, and a check for the rest (nil when nothing clashes).
+func (e *Engine) aliasConflicts(ctx context.Context, sel Selection) ([]string, *Check) {
 	if !e.plan.Restore.IncludeAliases {
-		return nil
+		return nil, nil
 	}
-	var aliases []string
-	seen := map[string]bool{}
+	restored := map[string][]string{} // alias → selected indices that carry it
+	writes := map[string]string{}     // alias → the selected index that is its write index
 	for _, ix := range sel.Indices {
 		for _, a := range ix.Aliases {
-			if !seen[a] {
-				seen[a] = true
-				aliases = append(aliases, a)
-			}
+			restored[a] = append(restored[a], ix.Name)
+		}
+		for _, a := range ix.WriteAliases {
+			writes[a] = ix.Name
 		}
 	}
-	if len(aliases) == 0 {
-		return nil
+	if len(restored) == 0 {
+		return nil, nil
 	}
-	var hit []string
 	all, err := e.dst.Indices(ctx)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
+	var hit []string
+	members := map[string][]string{} // alias on the target → its indices
+	writeOn := map[string]string{}   // alias on the target → its explicit write index
 	for _, ix := range all {
-		if seen[ix.Name] {
+		if _, ok := restored[ix.Name]; ok {
 			hit = append(hit, ix.Name)
 		}
+		for _, a := range ix.Aliases {
+			members[a] = append(members[a], ix.Name)
+		}
+		for _, a := range ix.WriteAliases {
+			writeOn[a] = ix.Name
+		}
 	}
-	return hit
+	var fails, warns []string
+	for _, a := range sortedKeys(restored) {
+		there := members[a]
+		if len(there) == 0 {
+			continue
+		}
+		src, isWrite := writes[a]
+		switch {
+		case isWrite && writeOn[a] != "":
+			fails = append(fails, fmt.Sprintf("%s: the write index of alias %s on the source, and on the target %s is already its write index (the restore would fail: more than one write index)", src, a, writeOn[a]))
+		case isWrite:
+			warns = append(warns, fmt.Sprintf("%s becomes the write index of alias %s, which on the target already points at %s: what is written through %s then goes to the restored index", src, a, strings.Join(there, ", "), a))
+		default:
+			warns = append(warns, fmt.Sprintf("alias %s of %s already exists on the target (%s): searches through it will read the restored indices too", a, strings.Join(restored[a], ", "), strings.Join(there, ", ")))
+		}
+	}
+	if len(fails)+len(warns) == 0 {
+		return hit, nil
+	}
+	c := &Check{ID: "alias-clashes", Title: "The restored aliases do not clash with the target's"}
+	if len(fails) > 0 {
+		c.Status, c.Evidence = Fail, strings.Join(append(fails, warns...), "; ")
+		c.Fix = "restore without aliases (restore.include_aliases: false) and add them on the target afterwards, or move the write index on the target first (POST _aliases with is_write_index: false on its index)"
+	} else {
+		c.Status, c.Evidence = Warn, strings.Join(warns, "; ")
+		c.Fix = "if the target's aliases must stay as they are, restore without aliases (restore.include_aliases: false)"
+	}
+	return hit, c
 }
 
 // pluginTypes maps analysis component and field types to the plugin that provides them. A restore of an index

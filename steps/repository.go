@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/nfs"
 )
 
 // repositorySpec is what esmigrate registers on one side. The target always registers the repository
@@ -33,12 +36,12 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 		return err
 	}
 	for _, r := range repos {
-		if r.Type != "fs" || filepath.Clean(r.Location()) != filepath.Clean(spec.Location) || r.Name == spec.Name {
+		if r.Type != "fs" || r.Name == spec.Name || r.ReadOnly() {
 			continue
 		}
-		if !r.ReadOnly() {
-			return fmt.Errorf("repository %q on the %s cluster already writes to %s; two writers corrupt a repository: unregister %q (DELETE _snapshot/%s) or register it with readonly: true, then run again",
-				r.Name, role, spec.Location, r.Name, r.Name)
+		if same, how := e.sameStorage(ctx, c, target, spec, r); same {
+			return fmt.Errorf("repository %q on the %s cluster already writes to %s (registered as %s; %s); two writers corrupt a repository: unregister %q (DELETE _snapshot/%s) or register it with readonly: true, then run again",
+				r.Name, role, spec.Location, r.Location(), how, r.Name, r.Name)
 		}
 	}
 	for _, r := range repos {
@@ -72,6 +75,60 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 	return e.retry(ctx, PhaseRepository, 0, func() error {
 		return e.request(ctx, c, PhaseRepository, 0, op, esclient.CreateRepositoryRequest(spec))
 	})
+}
+
+// sameStorage tells whether repository r, registered writable on cluster c, keeps its files where the plan's
+// repository does, and how that was found out. A path is not an identity (a link, a second mount point of the
+// same export, a doubled slash), so, in this order:
+//   - the repository uuid, where the cluster reports one for r (7.12+, once r holds a snapshot) and the plan's
+//     repository has one too (its index-N read on this host, or its own registration on c);
+//   - the directory itself, device and inode after following links, when this host sees both;
+//   - the plan's repository's own index-N (read on this host): the same snapshots (by uuid) as r lists.
+//
+// Without any of these it cannot tell, and says no.
+func (e *Engine) sameStorage(ctx context.Context, c *esclient.Client, target bool, spec esclient.RepositorySpec, r esclient.Repository) (bool, string) {
+	if filepath.Clean(r.Location()) == filepath.Clean(spec.Location) {
+		return true, "the same path"
+	}
+	node, local := e.plan.Repository.SourceLocation, e.plan.SourceLocalPath()
+	if target {
+		node, local = e.plan.Repository.TargetLocation, e.plan.TargetLocalPath()
+	}
+	ours, oursErr := nfs.ReadRepository(local) // the plan's repository as this host sees it, when it holds one
+	theirUUID, theirSnaps, err := c.RepositoryIdentity(ctx, r.Name)
+	if err == nil && theirUUID != "" {
+		ourUUID := ours.UUID
+		if ourUUID == "" {
+			ourUUID, _, _ = c.RepositoryIdentity(ctx, spec.Name) // registered there already (a resumed run)
+		}
+		if ourUUID != "" {
+			return ourUUID == theirUUID, "the same repository uuid " + theirUUID
+		}
+	}
+	if a, err1 := os.Stat(local); err1 == nil {
+		if b, err2 := os.Stat(hostPath(r.Location(), node, local)); err2 == nil {
+			return os.SameFile(a, b), "the same directory (device and inode) on this host"
+		}
+	}
+	if oursErr == nil && len(ours.SnapUUIDs) > 0 && len(theirSnaps) == len(ours.SnapUUIDs) {
+		if slices.Equal(slices.Sorted(slices.Values(ours.SnapUUIDs)), slices.Sorted(slices.Values(theirSnaps))) {
+			return true, "the same snapshots as the repository's index-N on this host"
+		}
+	}
+	return false, ""
+}
+
+// hostPath is where this host sees a directory the cluster's nodes see at loc, given that they see the plan's
+// repository at node and this host at local: below the same parent, the same relative path; else loc itself
+// (this host is one of the nodes, or mounts the share at the same place).
+func hostPath(loc, node, local string) string {
+	if node == local {
+		return loc
+	}
+	if rel, err := filepath.Rel(filepath.Dir(node), loc); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return filepath.Join(filepath.Dir(local), rel)
+	}
+	return loc
 }
 
 // EnsureRepositories registers the repository on both clusters (reusing existing registrations).

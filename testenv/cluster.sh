@@ -24,12 +24,18 @@
 #                     cross-version tests (7.10 → 7.17 works, 7.17 → 7.10 is refused)
 #   LEGACY_PORT       its HTTP port                               (default: TARGET_PORT+10)
 #   LEGACY_RUNNER     its runner project                          (default: runner-es710)
-#   LEGACY_NODES      its nodes (default: 2; node 2 lacks the legacy share in path.repo, on purpose)
+#   LEGACY_NODES      its nodes (default: 2; node 2 lacks the legacy share in path.repo, on purpose, and does not
+#                     see the half-mounted share: see below)
 #   NEXT              1 to start "next", an Elasticsearch 8.x target  (default: 0; port TARGET_PORT+20, runner-es8)
 #   OPENSEARCH        1 to start "opensearch", an OpenSearch 2.x target (default: 0; port TARGET_PORT+30, runner-os2)
 #
 #   testenv/cluster.sh restart NAME   stops and starts one cluster (source, target or legacy) with its data, for
 #                                     fault tests; it reuses the settings it was started with
+#
+# The legacy cluster runs each node in a JVM of its own, and every node but the first in a mount namespace of its
+# own (unshare --mount, as root) where $ESM_TESTENV_DIR/shares/half-mounted-repo is covered by an empty tmpfs:
+# a share that is in every node's path.repo but mounted on legacy-1 only, as when one node missed the NFS mount.
+# Verifying a repository there fails for real and names legacy-2. legacy-1 is the only master-eligible node.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,6 +64,13 @@ SOURCE_REPO_DIR="$SHARES/source-repo"   # the old cluster's NFS share
 TARGET_REPO_DIR="$SHARES/target-repo"   # the new cluster's NFS share
 SHARED_REPO_DIR="$SHARES/shared-repo"   # one share both clusters mount (the shared-storage case)
 LEGACY_REPO_DIR="$SHARES/legacy-repo"   # the legacy cluster's share
+HALF_REPO_DIR="$SHARES/half-mounted-repo" # in every legacy node's path.repo; not mounted on legacy-2 (above)
+# The legacy cluster's layout; a data directory of another layout (node 2 master-eligible, one JVM) cannot
+# elect a master in this one, so it is started afresh.
+LEGACY_LAYOUT="one-jvm-per-node, legacy-1 the only master"
+
+JVM_OPTS=(-Xms"$ES_HEAP" -Xmx"$ES_HEAP" -XX:+UseSerialGC -Xss1m -Djava.awt.headless=true -Dfile.encoding=UTF-8
+  -Dlog4j2.formatMsgNoLookups=true)
 
 log() { printf 'testenv: %s\n' "$*" >&2; }
 die() { printf 'testenv: error: %s\n' "$*" >&2; exit 1; }
@@ -81,7 +94,7 @@ path_repo_for() {
   case "$1" in
     source) printf '["%s", "%s"]' "$SOURCE_REPO_DIR" "$SHARED_REPO_DIR" ;;
     target) printf '["%s", "%s"]' "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" ;;
-    legacy) printf '["%s", "%s"]' "$LEGACY_REPO_DIR" "$SHARED_REPO_DIR" ;;
+    legacy) printf '["%s", "%s", "%s"]' "$LEGACY_REPO_DIR" "$SHARED_REPO_DIR" "$HALF_REPO_DIR" ;;
     next|opensearch) printf '["%s", "%s"]' "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" ;;
   esac
 }
@@ -103,7 +116,13 @@ start_cluster() { # name runner port nodes
     fi
   done
   build_runner "$runner"
+  if [ "$name" = legacy ] && [ -d "$base" ] && [ "$(cat "$base/.layout" 2>/dev/null)" != "$LEGACY_LAYOUT" ]; then
+    log "legacy: its data is of another layout: starting it afresh"
+    rm -rf "$base"
+    FRESH_LEGACY=1
+  fi
   mkdir -p "$base"
+  [ "$name" = legacy ] && echo "$LEGACY_LAYOUT" >"$base/.layout"
   local i
   for i in $(seq 1 "$nodes"); do
     mkdir -p "$base/node_$i/config"
@@ -113,7 +132,7 @@ start_cluster() { # name runner port nodes
       if [ "$name" = legacy ] && [ "$i" -gt 1 ]; then
         # A misconfigured node: its path.repo lacks the legacy share (as when elasticsearch.yml was edited on
         # one node but not the others). Pre-flight tests expect it to be named.
-        echo "path.repo: [\"$SHARED_REPO_DIR\"]"
+        echo "path.repo: [\"$SHARED_REPO_DIR\", \"$HALF_REPO_DIR\"]"
       else
         echo "path.repo: $(path_repo_for "$name")"
       fi
@@ -131,10 +150,13 @@ start_cluster() { # name runner port nodes
   cp="$jar:$(cat "$here/$runner/target/classpath.txt")"
   log "starting $name ($runner, $nodes node(s), heap $ES_HEAP) on 127.0.0.1:$port"
   # setsid: the cluster must outlive the shell that started it and be stoppable as a group.
-  setsid nohup java -Xms"$ES_HEAP" -Xmx"$ES_HEAP" -XX:+UseSerialGC -Xss1m -Djava.awt.headless=true \
-    -Dfile.encoding=UTF-8 -Dlog4j2.formatMsgNoLookups=true \
-    -cp "$cp" esmigrate.testenv.EsRunner "$name" "$base" "$port" "$nodes" \
-    >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  if [ "$name" = legacy ] && [ "$nodes" -gt 1 ]; then
+    mkdir -p "$HALF_REPO_DIR"
+    setsid nohup "$here/cluster.sh" _split "$name" "$base" "$port" "$nodes" "$cp" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  else
+    setsid nohup java "${JVM_OPTS[@]}" -cp "$cp" esmigrate.testenv.EsRunner "$name" "$base" "$port" "$nodes" \
+      >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  fi
   echo $! >"$pidfile"
   # What restart needs to start it again the same way.
   printf '%s %s %s %s\n' "$name" "$runner" "$port" "$nodes" >"$RUN_DIR/$name.args"
@@ -180,6 +202,7 @@ export ESM_SHARED_REPO_DIR='$SHARED_REPO_DIR'
 export ESM_SOURCE_RUNNER='$SOURCE_RUNNER'
 export ESM_LEGACY_URL='$( [ "$LEGACY" = 1 ] && echo "http://127.0.0.1:$LEGACY_PORT" )'
 export ESM_LEGACY_REPO_DIR='$LEGACY_REPO_DIR'
+export ESM_HALF_MOUNTED_REPO_DIR='$HALF_REPO_DIR'
 export ESM_NEXT_URL='$( [ "$NEXT" = 1 ] && echo "http://127.0.0.1:$NEXT_PORT" )'
 export ESM_OPENSEARCH_URL='$( [ "$OPENSEARCH" = 1 ] && echo "http://127.0.0.1:$OPENSEARCH_PORT" )'
 export ESM_TARGET_RUNNER='$TARGET_RUNNER'
@@ -199,7 +222,7 @@ case "$cmd" in
   start)
     command -v java >/dev/null || die "java not found: install a JDK 17+ (Debian: apt-get install openjdk-17-jdk-headless)"
     command -v mvn >/dev/null || die "mvn not found: install Maven (Debian: apt-get install maven)"
-    mkdir -p "$RUN_DIR" "$SOURCE_REPO_DIR" "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" "$LEGACY_REPO_DIR"
+    mkdir -p "$RUN_DIR" "$SOURCE_REPO_DIR" "$TARGET_REPO_DIR" "$SHARED_REPO_DIR" "$LEGACY_REPO_DIR" "$HALF_REPO_DIR"
     start_cluster source "$SOURCE_RUNNER" "$SOURCE_PORT" "$SOURCE_NODES"
     start_cluster target "$TARGET_RUNNER" "$TARGET_PORT" "$TARGET_NODES"
     [ "$LEGACY" = 1 ] && start_cluster legacy "$LEGACY_RUNNER" "$LEGACY_PORT" "$LEGACY_NODES"
@@ -222,6 +245,7 @@ case "$cmd" in
     stop_cluster "$name"
     start_cluster "$name" "$runner" "$port" "$nodes"
     wait_cluster "$name" "$port"
+    [ "${FRESH_LEGACY:-0}" = 1 ] && [ "$SEED" = 1 ] && seed_cluster "$port"
     ;;
   stop)
     stop_cluster source
@@ -244,12 +268,27 @@ case "$cmd" in
     cat "$RUN_DIR/env"
     ;;
   seed) seed ;;
+  _split)
+    # Internal (start_cluster): one JVM per node; node 1 as usual, the others each in a mount namespace of
+    # their own where the half-mounted share is an empty tmpfs. When one JVM ends, the others are taken down,
+    # so that the cluster is seen as gone (and stop, which signals this process group, ends them all).
+    shift
+    name=$1 base=$2 port=$3 nodes=$4 cp=$5
+    java "${JVM_OPTS[@]}" -cp "$cp" esmigrate.testenv.EsRunner "$name" "$base" "$port" "$nodes" 1 &
+    for i in $(seq 2 "$nodes"); do
+      unshare --mount --propagation private -- bash -c 'mount -t tmpfs -o size=8m,mode=0755 esmigrate-not-mounted "$1" || exit 1; shift; exec "$@"' \
+        _ "$HALF_REPO_DIR" java "${JVM_OPTS[@]}" -cp "$cp" esmigrate.testenv.EsRunner "$name" "$base" "$port" "$nodes" "$i" &
+    done
+    wait -n || true
+    echo "testenv: a node of $name ended: stopping the others" >&2
+    kill 0
+    ;;
   clean)
     stop_cluster source; stop_cluster target; stop_cluster legacy; stop_cluster next; stop_cluster opensearch
     rm -rf "$RUN_DIR"
     ;;
   *)
-    sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -26,8 +26,11 @@ type Env struct {
 	Dir           string // the test environment's run directory
 	LegacyURL     string // an older cluster (7.10) with the sample data, when started with LEGACY=1
 	LegacyRepoDir string // the legacy cluster's share
-	NextURL       string // an Elasticsearch 8.x cluster (path.repo: the target's share and the shared one), NEXT=1
-	OpenSearchURL string // an OpenSearch 2.x cluster (same shares), OPENSEARCH=1
+	// HalfMountedRepoDir is in every legacy node's path.repo, but node legacy-2 runs in a mount namespace where
+	// an empty tmpfs covers it: a share mounted on some nodes only, for real.
+	HalfMountedRepoDir string
+	NextURL            string // an Elasticsearch 8.x cluster (path.repo: the target's share and the shared one), NEXT=1
+	OpenSearchURL      string // an OpenSearch 2.x cluster (same shares), OPENSEARCH=1
 }
 
 // Load reads the environment from ESM_* variables, or from testenv/.run/env (written by
@@ -66,16 +69,17 @@ func load() (Env, error) {
 		return vars[k]
 	}
 	e := Env{
-		SourceURL:     get("ESM_SOURCE_URL"),
-		TargetURL:     get("ESM_TARGET_URL"),
-		SourceRepoDir: get("ESM_SOURCE_REPO_DIR"),
-		TargetRepoDir: get("ESM_TARGET_REPO_DIR"),
-		SharedRepoDir: get("ESM_SHARED_REPO_DIR"),
-		Dir:           get("ESM_TESTENV_DIR"),
-		LegacyURL:     get("ESM_LEGACY_URL"),
-		LegacyRepoDir: get("ESM_LEGACY_REPO_DIR"),
-		NextURL:       get("ESM_NEXT_URL"),
-		OpenSearchURL: get("ESM_OPENSEARCH_URL"),
+		SourceURL:          get("ESM_SOURCE_URL"),
+		TargetURL:          get("ESM_TARGET_URL"),
+		SourceRepoDir:      get("ESM_SOURCE_REPO_DIR"),
+		TargetRepoDir:      get("ESM_TARGET_REPO_DIR"),
+		SharedRepoDir:      get("ESM_SHARED_REPO_DIR"),
+		Dir:                get("ESM_TESTENV_DIR"),
+		LegacyURL:          get("ESM_LEGACY_URL"),
+		LegacyRepoDir:      get("ESM_LEGACY_REPO_DIR"),
+		HalfMountedRepoDir: get("ESM_HALF_MOUNTED_REPO_DIR"),
+		NextURL:            get("ESM_NEXT_URL"),
+		OpenSearchURL:      get("ESM_OPENSEARCH_URL"),
 	}
 	if e.SourceURL == "" || e.TargetURL == "" || e.SourceRepoDir == "" || e.TargetRepoDir == "" || e.SharedRepoDir == "" {
 		return e, fmt.Errorf("ESM_SOURCE_URL, ESM_TARGET_URL and the ESM_*_REPO_DIR variables are not set and %s does not provide them", envFile())
