@@ -4,13 +4,13 @@ package steps_test
 
 import (
 	"context"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
@@ -18,16 +18,41 @@ import (
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"
 )
 
-// badInput is one mistake an operator makes. Each must end in a message that says what is wrong and what to do,
-// with no request that changes anything on either cluster.
+// badInput is one mistake an operator makes, or one thing someone hostile plants. Each must end in a message that
+// says what is wrong and what to do, with no request that changes anything on either cluster (unless the row says
+// what it may change), and its bad outcome must not happen.
 type badInput struct {
 	name string
 	// arrange changes the plan (and the world) into the mistake.
 	arrange func(t *testing.T, m *migration, creds *steps.Credentials)
-	// want are words the error must contain: what is wrong, and the fix.
+	// want are words the message must contain: what is wrong, and the fix. Empty: the run must succeed.
 	want []string
 	// registers: the mistake is only found by the repository verification, which registers the repository.
 	registers bool
+	// wire puts recording proxies in front of both clusters (plain HTTP URLs only): requests are judged as they
+	// arrive there, outside esmigrate. Rows that talk to something other than a cluster's HTTP port go without.
+	wire bool
+	// options adjusts the engine's options (the default accepts warnings).
+	options func(o *steps.Options)
+	// try runs the mistake another way than the engine's Run (the binary, several runs); p is the plan with the
+	// wire URLs.
+	try func(t *testing.T, m *migration, p steps.Plan, o steps.Options) tried
+	// may lists changing requests the row's outcome includes (a migration that must go through, a snapshot
+	// taken before the mistake shows); nil: none.
+	may func(change string) bool
+	// after checks that the input was really hostile (the planted link is there, the listener got the request)
+	// and that its bad outcome did not happen (the file behind the link is unchanged, the secret is nowhere).
+	after func(t *testing.T, m *migration, r tried)
+}
+
+// tried is what a row's run did.
+type tried struct {
+	err      error  // the engine's error (engine rows)
+	exit     int    // the binary's exit code; -1 for engine rows
+	out      string // the error's text, or everything the binary printed
+	requests int    // requests that reached either cluster (at the wire when wire, else as sent)
+	changes  []string
+	events   []steps.Event
 }
 
 var badInputs = []badInput{
@@ -71,25 +96,20 @@ var badInputs = []badInput{
 			m.plan.Repository.SourceLocation = filepath.Join(env.LegacyRepoDir, m.id)
 		},
 		want: []string{"on node(s) legacy-2", "legacy-2: path.repo [", "restart them one at a time"}},
-	{name: "a location not shared by every node",
+	{name: "a location not mounted on every node",
+		// For real: legacy-2 runs in a mount namespace of its own where the share is an empty tmpfs
+		// (testenv/cluster.sh), so Elasticsearch's own _verify fails and names it.
 		arrange: func(t *testing.T, m *migration, _ *steps.Credentials) {
-			// The test nodes all run on this host, so they always share a directory: the proxy answers the
-			// verification with Elasticsearch's own words for a share mounted on some nodes only.
 			env := envtest.Legacy(t)
-			p := faultproxy.Start(t, env.LegacyURL, faultproxy.Options{Fault: func(w http.ResponseWriter, r *http.Request) bool {
-				if !strings.HasSuffix(r.URL.Path, "/_verify") {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(500)
-				w.Write([]byte(`{"error":{"root_cause":[{"type":"repository_verification_exception","reason":"[` + m.id + `] [[aF8k53OtRCCAb_m1o8eErA, 'RemoteTransportException[[legacy-2][127.0.0.1:19341][internal:admin/repository/verify]]; nested: RepositoryVerificationException[[` + m.id + `] a file written by master to the store [/mnt/x] cannot be accessed on the node [{legacy-2}]. This might indicate that the store [/mnt/x] is not shared between this node and the master node or that permissions on the store don't allow reading files written by the master node];']]"}],"type":"repository_verification_exception","reason":"[` + m.id + `] [[aF8k53OtRCCAb_m1o8eErA, 'a file written by master to the store [/mnt/x] cannot be accessed on the node [{legacy-2}]']]"},"status":500}`))
-				return true
-			}})
-			m.plan.Source.URL = p.URL
-			m.plan.Repository.SourceLocation = filepath.Join(env.SharedRepoDir, m.id)
+			if env.HalfMountedRepoDir == "" {
+				t.Fatal("test clusters: no half-mounted share: start them with the current testenv/cluster.sh")
+			}
+			m.plan.Source.URL = env.LegacyURL
+			m.plan.Repository.SourceLocation = filepath.Join(env.HalfMountedRepoDir, m.id)
 		},
 		registers: true,
-		want:      []string{"cannot be accessed on the node [{legacy-2}]", "mount the NFS share at that path on all nodes"}},
+		want:      []string{"cannot be accessed on the node [{legacy-2}", "mount the NFS share at that path on all nodes"},
+		after:     legacy2DoesNotSeeTheShare},
 	{name: "a source index that does not exist",
 		arrange: func(t *testing.T, m *migration, _ *steps.Credentials) { m.plan.Indices = []string{"no-such-index"} },
 		want:    []string{"not found on the source: no-such-index", "check the names"}},
@@ -141,50 +161,130 @@ var badInputs = []badInput{
 func m_(s string) string { return "\x00" + s }
 
 func TestBadInputIsExplainedAndChangesNothing(t *testing.T) {
-	for _, bi := range badInputs {
+	for _, bi := range append(badInputs, hostileInputs...) {
 		t.Run(bi.name, func(t *testing.T) {
 			m := newMigration(t, false, "metrics-small")
 			var creds steps.Credentials
-			bi.arrange(t, m, &creds)
-			var changes []string
-			var mu sync.Mutex
-			o := steps.Options{Credentials: creds, AcceptWarnings: true, ObserveRequests: func(s esclient.Sent) {
-				path := strings.SplitN(s.Path, "?", 2)[0]
-				if s.Method != "GET" && s.Method != "HEAD" && !strings.HasSuffix(path, "/_refresh") && !strings.HasSuffix(path, "/_verify") {
-					mu.Lock()
-					changes = append(changes, s.Role+" "+s.Method+" "+path)
-					mu.Unlock()
+			if bi.arrange != nil {
+				bi.arrange(t, m, &creds)
+			}
+			before := len(m.snapshots())
+			p := m.plan
+			var wires []*faultproxy.Proxy
+			if bi.wire {
+				for _, u := range []*string{&p.Source.URL, &p.Target.URL} {
+					if strings.HasPrefix(*u, "http://") {
+						w := faultproxy.Start(t, *u, faultproxy.Options{})
+						*u = w.URL
+						wires = append(wires, w)
+					}
 				}
+			}
+			var mu sync.Mutex
+			var observed []esclient.Sent
+			o := steps.Options{Credentials: creds, AcceptWarnings: true, ObserveRequests: func(s esclient.Sent) {
+				mu.Lock()
+				observed = append(observed, s)
+				mu.Unlock()
 			}}
-			var err error
-			if e, newErr := steps.New(m.plan, withEvents(m, o)); newErr != nil {
-				err = newErr
+			if bi.options != nil {
+				bi.options(&o)
+			}
+			var r tried
+			if bi.try != nil {
+				r = bi.try(t, m, p, o)
 			} else {
-				_, err = e.Run(context.Background())
+				r = runEngine(t, m, p, o)
 			}
-			if err == nil {
-				t.Fatal("the mistake was not noticed")
+			// What reached the clusters: at the wire when the row has proxies there, else as the clients sent it.
+			if len(wires) > 0 {
+				r.requests, r.changes = 0, nil
+				for _, w := range wires {
+					for _, s := range w.Requests() {
+						r.requests++
+						if c := changing(s.Method, s.Path); c != "" {
+							r.changes = append(r.changes, c)
+						}
+					}
+				}
+			} else if bi.try == nil {
+				mu.Lock()
+				r.requests = len(observed)
+				for _, s := range observed {
+					if c := changing(s.Method, s.Path); c != "" {
+						r.changes = append(r.changes, s.Role+" "+c)
+					}
+				}
+				mu.Unlock()
 			}
-			msg := err.Error()
+			m.mu.Lock()
+			r.events = append([]steps.Event(nil), m.events...)
+			m.mu.Unlock()
+
+			if len(bi.want) > 0 && r.err == nil && r.exit <= 0 {
+				t.Fatalf("the mistake was not noticed:\n%s", r.out)
+			}
+			if len(bi.want) == 0 && (r.err != nil || r.exit > 0) {
+				t.Fatalf("the run failed: %v (exit %d)\n%s", r.err, r.exit, r.out)
+			}
 			for _, w := range bi.want {
 				if strings.HasPrefix(w, "\x00") {
 					w = m.id + "-" + w[1:]
 				}
-				if !strings.Contains(msg, w) {
-					t.Errorf("the message lacks %q:\n%s", w, msg)
+				if !strings.Contains(r.out, w) {
+					t.Errorf("the message lacks %q:\n%s", w, r.out)
 				}
 			}
-			for _, c := range changes {
+			for _, c := range r.changes {
 				if bi.registers && strings.Contains(c, "PUT /_snapshot/"+m.id) && !strings.Contains(c, "/"+m.id+"/") {
+					continue
+				}
+				if bi.may != nil && bi.may(c) {
 					continue
 				}
 				t.Errorf("a changing request was sent: %s", c)
 			}
-			if len(m.snapshots()) != 0 {
-				t.Errorf("a snapshot was taken")
+			if bi.may == nil {
+				if n := len(m.snapshots()); n != before {
+					t.Errorf("a snapshot was taken (%d before, %d after)", before, n)
+				}
+			}
+			if bi.after != nil {
+				bi.after(t, m, r)
 			}
 		})
 	}
+}
+
+// runEngine runs the plan through the engine, as the wizard and the headless mode do.
+func runEngine(t *testing.T, m *migration, p steps.Plan, o steps.Options, hooks ...func(steps.Event)) tried {
+	r := tried{exit: -1}
+	e, err := steps.New(p, withEvents(m, o, hooks...))
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		_, err = e.Run(ctx)
+	}
+	r.err = err
+	if err != nil {
+		r.out = err.Error()
+	}
+	return r
+}
+
+// changing says what a request changes ("" for one that only reads: GET, HEAD, _refresh, _verify, and the POSTs
+// that only carry a read: _count, _search, allocation explain).
+func changing(method, path string) string {
+	p := strings.SplitN(path, "?", 2)[0]
+	if method == "GET" || method == "HEAD" {
+		return ""
+	}
+	for _, read := range []string{"/_refresh", "/_verify", "/_count", "/_search", "/_cluster/allocation/explain", "/_msearch", "/_mget"} {
+		if strings.HasSuffix(p, read) {
+			return ""
+		}
+	}
+	return method + " " + p
 }
 
 // withEvents records every event of a run in m, then hands it to the test's hooks (which provoke faults at a

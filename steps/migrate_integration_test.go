@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +50,9 @@ type migration struct {
 	events []steps.Event
 	src    *esclient.Client
 	dst    *esclient.Client
+	// set by bad-input rows: the file a planted link points at, and whether a listener got a TLS hello
+	victim      string
+	sawTLSHello atomic.Bool
 }
 
 // newMigration plans a migration of the given source indices, restored under "<id>-<name>" so that tests do
@@ -174,7 +178,7 @@ func (m *migration) snapshots() []esclient.Snapshot {
 	m.t.Helper()
 	src, _ := esclient.New(esclient.Config{Role: "source", URL: m.plan.Source.URL, ReadOnly: true})
 	snaps, err := src.Snapshots(context.Background(), m.plan.Repository.Name)
-	if esclient.IsType(err, esclient.TypeUnreachable) || esclient.IsType(err, esclient.TypeTLS) {
+	if esclient.IsType(err, esclient.TypeUnreachable) || esclient.IsType(err, esclient.TypeTLS) || esclient.IsType(err, esclient.TypeNotES) {
 		return nil // a test of a wrong source URL: nothing can have been taken there
 	}
 	if err != nil && !esclient.IsType(err, "repository_missing_exception") {

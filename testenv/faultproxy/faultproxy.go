@@ -48,6 +48,13 @@ type Proxy struct {
 	down    atomic.Bool
 	mu      sync.Mutex
 	Headers []http.Header // request headers seen (to check what credentials were sent)
+	seen    []Seen
+}
+
+// Seen is a request as it reached the proxy, before the proxy forwards it or answers it itself.
+type Seen struct {
+	Method string
+	Path   string // path and query, as sent
 }
 
 // Start starts a proxy in front of backend and stops it when the test ends.
@@ -66,6 +73,7 @@ func Start(t testing.TB, backend string, o Options) *Proxy {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.Headers = append(p.Headers, r.Header.Clone())
+		p.seen = append(p.seen, Seen{Method: r.Method, Path: r.URL.RequestURI()})
 		p.mu.Unlock()
 		if p.down.Load() {
 			// Close the connection without an answer, like a node that died mid-request.
@@ -118,6 +126,13 @@ func Start(t testing.TB, backend string, o Options) *Proxy {
 
 // SetDown makes the proxy drop every connection (true) or pass them again (false).
 func (p *Proxy) SetDown(down bool) { p.down.Store(down) }
+
+// Requests returns every request the proxy received, in order: what was sent at the wire.
+func (p *Proxy) Requests() []Seen {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Seen(nil), p.seen...)
+}
 
 // SeenHeaders returns the request headers the proxy received.
 func (p *Proxy) SeenHeaders() []http.Header {
