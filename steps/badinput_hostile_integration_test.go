@@ -132,7 +132,7 @@ var hostileInputs = []badInput{
 	// 6. The source guard, at the wire.
 	{name: "requests the source guard refuses", try: guardAtTheWire},
 	// 7. Which side speaks TLS.
-	{name: "https:// to a plain-HTTP listener",
+	{name: "an https URL for a plain-HTTP listener",
 		arrange: func(t *testing.T, m *migration, _ *steps.Credentials) {
 			m.plan.Target.URL = "https://" + http09Listener(t, m)
 		},
