@@ -309,7 +309,7 @@ func noGoInternals(t *testing.T, m *migration, r tried) {
 }
 
 func noFalseFailures(t *testing.T, m *migration, r tried) {
-	for _, s := range []string{"[fail]", "context canceled", "ERROR"} {
+	for _, s := range []string{"[fail]", "context canceled", "ERROR", "cancelled", "canceled"} {
 		if strings.Contains(r.out, s) {
 			t.Errorf("%q after a stop:\n%s", s, r.out)
 		}
