@@ -245,7 +245,7 @@ case "$cmd" in
     stop_cluster "$name"
     start_cluster "$name" "$runner" "$port" "$nodes"
     wait_cluster "$name" "$port"
-    [ "${FRESH_LEGACY:-0}" = 1 ] && [ "$SEED" = 1 ] && seed_cluster "$port"
+    if [ "${FRESH_LEGACY:-0}" = 1 ] && [ "$SEED" = 1 ]; then seed_cluster "$port"; fi
     ;;
   stop)
     stop_cluster source
