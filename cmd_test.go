@@ -152,6 +152,15 @@ func mustRead(t *testing.T, path string) string {
 	return string(b)
 }
 
+func TestTheWizardMayBeGivenAPlanFileToSaveTo(t *testing.T) {
+	clearEnv(t)
+	// Not a terminal here: the wizard stops there, after it accepted --plan naming a file not yet written.
+	code, out := cli(t, "--plan", filepath.Join(t.TempDir(), "new-plan.yaml"))
+	if code != exitUsage || !strings.Contains(out, "the wizard needs a terminal") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
 func TestFlagsAndTheEnvironmentFillInAPlanWithoutURLs(t *testing.T) {
 	clearEnv(t)
 	plan, src, dst, sent := planFile(t, func(y string) string {

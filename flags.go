@@ -108,7 +108,15 @@ func (f *clusterFlags) plan(cmd *cobra.Command) (steps.Plan, error) {
 func (f *clusterFlags) planAndSource(cmd *cobra.Command) (steps.Plan, *planOrigin, error) {
 	p := steps.DefaultPlan()
 	origin := &planOrigin{fromFlags: map[string]string{}}
-	if f.planPath != "" {
+	// The wizard may be given a plan file that does not exist yet: it is where "save plan" writes. Every other
+	// command reads the file it is given, and a missing one is an error.
+	wizardNewFile := false
+	if cmd.Parent() == nil {
+		if _, err := os.Lstat(f.planPath); errors.Is(err, os.ErrNotExist) {
+			wizardNewFile = true
+		}
+	}
+	if f.planPath != "" && !wizardNewFile {
 		loaded, src, err := steps.ReadPlanFile(f.planPath)
 		if err != nil {
 			return p, origin, err
