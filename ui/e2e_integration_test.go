@@ -398,7 +398,9 @@ func TestWizardStopAndResume(t *testing.T) {
 	w := newWizardRun(t)
 	s := startTmux(t, w.command(), 100, 30)
 	w.start(t, s, "2mb") // slow snapshots, so that there is time to stop
-	s.waitFor(`Overall`, 60*time.Second)
+	// Stop once a batch runs (as the hang-up test does): stopped during the run's own pre-flight, nothing was
+	// started and there is nothing to resume (the run then says to start again).
+	s.waitFor(`Batch 1/2`, 60*time.Second)
 	s.keys("q")
 	s.waitFor(`Elasticsearch keeps going`, 10*time.Second)
 	s.waitFor(`resume --state`, 1*time.Second)
@@ -432,7 +434,7 @@ func TestWizardQuitThenStartAgainResumes(t *testing.T) {
 	w := newWizardRun(t)
 	s := startTmux(t, w.command(), 100, 30)
 	w.start(t, s, "2mb")
-	s.waitFor(`Overall`, 60*time.Second)
+	s.waitFor(`Batch 1/2`, 60*time.Second)
 	s.keys("q")
 	s.waitFor(`Elasticsearch keeps going`, 10*time.Second)
 	s.keys("y")
