@@ -169,7 +169,11 @@ func (m *runScreen) finished(result any, err error) tea.Cmd {
 	m.err = err
 	var stop *steps.StoppedError
 	if errors.As(err, &stop) {
-		m.addLog(m.c.T("run.stopped", stop.StatePath))
+		if stop.NothingStarted {
+			m.addLog(m.c.T("run.stopped.early"))
+		} else {
+			m.addLog(m.c.T("run.stopped", stop.StatePath))
+		}
 		if m.stopping {
 			return quitWith(err)
 		}
