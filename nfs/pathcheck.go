@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,17 +19,6 @@ import (
 )
 
 const nfsSuperMagic = 0x6969 // statfs f_type of an NFS mount (linux/magic.h)
-
-// lookupUser finds a local user's uid/gid; a variable so tests need no real "elasticsearch" user.
-var lookupUser = func(name string) (uid, gid int, err error) {
-	u, err := user.Lookup(name)
-	if err != nil {
-		return -1, -1, err
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid, nil
-}
 
 // CheckRepositoryPath checks the repository path on this host: that it exists and is a directory, who owns it
 // and its files, that the Elasticsearch uid can write there, which filesystem holds it (NFS or a local disk),

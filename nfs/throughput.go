@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Elasticsearch throttles snapshots and restores to 40 MB/s per node by default (max_snapshot_bytes_per_sec,
@@ -113,13 +111,6 @@ func MeasureShare(ctx context.Context, dir string, o SpeedOptions) (ShareSpeed, 
 	s.WriteBPS = bytesPerSecond(s.Bytes, s.Write)
 	s.ReadBPS = bytesPerSecond(s.Bytes, s.Read)
 	return s, nil
-}
-
-// dropCache asks the kernel to forget the file's pages. After an fsync every page is clean, so it can: the next
-// read then comes from the disk or, on NFS, from the server. (O_DIRECT would do the same but needs aligned
-// buffers and is refused by some filesystems; the advice is enough here.)
-func dropCache(f *os.File) error {
-	return unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
 
 func bytesPerSecond(n int64, d time.Duration) float64 {
