@@ -63,7 +63,7 @@ func runHeadless(out io.Writer, p steps.Plan, creds steps.Credentials, f *cluste
 	close(lines)
 	<-done
 	if rep != nil && rep.Markdown != "" {
-		fmt.Fprintf(out, "\n%d verified, %d mismatched, %d failed, %d pending. Report: %s\n", rep.Verified, rep.Mismatched, rep.Failed, rep.Pending, rep.Markdown)
+		fmt.Fprintf(out, "\n%s. Report: %s\n", rep.Summary(), rep.Markdown)
 	}
 	return err
 }

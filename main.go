@@ -51,7 +51,7 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(), newVersionCommand())
+	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(), newVersionCommand(), newVerifyCommand(f))
 	err := root.Execute()
 	if err == nil {
 		return exitOK

@@ -101,9 +101,12 @@ var sourceRoutes = []route{
 	{"GET POST", "/_search/scroll/{scroll}", "next page of a scroll (id in the path)"},
 	{"DELETE", "/_search/scroll", "end our scroll (its id in the body; frees a search context, changes no index)"},
 	{"DELETE", "/_search/scroll/{scroll}", "end our scroll (id in the path)"},
-	{"POST", "/{index}/_pit", "open a point in time (Elasticsearch 7.10+ with x-pack, 7.17, 8.x)"},
+	// On 7.x these two shapes are also the old typed document API (type "_pit" or "_search"), refused there
+	// because a type may not start with "_" (checked on 7.10 and 7.17); esmigrate sends each only to the
+	// versions that have it (esclient.ScanModeFor), never to try.
+	{"POST", "/{index}/_pit", "open a point in time (Elasticsearch 7.13+, content verification)"},
 	{"DELETE", "/_pit", "close our point in time (id in the body)"},
-	{"POST", "/{index}/_search/point_in_time", "open a point in time (OpenSearch 2.x)"},
+	{"POST", "/{index}/_search/point_in_time", "open a point in time (OpenSearch 2.4+, content verification)"},
 	{"DELETE", "/_search/point_in_time", "close our point in time (OpenSearch 2.x, id in the body)"},
 	{"GET POST", "/_msearch", "several searches in one request (counts of many indices)"},
 	{"GET POST", "/{index}/_msearch", "several searches on indices"},

@@ -12,9 +12,10 @@ import (
 type Index struct {
 	Name           string   `json:"name"`
 	UUID           string   `json:"uuid"`
-	Health         string   `json:"health"` // green, yellow, red; empty for a closed index
-	Status         string   `json:"status"` // open, close
-	Docs           int64    `json:"docs"`   // from _cat/indices: counts nested documents too; verify with Count
+	Health         string   `json:"health"`      // green, yellow, red; empty for a closed index
+	Status         string   `json:"status"`      // open, close
+	Docs           int64    `json:"docs"`        // top-level documents, as _count counts them (CountDocs); -1 until counted
+	StoredDocs     int64    `json:"stored_docs"` // Lucene documents (_cat/indices docs.count): nested documents count too
 	PrimaryBytes   int64    `json:"primary_bytes"`
 	TotalBytes     int64    `json:"total_bytes"`
 	Primaries      int      `json:"primaries"`
@@ -47,7 +48,7 @@ func (c *Client) Indices(ctx context.Context) ([]Index, error) {
 	out := make([]Index, 0, len(rows))
 	for _, r := range rows {
 		ix := Index{UUID: str(r["uuid"]), Health: str(r["health"]), Status: str(r["status"]), Name: str(r["index"]),
-			Docs: num(r["docs.count"]), TotalBytes: num(r["store.size"]), PrimaryBytes: num(r["pri.store.size"]),
+			Docs: -1, StoredDocs: num(r["docs.count"]), TotalBytes: num(r["store.size"]), PrimaryBytes: num(r["pri.store.size"]),
 			Primaries: int(num(r["pri"])), Replicas: int(num(r["rep"]))}
 		ix.System = strings.HasPrefix(ix.Name, ".")
 		out = append(out, ix)
@@ -101,6 +102,31 @@ func (c *Client) Indices(ctx context.Context) ([]Index, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// CountDocs fills in the top-level document count (Docs) of the open indices of the list, through Counts
+// (_msearch): _cat/indices and _stats count every nested document as a document of its own, so that an index of
+// 3,000 articles with 6,000 comments shows 9,000. Indices that cannot be counted (closed, red) keep -1.
+func (c *Client) CountDocs(ctx context.Context, indices []Index) error {
+	var names []string
+	for _, ix := range indices {
+		if !ix.Closed() {
+			names = append(names, ix.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	counts, _, err := c.Counts(ctx, names)
+	if err != nil {
+		return err
+	}
+	for i := range indices {
+		if n, ok := counts[indices[i].Name]; ok {
+			indices[i].Docs = n
+		}
+	}
+	return nil
 }
 
 // VersionFromID turns Elasticsearch's internal version id (7172999) into "7.17.29".

@@ -93,7 +93,7 @@ func TestIndicesListSizesAliasesClosedAndHidden(t *testing.T) {
 		byName[ix.Name] = ix
 	}
 	logs := byName["logs-2026.11.02"]
-	if logs.Docs != 20000 || logs.PrimaryBytes <= 0 || logs.TotalBytes < logs.PrimaryBytes || logs.Primaries != 1 || logs.Replicas != 1 {
+	if logs.StoredDocs != 20000 || logs.Docs != -1 || logs.PrimaryBytes <= 0 || logs.TotalBytes < logs.PrimaryBytes || logs.Primaries != 1 || logs.Replicas != 1 {
 		t.Errorf("logs-2026.11.02: %+v", logs)
 	}
 	if !contains(logs.Aliases, "logs") {
@@ -105,7 +105,7 @@ func TestIndicesListSizesAliasesClosedAndHidden(t *testing.T) {
 	if ix := byName[".esm-internal"]; !ix.Hidden || !ix.System {
 		t.Errorf(".esm-internal not hidden/system: %+v", ix)
 	}
-	if ix := byName["empty-index"]; ix.Docs != 0 || ix.Status != "open" {
+	if ix := byName["empty-index"]; ix.StoredDocs != 0 || ix.Status != "open" {
 		t.Errorf("empty-index: %+v", ix)
 	}
 	if ix := byName["articles"]; ix.CreatedVersion == "" || ix.Primaries != 2 {
@@ -123,10 +123,37 @@ func TestCountIgnoresNestedDocuments(t *testing.T) {
 		t.Errorf("articles: _count %d, want 3000 top-level documents", n)
 	}
 	list, _ := src.Indices(ctx(t))
+	if err := src.CountDocs(ctx(t), list); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
 	for _, ix := range list {
-		if ix.Name == "articles" && ix.Docs <= n {
-			t.Errorf("_cat/indices counted %d, expected more than %d (nested documents)", ix.Docs, n)
+		switch ix.Name {
+		case "articles":
+			seen++
+			if ix.StoredDocs <= n || ix.Docs != n {
+				t.Errorf("articles: _cat/indices counted %d (expected more than %d: nested documents), the list shows %d (want %d)", ix.StoredDocs, n, ix.Docs, n)
+			}
+		case "closed-index":
+			seen++
+			if ix.Docs != -1 {
+				t.Errorf("closed-index: %d documents, want -1 (cannot be counted)", ix.Docs)
+			}
+		case "logs-2026.11.02":
+			seen++
+			if ix.Docs != 20000 {
+				t.Errorf("logs-2026.11.02: %d documents", ix.Docs)
+			}
 		}
+	}
+	if seen != 3 {
+		t.Errorf("the list lacks the sample indices: %+v", list)
+	}
+	// _msearch counts are _count's, and name what cannot be counted.
+	counts, uncounted, err := src.Counts(ctx(t), []string{"articles", "logs-2026.11.02", "closed-index", "no-such-index"})
+	if err != nil || counts["articles"] != n || counts["logs-2026.11.02"] != 20000 ||
+		!strings.Contains(uncounted["closed-index"], "index_closed_exception") || !strings.Contains(uncounted["no-such-index"], "index_not_found_exception") {
+		t.Errorf("counts %v, uncounted %v, %v", counts, uncounted, err)
 	}
 }
 

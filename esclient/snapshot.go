@@ -225,7 +225,10 @@ type Snapshot struct {
 	EndMillis      int64          `json:"end_time_in_millis"`
 	DurationMillis int64          `json:"duration_in_millis"`
 	Failures       []ShardFailure `json:"failures,omitempty"`
-	Shards         struct {
+	// Metadata is what the snapshot's creator wrote into it (Elasticsearch 7.3 and later; OpenSearch): esmigrate
+	// writes its migration's id there, to tell its own snapshots from others of the same name.
+	Metadata map[string]any `json:"metadata,omitempty"`
+	Shards   struct {
 		Total      int `json:"total"`
 		Failed     int `json:"failed"`
 		Successful int `json:"successful"`

@@ -143,7 +143,18 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 			return err
 		}
 		if found {
-			if s, ok, _ := e.src.Snapshot(ctx, repo, b.Snapshot); ok && (s.State == "FAILED" || s.State == "PARTIAL" || s.State == "INCOMPATIBLE") {
+			var s esclient.Snapshot
+			var ok bool
+			if err := e.retry(ctx, PhaseSnapshot, b.Number, func() (err error) { s, ok, err = e.src.Snapshot(ctx, repo, b.Snapshot); return }); err != nil {
+				return err
+			}
+			switch {
+			case !ok:
+				found = false
+			case !e.ours(b, s):
+				// Never followed, never restored, never deleted: someone else's snapshot.
+				return e.foreignSnapshot(b, s)
+			case s.State == "FAILED" || s.State == "PARTIAL" || s.State == "INCOMPATIBLE":
 				// Our own snapshot of an earlier attempt that failed: delete it (through the source, the
 				// repository's writer) and take it again. It never touches an index.
 				e.log(PhaseSnapshot, b.Number, LevelWarn, "snapshot %s of an earlier attempt ended %s: deleting it and taking it again", b.Snapshot, s.State)
@@ -151,14 +162,34 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 					return err
 				}
 				found = false
-			} else {
-				e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s already exists: following it", b.Snapshot)
+			default:
+				e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s already exists and is this migration's (%s): following it", b.Snapshot, ownedBy(s))
 			}
 		}
 		if !found {
-			spec := esclient.SnapshotSpec{Repository: repo, Name: b.Snapshot, Indices: b.Names(),
-				Metadata: map[string]any{"taken_by": "esmigrate", "batch": b.Number, "plan": e.plan.Hash()}}
+			if err := e.recordSourceUUIDs(ctx, b); err != nil {
+				return err
+			}
+			spec := esclient.SnapshotSpec{Repository: repo, Name: b.Snapshot, Indices: b.Names()}
+			if supportsSnapshotMetadata(e.srcSum) {
+				spec.Metadata = e.snapshotMetadata(b)
+			}
+			// The state records that this migration sends the snapshot before it goes out: whatever happens
+			// to the answer, a snapshot of this name found later is known to be ours.
+			b.SnapshotSent = true
+			if err := e.save(); err != nil {
+				return err
+			}
 			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "start snapshot "+b.Snapshot, esclient.CreateSnapshotRequest(spec))
+			if isSnapshotNameTaken(err) {
+				// It existed before our request: not ours.
+				b.SnapshotSent = false
+				_ = e.save()
+				if s, ok, _ := e.src.Snapshot(ctx, repo, b.Snapshot); ok {
+					return e.foreignSnapshot(b, s)
+				}
+				return err
+			}
 			if err != nil && esclient.IsTransient(err) {
 				// The request may have been accepted before the connection broke: look before trying again.
 				e.log(PhaseSnapshot, b.Number, LevelWarn, "%v; checking whether the snapshot started anyway", err)
@@ -647,67 +678,6 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 		}
 	}
 	return nil
-}
-
-// verifyPhase compares document counts on both sides (after a refresh) and the target's health, then puts the
-// original number of replicas back.
-func (e *Engine) verifyPhase(ctx context.Context, b *BatchState) error {
-	if e.opts.DryRun {
-		return e.putReplicasBack(ctx, b, true)
-	}
-	total := 0
-	for _, ix := range b.Indices {
-		if ix.Result != ResultFailed {
-			total++
-		}
-	}
-	done := 0
-	for i := range b.Indices {
-		ix := &b.Indices[i]
-		if ix.Result == ResultFailed {
-			continue
-		}
-		err := e.retry(ctx, PhaseVerify, b.Number, func() error {
-			if err := e.dst.Refresh(ctx, ix.Target); err != nil {
-				return err
-			}
-			if err := e.src.Refresh(ctx, ix.Name); err != nil {
-				return err
-			}
-			var err error
-			if ix.SourceDocs, err = e.src.Count(ctx, ix.Name); err != nil {
-				return err
-			}
-			if ix.TargetDocs, err = e.dst.Count(ctx, ix.Target); err != nil {
-				return err
-			}
-			h, err := e.dst.IndicesHealth(ctx, []string{ix.Target})
-			ix.Health = h[ix.Target].Status
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		switch {
-		case ix.SourceDocs != ix.TargetDocs:
-			ix.Result = ResultMismatch
-			ix.Reason = fmt.Sprintf("source has %d documents, target %d: if the source is still being written to, that explains it; otherwise restore this index again", ix.SourceDocs, ix.TargetDocs)
-		case ix.Health == "red":
-			ix.Result = ResultFailed
-			ix.Reason = "the target index is red"
-		default:
-			ix.Result = ResultVerified
-			ix.Reason = ""
-		}
-		done++
-		e.emit(Event{Kind: KindProgress, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
-			Done: Counts{Shards: done}, Total: Counts{Shards: total},
-			Message: fmt.Sprintf("%s: source %d, target %d documents, %s, %s", ix.Target, ix.SourceDocs, ix.TargetDocs, ix.Health, ix.Result)})
-	}
-	if err := e.save(); err != nil {
-		return err
-	}
-	return e.putReplicasBack(ctx, b, false)
 }
 
 // putReplicasBack gives restored indices their original number_of_replicas (they were restored with fewer to

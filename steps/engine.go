@@ -48,6 +48,8 @@ type Engine struct {
 	state *State
 	// shareNeeds is what the selected indices need on the shares (set by Preflight for the share checks).
 	shareNeeds int64
+	// srcSum and dstSum are the clusters as Run found them (versions decide snapshot metadata and scan modes).
+	srcSum, dstSum ClusterSummary
 }
 
 // New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.

@@ -247,7 +247,11 @@ func (es *Estimator) Observe(e Event) {
 				return
 			}
 			done, total := e.Done.Bytes, e.Total.Bytes
-			if e.Phase == PhaseVerify || e.Kind == KindDone || (total == 0 && e.Fraction() >= 1) {
+			if e.Phase == PhaseVerify && e.Kind == KindProgress && e.Total.Docs > 0 {
+				// Content verification reads documents: the index is as far as its documents read.
+				size := b.index[e.Index]
+				done, total = int64(float64(size)*float64(e.Done.Docs)/float64(e.Total.Docs)), size
+			} else if e.Phase == PhaseVerify || e.Kind == KindDone || (total == 0 && e.Fraction() >= 1) {
 				// A verified index, or an index that says it is complete without bytes: all of it.
 				done, total = max(b.index[e.Index], total), max(b.index[e.Index], total)
 			}

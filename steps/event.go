@@ -59,6 +59,7 @@ type Counts struct {
 	Bytes  int64 `json:"bytes"`
 	Shards int   `json:"shards"`
 	Files  int   `json:"files"`
+	Docs   int64 `json:"docs,omitempty"` // documents read (content verification)
 }
 
 // Event is the one type of every progress report: snapshot, copy, restore, verification alike.
@@ -73,6 +74,7 @@ type Event struct {
 	Done    Counts        `json:"done"`
 	Total   Counts        `json:"total"`
 	Rate    float64       `json:"bytes_per_second,omitempty"`
+	DocRate float64       `json:"docs_per_second,omitempty"`
 	ETA     time.Duration `json:"eta,omitempty"`
 	Message string        `json:"message,omitempty"`
 	// Msg is Message as a message key with arguments (package i18n), where the engine gives one; Message then
@@ -94,7 +96,7 @@ func (e Event) MessageText() i18n.Msg {
 }
 
 // Fraction is how far the event's subject is, 0..1: the estimator's figure when the event carries one (it
-// counts the shards not started yet), else by bytes when known, else shards, else files.
+// counts the shards not started yet), else by bytes when known, else documents, else shards, else files.
 func (e Event) Fraction() float64 {
 	if e.Estimate != nil {
 		return e.Estimate.Subject
@@ -102,6 +104,8 @@ func (e Event) Fraction() float64 {
 	switch {
 	case e.Total.Bytes > 0:
 		return clamp01(float64(e.Done.Bytes) / float64(e.Total.Bytes))
+	case e.Total.Docs > 0:
+		return clamp01(float64(e.Done.Docs) / float64(e.Total.Docs))
 	case e.Total.Shards > 0:
 		return clamp01(float64(e.Done.Shards) / float64(e.Total.Shards))
 	case e.Total.Files > 0:
@@ -144,8 +148,14 @@ func (e Event) String() string {
 		if e.Total.Files > 0 {
 			s += fmt.Sprintf(" files %d/%d", e.Done.Files, e.Total.Files)
 		}
+		if e.Total.Docs > 0 {
+			s += fmt.Sprintf(" docs %d/%d", e.Done.Docs, e.Total.Docs)
+		}
 		if e.Rate > 0 {
 			s += fmt.Sprintf(" %s/s", HumanBytes(int64(e.Rate)))
+		}
+		if e.DocRate > 0 {
+			s += fmt.Sprintf(" %.0f docs/s", e.DocRate)
 		}
 		if e.Message != "" {
 			s += " " + e.Message

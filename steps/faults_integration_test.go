@@ -8,9 +8,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,19 +170,36 @@ func restartCluster(t *testing.T, env envtest.Env, name string) error {
 	return nil
 }
 
+// The target restarts while the migration needs it: the restart is started as the restore phase begins, and
+// the engine is held until the target really refuses connections, so that its first request of the phase finds
+// the target down. The test fails when no retry was logged (the fault did not happen, or was not waited for).
 func TestTargetRestartedDuringTheMigrationIsWaitedFor(t *testing.T) {
 	m := newMigration(t, false, "logs-2026.11.02", "metrics-small")
-	m.plan.Copy.BandwidthLimit = "4mb"
 	var once sync.Once
 	restarted := make(chan error, 1)
+	down := false
 	e := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
-		if ev.Phase == steps.PhaseTransfer && ev.Kind == steps.KindProgress {
-			once.Do(func() { go func() { restarted <- restartCluster(t, m.env, "target") }() })
+		if ev.Phase == steps.PhaseRestore && ev.Kind == steps.KindStart {
+			once.Do(func() {
+				go func() { restarted <- restartCluster(t, m.env, "target") }()
+				// Hold the engine (events are delivered on its goroutine) until the target is gone.
+				deadline := time.Now().Add(2 * time.Minute)
+				for time.Now().Before(deadline) {
+					if _, err := http.Get(m.env.TargetURL); err != nil {
+						down = true
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			})
 		}
 	})
 	rep, err := e.Run(context.Background())
 	if rerr := <-restarted; rerr != nil {
 		t.Fatalf("restart: %v", rerr)
+	}
+	if !down {
+		t.Fatal("the target never went down: the fault did not happen")
 	}
 	if err != nil {
 		t.Fatalf("the migration did not survive the target's restart: %v", err)
@@ -196,7 +215,7 @@ func TestTargetRestartedDuringTheMigrationIsWaitedFor(t *testing.T) {
 		}
 	}
 	if !retried {
-		t.Log("the target came back before esmigrate needed it (no retry was needed)")
+		t.Fatal("no retry was logged although the target was down when the restore began")
 	}
 }
 
@@ -230,6 +249,18 @@ func TestSourceRestartedDuringTheSnapshotIsTakenAgain(t *testing.T) {
 	m.countsEqual("logs-2026.11.02", "metrics-small")
 	if n := len(m.snapshots()); n != 1 {
 		t.Errorf("%d snapshots in the repository, want 1", n)
+	}
+	// The restart did interrupt the snapshot: the engine said it takes it again (it vanished) or that the
+	// interrupted one failed. A snapshot that finished before the restart would prove nothing.
+	interrupted := false
+	for _, ev := range m.events {
+		if strings.Contains(ev.Message, "taking it again") || strings.Contains(ev.Message, "deleting it and taking it again") ||
+			ev.Kind == steps.KindError && strings.Contains(ev.Message, "ended") {
+			interrupted = true
+		}
+	}
+	if !interrupted {
+		t.Fatal("the snapshot was not interrupted by the source's restart: the fault did not happen")
 	}
 }
 
@@ -411,50 +442,180 @@ func TestAStateFileOfAnotherPlanOrDamagedIsRefused(t *testing.T) {
 	}
 }
 
+// Nothing a whole migration sends writes to the source. A proxy in front of the real source records every
+// request that reached it (after esmigrate's own guard, at the wire), and each is judged by this test's own
+// rule, mayReachSource, written apart from the guard. The migration verifies content and deletes its snapshots,
+// so that the counts, the sequence numbers, the point-in-time or scroll reads and the snapshot deletions are on
+// the wire too: from a 7.17 source (point in time) and from a 7.10 one (scroll). Independently of any request,
+// the source's indices are compared before and after: same documents, same sequence numbers, same settings.
 func TestNoRequestOfAWholeMigrationWritesToTheSource(t *testing.T) {
-	m := newMigration(t, false, "logs-2026.11.01", "articles", "empty-index")
-	m.plan.Cleanup.DeleteSnapshots = true
-	var mu sync.Mutex
-	var sent []string
-	o := steps.Options{AcceptWarnings: true, SourceTransport: roundTripper(func(r *http.Request) (*http.Response, error) {
-		mu.Lock()
-		sent = append(sent, r.Method+" "+r.URL.Path)
-		mu.Unlock()
-		return http.DefaultTransport.RoundTrip(r)
-	})}
-	if _, err := m.run(o); err != nil {
-		t.Fatal(err)
-	}
-	m.countsEqual("logs-2026.11.01", "articles", "empty-index")
-	if len(sent) == 0 {
-		t.Fatal("no request seen")
-	}
-	for _, s := range sent {
-		method, path, _ := strings.Cut(s, " ")
-		if !mayReachSource(method, path, m.plan.Repository.Name) {
-			t.Errorf("a request that changes source indices reached the source: %s", s)
-		}
-	}
-	// The source's indices are as they were (documents, settings).
-	d, _ := m.src.IndexDetails(context.Background(), []string{"logs-2026.11.01"})
-	if d["logs-2026.11.01"].Settings["index.number_of_replicas"] != "1" {
-		t.Errorf("source settings changed: %v", d["logs-2026.11.01"].Settings["index.number_of_replicas"])
+	for _, from := range []string{"es717", "es710"} {
+		t.Run(from, func(t *testing.T) {
+			indices := []string{"logs-2026.11.01", "articles", "empty-index"}
+			m := newMigration(t, false, indices...)
+			if from == "es710" {
+				m.fromLegacy()
+			}
+			before := sourceFingerprint(t, m.plan.Source.URL, indices)
+			realURL := m.plan.Source.URL
+			p := faultproxy.Start(t, realURL, faultproxy.Options{Record: true})
+			m.plan.Source.URL = p.URL
+			m.plan.Verify = steps.VerifyContent
+			m.plan.Cleanup.DeleteSnapshots = true
+			rep, err := m.run(steps.Options{AcceptWarnings: true})
+			m.plan.Source.URL = realURL // the test's own clean-up goes to the cluster directly
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Verified != len(indices) {
+				t.Fatalf("verified %d of %d: %+v", rep.Verified, len(indices), rep.Rows)
+			}
+			sent := p.Recorded()
+			seen := map[string]bool{}
+			for _, r := range sent {
+				if why := mayReachSource(r, m.plan.Repository.Name); why != "" {
+					t.Errorf("a request that may change the source reached it: %s %s?%s %s: %s", r.Method, r.Path, r.RawQuery, r.Body, why)
+				}
+				seen[wireKind(r)] = true
+			}
+			// The rule judged the requests of every step, content verification's included.
+			want := []string{"PUT snapshot", "DELETE snapshot", "POST _msearch", "GET _stats"}
+			if from == "es717" {
+				want = append(want, "POST _pit", "POST _search", "DELETE _pit")
+			} else {
+				want = append(want, "POST index/_search", "POST _search/scroll", "DELETE _search/scroll")
+			}
+			for _, w := range want {
+				if !seen[w] {
+					t.Errorf("no %s reached the source: the rule did not see that step (seen: %v)", w, seen)
+				}
+			}
+			if after := sourceFingerprint(t, realURL, indices); after != before {
+				t.Errorf("the source's indices changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
 	}
 }
 
-// mayReachSource is this test's own rule, written apart from the guard: reads, refreshes and counts, and
-// snapshot writes in the plan's repository (never a restore).
-func mayReachSource(method, path, repo string) bool {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
+// sourceFingerprint is what the source's indices are, read directly: every primary's sequence numbers, the
+// top-level document counts, the number of replicas and the index UUIDs. A write of any kind changes it.
+func sourceFingerprint(t *testing.T, url string, indices []string) string {
+	t.Helper()
+	c, _ := esclient.New(esclient.Config{Role: "owner", URL: url})
+	ctx := context.Background()
+	seq, err := c.SeqNos(ctx, indices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, _, err := c.Counts(ctx, indices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.IndexDetails(ctx, indices)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, ix := range indices {
+		fmt.Fprintf(&b, "%s uuid=%s docs=%d replicas=%s seq=", ix, seq[ix].UUID, counts[ix], d[ix].Settings["index.number_of_replicas"])
+		for _, sh := range seq[ix].Shards() {
+			fmt.Fprintf(&b, "%d:%d/%d,", sh, seq[ix].Primaries[sh].Max, seq[ix].Primaries[sh].LocalCheckpoint)
+		}
+		b.WriteString("; ")
+	}
+	return b.String()
+}
+
+// wireKind names a recorded request's kind for the test's coverage check.
+func wireKind(r faultproxy.Recorded) string {
+	segs := strings.Split(strings.Trim(r.Path, "/"), "/")
 	switch {
-	case method == "GET" || method == "HEAD":
-		return true
-	case segs[0] == "_snapshot":
-		return len(segs) >= 2 && segs[1] == repo && len(segs) <= 3
-	case method == "POST" && (segs[len(segs)-1] == "_refresh" || segs[len(segs)-1] == "_count") && len(segs) <= 2:
+	case segs[0] == "_snapshot" && len(segs) == 3 && !strings.HasPrefix(segs[2], "_"):
+		return r.Method + " snapshot"
+	case len(segs) == 2 && !strings.HasPrefix(segs[0], "_") && segs[1] == "_search":
+		return r.Method + " index/_search"
+	case len(segs) == 2 && !strings.HasPrefix(segs[0], "_") && segs[1] == "_pit":
+		return r.Method + " _pit"
+	case len(segs) >= 2 && segs[1] == "_stats":
+		return r.Method + " _stats"
+	}
+	return r.Method + " " + strings.Join(segs, "/")
+}
+
+// mayReachSource is this test's own rule of what may reach a source cluster, written apart from esmigrate's
+// guard and from what esmigrate happens to send. A request passes when it only reads (GET, HEAD); when it
+// registers, verifies or unregisters the plan's own repository, or takes or deletes a snapshot in it (never a
+// restore, a clone or a clean-up); when it is a refresh, a count or a search (the _search and _msearch APIs, a
+// scroll's next page, ending a scroll); or when it opens or closes a point in time, with no body (on 7.x before
+// 7.13 the same shape is the typed document API, which needs a body to write anything). It returns why a request
+// breaks the rule, "" when it does not.
+func mayReachSource(r faultproxy.Recorded, repo string) string {
+	var segs []string
+	if r.Path == "/" {
+		segs = []string{""} // the root: only read
+	}
+	for _, raw := range strings.Split(strings.Trim(r.Path, "/"), "/") {
+		if r.Path == "/" {
+			break
+		}
+		s, err := url.PathUnescape(raw)
+		if err != nil || s == "" || s == "." || s == ".." || strings.Contains(s, "/") {
+			return fmt.Sprintf("path segment %q cannot be read one way only", raw)
+		}
+		segs = append(segs, s)
+	}
+	q, _ := url.ParseQuery(r.RawQuery)
+	index := func(s string) bool { return !strings.HasPrefix(s, "_") } // an index name, not an API
+	is := func(parts ...string) bool {
+		if len(parts) != len(segs) {
+			return false
+		}
+		for i, p := range parts {
+			if p == "<index>" && index(segs[i]) || p == segs[i] {
+				continue
+			}
+			return false
+		}
 		return true
 	}
-	return false
+	m := r.Method
+	switch {
+	case m == "GET" || m == "HEAD":
+		return ""
+	case segs[0] == "":
+		return "a write to the cluster's root"
+	case segs[0] == "_snapshot":
+		switch {
+		case len(segs) < 2 || segs[1] != repo:
+			return "a snapshot API of another repository than the plan's"
+		case len(segs) == 2 && (m == "PUT" || m == "POST" || m == "DELETE"):
+			return ""
+		case len(segs) == 3 && segs[2] == "_verify" && m == "POST":
+			return ""
+		case len(segs) == 3 && !strings.HasPrefix(segs[2], "_") && !strings.ContainsAny(segs[2], ",*") && (m == "PUT" || m == "POST" || m == "DELETE"):
+			return ""
+		}
+		return "a snapshot API other than register, verify, take or delete one snapshot"
+	case m == "POST" && (is("_refresh") || is("<index>", "_refresh")):
+		return ""
+	case m == "POST" && (is("_count") || is("<index>", "_count") || is("_msearch") || is("_search") || is("<index>", "_search") || is("_search", "scroll")):
+		return ""
+	case m == "POST" && is("_cluster", "allocation", "explain"):
+		return ""
+	case m == "DELETE" && is("_search", "scroll"):
+		if strings.Contains(string(r.Body), "_all") {
+			return "ends every scroll of the cluster, not ours"
+		}
+		return ""
+	case m == "POST" && (is("<index>", "_pit") || is("<index>", "_search", "point_in_time")):
+		if len(r.Body) > 0 || q.Get("keep_alive") == "" {
+			return "opening a point in time takes a keep_alive and no body"
+		}
+		return ""
+	case m == "DELETE" && (is("_pit") || is("_search", "point_in_time")):
+		return ""
+	}
+	return "not a read, a refresh, a count, a search, a point in time or a snapshot of the plan's repository"
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)
@@ -549,4 +710,42 @@ func TestDeletingAnIndexOnTheTargetNeedsTheExplicitFlag(t *testing.T) {
 		t.Fatalf("with --allow-delete-target: %v\n%s", err, out)
 	}
 	m.countsEqual("metrics-small")
+}
+
+// The wire rule itself refuses what could change a source, so that the test above can fail.
+func TestTheWireRuleRefusesWritesToTheSource(t *testing.T) {
+	for _, r := range []faultproxy.Recorded{
+		{Method: "PUT", Path: "/logs/_doc/1", Body: []byte(`{"a":1}`)}, {Method: "POST", Path: "/logs/_doc", Body: []byte(`{}`)},
+		{Method: "POST", Path: "/_bulk"}, {Method: "DELETE", Path: "/logs"}, {Method: "PUT", Path: "/logs/_settings"},
+		{Method: "POST", Path: "/logs/_delete_by_query"}, {Method: "POST", Path: "/logs/_update/1"}, {Method: "POST", Path: "/logs/_forcemerge"},
+		{Method: "POST", Path: "/_snapshot/other/s1"}, {Method: "POST", Path: "/_snapshot/esm/s1/_restore"}, {Method: "DELETE", Path: "/_snapshot/esm/*"},
+		{Method: "POST", Path: "/logs/_pit", RawQuery: "keep_alive=1m", Body: []byte(`{"a":1}`)}, {Method: "POST", Path: "/logs/_pit"},
+		{Method: "POST", Path: "/logs/_search/point_in_time", Body: []byte(`{"a":1}`)}, {Method: "DELETE", Path: "/_search/scroll", Body: []byte(`{"scroll_id":["_all"]}`)},
+		{Method: "POST", Path: "/logs/%2e%2e/_refresh"}, {Method: "PUT", Path: "/"}, {Method: "POST", Path: "/logs/_close"},
+	} {
+		if mayReachSource(r, "esm") == "" {
+			t.Errorf("%s %s %s passed the wire rule", r.Method, r.Path, r.Body)
+		}
+	}
+}
+
+// One writer per repository: a writable registration of the repository's location under another name on the
+// target is refused before anything is snapshotted, and the target's own registration is read-only.
+func TestASecondWriterOnTheRepositoryIsRefused(t *testing.T) {
+	m := newMigration(t, true, "metrics-small")
+	other := m.id + "-writer"
+	if err := m.dst.CreateRepository(context.Background(), esclient.RepositorySpec{Name: other, Location: m.plan.Repository.TargetLocation}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.dst.DeleteRepository(context.Background(), other) })
+	if r, ok, _ := m.dst.Repository(context.Background(), other); !ok || r.ReadOnly() {
+		t.Fatalf("the test's writable repository is not there: %+v", r)
+	}
+	_, err := m.run(steps.Options{AcceptWarnings: true})
+	if err == nil || !strings.Contains(err.Error(), "already writes to "+m.plan.Repository.TargetLocation) || !strings.Contains(err.Error(), "two writers") {
+		t.Fatalf("a second writer was not refused: %v", err)
+	}
+	if n := len(m.snapshots()); n != 0 {
+		t.Errorf("%d snapshot(s) taken with a second writer on the repository", n)
+	}
 }

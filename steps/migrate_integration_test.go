@@ -125,6 +125,18 @@ func (m *migration) cleanup() {
 	os.RemoveAll(m.plan.Repository.SourceLocation)
 }
 
+// fromLegacy makes the 7.10 "legacy" cluster (two nodes, OSS: no point in time) the migration's source. Its
+// second node sees only the shared directory, so the repository goes there.
+func (m *migration) fromLegacy() {
+	m.t.Helper()
+	env := envtest.Legacy(m.t)
+	m.plan.Source.URL = env.LegacyURL
+	if !m.plan.Repository.Shared { // a shared repository is in the shared directory already
+		m.plan.Repository.SourceLocation = filepath.Join(env.SharedRepoDir, m.id)
+	}
+	m.src, _ = esclient.New(esclient.Config{Role: "source", URL: env.LegacyURL, ReadOnly: true})
+}
+
 func (m *migration) engine(o steps.Options, hooks ...func(steps.Event)) *steps.Engine {
 	m.t.Helper()
 	o = withEvents(m, o, hooks...)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type Plan struct {
 	Copy          CopyPlan    `yaml:"copy" json:"copy"`
 	Cleanup       CleanupPlan `yaml:"cleanup" json:"cleanup"`
 	OnConflict    string      `yaml:"on_conflict" json:"on_conflict"`
+	Verify        string      `yaml:"verify" json:"verify,omitempty"` // count, seqno (default) or content: see VerifyModes
 	PollInterval  Duration    `yaml:"poll_interval" json:"poll_interval"`
 	StateFile     string      `yaml:"state_file" json:"state_file"`
 	ReportDir     string      `yaml:"report_dir" json:"report_dir"`
@@ -150,6 +152,22 @@ const (
 	ConflictDelete = "delete" // delete the existing target index (needs an explicit confirmation)
 )
 
+// Verification modes: what "verified" proves about a restored index (README: Verification).
+const (
+	// VerifyCount compares the number of top-level documents on both sides. It cannot see an update, or a
+	// delete followed by an insert, after the snapshot.
+	VerifyCount = "count"
+	// VerifySeqNo also compares every primary shard's sequence numbers (and the source index's UUID) of the
+	// source now with the restored copy: equal means no operation reached the source after the snapshot.
+	VerifySeqNo = "seqno"
+	// VerifyContent also reads every document on both sides and compares id, routing and _source, naming the
+	// documents that differ.
+	VerifyContent = "content"
+)
+
+// VerifyModes are the verification modes, cheapest first.
+var VerifyModes = []string{VerifyCount, VerifySeqNo, VerifyContent}
+
 // DefaultPlan is a plan with every default filled in.
 func DefaultPlan() Plan {
 	return Plan{
@@ -162,6 +180,7 @@ func DefaultPlan() Plan {
 		Restore:      RestorePlan{ReplicasDuringRestore: 0, RestoreReplicas: true, IncludeAliases: true},
 		Copy:         CopyPlan{Workers: 4},
 		OnConflict:   ConflictFail,
+		Verify:       VerifySeqNo,
 		PollInterval: Duration{time.Second},
 		StateFile:    "esmigrate-state.json",
 		ReportDir:    ".",
@@ -494,6 +513,12 @@ func (p *Plan) Validate() error {
 	if p.OnConflict != ConflictFail && p.OnConflict != ConflictDelete {
 		return bad("on_conflict", "%q: use fail or delete", p.OnConflict)
 	}
+	if p.Verify == "" {
+		p.Verify = VerifySeqNo
+	}
+	if !slices.Contains(VerifyModes, p.Verify) {
+		return bad("verify", "%q: use count, seqno or content", p.Verify)
+	}
 	if p.PollInterval.Duration < 100*time.Millisecond {
 		return bad("poll_interval", "%s is too short (at least 100ms)", p.PollInterval)
 	}
@@ -536,6 +561,9 @@ func (p Plan) Hash() string {
 	// Where files go and how fast we poll does not change what is migrated.
 	q.StateFile, q.ReportDir, q.PollInterval = "", "", Duration{}
 	q.Cleanup, q.Copy = CleanupPlan{}, CopyPlan{}
+	// How thoroughly the result is checked does not change what is migrated either (and a state file written
+	// before the field existed keeps its hash).
+	q.Verify = ""
 	b, _ := json.Marshal(q)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])

@@ -71,6 +71,7 @@ cleanup:
   delete_copied_files: {{y .Cleanup.DeleteCopiedFiles}}       # at the end, when every index verified; needs --allow-delete-target
   unregister_repositories: {{y .Cleanup.UnregisterRepositories}}   # at the end, when every index verified (files stay)
 
+verify: {{y .Verify}}               # count: document counts only; seqno: also sequence numbers (sees any write after the snapshot); content: also every document's id, routing and _source (reads everything twice)
 on_conflict: {{y .OnConflict}}          # fail: stop before any snapshot if a target index exists; delete: delete it (needs --allow-delete-target)
 poll_interval: {{y .PollInterval}}
 state_file: {{y .StateFile}}   # progress, for esmigrate resume

@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -157,12 +156,6 @@ func RenameCollisions(indices []esclient.Index, r RestorePlan) map[string][]stri
 		}
 	}
 	return out
-}
-
-// SnapshotName is the name of a batch's snapshot: the prefix, the plan's hash (so two plans never share a
-// snapshot name) and the batch number.
-func SnapshotName(p Plan, batch int) string {
-	return fmt.Sprintf("%s-%s-%d", p.SnapshotName, p.Hash()[:8], batch)
 }
 
 // BatchPreview is what a run of plan p makes of these selected indices, by the planner's one policy (the

@@ -20,8 +20,11 @@ type Report struct {
 	Finished   bool        `json:"finished"`
 	Rows       []ReportRow `json:"indices"`
 	Skipped    []Skip      `json:"skipped,omitempty"`
+	Verify     string      `json:"verify"` // the verification mode: count, seqno or content
 	Verified   int         `json:"verified"`
-	Mismatched int         `json:"mismatched"`
+	Changed    int         `json:"changed"`    // the source took operations after the snapshot
+	Mismatched int         `json:"mismatched"` // the target differs (counts, content)
+	Unverified int         `json:"unverified"` // the verification asked for could not be done
 	Failed     int         `json:"failed"`
 	Pending    int         `json:"pending"`
 	JSON       string      `json:"-"` // where the JSON report was written
@@ -43,14 +46,25 @@ type ReportRow struct {
 	Health       string                  `json:"health,omitempty"`
 	Result       string                  `json:"result"`
 	Reason       string                  `json:"reason,omitempty"`
+	Verification string                  `json:"verification,omitempty"` // what the result rests on: count, seqno or content
+	ChangedOps   int64                   `json:"changed_ops,omitempty"`  // operations on the source after the snapshot
+	Content      *ContentResult          `json:"content,omitempty"`
 	Times        map[Phase]time.Duration `json:"-"`
 	Seconds      map[Phase]float64       `json:"seconds"`
 	Phases       map[Phase]PhaseTime     `json:"-"`
 }
 
+// resultText is a row's result with what it rests on: "verified (seqno)".
+func resultText(row ReportRow) string {
+	if row.Result == ResultVerified && row.Verification != "" {
+		return row.Result + " (" + row.Verification + ")"
+	}
+	return row.Result
+}
+
 func (e *Engine) buildReport() *Report {
 	st := e.state
-	r := &Report{Generated: e.opts.Now(), Repository: e.plan.Repository.Name, Shared: e.plan.Repository.Shared}
+	r := &Report{Generated: e.opts.Now(), Repository: e.plan.Repository.Name, Shared: e.plan.Repository.Shared, Verify: e.plan.Verify}
 	if st == nil {
 		return r
 	}
@@ -60,6 +74,7 @@ func (e *Engine) buildReport() *Report {
 		for _, ix := range b.Indices {
 			row := ReportRow{Batch: b.Number, Snapshot: b.Snapshot, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,
 				TargetDocs: ix.TargetDocs, PrimaryBytes: ix.PrimaryBytes, Health: ix.Health, Result: ix.Result, Reason: ix.Reason,
+				Verification: ix.Verification, ChangedOps: ix.ChangedOps, Content: ix.Content,
 				Times: map[Phase]time.Duration{}, Seconds: map[Phase]float64{}}
 			if ix.Result == ResultPending && b.Error != "" {
 				row.Reason = b.Error
@@ -73,6 +88,10 @@ func (e *Engine) buildReport() *Report {
 				r.Verified++
 			case ResultMismatch:
 				r.Mismatched++
+			case ResultChanged:
+				r.Changed++
+			case ResultUnverified:
+				r.Unverified++
 			case ResultFailed:
 				r.Failed++
 			default:
@@ -82,6 +101,32 @@ func (e *Engine) buildReport() *Report {
 		}
 	}
 	return r
+}
+
+// Summary is the report's outcome in one line: "3 verified, 1 changed since its snapshot, ...".
+func (r *Report) Summary() string {
+	parts := []string{fmt.Sprintf("%d verified", r.Verified)}
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{r.Changed, "changed since the snapshot"}, {r.Mismatched, "mismatched"}, {r.Unverified, "not verifiable"}, {r.Failed, "failed"}, {r.Pending, "pending"}} {
+		if p.n > 0 || p.what == "failed" || p.what == "pending" || p.what == "mismatched" {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// VerifyModeText says in words what a verification mode proves.
+func VerifyModeText(mode string) string {
+	switch mode {
+	case VerifyCount:
+		return "count: equal numbers of top-level documents (an update, or a delete and an insert, after the snapshot is not seen)"
+	case VerifyContent:
+		return "content: every document's id, routing and _source read and compared on both sides, plus sequence numbers and counts"
+	default:
+		return "seqno: equal sequence numbers on every primary shard and the same source index as at the snapshot (no operation reached the source after it), plus counts"
+	}
 }
 
 // writeReport writes the report as JSON and Markdown (mode 0600) into the plan's report directory.
@@ -121,7 +166,9 @@ func (r *Report) MarkdownText() string {
 		storage = "shared storage (target read-only)"
 	}
 	fmt.Fprintf(&b, "- Repository: %s, %s\n", r.Repository, storage)
-	fmt.Fprintf(&b, "- Result: %d verified, %d mismatched, %d failed, %d pending, in %d batch(es)\n\n", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)
+	fmt.Fprintf(&b, "- Verification: %s\n", VerifyModeText(r.Verify))
+	fmt.Fprintf(&b, "- Result: %s, in %d batch(es)\n\n", r.Summary(), r.Batches)
+	fmt.Fprintf(&b, "Documents are top-level documents, as `_count` counts them (nested documents are not counted).\n\n")
 	fmt.Fprintf(&b, "| Batch | Index | Target | Docs source | Docs target | Size | Snapshot | Transfer | Restore | Verify | Health | Result |\n")
 	fmt.Fprintf(&b, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, row := range r.Rows {
@@ -133,12 +180,28 @@ func (r *Report) MarkdownText() string {
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", row.Batch, row.Index, row.Target,
 			row.SourceDocs, row.TargetDocs, HumanBytes(row.PrimaryBytes), d(PhaseSnapshot), d(PhaseTransfer), d(PhaseRestore),
-			d(PhaseVerify), row.Health, row.Result)
+			d(PhaseVerify), row.Health, resultText(row))
 	}
 	var problems []string
 	for _, row := range r.Rows {
 		if row.Reason != "" {
 			problems = append(problems, fmt.Sprintf("- **%s**: %s", row.Index, row.Reason))
+		}
+		if c := row.Content; c != nil && len(c.First) > 0 {
+			for _, d := range c.First {
+				id := "`" + d.ID + "`"
+				if d.Routing != "" {
+					id += " (routing `" + d.Routing + "`)"
+				}
+				problems = append(problems, fmt.Sprintf("  - %s: %s", id, d.What))
+			}
+			if c.Differences > int64(len(c.First)) {
+				more := fmt.Sprintf("%d", c.Differences-int64(len(c.First)))
+				if c.Truncated {
+					more += " or more"
+				}
+				problems = append(problems, "  - and "+more+" other document(s)")
+			}
 		}
 	}
 	if len(problems) > 0 {

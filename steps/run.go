@@ -47,10 +47,12 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, stopped(PhaseConnect, err)
 	}
+	e.srcSum, e.dstSum = src, dst
 	if e.state != nil {
 		if err := e.sameClusters(src, dst); err != nil {
 			return nil, err
 		}
+		e.adoptState()
 	}
 
 	if e.state == nil || len(e.state.Batches) == 0 {
@@ -95,8 +97,13 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		allDone = allDone && b.Done
 	}
 	e.state.Finished = allDone
+	// The report shows the health the indices have now (replicas put back batch by batch may have been built
+	// since).
+	if err := e.refreshHealth(ctx); err != nil {
+		e.log(PhaseReport, 0, LevelWarn, "could not read the target indices' health for the report: %v", err)
+	}
 	rep := e.buildReport()
-	if allDone && runErr == nil && rep.Failed+rep.Mismatched+rep.Pending == 0 {
+	if allDone && runErr == nil && rep.Verified == len(rep.Rows) {
 		e.finalCleanup(ctx)
 	}
 	if err := e.writeReport(rep); err != nil {
@@ -112,8 +119,8 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if runErr != nil {
 		return rep, runErr
 	}
-	if rep.Failed > 0 || rep.Mismatched > 0 {
-		return rep, fmt.Errorf("%d index(es) failed and %d did not match; see the report %s", rep.Failed, rep.Mismatched, rep.Markdown)
+	if rep.Failed > 0 || rep.Mismatched > 0 || rep.Changed > 0 || rep.Unverified > 0 {
+		return rep, fmt.Errorf("not every index verified: %s; see the report %s", rep.Summary(), rep.Markdown)
 	}
 	return rep, nil
 }
@@ -163,10 +170,15 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 	}
 	batches, _ := BatchPreview(e.plan, sel.Indices)
 	now := e.opts.Now()
-	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), Plan: e.plan, Created: now, Updated: now,
+	id := NewMigrationID()
+	if e.opts.DryRun {
+		id = MigrationIDPlaceholder // a dry run starts no migration
+	}
+	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), MigrationID: id, Plan: e.plan, Created: now, Updated: now,
 		Source: clusterID(src), Target: clusterID(dst), LeftOut: sel.Skipped}
+	e.log(PhasePlan, 0, LevelInfo, "migration %s: its snapshots are named %s", id, SnapshotName(e.plan, id, 0)[:len(SnapshotName(e.plan, id, 0))-1]+"<batch>")
 	for _, b := range batches {
-		bs := BatchState{Number: b.Number, Snapshot: SnapshotName(e.plan, b.Number), Phase: PhaseSnapshot}
+		bs := BatchState{Number: b.Number, Snapshot: SnapshotName(e.plan, id, b.Number), Phase: PhaseSnapshot}
 		for _, ix := range b.Indices {
 			bs.Indices = append(bs.Indices, IndexState{Name: ix.Name, Target: TargetName(ix.Name, e.plan.Restore),
 				PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries, OriginalReplicas: ix.Replicas, Result: ResultPending})

@@ -26,6 +26,9 @@ type State struct {
 	Batches  []BatchState `json:"batches"`
 	LeftOut  []Skip       `json:"skipped,omitempty"` // selected indices left out (closed...), with why
 	Finished bool         `json:"finished"`
+
+	// MigrationID is this migration's own id, made with the state file: in every snapshot's name and metadata.
+	MigrationID string `json:"migration_id,omitempty"`
 }
 
 // ClusterID identifies a cluster, so that a state file is not replayed against another cluster.
@@ -55,6 +58,10 @@ type BatchState struct {
 	RestoreStarted  bool                `json:"restore_started,omitempty"`
 	ReplicasPutBack bool                `json:"replicas_put_back,omitempty"`
 	CleanedUp       bool                `json:"cleaned_up,omitempty"`
+
+	// SnapshotSent is saved before the snapshot request goes out: the state's own record that this migration
+	// started the snapshot (all there is below Elasticsearch 7.3, which keeps no snapshot metadata).
+	SnapshotSent bool `json:"snapshot_sent,omitempty"`
 }
 
 // PhaseTime is when a phase started and ended.
@@ -77,6 +84,13 @@ const (
 	ResultVerified = "verified"
 	ResultMismatch = "mismatch"
 	ResultFailed   = "failed"
+
+	// ResultChanged: the source index took operations after its snapshot (or was deleted, or created again):
+	// the target holds the snapshot's data, not the source's as of now.
+	ResultChanged = "changed"
+	// ResultUnverified: the verification asked for could not be done (content mode on an index whose _source is
+	// disabled). Never counted as verified.
+	ResultUnverified = "unverified"
 )
 
 // IndexState is one index's journey.
@@ -91,6 +105,16 @@ type IndexState struct {
 	Health           string `json:"health,omitempty"`
 	Result           string `json:"result"`
 	Reason           string `json:"reason,omitempty"`
+
+	// SourceUUID is the source index's UUID when its snapshot was taken: an index deleted and created again
+	// with as many operations would otherwise compare equal by sequence numbers.
+	SourceUUID string `json:"source_uuid,omitempty"`
+	// Verification is what the result rests on: the verify mode that produced it.
+	Verification string `json:"verification,omitempty"`
+	// ChangedOps is how many operations the source's primaries took after the snapshot (seqno and content).
+	ChangedOps int64 `json:"changed_ops,omitempty"`
+	// Content is the outcome of content verification (content mode).
+	Content *ContentResult `json:"content,omitempty"`
 }
 
 // Names lists the batch's source index names (except those that failed before restore).

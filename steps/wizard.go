@@ -25,10 +25,16 @@ func ProbeCluster(ctx context.Context, p Plan, role string, c Credentials) (Clus
 	return Probe(ctx, client)
 }
 
-// ListIndices lists the source's indices for the index picker.
+// ListIndices lists the source's indices for the index picker, with their top-level document counts (the
+// count the run and the report show).
 func (e *Engine) ListIndices(ctx context.Context) ([]esclient.Index, error) {
 	var all []esclient.Index
-	err := e.retry(ctx, PhasePlan, 0, func() (err error) { all, err = e.src.Indices(ctx); return })
+	err := e.retry(ctx, PhasePlan, 0, func() (err error) {
+		if all, err = e.src.Indices(ctx); err != nil {
+			return err
+		}
+		return e.src.CountDocs(ctx, all)
+	})
 	return all, err
 }
 
@@ -81,9 +87,11 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 	add(PhaseRepository, 0, "register the repository on the source", e.src, esclient.CreateRepositoryRequest(srcSpec))
 	add(PhaseRepository, 0, "register the repository on the target, read-only", e.dst, esclient.CreateRepositoryRequest(dstSpec))
 	for _, b := range batches {
-		snap := SnapshotName(e.plan, b.Number)
-		add(PhaseSnapshot, b.Number, "snapshot "+strings.Join(b.Names(), ", "), e.src, esclient.CreateSnapshotRequest(
-			esclient.SnapshotSpec{Repository: srcSpec.Name, Name: snap, Indices: b.Names()}))
+		// The migration's id is made when it starts: the names show where it goes.
+		snap := SnapshotName(e.plan, MigrationIDPlaceholder, b.Number)
+		add(PhaseSnapshot, b.Number, "snapshot "+strings.Join(b.Names(), ", ")+" ("+MigrationIDPlaceholder+" is the migration's id, made when it starts)", e.src, esclient.CreateSnapshotRequest(
+			esclient.SnapshotSpec{Repository: srcSpec.Name, Name: snap, Indices: b.Names(),
+				Metadata: map[string]any{"taken_by": "esmigrate", "migration": MigrationIDPlaceholder, "batch": b.Number}}))
 		if !e.plan.Repository.Shared {
 			out = append(out, PlannedRequest{Phase: PhaseTransfer, Batch: b.Number, What: "copy the repository to the target's share",
 				Curl: fmt.Sprintf("# esmigrate copies %s → %s (data first, index-N and index.latest last; like cp -a, but resumable)", e.plan.SourceLocalPath(), e.plan.TargetLocalPath())})

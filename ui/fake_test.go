@@ -99,10 +99,10 @@ func sampleIndices() []esclient.Index {
 		{Name: "logs-2026.11.01", Health: "green", Status: "open", Docs: 12000, PrimaryBytes: 4 << 20, Primaries: 1, Aliases: []string{"logs"}},
 		{Name: "logs-2026.11.02", Health: "yellow", Status: "open", Docs: 20000, PrimaryBytes: 7 << 20, Primaries: 1, Aliases: []string{"logs"}},
 		{Name: "logs-2026.11.03", Health: "green", Status: "open", Docs: 6000, PrimaryBytes: 2 << 20, Primaries: 1, Aliases: []string{"logs"}},
-		{Name: "articles", Health: "green", Status: "open", Docs: 9046, PrimaryBytes: 1536 << 10, Primaries: 2, Aliases: []string{"content"}},
+		{Name: "articles", Health: "green", Status: "open", Docs: 3000, StoredDocs: 9046, PrimaryBytes: 1536 << 10, Primaries: 2, Aliases: []string{"content"}},
 		{Name: "metrics-small", Health: "green", Status: "open", Docs: 250, PrimaryBytes: 96 << 10, Primaries: 1},
 		{Name: "empty-index", Health: "green", Status: "open", PrimaryBytes: 227, Primaries: 1},
-		{Name: "closed-index", Status: "close", Primaries: 1},
+		{Name: "closed-index", Status: "close", Docs: -1, StoredDocs: 0, Primaries: 1},
 		{Name: ".esm-internal", Health: "green", Status: "open", Docs: 3, PrimaryBytes: 5 << 10, Primaries: 1, Hidden: true, System: true},
 	}
 }

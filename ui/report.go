@@ -221,6 +221,9 @@ func (m *reportScreen) render() {
 		top = append(top, strings.Split(st.OK.Render(common.Wrap(m.c.T("rep.earlier", m.s.Plan.StateFile, saved), m.w)), "\n")...)
 	}
 	top = append(top, st.Bold.Render(m.c.T("rep.result", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)))
+	if r.Changed+r.Unverified > 0 {
+		top = append(top, strings.Split(st.Error.Render(common.Wrap(m.c.T("rep.result2", r.Changed, r.Unverified), m.w)), "\n")...)
+	}
 	cols := m.columns(r)
 	top = append(top, st.Header.Render(cols.header(m.c)))
 
@@ -297,7 +300,7 @@ func resultText(c *Common, row steps.ReportRow) string {
 	switch row.Result {
 	case steps.ResultVerified:
 		return g.OK + " " + res
-	case steps.ResultMismatch, steps.ResultFailed:
+	case steps.ResultMismatch, steps.ResultFailed, steps.ResultChanged, steps.ResultUnverified:
 		return g.Fail + " " + res
 	}
 	return g.Warn + " " + res
@@ -313,7 +316,7 @@ func (cols reportColumns) row(c *Common, row steps.ReportRow) string {
 	switch row.Result {
 	case steps.ResultVerified:
 		rs = st.OK
-	case steps.ResultMismatch, steps.ResultFailed:
+	case steps.ResultMismatch, steps.ResultFailed, steps.ResultChanged, steps.ResultUnverified:
 		rs = st.Error
 	}
 	name := c.ASCII(row.Index)

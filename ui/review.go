@@ -42,8 +42,20 @@ type reviewChoice struct {
 	set    func(string)
 }
 
-// choices are the review's choices, in order (none yet; the verification mode is the first to come).
-func (m *reviewScreen) choices() []reviewChoice { return nil }
+// choices are the review's choices, in order: the verification mode (what "verified" will prove).
+func (m *reviewScreen) choices() []reviewChoice {
+	return []reviewChoice{{key: m.c.Keys.Verify, title: m.c.T("rv.verify"), values: steps.VerifyModes,
+		labels: []string{m.c.T("rv.v.count"), m.c.T("rv.v.seqno"), m.c.T("rv.v.content")},
+		get:    func() string { return verifyMode(m.s.Plan.Verify) }, set: func(v string) { m.s.Plan.Verify = v }}}
+}
+
+// verifyMode is the plan's verification mode, the engine's default when the plan leaves it empty.
+func verifyMode(m string) string {
+	if m == "" {
+		return steps.VerifySeqNo
+	}
+	return m
+}
 
 type requestsMsg struct {
 	seq  int

@@ -5,6 +5,7 @@
 package faultproxy
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -29,6 +30,9 @@ import (
 
 // Options say what the proxy adds.
 type Options struct {
+	// Record keeps every request the proxy passes on to the cluster with its body (see Proxy.Recorded): what
+	// reached the cluster, seen from outside the client that sent it.
+	Record bool
 	// TLS serves HTTPS with a certificate for 127.0.0.1 signed by a CA of the proxy's own (see Proxy.CAFile).
 	TLS bool
 	// Expired makes that certificate expired.
@@ -49,6 +53,22 @@ type Proxy struct {
 	mu      sync.Mutex
 	Headers []http.Header // request headers seen (to check what credentials were sent)
 	seen    []Seen
+	sent    []Recorded
+}
+
+// Recorded is one request as it reached the cluster, with its body (Options.Record).
+type Recorded struct {
+	Method   string
+	Path     string // as sent, escaped
+	RawQuery string
+	Body     []byte
+}
+
+// Recorded returns the requests passed on to the cluster so far (Options.Record).
+func (p *Proxy) Recorded() []Recorded {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Recorded(nil), p.sent...)
 }
 
 // Seen is a request as it reached the proxy, before the proxy forwards it or answers it itself.
@@ -100,6 +120,17 @@ func Start(t testing.TB, backend string, o Options) *Proxy {
 		}
 		if o.Fault != nil && o.Fault(w, r) {
 			return
+		}
+		if o.Record {
+			var body []byte
+			if r.Body != nil {
+				body, _ = io.ReadAll(r.Body)
+				r.Body.Close()
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			p.mu.Lock()
+			p.sent = append(p.sent, Recorded{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Body: body})
+			p.mu.Unlock()
 		}
 		rp.ServeHTTP(w, r)
 	})

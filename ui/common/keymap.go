@@ -30,7 +30,7 @@ type KeyMap struct {
 	// The index table.
 	Toggle, All, Glob, Sort, SortLeft, SortRight, Reverse, Hidden, Options, Clear key.Binding
 	// The review.
-	SavePlan key.Binding
+	SavePlan, Verify key.Binding
 	// The run.
 	Stop, AcceptRestart, Leave key.Binding
 	// The report.
@@ -104,6 +104,7 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 		Clear:     b("ctrl+u", "ctrl+u", "", "key.clear"),
 
 		SavePlan: b("w", "w", "", "key.saveplan"),
+		Verify:   b("v", "v", "", "key.verify"),
 
 		Stop:          b("q ctrl+c", "q", "", "key.stop"),
 		AcceptRestart: b("a", "a", "", "key.acceptrestart"),

@@ -85,7 +85,7 @@ func (t *Model) Row(c *common.Common, i int, cursor bool, w int) string {
 	}
 	line := box + " " + common.Fit(c.ASCII(r.ix.Name), cols[ColName].w, g.Ellipsis) + " " +
 		common.Fit(health, cols[ColHealth].w, "") + " " + common.Fit(r.ix.Status, cols[ColStatus].w, "") + " " +
-		common.FitRight(common.HumanCount(r.ix.Docs), cols[ColDocs].w) + " " +
+		common.FitRight(docCount(r.ix.Docs), cols[ColDocs].w) + " " +
 		common.FitRight(steps.HumanBytes(r.ix.PrimaryBytes), cols[ColSize].w) + " " +
 		common.FitRight(strconv.Itoa(r.ix.Primaries), cols[ColShards].w) + " " +
 		common.Fit(c.ASCII(r.aliases), cols[ColAliases].w, g.Ellipsis)
@@ -112,4 +112,13 @@ func (t *Model) Render(c *common.Common, w, h int) []string {
 		out = append(out, "")
 	}
 	return out
+}
+
+// docCount shows an index's top-level documents (the count the run and the report compare); "-" when the index
+// could not be counted (closed, red).
+func docCount(n int64) string {
+	if n < 0 {
+		return "-"
+	}
+	return common.HumanCount(n)
 }

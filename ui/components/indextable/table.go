@@ -77,7 +77,7 @@ func (t *Model) set(i int, on bool) {
 	}
 	t.selCount += d
 	t.selBytes += int64(d) * r.ix.PrimaryBytes
-	t.selDocs += int64(d) * r.ix.Docs
+	t.selDocs += int64(d) * max(r.ix.Docs, 0)
 	t.selShards += d * r.ix.Primaries
 	if r.ix.Closed() {
 		t.selClosed += d

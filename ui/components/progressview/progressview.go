@@ -159,12 +159,14 @@ func (m *Model) barLine(c *common.Common, label string, f float64, right string,
 	return common.Fit(label, lw, c.Glyphs.Ellipsis) + " " + m.bar.ViewAs(f) + " " + common.Fit(right, figuresW, c.Glyphs.Ellipsis)
 }
 
-// counts are an event's figures: bytes (or shards, or files) and the speed.
+// counts are an event's figures: bytes (or documents read, or shards, or files) and the speed.
 func counts(c *common.Common, e steps.Event) string {
 	var parts []string
 	switch {
 	case e.Total.Bytes > 0:
 		parts = append(parts, steps.HumanBytes(e.Done.Bytes)+"/"+steps.HumanBytes(e.Total.Bytes))
+	case e.Total.Docs > 0:
+		parts = append(parts, c.T("run.docs", common.HumanCount(e.Done.Docs), common.HumanCount(e.Total.Docs)))
 	case e.Total.Shards > 0:
 		parts = append(parts, c.T("run.shards", e.Done.Shards, e.Total.Shards))
 	case e.Total.Files > 0:
@@ -172,6 +174,9 @@ func counts(c *common.Common, e steps.Event) string {
 	}
 	if e.Rate > 0 && e.Kind == steps.KindProgress {
 		parts = append(parts, steps.HumanBytes(int64(e.Rate))+"/s")
+	}
+	if e.DocRate > 0 && e.Kind == steps.KindProgress {
+		parts = append(parts, c.T("run.docrate", common.HumanCount(int64(e.DocRate))))
 	}
 	return strings.Join(parts, " ")
 }

@@ -97,3 +97,12 @@ func TestBarsHaveEqualLength(t *testing.T) {
 		}
 	}
 }
+
+// Content verification's progress is in documents, with their rate.
+func TestContentVerificationShowsDocumentsReadAndTheirRate(t *testing.T) {
+	ev := steps.Event{Kind: steps.KindProgress, Phase: steps.PhaseVerify, Batch: 1, Batches: 1,
+		Done: steps.Counts{Docs: 25000}, Total: steps.Counts{Docs: 100000}, DocRate: 12345, Message: "content"}
+	if got := counts(newCommon("en"), ev); !strings.Contains(got, "25,000/100,000 docs") || !strings.Contains(got, "12,345 docs/s") {
+		t.Errorf("counts %q", got)
+	}
+}
