@@ -163,6 +163,14 @@ func restartCluster(t *testing.T, env envtest.Env, name string) error {
 	script := filepath.Join(filepath.Dir(file), "..", "testenv", "cluster.sh")
 	cmd := exec.Command(script, "restart", name)
 	cmd.Env = append(os.Environ(), "ESM_TESTENV_DIR="+env.Dir, "SEED=0")
+	// The restarted node's configuration names the other clusters by port (the target's reindex whitelist names
+	// the source): give cluster.sh the ports these clusters run on, not its defaults.
+	for v, u := range map[string]string{"SOURCE_PORT": env.SourceURL, "TARGET_PORT": env.TargetURL, "LEGACY_PORT": env.LegacyURL,
+		"NEXT_PORT": env.NextURL, "OPENSEARCH_PORT": env.OpenSearchURL} {
+		if i := strings.LastIndex(u, ":"); i > 0 && u != "" {
+			cmd.Env = append(cmd.Env, v+"="+u[i+1:])
+		}
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return errors.New(err.Error() + ": " + string(out))

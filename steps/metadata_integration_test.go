@@ -434,9 +434,10 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 	if b, _ := json.Marshal(rendered); !strings.Contains(string(b), `"msg":"needle"`) {
 		t.Errorf("rendered: %s", b)
 	}
-	// Nothing but reads reached the source (this test's own rule, at the wire).
+	// Nothing but reads reached the source (this test's own rule, at the wire). The index listing counts
+	// top-level documents with POST /_msearch, a search.
 	for _, s := range r.sent["source"] {
-		if !strings.HasPrefix(s, "GET ") && !strings.HasPrefix(s, "HEAD ") {
+		if !strings.HasPrefix(s, "GET ") && !strings.HasPrefix(s, "HEAD ") && s != "POST /_msearch" {
 			t.Errorf("the metadata step sent %s to the source", s)
 		}
 	}

@@ -225,17 +225,16 @@ func (m *reviewScreen) content() []string {
 		add(m.c.T("rv.p.rename", r.RenamePattern, r.RenameReplacement, ex, steps.TargetName(ex, r)))
 	}
 	add(m.c.T("rv.p.state", p.StateFile, p.ReportDir))
-	if chs := m.choices(); len(chs) > 0 {
-		out = append(out, "", st.Header.Render(m.c.T("rv.choices")))
-		for _, ch := range chs {
-			cur := ch.get()
-			for i, v := range ch.values {
-				if v == cur {
-					cur = ch.labels[i]
-				}
+	// The choices, one line each with its key, at the end of the plan (the screen's height goes to the checks
+	// and the requests).
+	for _, ch := range m.choices() {
+		cur := ch.get()
+		for i, v := range ch.values {
+			if v == cur {
+				cur = ch.labels[i]
 			}
-			add(st.Bold.Render(ch.key.Help().Key) + "  " + ch.title + ": " + cur)
 		}
+		add(st.Bold.Render(ch.key.Help().Key) + "  " + ch.title + ": " + cur)
 	}
 	out = append(out, "", st.Header.Render(m.c.T("rv.conflicts")))
 	if !m.list.Running() && len(m.list.Checks) == 0 && m.list.Err() == nil {
