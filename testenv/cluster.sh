@@ -19,6 +19,8 @@
 #   TARGET_NODES      nodes in the target cluster                 (default: 1)
 #   ES_HEAP           heap of each cluster's JVM                  (default: 512m)
 #   START_TIMEOUT     seconds to wait for a cluster               (default: 240)
+#   ES_EXTRA_YML      lines appended to every node's elasticsearch.yml (default: none), e.g. the benchmarks'
+#                     http.client_stats.closed_channels.* so that _nodes/stats/http keeps every client
 #   SEED              1 to seed sample data on start               (default: 1)
 #   LEGACY            1 to start a third, older cluster "legacy"   (default: 0) with sample data, for
 #                     cross-version tests (7.10 → 7.17 works, 7.17 → 7.10 is refused)
@@ -143,6 +145,7 @@ start_cluster() { # name runner port nodes
         target:*) echo "reindex.remote.whitelist: [\"127.0.0.1:$SOURCE_PORT\"]" ;;
       esac
       echo "action.destructive_requires_name: true"
+      [ -z "${ES_EXTRA_YML:-}" ] || printf '%s\n' "$ES_EXTRA_YML"
     } >"$base/node_$i/config/elasticsearch.yml"
   done
   local jar cp

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# The benchmarks (make bench, make bench-small): start a fresh source and target cluster of our own, fill the
-# source with the benchmark data set (testenv/bench/gen, fixed seed), then run testenv/bench/harness:
-#   - the same indices migrated side by side by esmigrate (separate shares; shared storage), the bare
-#     curl + cp -a procedure, _reindex from remote and elasticdump (default and tuned --limit);
+# The benchmarks (make bench, make bench-small, make bench-large): start a fresh source and target cluster of our
+# own, fill the source with the benchmark data set (testenv/bench/gen, fixed seed), then run testenv/bench/harness:
+#   - the rows of testenv/bench/harness/rows_*.go: esmigrate (separate shares; shared storage), the bare
+#     procedure each is compared with, _reindex from remote and elasticdump, at the defaults and tuned, each row
+#     3 times in alternating order, every contender talking to the clusters directly;
 #   - esmigrate's repository copy against cp -a and rsync -a; progress polling on 500 shards;
 #   - the wizard's index table benchmarks (package ui) and its start-up and memory.
-# Then stop the clusters. Figures only: nothing fails on a time, only on errors.
+# Then stop the clusters and, for the published sizes, write README.md's tables from the results file.
+# Figures only: nothing fails on a time, only on errors. testenv/bench/README.md says more.
 #
-#   testenv/bench/run.sh            default size: ~1M documents, ~1 GB primary store  → results/latest.{md,json}
-#   testenv/bench/run.sh --small    50,000 documents                                  → results/latest-small.{md,json}
-#   testenv/bench/run.sh --ci       10,000 documents, 100 shards for polling (make test) → only the run directory
-#   testenv/bench/run.sh [--small] --only bare-raised,esmigrate-separate-raised --update
-#                                   further flags go to the harness (go run ./testenv/bench/harness -h): here, run
-#                                   two rows again and merge them into the last results
+#   testenv/bench/run.sh            ~1M documents, ~0.9 GB primary store  → results/latest.{md,json}, README.md
+#   testenv/bench/run.sh --small    50,000 documents                      → results/latest-small.{md,json}, README.md
+#   testenv/bench/run.sh --large    ~10M documents, ~9 GB (tuned rows)    → results/latest-large.{md,json}, README.md
+#   testenv/bench/run.sh --ci       10,000 documents, 1 run per row, 100 shards for polling (make test) → run directory only
+#   testenv/bench/run.sh [--small] --only bare,esmigrate-separate
+#                                   further flags go to the harness (go run ./testenv/bench/harness -h); a run of
+#                                   some rows only writes to the run directory, never to results/
 #
 # Variables: BENCH_DIR (default testenv/bench/.run/<size>), BENCH_SOURCE_PORT/BENCH_TARGET_PORT (19900/19910;
-# they also take the transport ports +100), ES_HEAP (1g; 512m for --ci), BENCH_SEED (1), BENCH_KEEP=1 leaves the
-# clusters running. Needs: java + mvn (the clusters), go, curl, /usr/bin/time (Debian: apt-get install time),
-# rsync, tmux, node + npm (elasticdump is installed with npm into testenv/bench/.cache the first time).
+# they also take the transport ports +100), ES_HEAP (1g; 512m for --ci), BENCH_SEED (1), BENCH_RUNS (3; 1 for
+# --ci), BENCH_DOCS (documents instead of the size's; the results then stay in the run directory),
+# BENCH_KEEP=1 leaves the clusters running. Needs: java + mvn (the clusters), go, curl, /usr/bin/time (Debian:
+# apt-get install time), rsync, tmux, node + npm (elasticdump is installed with npm into testenv/bench/.cache the
+# first time); testenv/setup.sh bench installs them.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -26,18 +31,25 @@ cd "$root"
 size=default
 case "${1:-}" in
   --small) size=small; shift ;;
+  --large) size=large; shift ;;
   --ci) size=ci; shift ;;
   ""|-*) ;;
-  *) echo "usage: $0 [--small|--ci] [harness flags, e.g. --only bare,reindex --update]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--small|--large|--ci] [harness flags, e.g. --only bare,reindex]" >&2; exit 2 ;;
 esac
 ELASTICDUMP_VERSION=6.125.1
 
 export ESM_TESTENV_DIR="${BENCH_DIR:-$here/.run/$size}"
 export SOURCE_PORT="${BENCH_SOURCE_PORT:-19900}"
 export TARGET_PORT="${BENCH_TARGET_PORT:-19910}"
-export SEED=0 LEGACY=0 SOURCE_NODES=1 TARGET_NODES=1
+export SEED=0 LEGACY=0 NEXT=0 OPENSEARCH=0 SOURCE_NODES=1 TARGET_NODES=1
+# Request counts come from the clusters' own per-client HTTP statistics, which forget a closed connection after
+# 5 minutes or past 10,000 of them by default: keep them for a day and a million connections.
+export ES_EXTRA_YML="http.client_stats.closed_channels.max_age: 24h
+http.client_stats.closed_channels.max_count: 1000000"
 if [ "$size" = ci ]; then export ES_HEAP="${ES_HEAP:-512m}"; else export ES_HEAP="${ES_HEAP:-1g}"; fi
 seed="${BENCH_SEED:-1}"
+runs="${BENCH_RUNS:-3}"
+[ "$size" = ci ] && runs="${BENCH_RUNS:-1}"
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -77,6 +89,13 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 start=$SECONDS
+if [ "$size" = large ]; then
+  df -h "$root" >&2
+  # The source's 9 GB, and per run a snapshot, its copy and the restored indices: about 40 GB at the peak.
+  avail=$(df -Pk "$root" | awk 'NR==2 {print $4}')
+  [ "$avail" -ge $((45 * 1024 * 1024)) ] || [ -n "${BENCH_DOCS:-}" ] ||
+    die "the large benchmark needs about 45 GB free on $(df -P "$root" | awk 'NR==2 {print $6}'), there are $((avail / 1024 / 1024)) GB"
+fi
 log "fresh clusters in $ESM_TESTENV_DIR (source :$SOURCE_PORT, target :$TARGET_PORT, heap $ES_HEAP)"
 testenv/cluster.sh clean >/dev/null 2>&1 || true
 mkdir -p "$ESM_TESTENV_DIR"
@@ -88,15 +107,24 @@ mkdir -p "$work"
 log "building esmigrate"
 go build -o "$ESM_TESTENV_DIR/esmigrate" .
 
-log "generating the $size data set (seed $seed)"
-go run ./testenv/bench/gen --url "http://127.0.0.1:$SOURCE_PORT" --size "$size" --seed "$seed" >"$work/gen.json"
+log "generating the $size data set (seed $seed${BENCH_DOCS:+, $BENCH_DOCS documents})"
+go run ./testenv/bench/gen --url "http://127.0.0.1:$SOURCE_PORT" --size "$size" --seed "$seed" ${BENCH_DOCS:+--docs "$BENCH_DOCS"} >"$work/gen.json"
 
-args=(--size "$size" --source "http://127.0.0.1:$SOURCE_PORT" --target "http://127.0.0.1:$TARGET_PORT"
+args=(--size "$size" --runs "$runs" --source "http://127.0.0.1:$SOURCE_PORT" --target "http://127.0.0.1:$TARGET_PORT"
   --shares "$shares" --run-dir "$ESM_TESTENV_DIR" --work "$work" --esmigrate "$ESM_TESTENV_DIR/esmigrate"
   --elasticdump "$elasticdump" --gen "$work/gen.json")
+publish=0
 case "$size" in
-  default|small) args+=(--out "$here/results") ;;
+  default|small) publish=1 ;;
+  large) publish=1; args+=(--sections migrations) ;; # the copy comparison alone would need four more copies of 9 GB
   ci) args+=(--poll-indices 20 --poll-rounds 3) ;;
 esac
+[ -n "${BENCH_DOCS:-}" ] && publish=0
+[ "$publish" = 1 ] && args+=(--out "$here/results")
 go run ./testenv/bench/harness "${args[@]}" "$@"
-log "done in $((SECONDS - start)) s; scripts, logs and plans of every contender: $work"
+if [ "$publish" = 1 ]; then
+  # A run of some rows or sections only writes no results file; the README is rewritten from what is there.
+  go run ./testenv/bench/harness --readme
+  log "README.md's benchmark tables rewritten from $here/results (commit both)"
+fi
+log "done in $((SECONDS - start)) s; scripts, logs and plans of every run: $work"

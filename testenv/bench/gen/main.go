@@ -31,6 +31,7 @@ var sizes = map[string]int{
 	"default": 1_000_000,
 	"small":   50_000,
 	"ci":      10_000,
+	"large":   10_000_000,
 }
 
 // spec is one index of the set; share is its part of the documents.
@@ -83,7 +84,7 @@ func mapping(kind string) map[string]any {
 
 func main() {
 	url := flag.String("url", "http://127.0.0.1:19900", "cluster to fill")
-	size := flag.String("size", "default", "data set size: default (~1M docs, ~1 GB), small (50k docs) or ci (10k docs)")
+	size := flag.String("size", "default", "data set size: default (~1M docs, ~1 GB), small (50k docs), ci (10k docs) or large (10M docs, ~9 GB)")
 	docs := flag.Int("docs", 0, "total documents (overrides --size)")
 	seed := flag.Int64("seed", 1, "random seed: the same seed and size give the same documents")
 	prefix := flag.String("prefix", "bench-", "index name prefix")
@@ -93,7 +94,7 @@ func main() {
 	if total == 0 {
 		n, ok := sizes[*size]
 		if !ok {
-			fail("unknown --size %q (default, small, ci)", *size)
+			fail("unknown --size %q (default, small, ci, large)", *size)
 		}
 		total = n
 	}

@@ -1,16 +1,18 @@
 // Command harness runs the esmigrate benchmarks against the two test clusters that testenv/bench/run.sh started
-// and filled (testenv/bench/gen), and writes the tables as Markdown and JSON. It reports figures and never
-// fails on a time: it fails only when something does not work (a contender errs, or the target does not hold
-// every document afterwards).
+// and filled (testenv/bench/gen), and writes the results as JSON and Markdown. It reports figures and never fails
+// on a time: it fails only when something does not work (a run errs, or esmigrate or a floor leaves the target
+// without every document). testenv/bench/README.md describes it and how to add a row.
 //
 // Sections:
-//   - migrations: the same indices moved side by side by esmigrate (separate shares, shared storage), the bare
-//     snapshot/cp/restore procedure, _reindex from remote and elasticdump; every contender talks to the
-//     clusters through a counting reverse proxy, and is measured by /usr/bin/time -v.
+//   - migrations: the rows of rows_*.go (rows.go: the registry), each run --runs times in alternating order,
+//     every contender talking to the clusters directly; requests counted by the clusters (_nodes/stats/http),
+//     CPU and memory by /usr/bin/time -v.
 //   - copy: nfs.CopyRepository against cp -a and rsync -a on the same repositories, first run and no-op run.
 //   - poll: the requests and bytes of progress polling while a snapshot and a restore of many shards run.
 //   - ui: the index table benchmarks of package ui (go test -bench IndexTable -benchmem).
 //   - wizard: start-up to the first frame and resident memory of the wizard, under tmux.
+//
+// With --readme it only rewrites the benchmark tables of README.md from testenv/bench/results/*.json.
 package main
 
 import (
@@ -27,44 +29,53 @@ import (
 )
 
 type harness struct {
-	size, pattern      string
-	srcURL, dstURL     string
-	shares, runDir     string
-	work, out, root    string
-	esm, elasticdump   string
-	only, sections     string
-	tunedLimit         int
-	pollIndices        int
-	pollShards         int
-	pollRounds         int
-	pollInterval       time.Duration
-	src, dst           *admin
-	srcProxy, dstProxy *countingProxy
-	indices            []string
-	sourceCounts       map[string]int64
-	docs, storeBytes   int64
-	start              time.Time
+	size, pattern    string
+	srcURL, dstURL   string
+	shares, runDir   string
+	work, out, root  string
+	esm, elasticdump string
+	only, sections   string
+	commit           string
+	runs             int
+	dumpSlices       int
+	pollIndices      int
+	pollShards       int
+	pollRounds       int
+	pollInterval     time.Duration
+	src, dst         *admin
+	data             *dataSet // the benchmark data set (gen)
+	start            time.Time
 }
 
-// results is latest.json.
+// schema is the version of the results' layout; the README generator reads only this one.
+const schema = 2
+
+// results is results/latest*.json: one run of the harness at one commit.
 type results struct {
-	Date       string            `json:"date"`
-	Commit     string            `json:"commit"`
-	Size       string            `json:"size"`
-	Seed       int64             `json:"seed"`
-	Machine    machine           `json:"machine"`
-	Clusters   string            `json:"clusters"`
-	Data       dataSet           `json:"data"`
-	Migrations []migrationResult `json:"migrations"`
-	Headline   map[string]string `json:"headline"`
-	Copy       []copyResult      `json:"copy"`
-	Poll       []pollResult      `json:"poll"`
-	UI         uiResults         `json:"ui"`
-	Wizard     wizardResult      `json:"wizard"`
-	Seconds    float64           `json:"seconds"`
+	Schema     int          `json:"schema"`
+	Date       string       `json:"date"`
+	Commit     string       `json:"commit"` // the code measured: HEAD, "-dirty" when tracked files other than the results and README.md differed
+	Size       string       `json:"size"`
+	Seed       int64        `json:"seed"`
+	Machine    machine      `json:"machine"`
+	LoadBefore [3]float64   `json:"load_before"` // /proc/loadavg when the harness started and when it ended
+	LoadAfter  [3]float64   `json:"load_after"`
+	OtherCPU   float64      `json:"other_cpu_seconds"` // CPU time of other work on the machine while the rows ran
+	RowSeconds float64      `json:"row_seconds"`       // wall time of the migration section
+	Clusters   string       `json:"clusters"`
+	Data       dataSet      `json:"data"`
+	Runs       int          `json:"runs_per_row"`
+	Rows       []rowResult  `json:"rows"`
+	Copy       []copyResult `json:"copy"`
+	Poll       []pollResult `json:"poll"`
+	UI         uiResults    `json:"ui"`
+	Wizard     wizardResult `json:"wizard"`
+	Seconds    float64      `json:"seconds"`
+	Partial    string       `json:"partial,omitempty"` // set when only some rows or sections ran: not for publishing
 }
 
 type dataSet struct {
+	Pattern    string           `json:"pattern"`
 	Indices    []string         `json:"indices"`
 	Docs       int64            `json:"docs"`
 	StoreBytes int64            `json:"primary_store_bytes"`
@@ -72,32 +83,40 @@ type dataSet struct {
 	GenSeconds float64          `json:"generate_seconds,omitempty"`
 }
 
+const allSections = "migrations,copy,poll,ui,wizard"
+
 func main() {
 	h := &harness{start: time.Now()}
-	var genFile string
-	flag.StringVar(&h.size, "size", "default", "data set size label (default, small, ci)")
+	var genFile, render string
+	readme := false
+	flag.StringVar(&h.size, "size", "default", "data set size label (default, small, ci, large)")
 	flag.StringVar(&h.srcURL, "source", "http://127.0.0.1:19900", "source cluster")
 	flag.StringVar(&h.dstURL, "target", "http://127.0.0.1:19910", "target cluster")
 	flag.StringVar(&h.shares, "shares", "", "the shares directory of the test environment ($ESM_TESTENV_DIR/shares)")
 	flag.StringVar(&h.runDir, "run-dir", "", "the test environment's directory (its pid files give the clusters' CPU time)")
-	flag.StringVar(&h.work, "work", "", "scratch directory (scripts, logs, plans of every contender)")
-	flag.StringVar(&h.out, "out", "", "where latest.md and latest.json go (empty: only the work directory)")
+	flag.StringVar(&h.work, "work", "", "scratch directory (scripts, logs, plans of every run)")
+	flag.StringVar(&h.out, "out", "", "where latest[-size].md and .json go (empty: only the work directory)")
 	flag.StringVar(&h.esm, "esmigrate", "", "the esmigrate binary")
 	flag.StringVar(&h.elasticdump, "elasticdump", "", "the elasticdump command (empty: its rows are not measured)")
-	flag.StringVar(&h.pattern, "pattern", "bench-*", "the indices to migrate")
+	flag.StringVar(&h.pattern, "pattern", "bench-*", "the indices of the benchmark data set")
 	flag.StringVar(&genFile, "gen", "", "the JSON line testenv/bench/gen printed")
-	flag.StringVar(&h.only, "only", "", "comma-separated contender keys to run (default all)")
-	flag.StringVar(&h.sections, "sections", "migrations,copy,poll,ui,wizard", "sections to run")
-	flag.IntVar(&h.tunedLimit, "elasticdump-limit", 5000, "elasticdump --limit of the tuned run")
+	flag.StringVar(&h.only, "only", "", "comma-separated row keys to run (default all; the results then go to the work directory only)")
+	flag.StringVar(&h.sections, "sections", allSections, "sections to run")
+	flag.IntVar(&h.runs, "runs", 3, "runs of every row (the published sizes need at least 3)")
+	flag.IntVar(&h.dumpSlices, "slices", 2, "sliced scrolls (processes) per index of the tuned elasticdump row")
 	flag.IntVar(&h.pollIndices, "poll-indices", 100, "indices of the polling benchmark")
 	flag.IntVar(&h.pollShards, "poll-shards", 5, "shards per index of the polling benchmark")
 	flag.IntVar(&h.pollRounds, "poll-rounds", 9, "bulk+refresh rounds per index (segments, hence files per shard)")
 	flag.DurationVar(&h.pollInterval, "poll-interval", time.Second, "poll interval (the plan's default)")
-	update := false
-	flag.BoolVar(&update, "update", false, "start from the results in --out and replace only the sections run now")
-	render := ""
 	flag.StringVar(&render, "render", "", "only write the Markdown of this results JSON file next to it (no cluster needed)")
+	flag.BoolVar(&readme, "readme", false, "only rewrite README.md's benchmark tables from testenv/bench/results/*.json (no cluster needed)")
 	flag.Parse()
+	if readme {
+		if err := writeReadme("."); err != nil {
+			fail("--readme: %v", err)
+		}
+		return
+	}
 	if render != "" {
 		var res results
 		b, err := os.ReadFile(render)
@@ -105,7 +124,6 @@ func main() {
 			err = json.Unmarshal(b, &res)
 		}
 		if err == nil {
-			res.Headline = headline(res.Migrations)
 			err = os.WriteFile(strings.TrimSuffix(render, ".json")+".md", []byte(renderMarkdown(res)), 0o644)
 		}
 		if err != nil {
@@ -116,28 +134,29 @@ func main() {
 	if h.shares == "" || h.work == "" || h.esm == "" {
 		fail("--shares, --work and --esmigrate are required")
 	}
+	if h.runs < 1 {
+		fail("--runs must be at least 1")
+	}
+	rows, err := rowsFor(h.size, h.only)
+	if err != nil {
+		fail("%v", err)
+	}
 	h.root, _ = os.Getwd()
 	if err := os.MkdirAll(h.work, 0o755); err != nil {
 		fail("%v", err)
 	}
 	h.src, h.dst = newAdmin(h.srcURL), newAdmin(h.dstURL)
-	res := results{Date: time.Now().UTC().Format(time.RFC3339), Size: h.size, Machine: describeMachine(h.shares),
-		Headline: map[string]string{}}
-	if update {
-		// Keep the sections not run now from the last results (e.g. to measure the ui again alone).
-		b, err := os.ReadFile(filepath.Join(h.out, resultName(h.out, h.out, h.size)+".json"))
-		if err != nil {
-			fail("--update: %v", err)
-		}
-		if err := json.Unmarshal(b, &res); err != nil {
-			fail("--update: %v", err)
-		}
-		res.Date, res.Machine = time.Now().UTC().Format(time.RFC3339), describeMachine(h.shares)
+	h.commit = commitOf(h.root)
+	res := results{Schema: schema, Date: time.Now().UTC().Format(time.RFC3339), Commit: h.commit, Size: h.size, Runs: h.runs,
+		Machine: describeMachine(h.shares), LoadBefore: loadAvg()}
+	var partial []string
+	if h.only != "" {
+		partial = append(partial, "rows "+h.only)
 	}
-	prevSeconds := res.Seconds
-	if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
-		res.Commit = strings.TrimSpace(string(out))
+	if h.sections != allSections {
+		partial = append(partial, "sections "+h.sections)
 	}
+	res.Partial = strings.Join(partial, "; ")
 	var info struct {
 		Version struct{ Number string } `json:"version"`
 	}
@@ -155,59 +174,33 @@ func main() {
 			res.Seed, res.Data.GenSeconds = g.Seed, g.Seconds
 		}
 	}
-	var err error
-	if h.indices, err = h.src.matching(h.pattern); err != nil {
+	if h.data, err = h.dataSet(h.pattern); err != nil {
 		fail("%v", err)
 	}
-	sort.Strings(h.indices)
-	if len(h.indices) == 0 {
-		fail("no index matches %s on the source: fill it first (go run ./testenv/bench/gen)", h.pattern)
-	}
-	if h.sourceCounts, err = h.src.counts(h.indices); err != nil {
-		fail("%v", err)
-	}
-	for _, n := range h.sourceCounts {
-		h.docs += n
-	}
-	if h.storeBytes, err = h.src.primaryStore(h.indices); err != nil {
-		fail("%v", err)
-	}
-	res.Data = dataSet{Indices: h.indices, Docs: h.docs, StoreBytes: h.storeBytes, PerIndex: h.sourceCounts, GenSeconds: res.Data.GenSeconds}
-	h.logf("data: %d indices, %d docs, %.1f MB primary store", len(h.indices), h.docs, float64(h.storeBytes)/1e6)
-
-	proxyLog, err := os.Create(filepath.Join(h.work, "proxy-errors.log"))
-	if err != nil {
-		fail("%v", err)
-	}
-	defer proxyLog.Close()
-	if h.srcProxy, err = startProxy("source", h.srcURL, proxyLog); err != nil {
-		fail("%v", err)
-	}
-	defer h.srcProxy.close()
-	if h.dstProxy, err = startProxy("target", h.dstURL, proxyLog); err != nil {
-		fail("%v", err)
-	}
-	defer h.dstProxy.close()
+	h.data.GenSeconds = res.Data.GenSeconds
+	res.Data = *h.data
+	h.logf("data: %d indices, %d docs, %.1f MB primary store; load average %.2f %.2f %.2f", len(h.data.Indices), h.data.Docs,
+		float64(h.data.StoreBytes)/1e6, res.LoadBefore[0], res.LoadBefore[1], res.LoadBefore[2])
 
 	want := func(s string) bool { return strings.Contains(","+h.sections+",", ","+s+",") }
 	var failed []string
 	if want("migrations") {
-		var fresh []migrationResult
-		fresh, err = h.runMigrations()
-		res.Migrations = h.merge(res.Migrations, fresh)
-		if err != nil {
-			failed = append(failed, "migrations: "+err.Error())
+		t0, busy0, cpu0 := time.Now(), machineBusy(), h.clustersCPU()
+		var f []string
+		res.Rows, f = h.runRows(rows)
+		failed = append(failed, f...)
+		res.RowSeconds = time.Since(t0).Seconds()
+		var own float64
+		for _, r := range res.Rows {
+			for _, x := range r.Runs {
+				own += x.CPUSeconds
+			}
 		}
-		res.Headline = headline(res.Migrations)
+		res.OtherCPU = max(0, (machineBusy()-busy0).Seconds()-(h.clustersCPU()-cpu0).Seconds()-own)
 	}
 	if want("copy") || want("poll") {
 		c, p, err := h.runParts(context.Background(), want("copy"), want("poll"))
-		if want("copy") {
-			res.Copy = c
-		}
-		if want("poll") {
-			res.Poll = p
-		}
+		res.Copy, res.Poll = c, p
 		if err != nil {
 			failed = append(failed, "copy/poll: "+err.Error())
 		}
@@ -219,19 +212,23 @@ func main() {
 		res.Wizard = h.runWizard()
 	}
 	res.Seconds = time.Since(h.start).Seconds()
-	if update {
-		res.Seconds += prevSeconds
-	}
+	res.LoadAfter = loadAvg()
 	md := renderMarkdown(res)
 	fmt.Println(md)
-	for _, dir := range []string{h.work, h.out} {
-		if dir == "" {
-			continue
-		}
+	dirs := []string{h.work}
+	if h.out != "" && res.Partial == "" {
+		dirs = append(dirs, h.out)
+	} else if h.out != "" {
+		h.logf("only %s ran: the results stay in %s (the published results come from whole runs only)", res.Partial, h.work)
+	}
+	for _, dir := range dirs {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			fail("%v", err)
 		}
-		name := resultName(dir, h.out, h.size)
+		name := resultName(h.size)
+		if dir == h.work {
+			name = "latest"
+		}
 		if err := os.WriteFile(filepath.Join(dir, name+".md"), []byte(md), 0o644); err != nil {
 			fail("%v", err)
 		}
@@ -244,12 +241,83 @@ func main() {
 	}
 }
 
-// resultName is latest in the work directory and for the default size, latest-<size> otherwise.
-func resultName(dir, out, size string) string {
-	if dir == out && size != "default" {
-		return "latest-" + size
+// resultName is latest for the default size, latest-<size> otherwise.
+func resultName(size string) string {
+	if size == "default" {
+		return "latest"
 	}
-	return "latest"
+	return "latest-" + size
+}
+
+// commitOf names the code being measured: HEAD's short hash, with -dirty when a tracked file differs from it
+// (other than what the benchmark itself writes: the results and README.md's tables).
+func commitOf(root string) string {
+	out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	st, err := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--", ".",
+		":!testenv/bench/results", ":!README.md").Output()
+	if err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		c += "-dirty"
+	}
+	return c
+}
+
+// dataSet reads the indices of a pattern on the source: names, document counts, primary store.
+func (h *harness) dataSet(pattern string) (*dataSet, error) {
+	d := &dataSet{Pattern: pattern}
+	var err error
+	if d.Indices, err = h.src.matching(pattern); err != nil {
+		return nil, err
+	}
+	sort.Strings(d.Indices)
+	if len(d.Indices) == 0 {
+		return nil, fmt.Errorf("no index matches %s on the source: fill it first (go run ./testenv/bench/gen)", pattern)
+	}
+	if d.PerIndex, err = h.src.counts(d.Indices); err != nil {
+		return nil, err
+	}
+	for _, n := range d.PerIndex {
+		d.Docs += n
+	}
+	if d.StoreBytes, err = h.src.primaryStore(d.Indices); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// reset brings both clusters and the shares back to the start: no index on the target (it is the benchmark's
+// own), no repository on either side, empty shares, the target's recovery throttle at its default.
+func (h *harness) reset() error {
+	names, err := h.dst.matching("*")
+	if err != nil {
+		return err
+	}
+	var drop []string
+	for _, n := range names {
+		if !strings.HasPrefix(n, ".") {
+			drop = append(drop, n)
+		}
+	}
+	if err := h.dst.deleteIndices(drop); err != nil {
+		return err
+	}
+	for _, a := range []*admin{h.src, h.dst} {
+		if err := a.dropRepositories(); err != nil {
+			return err
+		}
+	}
+	for _, d := range []string{"source-repo", "target-repo", "shared-repo"} {
+		if err := emptyDir(filepath.Join(h.shares, d)); err != nil {
+			return err
+		}
+	}
+	if err := h.dst.call("PUT", "/_cluster/settings", map[string]any{"transient": map[string]any{"indices.recovery.max_bytes_per_sec": nil}}, nil); err != nil {
+		return err
+	}
+	return h.dst.call("GET", "/_cluster/health?wait_for_no_initializing_shards=true&timeout=60s", nil, nil)
 }
 
 func (h *harness) logf(f string, a ...any) {

@@ -32,23 +32,28 @@ type copyResult struct {
 	Note       string  `json:"note,omitempty"`
 }
 
-// pollResult is the cost of following one long operation by polling.
+// pollResult is the cost of following one long operation by polling. Requests per interval is counted against
+// wall time: every request of the phase divided by the phase's duration in configured intervals, so that extra
+// requests, or polls sent more often than the interval, raise it (dividing by the number of polls would read
+// 1.00 whenever only polls are sent, however often).
 type pollResult struct {
-	Source             string  `json:"measured_on"`
-	Phase              string  `json:"phase"` // snapshot (source) or restore (target)
-	Shards             int     `json:"shards"`
-	Cluster            string  `json:"cluster"`
-	Calls              string  `json:"calls"`
-	Seconds            float64 `json:"seconds"`
-	Intervals          int     `json:"intervals"`
-	Requests           int64   `json:"requests"`
-	RequestsPerSecond  float64 `json:"requests_per_second"`
-	RequestsPerPoll    float64 `json:"requests_per_interval"`
-	WireOutPerPoll     float64 `json:"wire_bytes_sent_per_interval"`
-	WireInPerPoll      float64 `json:"wire_bytes_received_per_interval"`
-	BodyPerPoll        float64 `json:"json_bytes_per_interval"`
-	MaxBodyPerPoll     int64   `json:"max_json_bytes_per_interval"`
-	LatencyMillisPerPo float64 `json:"latency_ms_per_interval"`
+	Source              string  `json:"measured_on"`
+	Phase               string  `json:"phase"` // snapshot (source) or restore (target)
+	Shards              int     `json:"shards"`
+	Cluster             string  `json:"cluster"`
+	Calls               string  `json:"calls"`
+	Window              string  `json:"window"` // what the phase's time runs from and to
+	Seconds             float64 `json:"seconds"`
+	IntervalSeconds     float64 `json:"interval_seconds"` // the configured poll interval
+	Polls               int     `json:"polls"`
+	Requests            int64   `json:"requests"`
+	RequestsPerInterval float64 `json:"requests_per_interval_of_wall_time"` // Requests / (Seconds / IntervalSeconds)
+	RequestsPerPoll     float64 `json:"requests_per_poll"`
+	WireOutPerPoll      float64 `json:"wire_bytes_sent_per_poll"`
+	WireInPerPoll       float64 `json:"wire_bytes_received_per_poll"`
+	BodyPerPoll         float64 `json:"json_bytes_per_poll"`
+	MaxBodyPerPoll      int64   `json:"max_json_bytes_per_poll"`
+	LatencyMillisPerPo  float64 `json:"latency_ms_per_poll"`
 }
 
 // meter counts what an esclient.Client sends and receives: requests, bytes on the wire (headers included,
@@ -117,12 +122,12 @@ func (h *harness) runParts(ctx context.Context, doCopy, doPoll bool) ([]copyResu
 	srcShare, dstShare := filepath.Join(h.shares, "source-repo"), filepath.Join(h.shares, "target-repo")
 	if doCopy {
 		// The benchmark data, snapshotted once.
-		h.logf("copy: snapshot of %s", h.pattern)
+		h.logf("copy: snapshot of %s", h.data.Pattern)
 		loc := filepath.Join(srcShare, "data")
 		if err := h.src.call("PUT", "/_snapshot/data", map[string]any{"type": "fs", "settings": map[string]any{"location": loc, "compress": true}}, nil); err != nil {
 			return nil, nil, err
 		}
-		if err := h.src.call("PUT", "/_snapshot/data/snap1?wait_for_completion=true", map[string]any{"indices": h.pattern, "include_global_state": false}, nil); err != nil {
+		if err := h.src.call("PUT", "/_snapshot/data/snap1?wait_for_completion=true", map[string]any{"indices": h.data.Pattern, "include_global_state": false}, nil); err != nil {
 			return nil, nil, err
 		}
 		c, err := h.copyBench(ctx, "benchmark data", loc, dstShare)
@@ -222,8 +227,9 @@ func (h *harness) runParts(ctx context.Context, doCopy, doPoll bool) ([]copyResu
 	}
 	polls = append(polls, p)
 
-	// The same snapshot and restore driven by the esmigrate binary, through the counting proxies: what the engine
-	// really sends per interval.
+	// The same snapshot and restore driven by the esmigrate binary, through a counting proxy per cluster: what
+	// the engine really sends, and when. Here the proxies carry nothing but control requests (the data moves
+	// through the shares), and esmigrate is the only contender of this section.
 	h.logf("poll: esmigrate run on the %d shards, through the proxies", shards)
 	if err := h.dst.deleteIndices(names); err != nil {
 		return copies, polls, err
@@ -231,10 +237,25 @@ func (h *harness) runParts(ctx context.Context, doCopy, doPoll bool) ([]copyResu
 	if err := h.dst.dropRepositories(); err != nil {
 		return copies, polls, err
 	}
+	proxyLog, err := os.Create(filepath.Join(h.work, "proxy-errors.log"))
+	if err != nil {
+		return copies, polls, err
+	}
+	defer proxyLog.Close()
+	srcProxy, err := startProxy("source", h.srcURL, proxyLog)
+	if err != nil {
+		return copies, polls, err
+	}
+	defer srcProxy.close()
+	dstProxy, err := startProxy("target", h.dstURL, proxyLog)
+	if err != nil {
+		return copies, polls, err
+	}
+	defer dstProxy.close()
 	dir := filepath.Join(h.work, "poll-esmigrate")
 	os.RemoveAll(dir)
 	os.MkdirAll(dir, 0o755)
-	plan, err := exec.Command(h.esm, "plan", "--source", h.srcProxy.URL(), "--target", h.dstProxy.URL(), "--indices", "pollbench-*",
+	plan, err := exec.Command(h.esm, "plan", "--source", srcProxy.URL(), "--target", dstProxy.URL(), "--indices", "pollbench-*",
 		"--repository", "pollesm", "--source-location", filepath.Join(srcShare, "pollesm"), "--target-location", filepath.Join(dstShare, "pollesm"),
 		"--state", filepath.Join(dir, "state.json"), "--report-dir", dir).Output()
 	if err != nil {
@@ -243,67 +264,78 @@ func (h *harness) runParts(ctx context.Context, doCopy, doPoll bool) ([]copyResu
 	if err := os.WriteFile(filepath.Join(dir, "plan.yaml"), plan, 0o644); err != nil {
 		return copies, polls, err
 	}
-	h.srcProxy.recording(true)
-	h.dstProxy.recording(true)
+	srcProxy.recording(true)
+	dstProxy.recording(true)
 	_, runErr := runMeasured([]string{h.esm, "run", "--plan", filepath.Join(dir, "plan.yaml"), "--accept-warnings"}, nil, filepath.Join(dir, "output.log"))
-	srcEvents, dstEvents := h.srcProxy.recording(false), h.dstProxy.recording(false)
+	srcEvents, dstEvents := srcProxy.recording(false), dstProxy.recording(false)
 	if runErr != nil {
 		return copies, polls, runErr
 	}
-	polls = append(polls, engineStats(srcEvents, "snapshot", shards, "source", "GET /_snapshot/pollesm/_status"),
-		engineStats(dstEvents, "restore", shards, "target", "GET _recovery"))
+	polls = append(polls,
+		engineStats(srcEvents, "snapshot", shards, "source", snapshotStart, "GET /_snapshot/pollesm/_status", h.pollInterval),
+		engineStats(dstEvents, "restore", shards, "target", restoreStart, "GET _recovery", h.pollInterval))
 	for _, x := range polls[len(polls)-2:] {
-		h.logf("poll: esmigrate %s: %.1fs, %d intervals, %.2f requests/interval (%s), %.0f B per interval", x.Phase, x.Seconds, x.Intervals, x.RequestsPerPoll, x.Calls, x.WireInPerPoll)
+		h.logf("poll: esmigrate %s: %.1fs, %d polls, %d requests, %.2f requests per interval of wall time (%s)", x.Phase, x.Seconds, x.Polls, x.Requests, x.RequestsPerInterval, x.Calls)
 	}
 	return copies, polls, nil
 }
 
-// engineStats reads the proxy's record of an esmigrate run: the phase's window runs from its first poll to its
-// last (pollKey: an endpoint, or a method and a path), and every request to that cluster within it counts
-// against the intervals.
-func engineStats(evs []event, phase string, shards int, cluster, pollKey string) pollResult {
-	isPoll := func(e event) bool { return e.Endpoint == pollKey || "GET "+e.Path == pollKey }
-	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Source: "esmigrate run (binary), counted by the proxy"}
+var (
+	// The requests that start a phase: PUT _snapshot/<repo>/<snapshot> and POST _snapshot/<repo>/<snapshot>/_restore.
+	snapshotStart = regexp.MustCompile(`^(PUT|POST) /_snapshot/pollesm/[^/_][^/]*$`)
+	restoreStart  = regexp.MustCompile(`^POST /_snapshot/pollesm/[^/]+/_restore$`)
+)
+
+// engineStats reads the proxy's record of an esmigrate run. A phase runs from the request that starts it to the
+// last poll (the one that saw it done: pollKey, an endpoint or a method and a path); every request to that
+// cluster after the start and up to that poll counts, against the phase's duration in configured intervals.
+func engineStats(evs []event, phase string, shards int, cluster string, start *regexp.Regexp, pollKey string, interval time.Duration) pollResult {
+	isPoll := func(e event) bool { return e.Endpoint == pollKey || e.Method+" "+e.Path == pollKey }
+	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Source: "esmigrate run (binary), counted by the proxy",
+		IntervalSeconds: interval.Seconds(), Window: "from the request that starts the " + phase + " to the poll that saw it done"}
 	var first, last time.Time
 	for _, e := range evs {
-		if isPoll(e) {
-			if first.IsZero() {
-				first = e.At
-			}
+		if first.IsZero() && start.MatchString(e.Method+" "+e.Path) {
+			first = e.At
+		}
+		if !first.IsZero() && isPoll(e) {
 			last = e.At
-			r.Intervals++
 		}
 	}
-	if r.Intervals == 0 {
-		r.Calls = "no " + pollKey + " seen"
+	if first.IsZero() || last.IsZero() {
+		r.Calls = fmt.Sprintf("no start (%s) or no poll (%s) seen", start, pollKey)
 		return r
 	}
 	calls := map[string]int64{}
+	var bytes float64
 	for _, e := range evs {
-		if e.At.Before(first) || e.At.After(last) {
+		if !e.At.After(first) || e.At.After(last) {
 			continue
 		}
 		r.Requests++
 		calls[e.Endpoint]++
-		r.WireInPerPoll += float64(e.Bytes)
+		bytes += float64(e.Bytes)
 		if isPoll(e) {
+			r.Polls++
 			r.MaxBodyPerPoll = max(r.MaxBodyPerPoll, e.Bytes)
 		}
 	}
-	n := float64(r.Intervals)
 	r.Seconds = last.Sub(first).Seconds()
-	r.RequestsPerPoll = float64(r.Requests) / n
 	if r.Seconds > 0 {
-		r.RequestsPerSecond = float64(r.Requests) / r.Seconds
+		r.RequestsPerInterval = float64(r.Requests) / (r.Seconds / r.IntervalSeconds)
 	}
-	r.WireInPerPoll /= n
+	if r.Polls > 0 {
+		r.RequestsPerPoll = float64(r.Requests) / float64(r.Polls)
+		r.WireInPerPoll = bytes / float64(r.Polls)
+	}
 	r.Calls = topEndpoints(calls, 4)
 	return r
 }
 
 // poll calls once per interval until it reports done, and measures each interval's requests and bytes.
 func (h *harness) poll(m *meter, phase string, shards int, cluster, calls string, once func() (bool, error)) (pollResult, error) {
-	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Calls: calls, Source: "esclient calls, measured on the wire"}
+	r := pollResult{Phase: phase, Shards: shards, Cluster: cluster, Calls: calls, Source: "esclient calls, measured on the wire",
+		IntervalSeconds: h.pollInterval.Seconds(), Window: "from the first poll to the one that saw it done"}
 	start := time.Now()
 	var latency time.Duration
 	r0, o0, i0, b0 := m.reqs.Load(), m.wireOut.Load(), m.wireIn.Load(), m.body.Load()
@@ -315,7 +347,7 @@ func (h *harness) poll(m *meter, phase string, shards int, cluster, calls string
 		if err != nil {
 			return r, fmt.Errorf("%s poll: %w", phase, err)
 		}
-		r.Intervals++
+		r.Polls++
 		r.MaxBodyPerPoll = max(r.MaxBodyPerPoll, m.body.Load()-b)
 		if done {
 			break
@@ -327,15 +359,15 @@ func (h *harness) poll(m *meter, phase string, shards int, cluster, calls string
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.Requests = m.reqs.Load() - r0
-	n := float64(r.Intervals)
+	n := float64(r.Polls)
 	r.RequestsPerPoll = float64(r.Requests) / n
-	r.RequestsPerSecond = float64(r.Requests) / r.Seconds
+	r.RequestsPerInterval = float64(r.Requests) / (r.Seconds / r.IntervalSeconds)
 	r.WireOutPerPoll = float64(m.wireOut.Load()-o0) / n
 	r.WireInPerPoll = float64(m.wireIn.Load()-i0) / n
 	r.BodyPerPoll = float64(m.body.Load()-b0) / n
 	r.LatencyMillisPerPo = float64(latency.Milliseconds()) / n
-	h.logf("poll: %s of %d shards: %.1fs, %d intervals, %.2f requests/interval, %.0f B sent, %.0f B received, %.0f B JSON per interval (max %d)",
-		phase, shards, r.Seconds, r.Intervals, r.RequestsPerPoll, r.WireOutPerPoll, r.WireInPerPoll, r.BodyPerPoll, r.MaxBodyPerPoll)
+	h.logf("poll: %s of %d shards: %.1fs, %d polls, %.2f requests/poll, %.0f B sent, %.0f B received, %.0f B JSON per poll (max %d)",
+		phase, shards, r.Seconds, r.Polls, r.RequestsPerPoll, r.WireOutPerPoll, r.WireInPerPoll, r.BodyPerPoll, r.MaxBodyPerPoll)
 	return r, nil
 }
 
@@ -563,16 +595,16 @@ func (h *harness) runWizard() (w wizardResult) {
 	w.PeakRSSMB = rssMB(pid, "VmHWM")
 	h.logf("wizard: first frame after %.0f ms, RSS %.1f MB, %.1f MB after connecting", w.FirstFrameMillis, w.RSSFirstFrameMB, w.RSSConnectedMB)
 	d := &wizardDriver{socket: socket, pid: pid, capture: capture}
-	if err := d.migrate(h.pattern, len(h.indices)); err != nil {
+	if err := d.migrate(h.data.Pattern, len(h.data.Indices)); err != nil {
 		w.DuringRun = "not measured: " + err.Error() + " (the screen is in wizard/screen.txt of the work directory; ui/e2e_integration_test.go has the current key sequence)"
 	} else {
 		w.RunSeconds = d.runTime.Seconds()
 		w.DuringRun = fmt.Sprintf("%.1f MB on average, %.1f MB at most, sampled every 100 ms over the %.0f s the migration of the benchmark indices ran (separate shares)",
 			d.sum/float64(max(d.n, 1)), d.peak, w.RunSeconds)
-		if got, err := h.dst.counts(h.indices); err == nil {
-			for _, ix := range h.indices {
-				if got[ix] != h.sourceCounts[ix] {
-					w.DuringRun += fmt.Sprintf("; but %s has %d documents on the target, %d on the source", ix, got[ix], h.sourceCounts[ix])
+		if got, err := h.dst.counts(h.data.Indices); err == nil {
+			for _, ix := range h.data.Indices {
+				if got[ix] != h.data.PerIndex[ix] {
+					w.DuringRun += fmt.Sprintf("; but %s has %d documents on the target, %d on the source", ix, got[ix], h.data.PerIndex[ix])
 				}
 			}
 		}

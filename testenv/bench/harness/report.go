@@ -5,163 +5,242 @@ import (
 	"strings"
 )
 
-// headline compares every contender with the bare procedure, and esmigrate with the others.
-func headline(rs []migrationResult) map[string]string {
-	out := map[string]string{}
-	by := map[string]migrationResult{}
-	for _, r := range rs {
-		if r.WallSeconds > 0 {
-			by[r.Key] = r
+func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
+
+// num writes an integer with thousands separators (1,000,000).
+func num(n int64) string {
+	s := itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// rng writes a median with its range: "46.8 (45.1–49.0)"; one run: "46.8 (1 run)".
+func rng(s stat, f string, runs int) string {
+	if runs <= 1 {
+		return fmt.Sprintf(f+" (1 run)", s.Median)
+	}
+	return fmt.Sprintf(f+" ("+f+"–"+f+")", s.Median, s.Min, s.Max)
+}
+
+func measured(r rowResult) int {
+	n := 0
+	for _, x := range r.Runs {
+		if x.Error == "" {
+			n++
 		}
 	}
-	bare, ok := by["bare"]
-	if !ok {
-		return out
+	return n
+}
+
+// rowNumbers numbers the rows of a results file 1..n, as the tables show them.
+func rowNumbers(rows []rowResult) map[string]int {
+	n := map[string]int{}
+	for i, r := range rows {
+		n[r.Key] = i + 1
 	}
-	for _, k := range []string{"esmigrate-separate", "esmigrate-shared", "esmigrate-separate-raised"} {
-		if r, ok := by[k]; ok && r.RatioToBare > 0 {
-			verdict := "within"
-			if r.RatioToBare > 1.10 {
-				verdict = "outside"
+	return n
+}
+
+// migrationTables renders every table of the results with the rows that belong to it, the notes on data loss,
+// and the summary of the ratios (like with like: a row is compared only with rows of its own table).
+func migrationTables(r results, heading string) string {
+	var b strings.Builder
+	p := func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }
+	nums := rowNumbers(r.Rows)
+	var notes []string
+	for _, t := range tables {
+		var rows []rowResult
+		for _, x := range r.Rows {
+			if x.Table == t.Key {
+				rows = append(rows, x)
 			}
-			out[k+"_vs_bare"] = fmt.Sprintf("%.2f× the bare procedure's time (%+.0f%%; goal ≤ +10%%: %s)", r.RatioToBare, (r.RatioToBare-1)*100, verdict)
 		}
-	}
-	for _, e := range []string{"esmigrate-separate", "esmigrate-separate-raised"} {
-		if esm, ok := by[e]; ok {
-			for _, k := range []string{"reindex", "elasticdump-default", "elasticdump-tuned"} {
-				if r, ok := by[k]; ok {
-					out[e+"_speedup_vs_"+k] = fmt.Sprintf("%.1f× faster than %s", r.WallSeconds/esm.WallSeconds, k)
+		if len(rows) == 0 {
+			continue
+		}
+		p("%s %s\n\n%s\n\n", heading, t.Title, t.Text)
+		p("| # | Method | Wall s, median (min–max) | × floor (min–max) | MB/s | Requests source / target | Orchestrator CPU s | Peak RSS MB | Clusters CPU s | Documents lost |\n")
+		p("|---|---|---:|---|---:|---:|---:|---:|---:|---|\n")
+		for _, x := range rows {
+			n := nums[x.Key]
+			if x.NotMeasuredBecause != "" {
+				p("| %d | %s | not measured: %s | | | | | | | |\n", n, x.Name, x.NotMeasuredBecause)
+				continue
+			}
+			runs := measured(x)
+			if runs == 0 {
+				p("| %d | %s | every run failed (see the results file) | | | | | | | |\n", n, x.Name)
+				continue
+			}
+			ratio := "floor"
+			if x.Floor != "" && x.Ratio.Median > 0 {
+				ratio = fmt.Sprintf("%.2f× (%d)", x.Ratio.Median, nums[x.Floor])
+				if runs > 1 && x.Ratio.Max > 0 {
+					ratio = fmt.Sprintf("%.2f× (%d) (%.2f–%.2f)", x.Ratio.Median, nums[x.Floor], x.Ratio.Min, x.Ratio.Max)
 				}
 			}
+			lost := "0"
+			if x.LossRuns > 0 {
+				notes = append(notes, fmt.Sprintf("(%d) %s lost documents in %d of %d runs (at most %s of %s) and reported success; its logs: %s.",
+					n, x.Key, x.LossRuns, runs, num(x.MaxMissing), num(x.Docs), strings.Join(x.LossCause, "; ")))
+				lost = fmt.Sprintf("**up to %s in %d of %d runs** (note %d)", num(x.MaxMissing), x.LossRuns, runs, len(notes))
+			}
+			if x.Errors > 0 {
+				lost += fmt.Sprintf("; %d run(s) failed", x.Errors)
+			}
+			p("| %d | %s | %s | %s | %.1f | %s / %s | %.2f | %.0f | %.0f | %s |\n", n, x.Name, rng(x.Wall, "%.1f", runs), ratio, x.MBPerSecond,
+				num(int64(x.SourceRequests.Median)), num(int64(x.TargetRequests.Median)), x.CPU.Median, x.PeakRSSMB.Median, x.ClusterCPU.Median, lost)
+		}
+		p("\n")
+		for _, line := range summary(r.Rows, t.Key, nums) {
+			p("- %s\n", line)
+		}
+		p("\n")
+	}
+	for i, n := range notes {
+		p("Note %d: %s\n\n", i+1, n)
+	}
+	return b.String()
+}
+
+// summary states, for one table, each of our rows against its floor, and the first of them (esmigrate with
+// separate shares) against every other contender of the same table.
+func summary(rows []rowResult, tableKey string, nums map[string]int) []string {
+	var out []string
+	var ours []rowResult
+	by := map[string]rowResult{}
+	for _, x := range rows {
+		by[x.Key] = x
+	}
+	for _, x := range rows {
+		if x.Table != tableKey || x.Wall.Median <= 0 {
+			continue
+		}
+		if strings.HasPrefix(x.Key, "esmigrate") && x.Floor != "" {
+			ours = append(ours, x)
+			if f, ok := by[x.Floor]; ok && x.Ratio.Median > 0 {
+				out = append(out, fmt.Sprintf("%s (%d) takes %.2f× the time of its floor, %s (%d): %+.1f s.", x.Key, nums[x.Key], x.Ratio.Median,
+					f.Key, nums[f.Key], x.Wall.Median-f.Wall.Median))
+			}
 		}
 	}
-	_ = bare
+	if len(ours) == 0 {
+		return out
+	}
+	e := ours[0]
+	for _, x := range rows {
+		if x.Table != tableKey || x.Wall.Median <= 0 || strings.HasPrefix(x.Key, "esmigrate") || strings.HasPrefix(x.Key, "bare") {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s (%d) is %.1f× as fast as %s (%d).", e.Key, nums[e.Key], x.Wall.Median/e.Wall.Median, x.Key, nums[x.Key]))
+	}
 	return out
 }
 
-func mb(b int64) string { return fmt.Sprintf("%.1f MB", float64(b)/1e6) }
+// pollTable renders the polling measurements.
+func pollTable(r results) string {
+	var b strings.Builder
+	p := func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }
+	p("| Measured on | Phase | Shards | Cluster | Calls | Seconds | Polls | Requests | Requests per interval of wall time | Requests per poll | Received B per poll | JSON B per poll (max) |\n")
+	p("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	dash := func(v float64, f string) string {
+		if v == 0 {
+			return "–"
+		}
+		return fmt.Sprintf(f, v)
+	}
+	for _, x := range r.Poll {
+		p("| %s | %s | %d | %s | %s | %.1f | %d | %d | %.2f | %.2f | %.0f | %s (%d) |\n", x.Source, x.Phase, x.Shards, x.Cluster, x.Calls, x.Seconds, x.Polls,
+			x.Requests, x.RequestsPerInterval, x.RequestsPerPoll, x.WireInPerPoll, dash(x.BodyPerPoll, "%.0f"), x.MaxBodyPerPoll)
+	}
+	return b.String()
+}
 
+// header is the line that says where and when the results were measured.
+func header(r results) string {
+	s := fmt.Sprintf("%s, commit %s; %d runs per row, in alternating order. Machine: %d CPUs (%s), %s RAM, disk %s; Linux %s, %s",
+		r.Date, r.Commit, r.Runs, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.MemoryGB, r.Machine.Disk, r.Machine.Kernel, r.Machine.Go)
+	if r.Machine.Node != "" {
+		s += ", Node " + r.Machine.Node
+	}
+	s += fmt.Sprintf(". Load average %.2f / %.2f / %.2f before, %.2f / %.2f / %.2f after", r.LoadBefore[0], r.LoadBefore[1], r.LoadBefore[2],
+		r.LoadAfter[0], r.LoadAfter[1], r.LoadAfter[2])
+	if r.RowSeconds > 0 {
+		s += fmt.Sprintf("; other work on the machine used %.0f CPU s during the %.0f s of the migration rows (%.0f%% of one core)",
+			r.OtherCPU, r.RowSeconds, 100*r.OtherCPU/r.RowSeconds)
+	}
+	s += ". Clusters: " + r.Clusters + "."
+	if r.Partial != "" {
+		s += " **Partial run (" + r.Partial + "): not for publishing.**"
+	}
+	return s
+}
+
+func dataLine(r results) string {
+	s := fmt.Sprintf("Data (`testenv/bench/gen`, seed %d): %d indices, %s documents (top level), %s primary store", r.Seed, len(r.Data.Indices), num(r.Data.Docs), mb(r.Data.StoreBytes))
+	if r.Data.GenSeconds > 0 {
+		s += fmt.Sprintf(", generated in %.0f s", r.Data.GenSeconds)
+	}
+	return s + "."
+}
+
+// renderMarkdown is results/latest*.md: everything the run measured.
 func renderMarkdown(r results) string {
 	var b strings.Builder
 	p := func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }
-	p("# esmigrate benchmarks (%s size)\n\n", r.Size)
-	p("%s, commit %s. Machine: %d CPUs (%s), %s RAM, disk %s; Linux %s, %s", r.Date, r.Commit, r.Machine.CPUs, r.Machine.CPUModel,
-		r.Machine.MemoryGB, r.Machine.Disk, r.Machine.Kernel, r.Machine.Go)
-	if r.Machine.Node != "" {
-		p(", Node %s", r.Machine.Node)
-	}
-	p(". Clusters: %s.\n\n", r.Clusters)
-	p("Data (`testenv/bench/gen`, seed %d): %d indices, %d documents (top level), %s primary store", r.Seed, len(r.Data.Indices), r.Data.Docs, mb(r.Data.StoreBytes))
-	if r.Data.GenSeconds > 0 {
-		p(", generated in %.0f s", r.Data.GenSeconds)
-	}
-	p(".\n\n")
-	if len(r.Migrations) > 0 {
+	p("# esmigrate benchmarks (%s size)\n\n%s\n\n%s\n\n", r.Size, header(r), dataLine(r))
+	if len(r.Rows) > 0 {
 		p("## Migration, side by side\n\n")
-		p("Every contender moves the same indices to an empty target through the same counting proxies; the target's document counts are checked after each. ")
+		p("Every contender moves the same indices from the source to an empty target, talking to the clusters directly (no proxy). ")
+		p("Wall time: median of the runs and the range; × floor: the median over the floor's median, and the lowest and highest ratio of a run to the floor's run of the same round. ")
+		p("Requests: counted by each cluster (`_nodes/stats/http`, every connection opened during the run). ")
 		p("Orchestrator CPU and peak memory: `/usr/bin/time -v` of the process tree that drives the migration (esmigrate; the shell with curl/cp; curl; node). ")
-		p("Cluster CPU: both Elasticsearch JVMs during the run.\n\n")
-		p("| # | Method | Wall s | vs (3)¹ | docs/s | MB/s | Orchestrator CPU s | Peak RSS MB | Requests source | Requests target | Clusters CPU s |\n")
-		p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for i, m := range r.Migrations {
-			if m.NotMeasuredBecause != "" {
-				p("| %d | %s | not measured: %s | | | | | | | | |\n", i+1, m.Name, m.NotMeasuredBecause)
-				continue
-			}
-			src := itoa(m.SourceRequests)
-			if m.SourceDirect > 0 {
-				src = fmt.Sprintf("%d (%d direct)", m.SourceRequests, m.SourceDirect)
-			}
-			name := m.Name
-			if !m.Verified {
-				name += " — **incomplete**²"
-			}
-			p("| %d | %s | %.1f | %.2f× | %.0f | %.1f | %.2f | %.0f | %s | %d | %.0f |\n", i+1, name, m.WallSeconds, m.RatioToBare,
-				m.DocsPerSecond, m.MBPerSecond, m.CPUSeconds, m.PeakRSSMB, src, m.TargetRequests, m.ClusterCPUSeconds)
+		p("Clusters CPU: both Elasticsearch JVMs during the run. The target's document count of every index is compared with the source's after each run.\n\n")
+		p("%s", migrationTables(r, "###"))
+		p("Settings of each row:\n\n")
+		nums := rowNumbers(r.Rows)
+		for _, x := range r.Rows {
+			p("%d. `%s` (%s): %s.\n", nums[x.Key], x.Key, x.Setting, x.Notes)
 		}
-		p("\n¹ Wall time over the bare procedure's; the rows with raised throttles over row (3)'s with raised throttles. ")
-		p("Elasticsearch 7.x throttles snapshots (max_snapshot_bytes_per_sec) and recoveries, restores included (indices.recovery.max_bytes_per_sec), to 40 MB/s by default.\n\n")
-		for i, m := range r.Migrations {
-			if m.Error != "" {
-				p("² (%d) %s.\n\n", i+1, m.Error)
-			}
-		}
-		if len(r.Headline) > 0 {
-			p("Headline:\n\n")
-			for _, k := range []string{"esmigrate-separate_vs_bare", "esmigrate-shared_vs_bare", "esmigrate-separate-raised_vs_bare"} {
-				if v, ok := r.Headline[k]; ok {
-					name := strings.TrimSuffix(k, "_vs_bare")
-					if name == "esmigrate-separate-raised" {
-						v = strings.Replace(v, "the bare procedure's", "the bare procedure's (throttles raised on both)", 1)
-					}
-					p("- %s: %s\n", name, v)
+		p("\nRuns (wall s, in the order they ran; other CPU s: the rest of the machine during the run):\n\n| Row | Runs |\n|---|---|\n")
+		for _, x := range r.Rows {
+			var parts []string
+			for _, y := range x.Runs {
+				s := fmt.Sprintf("round %d #%d: %.1f s (other CPU %.0f s, load %.2f)", y.Round, y.Position, y.WallSeconds, y.OtherCPUSeconds, y.Load1)
+				if y.Error != "" {
+					s = fmt.Sprintf("round %d #%d: failed: %.200s", y.Round, y.Position, strings.ReplaceAll(y.Error, "\n", " "))
 				}
+				parts = append(parts, s)
 			}
-			for _, e := range []string{"esmigrate-separate", "esmigrate-separate-raised"} {
-				for _, k := range []string{"reindex", "elasticdump-default", "elasticdump-tuned"} {
-					if v, ok := r.Headline[e+"_speedup_vs_"+k]; ok {
-						p("- %s: %s\n", e, v)
-					}
-				}
-			}
-			p("\n")
-		}
-		p("Notes and requests by endpoint:\n\n")
-		for i, m := range r.Migrations {
-			if m.NotMeasuredBecause != "" {
-				continue
-			}
-			p("%d. %s", i+1, m.Key)
-			if m.Notes != "" {
-				p(": %s", m.Notes)
-			}
-			p(". Source: %s. Target: %s.\n", topEndpoints(m.SourceProxy.ByEndpoint, 6), topEndpoints(m.TargetProxy.ByEndpoint, 6))
+			p("| %s | %s |\n", x.Key, strings.Join(parts, "; "))
 		}
 		p("\n")
 	}
 	if len(r.Copy) > 0 {
 		p("## Repository copy\n\n")
-		p("The same repository copied into an empty directory (first run), then again with nothing changed (second run). Ratio: the tool's time over esmigrate's in the same run (below 1: the tool is faster). Page cache warm.\n\n")
+		p("The same repository copied into an empty directory (first run), then again with nothing changed (second run). Ratio: the tool's time over esmigrate's in the same run (below 1: the tool is faster). Page cache warm. One run each.\n\n")
 		p("| Repository | Files | Size | Tool | Run | Seconds | Ratio | Note |\n|---|---:|---:|---|---|---:|---:|---|\n")
 		for _, c := range r.Copy {
 			p("| %s | %d | %s | %s | %s | %.3f | %.2f | %s |\n", c.Repository, c.Files, mb(c.Bytes), c.Tool, c.Run, c.Seconds, c.Ratio, c.Note)
 		}
 		p("\n")
-		for _, c := range r.Copy {
-			if c.Run == "second" && c.Ratio == 1 {
-				p("- %s (%d files): esmigrate's no-op second run took %.3f s (goal for 10,000 files: well under a second).\n", c.Repository, c.Files, c.Seconds)
-			}
-		}
-		p("\n")
 	}
 	if len(r.Poll) > 0 {
 		p("## Progress polling\n\n")
-		p("Following a snapshot (source) and a restore (target) of many small shards, two ways: the esclient calls the engine makes per interval, each interval, on an `esclient.Client` with the engine's transport settings (keep-alive, gzip; bytes on the wire include HTTP headers); and the esmigrate binary itself on the same shards, every request it sent to that cluster between its first and last poll, counted by the proxy (bytes: response bodies as sent, gzip).\n\n")
-		p("| Measured on | Phase | Shards | Cluster | Calls | Seconds | Intervals | Requests/interval | Requests/s | Sent B/interval | Received B/interval | JSON B/interval (max) | Latency ms/interval |\n")
-		p("|---|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for _, x := range r.Poll {
-			dash := func(v float64, f string) string {
-				if v == 0 {
-					return "–"
-				}
-				return fmt.Sprintf(f, v)
-			}
-			p("| %s | %s | %d | %s | %s | %.1f | %d | %.2f | %.2f | %s | %.0f | %s (%d) | %s |\n", x.Source, x.Phase, x.Shards, x.Cluster, x.Calls, x.Seconds, x.Intervals,
-				x.RequestsPerPoll, x.RequestsPerSecond, dash(x.WireOutPerPoll, "%.0f"), x.WireInPerPoll, dash(x.BodyPerPoll, "%.0f"), x.MaxBodyPerPoll, dash(x.LatencyMillisPerPo, "%.1f"))
-		}
-		p("\nGoal: one small request per cluster per interval. ")
-		for _, x := range r.Poll {
-			if !strings.HasPrefix(x.Source, "esmigrate") {
-				continue
-			}
-			verdict := "met"
-			if x.RequestsPerPoll > 1.05 {
-				verdict = "not met"
-			}
-			p("%s (%s): %.2f requests per interval, %.1f kB on the wire: %s. ", x.Phase, x.Cluster, x.RequestsPerPoll, (x.WireOutPerPoll+x.WireInPerPoll)/1000, verdict)
-		}
-		p("\n\n")
+		p("Following a snapshot (source) and a restore (target) of many small shards, two ways: the esclient calls the engine makes per poll, driven by the harness once per interval on an `esclient.Client` with the engine's transport settings (bytes on the wire include HTTP headers); and the esmigrate binary itself, every request it sent to that cluster from the request that started the phase to the poll that saw it done, counted by a proxy (control requests only: the data moves through the shares). ")
+		p("Requests per interval of wall time: requests ÷ (phase seconds ÷ the configured interval). Goal: one small request per cluster per interval.\n\n")
+		p("%s\n", pollTable(r))
 	}
 	p("## Wizard\n\n")
 	if r.UI.NotMeasuredBecause != "" {

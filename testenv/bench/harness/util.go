@@ -145,51 +145,52 @@ func (a *admin) dropRepositories() error {
 	return nil
 }
 
-// directRequests sums the requests the cluster received since sinceMillis (cluster clock) on HTTP connections
-// that came neither through a counting proxy nor from the harness: those of a remote reindex, whose source is
-// given to the target by address and cannot go through the proxy (the target's reindex.remote.whitelist names
-// the real source).
-func (a *admin) directRequests(sinceMillis int64) (int64, error) {
+// clientStats is the cluster's own count of the requests of every HTTP connection it has seen, open or closed
+// (_nodes/stats/http, 7.9+), by connection. It keeps closed connections for
+// http.client_stats.closed_channels.max_age (5m by default) and at most max_count of them (10,000): run.sh raises
+// both so that a long row with many connections is counted whole.
+type clientStats map[string]int64
+
+// clients reads the connections of every node, except the harness's own.
+func (a *admin) clients() (clientStats, error) {
 	var st struct {
 		Nodes map[string]struct {
 			HTTP struct {
 				Clients []struct {
+					ID           int64  `json:"id"`
 					Agent        string `json:"agent"`
+					Remote       string `json:"remote_address"`
 					Opened       int64  `json:"opened_time_millis"`
-					LastRequest  int64  `json:"last_request_time_millis"`
 					RequestCount int64  `json:"request_count"`
 				} `json:"clients"`
 			} `json:"http"`
 		} `json:"nodes"`
 	}
 	if err := a.call("GET", "/_nodes/stats/http", nil, &st); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var n int64
-	for _, node := range st.Nodes {
-		for _, c := range node.HTTP.Clients {
-			if c.Opened >= sinceMillis && !strings.Contains(c.Agent, proxyMarker) && !strings.Contains(c.Agent, harnessAgent) {
-				n += c.RequestCount
+	out := clientStats{}
+	for node, n := range st.Nodes {
+		for _, c := range n.HTTP.Clients {
+			if !strings.Contains(c.Agent, harnessAgent) {
+				out[fmt.Sprintf("%s/%d/%s/%d", node, c.ID, c.Remote, c.Opened)] = c.RequestCount
 			}
 		}
 	}
-	return n, nil
+	return out, nil
 }
 
-// clock is the cluster's current time in milliseconds (for directRequests).
-func (a *admin) clock() (int64, error) {
-	var st struct {
-		Nodes map[string]struct {
-			Timestamp int64 `json:"timestamp"`
-		} `json:"nodes"`
+// since counts the requests sent after the earlier reading: those of new connections and the new requests of
+// old ones. (The connections are told apart by identity, not by their opening time: Elasticsearch stamps that
+// from a clock it refreshes only every 200 ms.)
+func (now clientStats) since(before clientStats) (requests int64, connections int) {
+	for k, n := range now {
+		if d := n - before[k]; d > 0 {
+			requests += d
+			connections++
+		}
 	}
-	if err := a.call("GET", "/_nodes/stats/http?filter_path=nodes.*.timestamp", nil, &st); err != nil {
-		return 0, err
-	}
-	for _, n := range st.Nodes {
-		return n.Timestamp, nil
-	}
-	return 0, fmt.Errorf("no node in the stats")
+	return requests, connections
 }
 
 // usage is what /usr/bin/time -v (or, without it, the kernel's rusage of the child) says about a process tree.
@@ -352,6 +353,51 @@ func describeMachine(dir string) machine {
 		m.Node = strings.TrimSpace(string(out))
 	}
 	return m
+}
+
+// clustersCPU is the CPU time both clusters' JVMs have used so far.
+func (h *harness) clustersCPU() time.Duration {
+	return jvmCPU(filepath.Join(h.runDir, "source.pid")) + jvmCPU(filepath.Join(h.runDir, "target.pid"))
+}
+
+// machineBusy is the CPU time the whole machine has spent busy so far (/proc/stat: user, nice, system, irq,
+// softirq, steal), every process of every user: with the clusters' and the contender's own time taken out, it
+// says how much other work ran beside a run.
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(strings.SplitN(string(b), "\n", 2)[0])
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		busy += v
+	}
+	return time.Duration(busy) * time.Second / 100 // USER_HZ
+}
+
+// loadAvg is /proc/loadavg's 1, 5 and 15 minute load averages.
+func loadAvg() [3]float64 {
+	var l [3]float64
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Sscan(string(b), &l[0], &l[1], &l[2])
+	}
+	return l
+}
+
+func load1() float64 { return loadAvg()[0] }
+
+// freeBytes is the space left for an unprivileged user on the file system of dir.
+func freeBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
