@@ -173,7 +173,7 @@ func reindexScript(size string, tuned bool) string {
 		sizeField = `,"size":` + size
 	}
 	if tuned {
-		after = `curl -fsS -XPUT "$DST/$(echo $INDICES | tr ' ' ,)/_settings" -H "$j" -d @"$W/after.json" >/dev/null
+		after = `for ix in $INDICES; do curl -fsS -XPUT "$DST/$ix/_settings" -H "$j" -d @"$W/$ix.after.json" >/dev/null; done
 curl -fsS -XPOST "$DST/$(echo $INDICES | tr ' ' ,)/_refresh" >/dev/null
 `
 	}
@@ -191,7 +191,7 @@ for ix in $INDICES; do grep -q '"failures":\[\]' "$W/$ix.out" || { echo "reindex
 }
 
 // prepareReindex writes the create-index bodies: the source's mappings and number of shards; tuned, also 0
-// replicas and no refresh while it runs, and the settings put back afterwards (after.json).
+// replicas and no refresh while it runs, and the source's settings put back afterwards (<index>.after.json).
 func prepareReindex(tuned bool) func(*harness, *runEnv) error {
 	return func(h *harness, run *runEnv) error {
 		for _, ix := range run.Data.Indices {
@@ -216,7 +216,7 @@ func prepareReindex(tuned bool) func(*harness, *runEnv) error {
 			if tuned {
 				settings["number_of_replicas"], settings["refresh_interval"] = 0, "-1"
 				// The source's replica count comes back at the end (the benchmark data has 0).
-				if err := writeJSON(filepath.Join(run.Dir, "after.json"), map[string]any{"index": map[string]any{
+				if err := writeJSON(filepath.Join(run.Dir, ix+".after.json"), map[string]any{"index": map[string]any{
 					"refresh_interval": nil, "number_of_replicas": s[ix].Settings.Index.Replicas}}); err != nil {
 					return err
 				}
