@@ -38,6 +38,8 @@ type harness struct {
 	commit           string
 	runs             int
 	dumpSlices       int
+	dumpLimit        int
+	reindexSize      int
 	pollIndices      int
 	pollShards       int
 	pollRounds       int
@@ -104,6 +106,8 @@ func main() {
 	flag.StringVar(&h.sections, "sections", allSections, "sections to run")
 	flag.IntVar(&h.runs, "runs", 3, "runs of every row (the published sizes need at least 3)")
 	flag.IntVar(&h.dumpSlices, "slices", 2, "sliced scrolls (processes) per index of the tuned elasticdump row")
+	flag.IntVar(&h.dumpLimit, "dump-limit", 5000, "--limit of the tuned elasticdump row")
+	flag.IntVar(&h.reindexSize, "reindex-size", 5000, "source.size (documents per batch) of the tuned _reindex row")
 	flag.IntVar(&h.pollIndices, "poll-indices", 100, "indices of the polling benchmark")
 	flag.IntVar(&h.pollShards, "poll-shards", 5, "shards per index of the polling benchmark")
 	flag.IntVar(&h.pollRounds, "poll-rounds", 9, "bulk+refresh rounds per index (segments, hence files per shard)")

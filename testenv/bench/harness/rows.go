@@ -13,7 +13,7 @@ import (
 type Row struct {
 	Key     string // stable identifier: the results' key, --only, another row's Floor
 	Table   string // the key of the table it belongs to (see tables)
-	Name    string // what the table says in its Method column
+	Name    string // what the table says in its Method column; {reindex-size}, {dump-limit} and {slices} are replaced by the harness's flags
 	Setting string // "defaults" or "tuned": which settings it runs with (the README says which row is which)
 	Floor   string // the key of the row its wall time is divided by; empty for a floor itself
 	Ours    bool   // esmigrate or a floor: a wrong result fails the benchmark instead of being reported in the row
@@ -126,4 +126,10 @@ func (r *Row) runsAt(size string, runs int) int {
 		return n
 	}
 	return runs
+}
+
+// expand puts the values of the harness's tuning flags into a row's name or notes.
+func (h *harness) expand(s string) string {
+	return strings.NewReplacer("{reindex-size}", fmt.Sprint(h.reindexSize), "{dump-limit}", fmt.Sprint(h.dumpLimit),
+		"{slices}", fmt.Sprint(h.dumpSlices)).Replace(s)
 }

@@ -31,7 +31,6 @@ func init() {
 		if tuned {
 			table, setting, sfx, throttles = "tuned", "tuned", "-tuned", "throttles raised to "+unthrottled+"/s"
 		}
-		reindexSize, dumpLimit := "", ""
 		register(
 			&Row{Key: "esmigrate-separate" + sfx, Table: table, Setting: setting, Floor: "bare" + sfx, Ours: true,
 				Name:    "esmigrate, separate shares (snapshot → copy → restore → verify), " + throttles,
@@ -50,20 +49,17 @@ func init() {
 				Notes:   "the same without the copy: the target registers the source's repository location read-only" + raisedNote(tuned),
 				Prepare: raiseIf(tuned), Script: bareScript(true, tuned)},
 		)
-		if tuned {
-			reindexSize, dumpLimit = "5000", "5000"
-		}
 		reindex := &Row{Key: "reindex" + sfx, Table: table, Setting: setting, Floor: "bare" + sfx,
-			Prepare: prepareReindex(tuned), Script: reindexScript(reindexSize, tuned)}
+			Prepare: prepareReindex(tuned), Script: reindexScript(tuned)}
 		dump := &Row{Key: "elasticdump" + sfx, Table: table, Setting: setting, Floor: "bare" + sfx,
 			Needs: notElasticdump, Script: elasticdumpScript}
 		if tuned {
-			reindex.Name = "_reindex from remote, size 5000, target refresh_interval -1 and 0 replicas while it runs"
+			reindex.Name = "_reindex from remote, size {reindex-size}, target refresh_interval -1 and 0 replicas while it runs"
 			reindex.Notes = "one request per index, all at once; the target indices created beforehand with the source's mappings and shard count, `number_of_replicas: 0` and `refresh_interval: -1`, both put back (and a refresh) inside the timing"
-			dump.Name = "elasticdump --limit 5000 --noRefresh, one process per index and slice, all at once"
-			dump.Notes = "settings, mapping, then the data in `--slices` sliced scrolls per index (one process each, `--searchBody` with `slice`), every index at once"
+			dump.Name = "elasticdump --limit {dump-limit} --noRefresh, {slices} sliced processes per index, all at once"
+			dump.Notes = "settings, mapping, then the data in {slices} sliced scrolls per index (one process each, `--searchBody` with `slice`), every index at once"
 			dump.Prepare = func(h *harness, run *runEnv) error {
-				run.Vars = append(run.Vars, "DUMP_FLAGS=--limit "+dumpLimit+" --noRefresh", fmt.Sprintf("SLICES=%d", h.dumpSlices))
+				run.Vars = append(run.Vars, fmt.Sprintf("DUMP_FLAGS=--limit %d --noRefresh", h.dumpLimit), fmt.Sprintf("SLICES=%d", h.dumpSlices))
 				return nil
 			}
 		} else {
@@ -167,12 +163,10 @@ grep -q '"failed":0' "$W/restore.json"
 
 // reindexScript creates the target indices from the bodies Prepare wrote, then pulls every index from the source
 // at once (the target's reindex.remote.whitelist names the source).
-func reindexScript(size string, tuned bool) string {
+func reindexScript(tuned bool) string {
 	sizeField, after := "", ""
-	if size != "" {
-		sizeField = `,"size":` + size
-	}
 	if tuned {
+		sizeField = `,"size":'"$REINDEX_SIZE"'`
 		after = `for ix in $INDICES; do curl -fsS -XPUT "$DST/$ix/_settings" -H "$j" -d @"$W/$ix.after.json" >/dev/null; done
 curl -fsS -XPOST "$DST/$(echo $INDICES | tr ' ' ,)/_refresh" >/dev/null
 `
@@ -194,6 +188,7 @@ for ix in $INDICES; do grep -q '"failures":\[\]' "$W/$ix.out" || { echo "reindex
 // replicas and no refresh while it runs, and the source's settings put back afterwards (<index>.after.json).
 func prepareReindex(tuned bool) func(*harness, *runEnv) error {
 	return func(h *harness, run *runEnv) error {
+		run.Vars = append(run.Vars, fmt.Sprintf("REINDEX_SIZE=%d", h.reindexSize))
 		for _, ix := range run.Data.Indices {
 			var m map[string]struct {
 				Mappings any `json:"mappings"`

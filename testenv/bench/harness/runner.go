@@ -100,7 +100,7 @@ func (h *harness) runRows(rows []*Row) ([]rowResult, []string) {
 	data := map[string]*dataSet{}
 	var live []int
 	for i, r := range rows {
-		out[i] = rowResult{Key: r.Key, Table: r.Table, Name: r.Name, Setting: r.Setting, Floor: r.Floor, Notes: r.Notes}
+		out[i] = rowResult{Key: r.Key, Table: r.Table, Name: h.expand(r.Name), Setting: r.Setting, Floor: r.Floor, Notes: h.expand(r.Notes)}
 		if r.Needs != nil {
 			if why := r.Needs(h); why != "" {
 				out[i].NotMeasuredBecause = why
