@@ -169,8 +169,12 @@ func pollTable(r results) string {
 
 // header is the line that says where and when the results were measured.
 func header(r results) string {
-	s := fmt.Sprintf("%s, commit %s; %d runs per row, in alternating order. Machine: %d CPUs (%s), %s RAM, disk %s; Linux %s, %s",
-		r.Date, r.Commit, r.Runs, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.MemoryGB, r.Machine.Disk, r.Machine.Kernel, r.Machine.Go)
+	runs := fmt.Sprintf("%d runs per row, in alternating order", r.Runs)
+	if r.Runs == 1 {
+		runs = "1 run per row"
+	}
+	s := fmt.Sprintf("%s, commit %s; %s. Machine: %d CPUs (%s), %s RAM, disk %s; Linux %s, %s",
+		r.Date, r.Commit, runs, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.MemoryGB, r.Machine.Disk, r.Machine.Kernel, r.Machine.Go)
 	if r.Machine.Node != "" {
 		s += ", Node " + r.Machine.Node
 	}
