@@ -217,7 +217,7 @@ func renderMarkdown(r results) string {
 		for _, x := range r.Rows {
 			p("%d. `%s` (%s): %s.\n", nums[x.Key], x.Key, x.Setting, x.Notes)
 		}
-		p("\nRuns (wall s, in the order they ran; other CPU s: the rest of the machine during the run):\n\n| Row | Runs |\n|---|---|\n")
+		p("\nRuns (wall s, in the order they ran; other CPU s: the rest of the machine during the run):\n\n| Row | Commit, date | Runs |\n|---|---|---|\n")
 		for _, x := range r.Rows {
 			var parts []string
 			for _, y := range x.Runs {
@@ -227,7 +227,7 @@ func renderMarkdown(r results) string {
 				}
 				parts = append(parts, s)
 			}
-			p("| %s | %s |\n", x.Key, strings.Join(parts, "; "))
+			p("| %s | %s, %s | %s |\n", x.Key, x.Commit, x.Date, strings.Join(parts, "; "))
 		}
 		p("\n")
 	}
