@@ -3,7 +3,7 @@
 // (esmigrate run --plan plan.yaml).
 //
 // One file per command: cmd_wizard.go (the root command), cmd_run.go, cmd_resume.go, cmd_plan.go,
-// cmd_nfssetup.go, cmd_version.go; flags.go holds the flags they share and how they make a plan.
+// cmd_nfssetup.go, cmd_version.go, cmd_serve.go; flags.go holds the flags they share and how they make a plan.
 package main
 
 import (
@@ -51,7 +51,7 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(), newVersionCommand(), newVerifyCommand(f))
+	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(), newVersionCommand(), newVerifyCommand(f), newServeCommand(f))
 	err := root.Execute()
 	if err == nil {
 		return exitOK

@@ -576,6 +576,7 @@ func runPhase(ctx context.Context, src, dst string, files []copyFile, workers in
 	fail := func(err error) {
 		once.Do(func() { firstErr = err; cancel() })
 	}
+	var inflight sync.WaitGroup // files handed out and not yet with the committer (a pause waits for them)
 	for i := 0; i < min(workers, len(files)); i++ {
 		wg.Add(1)
 		go func() {
@@ -584,19 +585,24 @@ func runPhase(ctx context.Context, src, dst string, files []copyFile, workers in
 				p, err := copyOne(ctx, src, dst, f, chunk, lim, owner, pr)
 				if err != nil {
 					fail(err)
-					continue
-				}
-				if err := cm.add(p); err != nil {
+				} else if err := cm.add(p); err != nil {
 					fail(err)
 				}
+				inflight.Done()
 			}
 		}()
 	}
 feed:
 	for _, f := range files {
+		if err := holdCopy(ctx, pr, &inflight, cm); err != nil { // pause.go
+			fail(err)
+			break feed
+		}
+		inflight.Add(1)
 		select {
 		case jobs <- f:
 		case <-ctx.Done():
+			inflight.Done()
 			break feed
 		}
 	}

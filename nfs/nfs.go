@@ -122,6 +122,9 @@ type CopyOptions struct {
 	// once at the end. It must not block for long: the copy does not wait for it, but the next event does.
 	Progress         func(CopyProgress)
 	ProgressInterval time.Duration // 0 = 250ms
+	// Pause, when set, is asked before each file is handed out: while it says paused, the copy lets the files
+	// in flight finish (written, made durable, renamed into place), then holds in Pause.Hold (pause.go).
+	Pause Pauser
 }
 
 // CopyProgress is one progress event. Totals count what has to be copied (files already present are skipped

@@ -18,6 +18,9 @@ import (
 // verify → cleanup. State is saved after each phase and at each point of no return.
 func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 	for !b.Done {
+		if err := e.holdBeforePhase(ctx, b); err != nil { // pause.go
+			return &StoppedError{Phase: b.Phase, Batch: b.Number, StatePath: e.plan.StateFile}
+		}
 		phase := b.Phase
 		if b.Times == nil {
 			b.Times = map[Phase]PhaseTime{}
@@ -364,7 +367,7 @@ func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
 			b.Snapshot, e.plan.Repository.SourceLocation, src, why, e.plan.Repository.SourceLocation)
 	}
 	e.log(PhaseTransfer, b.Number, LevelInfo, "copying repository %s → %s", src, dst)
-	res, err := nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit,
+	res, err := nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit, Pause: e.copyPauser(b),
 		Progress: func(p nfs.CopyProgress) {
 			e.emit(Event{Kind: KindProgress, Phase: PhaseTransfer, Batch: b.Number, Batches: e.batches(),
 				Done:  Counts{Bytes: p.BytesDone, Files: p.FilesDone},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
@@ -35,6 +36,8 @@ type Options struct {
 	SourceTransport, TargetTransport http.RoundTripper
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Pause, when set, holds a run between its phases while it is paused (pause.go).
+	Pause *PauseGate
 }
 
 // Engine runs a migration plan.
@@ -50,6 +53,9 @@ type Engine struct {
 	shareNeeds int64
 	// srcSum and dstSum are the clusters as Run found them (versions decide snapshot metadata and scan modes).
 	srcSum, dstSum ClusterSummary
+	// where is the batch and phase the run is at (a position; pause.go reads it from another goroutine).
+	where       atomic.Value
+	saidPausing atomic.Bool // the current pause was explained (KindPausing)
 }
 
 // New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.

@@ -12,6 +12,7 @@ import (
 // repositories, then every batch through snapshot, transfer, restore, verify and cleanup, and finally the report.
 // It returns the report and an error when any index did not verify (or the run stopped).
 func (e *Engine) Run(ctx context.Context) (*Report, error) {
+	defer e.pauseWatch()()
 	// Ctrl-C or a hang-up before the batches start: what failed because of it is not a failure (no "[fail]
 	// context canceled" checks), and nothing was started that resume could follow.
 	stopped := func(phase Phase, err error) error {

@@ -25,11 +25,15 @@ type Backend interface {
 	SetupCommands(p steps.Plan, distro string) (nfs.Setup, error)
 	// ElasticsearchUser is the uid:gid Elasticsearch runs as, as the share checks find it.
 	ElasticsearchUser(ctx context.Context, p steps.Plan, nodes []esclient.Node) (uid, gid int, ok bool)
-	Run(ctx context.Context, p steps.Plan, c steps.Credentials, acceptWarnings bool, on func(steps.Event)) (*steps.Report, error)
+	// Run runs the migration; pause, when not nil, holds it between phases while it is paused.
+	Run(ctx context.Context, p steps.Plan, c steps.Credentials, acceptWarnings bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error)
 	Cleanup(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CleanupOptions, allowTargetDelete bool, on func(steps.Event)) error
 }
 
 type engineBackend struct{}
+
+// EngineBackend is the real engine (esmigrate serve wraps it to show the run to every session).
+func EngineBackend() Backend { return engineBackend{} }
 
 // placeholders fill what steps.New validates but a read before the selection does not need.
 func placeholders(p steps.Plan) steps.Plan {
@@ -102,8 +106,8 @@ func (engineBackend) ElasticsearchUser(ctx context.Context, p steps.Plan, nodes 
 	return u, g, ok
 }
 
-func (engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, on func(steps.Event)) (*steps.Report, error) {
-	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: accept})
+func (engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: accept, Pause: pause})
 	if err != nil {
 		return nil, err
 	}

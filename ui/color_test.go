@@ -108,7 +108,7 @@ func TestColorsFollowTheEnvironment(t *testing.T) {
 			spy := profileSpy{Model: NewModel(NewCommon(context.Background(), "en", true), &Session{Plan: p}, &fakeBackend{}),
 				got: make(chan colorprofile.Profile, 1)}
 			tm := teatest.NewTestModel(t, spy, teatest.WithInitialTermSize(80, 24),
-				teatest.WithProgramOptions(programOptions(context.Background(), c.env)...))
+				teatest.WithProgramOptions(ProgramOptions(context.Background(), c.env)...))
 			var out []byte
 			waitFor := func(text string) {
 				var seen []byte

@@ -50,6 +50,14 @@ type Session struct {
 	// runEnd receives the engine's error when a run's goroutine ends, so that Run can wait for the state to be
 	// saved when the program ends while a migration runs (a hang-up).
 	runEnd chan error
+	// Pause is the running migration's pause switch (the run screen's p; steps/pause.go).
+	Pause *steps.PauseGate
+	// Served: the wizard lives in esmigrate serve and is shown to the SSH session that drives it. Leaving ends
+	// that session, never the wizard (LeaveMsg); stopping the migration is pausing it.
+	Served bool
+	// AutoResume: an unfinished migration of the state file goes on at once when the credentials it needs
+	// are at hand (esmigrate serve after its own restart), as `esmigrate resume` does.
+	AutoResume bool
 }
 
 // screenBase is what every screen holds: the shared context, the session, the engine, its size, and the text

@@ -145,7 +145,7 @@ func (f *fakeBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, err
 	return steps.SetupCommands(p, distro)
 }
 
-func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, on func(steps.Event)) (*steps.Report, error) {
+func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	f.mu.Lock()
 	f.ran++
 	f.runPlan, f.runCreds, f.runAccept = p, c, accept

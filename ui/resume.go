@@ -96,6 +96,14 @@ func (m *resumeScreen) Enter() tea.Cmd {
 		return cmd
 	}
 	m.mode = rsChoose
+	if m.s.AutoResume {
+		// esmigrate serve after its own restart: the migration goes on as `esmigrate resume` would, unless a
+		// password is missing (then this screen asks the operator for it).
+		m.s.AutoResume = false
+		if len(m.missing()) == 0 {
+			return m.resume()
+		}
+	}
 	m.render()
 	return nil
 }

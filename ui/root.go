@@ -48,9 +48,19 @@ type screen interface {
 
 // Messages between screens and the root.
 type (
-	navMsg  struct{ to screenID }
-	quitMsg struct{ err error }
+	navMsg      struct{ to screenID }
+	quitMsg     struct{ err error }
+	askLeaveMsg struct{}
 )
+
+// LeaveMsg is how a served wizard (Session.Served) ends its operator's session: the wizard itself goes on in
+// the server (esmigrate serve ends the SSH session that drives it).
+type LeaveMsg struct{}
+
+// askLeave asks the root to ask whether to leave (a served run's q).
+func askLeave() tea.Msg { return askLeaveMsg{} }
+
+func leave() tea.Msg { return LeaveMsg{} }
 
 func goTo(s screenID) tea.Cmd    { return func() tea.Msg { return navMsg{s} } }
 func quitWith(err error) tea.Cmd { return func() tea.Msg { return quitMsg{err} } }
@@ -101,6 +111,15 @@ func (m *Model) Err() error { return m.err }
 // Current is the active screen (tests).
 func (m *Model) Current() screenID { return m.cur }
 
+// Step is the step the wizard shows, 1 (connect) to 7 (report); 0 on the start screen of an unfinished
+// migration.
+func (m *Model) Step() int {
+	if m.cur >= numSteps {
+		return 0
+	}
+	return int(m.cur) + 1
+}
+
 // Init starts the first screen.
 func (m *Model) Init() tea.Cmd {
 	cmd := m.screens[m.cur].Enter()
@@ -131,12 +150,22 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.layout()
 		return m.screens[m.cur].Enter()
 	case quitMsg:
+		if m.s.Served {
+			return leave
+		}
 		m.err = msg.err
 		return tea.Quit
+	case askLeaveMsg:
+		m.askQuit = true
+		return nil
 	case tea.KeyPressMsg:
 		if m.askQuit {
 			switch msg.String() {
 			case "y", "Y", "ctrl+c":
+				m.askQuit = false
+				if m.s.Served {
+					return leave
+				}
 				return tea.Quit
 			default:
 				m.askQuit = false
@@ -146,7 +175,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		km := m.c.Keys
 		switch {
 		case key.Matches(msg, km.Quit):
-			if m.cur == scrRun || m.cur == scrReport {
+			if (m.cur == scrRun || m.cur == scrReport) && !m.s.Served {
 				// The run screen explains what stopping means; the report screen quits.
 				return scr.Update(msg)
 			}
@@ -216,7 +245,11 @@ func (m *Model) header() string {
 func (m *Model) footer() string {
 	scr := m.screens[m.cur]
 	if m.askQuit {
-		return m.c.Styles.Warn.Render(common.Fit(m.c.T("misc.quit.ask"), m.c.Width, m.c.Glyphs.Ellipsis))
+		ask := m.c.T("misc.quit.ask")
+		if m.s.Served {
+			ask = m.c.T("misc.leave.ask")
+		}
+		return m.c.Styles.Warn.Render(common.Fit(ask, m.c.Width, m.c.Glyphs.Ellipsis))
 	}
 	helpKey := m.c.Keys.Help
 	if scr.Capturing() {

@@ -35,6 +35,12 @@ type runScreen struct {
 	report *steps.Report
 	err    error
 	pfErr  *steps.PreflightError
+
+	// The pause (steps/pause.go): asked by p, and what the engine last said of it (KindPausing: what runs on
+	// and where it will hold; KindPaused: it holds). pauseText is empty when no pause is on.
+	pauseAsked bool
+	pauseText  string
+	pauseHeld  bool
 }
 
 func newRun(c *Common, s *Session, be Backend) *runScreen {
@@ -69,13 +75,14 @@ func (m *runScreen) start() tea.Cmd {
 	if m.s.Resuming && m.s.Prev != nil {
 		m.prog.Seed(m.s.Prev)
 	}
-	p, creds, accept, be := m.s.Plan, m.s.Creds, m.s.AcceptWarns, m.be
+	m.pauseAsked, m.pauseText, m.pauseHeld = m.s.Pause.Paused(), "", false
+	p, creds, accept, be, gate := m.s.Plan, m.s.Creds, m.s.AcceptWarns, m.be, m.s.Pause
 	end := make(chan error, 1)
 	m.s.runEnd = end
 	m.addLog(m.c.T("run.starting"))
 	m.render()
 	return tea.Batch(common.StartStream(seq, func(emit func(steps.Event)) (any, error) {
-		rep, err := be.Run(ctx, p, creds, accept, emit)
+		rep, err := be.Run(ctx, p, creds, accept, gate, emit)
 		end <- err
 		return rep, err
 	}), runTick(seq))
@@ -90,6 +97,12 @@ func (m *runScreen) addLog(line string) {
 
 func (m *runScreen) apply(e steps.Event) {
 	m.prog.Apply(e)
+	switch e.Kind {
+	case steps.KindPausing, steps.KindPaused:
+		m.pauseText, m.pauseHeld = m.c.Text(e.MessageText()), e.Kind == steps.KindPaused
+	case steps.KindResumed:
+		m.pauseText, m.pauseHeld = "", false
+	}
 	if e.Kind != steps.KindProgress {
 		m.addLog(m.c.ASCII(e.Time.Format("15:04:05") + " " + e.Text(m.c.L)))
 	}
@@ -129,6 +142,11 @@ func (m *runScreen) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		switch {
+		case key.Matches(msg, km.Pause) && m.running && m.s.Pause != nil:
+			return m.togglePause()
+		case key.Matches(msg, km.Stop) && m.s.Served:
+			// In esmigrate serve the migration outlives the session: q leaves (asks), p pauses.
+			return askLeave
 		case key.Matches(msg, km.Stop):
 			if m.running {
 				if !m.stopping {
@@ -149,6 +167,17 @@ func (m *runScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// togglePause asks the engine to pause or to go on (the switch is turned in a command: the engine's watcher
+// says what the pause means on its own goroutine).
+func (m *runScreen) togglePause() tea.Cmd {
+	gate := m.s.Pause
+	m.pauseAsked = !m.pauseAsked
+	if m.pauseAsked {
+		return func() tea.Msg { gate.Pause(); return nil }
+	}
+	return func() tea.Msg { gate.Resume(); return nil }
 }
 
 // logStep is how many lines a key scrolls the log: a page (ten lines) or one.
@@ -206,6 +235,18 @@ func (m *runScreen) render() {
 		elapsed = 0
 	}
 	lines := m.prog.Render(m.c, m.w, max(m.h-8, 2), m.now, elapsed, m.running)
+	if m.running && (m.pauseAsked || m.pauseText != "") {
+		text := m.pauseText
+		if text == "" {
+			text = m.c.T("run.pause.asked")
+		}
+		if m.pauseHeld {
+			text += " " + m.c.T("run.pause.resumekey")
+		}
+		for _, l := range strings.Split(common.Wrap(text, m.w-2), "\n") {
+			lines = append(lines, st.Warn.Render(g.Pointer+" "+l))
+		}
+	}
 
 	// The end of the run, or the stop dialog.
 	var tail []string
@@ -251,11 +292,19 @@ func (m *runScreen) render() {
 
 func (m *runScreen) ShortHelp() []key.Binding {
 	km := m.c.Keys
+	stop := km.Stop
+	if m.s.Served {
+		stop = km.Leave // q leaves the session; the migration goes on in the server
+	}
 	switch {
 	case m.askStop:
 		return []key.Binding{km.Yes, km.No}
+	case m.running && m.s.Pause != nil && m.pauseAsked:
+		return []key.Binding{km.Unpause, stop, km.ScrollUp, km.ScrollDown}
+	case m.running && m.s.Pause != nil:
+		return []key.Binding{km.Pause, stop, km.ScrollUp, km.ScrollDown}
 	case m.running:
-		return []key.Binding{km.Stop, km.ScrollUp, km.ScrollDown}
+		return []key.Binding{stop, km.ScrollUp, km.ScrollDown}
 	case m.pfErr != nil && m.pfErr.Warnings:
 		return []key.Binding{km.AcceptRestart, km.Back, km.Leave}
 	case m.report != nil:

@@ -237,7 +237,7 @@ func TestFinishedMigrationScreensAgree(t *testing.T) {
 
 // One key map: bindings are made in ui/common only.
 func TestOneKeyMap(t *testing.T) {
-	for _, glob := range []string{"*.go", "components/*/*.go"} {
+	for _, glob := range []string{"*.go", "components/*/*.go", "serve/*.go"} {
 		for f, src := range goSources(t, glob) {
 			if strings.Contains(src, "key.NewBinding(") || strings.Contains(src, "WithKeys(") {
 				t.Errorf("%s makes its own key bindings: they belong in ui/common/keymap.go", f)

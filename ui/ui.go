@@ -39,18 +39,13 @@ func Run(ctx context.Context, o Options) error {
 	}
 	// This host's distribution, for the setup commands (reads /etc/os-release: done here, not in Update).
 	s.Distro = string(nfs.DetectDistro(""))
+	s.Pause = steps.NewPauseGate(false)
 	m := NewModel(c, s, engineBackend{})
-	p := tea.NewProgram(m, programOptions(ctx, env)...)
+	p := tea.NewProgram(m, ProgramOptions(ctx, env)...)
 	_, err := p.Run()
-	if s.runEnd != nil {
-		// A migration's goroutine may still be writing its state (the session hung up): wait for it.
-		select {
-		case runErr := <-s.runEnd:
-			if m.Err() == nil && runErr != nil {
-				return runErr
-			}
-		case <-time.After(30 * time.Second):
-		}
+	// A migration's goroutine may still be writing its state (the session hung up): wait for it.
+	if runErr := s.WaitRun(30 * time.Second); m.Err() == nil && runErr != nil {
+		return runErr
 	}
 	if err != nil && m.Err() == nil {
 		return err
@@ -58,9 +53,24 @@ func Run(ctx context.Context, o Options) error {
 	return m.Err()
 }
 
-// programOptions are the program's options for an environment: the context, the frame rate, the environment
-// and the colors drawn with (colorProfile).
-func programOptions(ctx context.Context, environ []string) []tea.ProgramOption {
+// WaitRun waits (up to timeout) for a migration's goroutine that still runs when the program ended to save
+// its state and return, and returns its error (nil when no migration ran).
+func (s *Session) WaitRun(timeout time.Duration) error {
+	if s.runEnd == nil {
+		return nil
+	}
+	select {
+	case err := <-s.runEnd:
+		s.runEnd <- err // for a second caller
+		return err
+	case <-time.After(timeout):
+		return nil
+	}
+}
+
+// ProgramOptions are a wizard program's options for an environment (this terminal's, or an SSH session's):
+// the context, the frame rate, the environment and the colors drawn with (colorProfile).
+func ProgramOptions(ctx context.Context, environ []string) []tea.ProgramOption {
 	return []tea.ProgramOption{tea.WithContext(ctx), tea.WithFPS(20), tea.WithEnvironment(environ),
 		tea.WithColorProfile(colorProfile(environ))}
 }
@@ -70,6 +80,11 @@ func programOptions(ctx context.Context, environ []string) []tea.ProgramOption {
 // or 256 ANSI colors. Never true color: the styles use only the 16 ANSI colors, and over SSH only TERM crosses,
 // so a guess of true color (COLORTERM, a terminal's name) is not followed.
 func colorProfile(environ []string) colorprofile.Profile {
+	return ColorProfile(environ)
+}
+
+// ColorProfile is colorProfile for another package (esmigrate serve, for each SSH session's environment).
+func ColorProfile(environ []string) colorprofile.Profile {
 	if p := colorprofile.Env(environ); p < colorprofile.TrueColor {
 		return p
 	}

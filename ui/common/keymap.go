@@ -31,12 +31,14 @@ type KeyMap struct {
 	Toggle, All, Glob, Sort, SortLeft, SortRight, Reverse, Hidden, Options, Clear key.Binding
 	// The review.
 	SavePlan, Verify key.Binding
-	// The run.
-	Stop, AcceptRestart, Leave key.Binding
+	// The run. Pause and Unpause are the same key (p): its help says what it does now.
+	Stop, AcceptRestart, Leave, Pause, Unpause key.Binding
 	// The report.
 	CleanSnapshots, CleanFiles, CleanRepos, CleanChoose, Clean, Finish, New key.Binding
 	// The start screen of an unfinished migration.
 	Resume, StartOver key.Binding
+	// esmigrate serve: an operator who watches takes the wizard over.
+	TakeOver key.Binding
 }
 
 // NewKeyMap builds the key map with its help in a language; without UTF-8 the help names the arrow keys.
@@ -109,6 +111,8 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 		Stop:          b("q ctrl+c", "q", "", "key.stop"),
 		AcceptRestart: b("a", "a", "", "key.acceptrestart"),
 		Leave:         b("q", "q", "", "key.quit"),
+		Pause:         b("p", "p", "", "key.pause"),
+		Unpause:       b("p", "p", "", "key.unpause"),
 
 		CleanSnapshots: b("1", "1", "", "rep.c.snapshots"),
 		CleanFiles:     b("2", "2", "", "rep.c.files.short"),
@@ -120,5 +124,7 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 
 		Resume:    b("r", "r", "", "key.resume"),
 		StartOver: b("n", "n", "", "key.startover"),
+
+		TakeOver: b("t", "t", "", "key.takeover"),
 	}
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/esmigrate/esmigrate/ui"
+	"github.com/esmigrate/esmigrate/ui/serve"
+)
+
+// serveFlags are esmigrate serve's own flags (the cluster flags prefill the wizard, as for the wizard itself).
+type serveFlags struct {
+	listen, authorized, operators, hostKey string
+	printUnit                              bool
+}
+
+// newServeCommand is `esmigrate serve`: the wizard over SSH for a team (package ui/serve).
+func newServeCommand(f *clusterFlags) *cobra.Command {
+	sf := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the wizard over SSH: the migration lives in the server, operators drive, colleagues watch",
+		Long: `Runs an SSH server (keys only) whose sessions show one migration that lives in this process: a
+dropped session loses nothing, and the migration goes on while nobody is connected. Keys in --operators drive
+(one session at a time; another operator may take over); the other keys of --authorized-keys watch read-only.
+The host key is made on the first start, next to the state file. Started again with the same state file, the
+server goes on with an unfinished migration (passwords from the environment, as for esmigrate resume).
+
+  ssh -t -p 2323 127.0.0.1`,
+		Example: `  esmigrate serve --operators ~/.esmigrate/operators --authorized-keys ~/.esmigrate/watchers \
+    --source http://10.0.0.1:9200 --target http://10.0.1.1:9200 --state /var/lib/esmigrate/state.json
+  esmigrate serve --print-systemd-unit --operators /etc/esmigrate/operators --state /var/lib/esmigrate/state.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, creds, err := f.resolve(cmd, false)
+			if err != nil {
+				return err
+			}
+			if p.StateFile, err = filepath.Abs(p.StateFile); err != nil {
+				return err
+			}
+			if sf.printUnit {
+				return printSystemdUnit(cmd.OutOrStdout(), cmd, sf, p.StateFile)
+			}
+			access, err := serve.CheckAccess(sf.authorized, sf.operators)
+			if err != nil {
+				return usageError{err}
+			}
+			keyPath := sf.hostKey
+			if keyPath == "" {
+				keyPath = serve.HostKeyPath(p.StateFile)
+			}
+			signer, created, err := serve.HostKey(keyPath)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(f.stderr, nil))
+			if created {
+				log.Info("made a new host key", "file", keyPath, "fingerprint", gossh.FingerprintSHA256(signer.PublicKey()))
+			}
+			// SIGINT and SIGTERM stop the server (the migration's state is saved; it goes on at the next start);
+			// a hang-up of the terminal it was started from does not: the migration outlives the terminal.
+			signal.Ignore(syscall.SIGHUP)
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve.Serve(ctx, serve.Config{Listen: sf.listen, Access: access, HostKey: signer,
+				Wizard:    ui.Options{Plan: p, Credentials: creds, Lang: f.lang, PlanPath: f.planPath},
+				PauseFile: serve.PauseFileFor(p.StateFile), Log: log})
+		},
+	}
+	f.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&sf.listen, "listen", "127.0.0.1:2323", "address of the SSH server (loopback unless you give another)")
+	fl.StringVar(&sf.authorized, "authorized-keys", "", "public keys that may watch, in authorized_keys format")
+	fl.StringVar(&sf.operators, "operators", "", "public keys that drive (start, pause, confirm, clean up), in authorized_keys format")
+	fl.StringVar(&sf.hostKey, "host-key", "", "the server's host key (default: "+serve.HostKeyName+" next to the state file; made on the first start)")
+	fl.BoolVar(&sf.printUnit, "print-systemd-unit", false, "print a systemd unit that runs this command, and exit")
+	return cmd
+}
+
+// printSystemdUnit writes a unit that runs esmigrate serve with the flags given here (no password among them:
+// passwords go into the EnvironmentFile), as the user running this command, in the state file's directory.
+func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFile string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	exe, _ = filepath.EvalSymlinks(exe)
+	u, err := user.Current()
+	if err != nil {
+		return err
+	}
+	args := []string{exe, "serve"}
+	secret := map[string]bool{"source-password": true, "target-password": true, "source-api-key": true, "target-api-key": true}
+	set := map[string]bool{}
+	var bad []string
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		set[fl.Name] = true
+		switch {
+		case fl.Name == "print-systemd-unit":
+		case secret[fl.Name]:
+			bad = append(bad, "--"+fl.Name)
+		default:
+			for _, v := range flagValues(fl) {
+				if isPathFlag(fl.Name) && v != "" {
+					v, _ = filepath.Abs(v)
+				}
+				args = append(args, "--"+fl.Name+"="+systemdQuote(v))
+			}
+		}
+	})
+	if !set["state"] {
+		args = append(args, "--state="+systemdQuote(stateFile))
+	}
+	if !set["listen"] {
+		args = append(args, "--listen=127.0.0.1:2323")
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(os.Stderr, "esmigrate: %s left out of the unit: put passwords into the EnvironmentFile (ES_SOURCE_PASSWORD=..., ES_TARGET_PASSWORD=...)\n", strings.Join(bad, ", "))
+	}
+	dir := filepath.Dir(stateFile)
+	_, err = fmt.Fprintf(out, `# esmigrate serve as a systemd service. Install:
+#   sudo tee /etc/systemd/system/esmigrate.service < this-file
+#   sudo install -m 600 -o %[1]s /dev/null /etc/esmigrate/env   # ES_SOURCE_PASSWORD=... ES_TARGET_PASSWORD=...
+#   sudo systemctl daemon-reload && sudo systemctl enable --now esmigrate
+#   journalctl -u esmigrate -f        # who attached, who drives, pauses; the host key's fingerprint
+# Stopping the service saves the migration's state (Elasticsearch finishes what it started); starting it
+# again goes on with the migration.
+[Unit]
+Description=esmigrate serve: the Elasticsearch migration wizard over SSH
+Documentation=https://github.com/esmigrate/esmigrate#serve
+Wants=network-online.target
+After=network-online.target remote-fs.target
+
+[Service]
+Type=simple
+User=%[1]s
+WorkingDirectory=%[2]s
+EnvironmentFile=-/etc/esmigrate/env
+Environment=LANG=C.UTF-8
+ExecStart=%[3]s
+Restart=on-failure
+RestartSec=5s
+# SIGTERM: the server saves the state and stops following; give it time to write it.
+KillMode=mixed
+TimeoutStopSec=90s
+NoNewPrivileges=yes
+PrivateTmp=yes
+
+[Install]
+WantedBy=multi-user.target
+`, u.Username, systemdQuote(dir), strings.Join(args, " "))
+	return err
+}
+
+// isPathFlag tells the flags whose value is a file or directory (made absolute: a service has its own
+// working directory).
+func isPathFlag(name string) bool {
+	switch name {
+	case "authorized-keys", "operators", "host-key", "state", "report-dir", "plan", "ca-cert", "source-ca-cert", "target-ca-cert":
+		return true
+	}
+	return false
+}
+
+// systemdQuote quotes a value for ExecStart when it needs it (spaces, quotes, $ and %).
+func systemdQuote(s string) string {
+	s = strings.ReplaceAll(s, "%", "%%")
+	s = strings.ReplaceAll(s, "$", "$$")
+	if !strings.ContainsAny(s, " \t\"'\\") {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// flagValues are a flag's values as given (one per value of a list flag).
+func flagValues(fl *pflag.Flag) []string {
+	if sv, ok := fl.Value.(pflag.SliceValue); ok {
+		return sv.GetSlice()
+	}
+	return []string{fl.Value.String()}
+}

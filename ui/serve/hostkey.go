@@ -1,0 +1,97 @@
+package serve
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
+)
+
+// HostKeyName is the host key's file name, in the state file's directory.
+const HostKeyName = "esmigrate_host_ed25519_key"
+
+// HostKeyPath is where the host key of a server with this state file lives: next to the state file.
+func HostKeyPath(stateFile string) string {
+	return filepath.Join(filepath.Dir(stateFile), HostKeyName)
+}
+
+// HostKey is the server's SSH host key: read from path, or made there (ed25519) on the first start. The file
+// is created with mode 0600, never through a symbolic link (O_NOFOLLOW, O_EXCL: a link planted at the path
+// makes the start fail instead of writing the key where the link points), and a key file that others may
+// read is refused, as sshd refuses it. (wish.WithHostKeyPath would write through a link; hence these lines.)
+func HostKey(path string) (signer gossh.Signer, created bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		s, err := createHostKey(path)
+		return s, err == nil, err
+	case errors.Is(err, syscall.ELOOP):
+		return nil, false, fmt.Errorf("host key %s is a symbolic link: esmigrate does not follow one there; remove it (a new key is made at the next start), or give --host-key a file", path)
+	case err != nil:
+		return nil, false, fmt.Errorf("host key %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, false, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, false, fmt.Errorf("host key %s is not a regular file", path)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, false, fmt.Errorf("host key %s may be read by others (mode %04o): run chmod 600 %s (or remove it: a new key is made at the next start, and clients must then trust the new one)", path, st.Mode().Perm(), path)
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
+		return nil, false, fmt.Errorf("host key %s belongs to uid %d, not to this user (uid %d): run esmigrate serve as its owner, or chown it", path, sys.Uid, os.Geteuid())
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return nil, false, err
+	}
+	s, err := gossh.ParsePrivateKey(b)
+	if err != nil {
+		return nil, false, fmt.Errorf("host key %s cannot be read as an SSH private key (%v): remove it and a new one is made at the next start", path, err)
+	}
+	return s, false, nil
+}
+
+func createHostKey(path string) (gossh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	block, err := gossh.MarshalPrivateKey(priv, "esmigrate serve host key")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating host key %s: %w: check that its directory exists and this user may write there", path, err)
+	}
+	// The mode is 0600 whatever the umask; the file is durable before the key is used (clients remember it).
+	if err := unix.Fchmod(int(f.Fd()), 0o600); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := f.Write(pem.EncodeToMemory(block)); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("writing host key %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	return gossh.NewSignerFromKey(priv)
+}
