@@ -11,10 +11,10 @@ import (
 // newer one of the same subject (phase, batch, index) replaced. A session that attaches late replays it and
 // sees the same progress as one that watched from the start; a six-hour run does not keep every progress tick.
 type eventLog struct {
-	seq    int              // the last event's number
-	items  []loggedEvent    // by number
-	latest map[string]int   // progress subject → the number of its newest event
-	dead   int              // items replaced by a newer progress event, not yet dropped
+	seq    int            // the last event's number
+	items  []loggedEvent  // by number
+	latest map[string]int // progress subject → the number of its newest event
+	dead   int            // items replaced by a newer progress event, not yet dropped
 }
 
 type loggedEvent struct {

@@ -49,8 +49,8 @@ type runState struct {
 	Started time.Time
 	Ended   time.Time
 	Report  *steps.Report
-	Err     i18n.Msg // how it ended, when with an error (secrets hidden)
-	Stopped bool     // it stopped (the server stops): it goes on at the next start
+	Err     i18n.Msg     // how it ended, when with an error (secrets hidden)
+	Stopped bool         // it stopped (the server stops): it goes on at the next start
 	Seed    *steps.State // a resumed migration's state when it was resumed (what it had done before)
 }
 

@@ -391,4 +391,3 @@ func (m *sessionModel) progress(w, h int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-
