@@ -77,6 +77,10 @@ func Serve(ctx context.Context, cfg Config) error {
 		// tells the client why (OpenSSH shows the text of a challenge without questions), which a refused
 		// public key cannot: its refusal carries no text.
 		wish.WithKeyboardInteractiveAuth(func(sctx ssh.Context, challenge gossh.KeyboardInteractiveChallenge) bool {
+			if told, _ := sctx.Value(toldKey{}).(bool); told {
+				return false // OpenSSH asks up to three times: say it once
+			}
+			sctx.SetValue(toldKey{}, true)
 			keys := offeredKeys(sctx)
 			log.Warn("refused: no key of the operators' or watchers' files", "remote", sctx.RemoteAddr().String(), "keys", strings.Join(keys, " "))
 			msg := i18n.New(lang).T("serve.auth.nokey")
@@ -114,7 +118,10 @@ func Serve(ctx context.Context, cfg Config) error {
 	return hubErr
 }
 
-type offeredKeysKey struct{}
+type (
+	offeredKeysKey struct{}
+	toldKey        struct{}
+)
 
 // offered remembers the fingerprints of the keys a client offered (for the refusal).
 func offered(sctx ssh.Context, key ssh.PublicKey) {

@@ -218,7 +218,16 @@ func (m *sessionModel) render() {
 		return
 	}
 	st := m.c.Styles
-	bodyH := h - 4 // header, notice, rule, footer
+	notice := ""
+	switch {
+	case m.askTake:
+		notice = st.Warn.Render(common.Wrap(m.c.T("serve.takeover.ask", m.v.Driver), w))
+	case m.notice != "":
+		notice = m.c.Flash(common.Wrap(m.notice, w), m.noticeErr)
+	}
+	notice = common.Clip(notice, w, 2)
+	noticeH := max(strings.Count(notice, "\n")+1, 1)
+	bodyH := h - 3 - noticeH // header, notice, rule, footer
 	var body string
 	switch {
 	case m.fullHelp:
@@ -231,15 +240,8 @@ func (m *sessionModel) render() {
 		body = m.progress(w, bodyH)
 	}
 	body = common.PadLines(common.Clip(body, w, bodyH), bodyH)
-	notice := ""
-	switch {
-	case m.askTake:
-		notice = st.Warn.Render(m.c.T("serve.takeover.ask", m.v.Driver))
-	case m.notice != "":
-		notice = m.c.Flash(m.notice, m.noticeErr)
-	}
 	rule := st.Subtle.Render(strings.Repeat(m.c.Glyphs.Rule, w))
-	m.out = m.header(w) + "\n" + body + "\n" + common.Clip(notice, w, 1) + "\n" + rule + "\n" + common.Clip(m.footer(w), w, 1)
+	m.out = m.header(w) + "\n" + body + "\n" + notice + "\n" + rule + "\n" + common.Clip(m.footer(w), w, 1)
 	if !m.c.Glyphs.UTF8 {
 		m.out = common.ToASCII(m.out)
 	}
