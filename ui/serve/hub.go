@@ -69,11 +69,15 @@ type input struct {
 	msg  tea.Msg
 }
 
+// driverSize is the driving session's window size, for the wizard.
+type driverSize tea.WindowSizeMsg
+
 // HubOptions build a hub.
 type HubOptions struct {
 	Wizard ui.Options // the plan and credentials the wizard starts from (flags, environment), its language
 	Pause  *steps.PauseGate
 	Log    *slog.Logger
+	Engine ui.Backend // nil: the real engine (tests give a fake one)
 }
 
 // NewHub builds the wizard and its program; Run runs it.
@@ -84,7 +88,12 @@ func NewHub(ctx context.Context, o HubOptions) *Hub {
 	}
 	h.red.learn(o.Wizard.Plan, o.Wizard.Credentials)
 	h.wiz, h.sess = ui.NewServed(ctx, ui.ServedOptions{Options: o.Wizard, Pause: o.Pause,
-		Backend: func(b ui.Backend) ui.Backend { return teeBackend{Backend: b, h: h} }})
+		Backend: func(b ui.Backend) ui.Backend {
+			if o.Engine != nil {
+				b = o.Engine
+			}
+			return teeBackend{Backend: b, h: h}
+		}})
 	h.prog = tea.NewProgram(hubModel{h}, tea.WithContext(ctx), tea.WithInput(nil), tea.WithOutput(io.Discard),
 		tea.WithoutRenderer(), tea.WithoutSignalHandler())
 	return h
@@ -129,9 +138,18 @@ func (m hubModel) Init() tea.Cmd {
 }
 
 func (m hubModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	if _, ok := msg.(ui.LeaveMsg); ok {
+	switch msg := msg.(type) {
+	case ui.LeaveMsg:
 		m.h.driverLeaves()
 		return m, nil
+	case tea.WindowSizeMsg:
+		// The program has no terminal: a size it reports of its own is not the driver's.
+		return m, nil
+	case driverSize:
+		msg2 := tea.WindowSizeMsg(msg)
+		_, cmd := m.h.wiz.Update(msg2)
+		m.h.publish()
+		return m, cmd
 	}
 	_, cmd := m.h.wiz.Update(msg)
 	m.h.publish()
@@ -233,7 +251,7 @@ func (h *Hub) TakeOver(id int) bool {
 func (h *Hub) setDriver(c *client) {
 	h.driver = c.id
 	h.log.Info("drives", "who", c.who.Name)
-	h.queue(input{from: c.id, msg: tea.WindowSizeMsg{Width: c.w, Height: c.h}})
+	h.queue(input{from: c.id, msg: driverSize{Width: c.w, Height: c.h}})
 }
 
 // queue hands a message to the wizard without waiting (h.mu may be held): the input channel has room for a
@@ -265,7 +283,7 @@ func (h *Hub) Resize(id, w, hgt int) {
 		c.w, c.h = w, hgt
 	}
 	if id == h.driver {
-		h.queue(input{from: id, msg: tea.WindowSizeMsg{Width: w, Height: hgt}})
+		h.queue(input{from: id, msg: driverSize{Width: w, Height: hgt}})
 	}
 }
 

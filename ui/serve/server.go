@@ -224,6 +224,9 @@ func program(sess ssh.Session, hub *Hub, serverLang string) *tea.Program {
 // migration was paused; each turn is written down (a file next to the state file while paused, created
 // without following a link).
 func pauseGate(path string, log *slog.Logger) (*steps.PauseGate, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if path == "" {
 		return steps.NewPauseGate(false), nil
 	}
