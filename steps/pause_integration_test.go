@@ -206,4 +206,3 @@ func targetIndices(t *testing.T, m *migration) int {
 	}
 	return n
 }
-
