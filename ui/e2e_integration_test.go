@@ -158,6 +158,15 @@ func (w *wizardRun) drive(t *testing.T, s *tmux) {
 // start walks the wizard from the connection to the start of the migration (snapshotThrottle: per node, "" for
 // none).
 func (w *wizardRun) start(t *testing.T, s *tmux, snapshotThrottle string) {
+	w.startWith(t, s, throttles{snapshot: snapshotThrottle}, nil)
+}
+
+// throttles are the repository form's limits (per second; "" for none).
+type throttles struct{ snapshot, restore, copy string }
+
+// startWith is start with the repository's throttles; atReview, when set, is called on the review screen once
+// it is ready, before the migration is started.
+func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func()) {
 	// 1 Connect: the form is prefilled from the flags; enter through it, the connections are tested.
 	s.waitFor(`URL of a node`, 60*time.Second)
 	for i := 0; i < 8; i++ {
@@ -175,10 +184,10 @@ func (w *wizardRun) start(t *testing.T, s *tmux, snapshotThrottle string) {
 	for i := 0; i < 7; i++ {
 		s.keys("Enter")
 	}
-	if snapshotThrottle != "" {
-		s.literal(snapshotThrottle)
-	}
-	for i := 0; i < 3; i++ {
+	for _, limit := range []string{th.snapshot, th.restore, th.copy} {
+		if limit != "" {
+			s.literal(limit)
+		}
 		s.keys("Enter")
 	}
 	s.waitFor(`Every source node reaches repository `+w.repo, 2*time.Minute)
@@ -207,6 +216,9 @@ func (w *wizardRun) start(t *testing.T, s *tmux, snapshotThrottle string) {
 	s.waitFor(`(Ready\. enter: start|press a to accept)`, 2*time.Minute)
 	if strings.Contains(s.screen(), "press a to accept") {
 		s.keys("a")
+	}
+	if atReview != nil {
+		atReview()
 	}
 	s.keys("Enter")
 	s.waitFor(`Start the migration now\?`, 10*time.Second)
