@@ -128,7 +128,7 @@ func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFi
 		args = append(args, "--listen=127.0.0.1:2323")
 	}
 	if len(bad) > 0 {
-		fmt.Fprintf(os.Stderr, "esmigrate: %s left out of the unit: put passwords into the EnvironmentFile (ES_SOURCE_PASSWORD=..., ES_TARGET_PASSWORD=...)\n", strings.Join(bad, ", "))
+		fmt.Fprintf(cmd.ErrOrStderr(), "esmigrate: %s left out of the unit: put passwords into the EnvironmentFile (ES_SOURCE_PASSWORD=..., ES_TARGET_PASSWORD=...)\n", strings.Join(bad, ", "))
 	}
 	dir := filepath.Dir(stateFile)
 	_, err = fmt.Fprintf(out, `# esmigrate serve as a systemd service. Install:
