@@ -9,11 +9,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/sys/unix"
 )
+
+func hostKeyLink(path string) error {
+	return fmt.Errorf("host key %s is a symbolic link: esmigrate does not follow one there; remove it (a new key is made at the next start), or give --host-key a file", path)
+}
+
 
 // HostKeyName is the host key's file name, in the state file's directory.
 const HostKeyName = "esmigrate_host_ed25519_key"
@@ -28,13 +31,16 @@ func HostKeyPath(stateFile string) string {
 // makes the start fail instead of writing the key where the link points), and a key file that others may
 // read is refused, as sshd refuses it. (wish.WithHostKeyPath would write through a link; hence these lines.)
 func HostKey(path string) (signer gossh.Signer, created bool, err error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, false, hostKeyLink(path)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		s, err := createHostKey(path)
 		return s, err == nil, err
-	case errors.Is(err, syscall.ELOOP):
-		return nil, false, fmt.Errorf("host key %s is a symbolic link: esmigrate does not follow one there; remove it (a new key is made at the next start), or give --host-key a file", path)
+	case isLinkErr(err):
+		return nil, false, hostKeyLink(path)
 	case err != nil:
 		return nil, false, fmt.Errorf("host key %s: %w", path, err)
 	}
@@ -46,11 +52,12 @@ func HostKey(path string) (signer gossh.Signer, created bool, err error) {
 	if !st.Mode().IsRegular() {
 		return nil, false, fmt.Errorf("host key %s is not a regular file", path)
 	}
-	if st.Mode().Perm()&0o077 != 0 {
+	ownerOK, modeOK, uid := privateTo(st)
+	if !modeOK {
 		return nil, false, fmt.Errorf("host key %s may be read by others (mode %04o): run chmod 600 %s (or remove it: a new key is made at the next start, and clients must then trust the new one)", path, st.Mode().Perm(), path)
 	}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok && int(sys.Uid) != os.Geteuid() {
-		return nil, false, fmt.Errorf("host key %s belongs to uid %d, not to this user (uid %d): run esmigrate serve as its owner, or chown it", path, sys.Uid, os.Geteuid())
+	if !ownerOK {
+		return nil, false, fmt.Errorf("host key %s belongs to uid %d, not to this user (uid %d): run esmigrate serve as its owner, or chown it", path, uid, os.Geteuid())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
@@ -72,12 +79,12 @@ func createHostKey(path string) (gossh.Signer, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("creating host key %s: %w: check that its directory exists and this user may write there", path, err)
 	}
 	// The mode is 0600 whatever the umask; the file is durable before the key is used (clients remember it).
-	if err := unix.Fchmod(int(f.Fd()), 0o600); err != nil {
+	if err := f.Chmod(0o600); err != nil {
 		f.Close()
 		return nil, err
 	}

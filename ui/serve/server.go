@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -238,7 +237,7 @@ func pauseGate(path string, log *slog.Logger) (*steps.PauseGate, error) {
 	}
 	gate.Watch(func(p bool) {
 		if p {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|oNoFollow, 0o600)
 			if err == nil {
 				_, err = f.WriteString(time.Now().Format(time.RFC3339) + "\n")
 				f.Close()
