@@ -133,14 +133,15 @@ func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFi
 	dir := filepath.Dir(stateFile)
 	_, err = fmt.Fprintf(out, `# esmigrate serve as a systemd service. Install:
 #   sudo tee /etc/systemd/system/esmigrate.service < this-file
-#   sudo install -m 600 -o %[1]s /dev/null /etc/esmigrate/env   # ES_SOURCE_PASSWORD=... ES_TARGET_PASSWORD=...
+#   sudo install -d -m 700 -o %[1]s %[2]s
+#   sudo install -D -m 600 -o %[1]s /dev/null /etc/esmigrate/env
+#     (then write the passwords into it, one per line: ES_SOURCE_PASSWORD=... and ES_TARGET_PASSWORD=...)
 #   sudo systemctl daemon-reload && sudo systemctl enable --now esmigrate
 #   journalctl -u esmigrate -f        # who attached, who drives, pauses; the host key's fingerprint
 # Stopping the service saves the migration's state (Elasticsearch finishes what it started); starting it
 # again goes on with the migration.
 [Unit]
 Description=esmigrate serve: the Elasticsearch migration wizard over SSH
-Documentation=https://github.com/esmigrate/esmigrate#serve
 Wants=network-online.target
 After=network-online.target remote-fs.target
 
@@ -149,7 +150,7 @@ Type=simple
 User=%[1]s
 WorkingDirectory=%[2]s
 EnvironmentFile=-/etc/esmigrate/env
-Environment=LANG=C.UTF-8
+Environment=LANG=%[4]s
 ExecStart=%[3]s
 Restart=on-failure
 RestartSec=5s
@@ -161,8 +162,19 @@ PrivateTmp=yes
 
 [Install]
 WantedBy=multi-user.target
-`, u.Username, systemdQuote(dir), strings.Join(args, " "))
+`, u.Username, systemdQuote(dir), strings.Join(args, " "), serviceLang())
 	return err
+}
+
+// serviceLang is the locale the service runs in: this shell's when it takes UTF-8 (the operator's language,
+// and what a session whose client sends no locale is drawn in), else C.UTF-8.
+func serviceLang() string {
+	for _, v := range []string{"LC_ALL", "LANG"} {
+		if l := os.Getenv(v); l != "" && ui.DetectUTF8(func(string) string { return l }) && !strings.ContainsAny(l, " \t\"'$%") {
+			return l
+		}
+	}
+	return "C.UTF-8"
 }
 
 // isPathFlag tells the flags whose value is a file or directory (made absolute: a service has its own
