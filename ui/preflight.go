@@ -163,7 +163,7 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	case key.Matches(k, km.Copy) && m.script != "":
 		m.msg, m.msgErr = m.c.T("pf.copied", len(m.script)), false
-		return tea.SetClipboard(m.script)
+		return m.s.clipboard(m.script)
 	case key.Matches(k, km.Save) && m.script != "":
 		// Next to the state file, and naming itself in the commands it tells you to run.
 		setup := m.setup

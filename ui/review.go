@@ -162,7 +162,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(k, km.Copy) && len(m.requests) > 0:
 		text := m.curl()
 		m.msg, m.msgErr = m.c.T("pf.copied", len(text)), false
-		return tea.SetClipboard(text)
+		return m.s.clipboard(text)
 	case key.Matches(k, km.SavePlan):
 		path := m.s.PlanPath
 		if path == "" {

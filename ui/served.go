@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
@@ -33,4 +35,16 @@ func NewServed(ctx context.Context, o ServedOptions) (*Model, *Session) {
 		be = o.Backend(be)
 	}
 	return NewModel(c, s, be), s
+}
+
+// ClipboardMsg is a served wizard's copy (OSC 52): esmigrate serve hands it to the terminal of the session that
+// drives (the wizard's own program has no terminal).
+type ClipboardMsg struct{ Text string }
+
+// clipboard copies text to the terminal's clipboard: this program's, or the driving session's when served.
+func (s *Session) clipboard(text string) tea.Cmd {
+	if s.Served {
+		return func() tea.Msg { return ClipboardMsg{text} }
+	}
+	return tea.SetClipboard(text)
 }

@@ -17,7 +17,6 @@ func hostKeyLink(path string) error {
 	return fmt.Errorf("host key %s is a symbolic link: esmigrate does not follow one there; remove it (a new key is made at the next start), or give --host-key a file", path)
 }
 
-
 // HostKeyName is the host key's file name, in the state file's directory.
 const HostKeyName = "esmigrate_host_ed25519_key"
 

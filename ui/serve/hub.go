@@ -61,6 +61,7 @@ type client struct {
 	notify chan struct{} // something changed (coalesced)
 	w, h   int
 	notice i18n.Msg // told once: someone took over from this session
+	copy   string   // text the wizard copied, for this driver's terminal (OSC 52)
 	leave  bool     // the wizard ended this driver's session (the operator left)
 }
 
@@ -141,6 +142,9 @@ func (m hubModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case ui.LeaveMsg:
 		m.h.driverLeaves()
+		return m, nil
+	case ui.ClipboardMsg:
+		m.h.toDriver(msg.Text)
 		return m, nil
 	case tea.WindowSizeMsg:
 		// The program has no terminal: a size it reports of its own is not the driver's.
@@ -287,6 +291,16 @@ func (h *Hub) Resize(id, w, hgt int) {
 	}
 }
 
+// toDriver hands a copy of the wizard's to the driving session's terminal.
+func (h *Hub) toDriver(text string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c := h.clients[h.driver]; c != nil {
+		c.copy = text
+		c.poke()
+	}
+}
+
 // driverLeaves ends the session that drives (the operator left the wizard): on the wizard's goroutine.
 func (h *Hub) driverLeaves() {
 	h.mu.Lock()
@@ -313,7 +327,8 @@ type view struct {
 	Events   []steps.Event
 	Cursor   int
 	Notice   i18n.Msg
-	Leave    bool // this session ends (its operator left the wizard, or the server stops)
+	Copy     string // the wizard copied this: to the terminal's clipboard
+	Leave    bool   // this session ends (its operator left the wizard, or the server stops)
 }
 
 // viewMsg delivers a view to a session's model.
@@ -328,7 +343,8 @@ func (h *Hub) view(id, cursor int) view {
 	}
 	v := view{You: c.who, Driving: h.driver == id, Choices: h.choices, Run: h.run, Notice: c.notice,
 		Leave: c.leave || h.stopping}
-	c.notice = i18n.Msg{}
+	v.Copy = c.copy
+	c.notice, c.copy = i18n.Msg{}, ""
 	if d := h.clients[h.driver]; d != nil {
 		v.Driver = d.who.Name
 	}

@@ -349,3 +349,28 @@ func TestThePauseKeyTurnsTheGateAndIsRememberedAcrossRestarts(t *testing.T) {
 	}
 	close(eng.release)
 }
+
+// What the wizard copies (its c key: OSC 52) goes to the terminal of the session that drives, not to a viewer's.
+func TestTheWizardsCopyReachesTheDriversTerminal(t *testing.T) {
+	p := steps.DefaultPlan()
+	p.StateFile = filepath.Join(t.TempDir(), "state.json")
+	h := startHub(t, HubOptions{Wizard: ui.Options{Plan: p}, Engine: newFakeEngine()})
+	op := attachAs(t, h, "alice", true)
+	viewer := attachAs(t, h, "bob", false)
+	op.waitFor("URL of a node")
+	h.prog.Send(ui.ClipboardMsg{Text: "curl -X PUT ..."})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v := h.view(op.m.id, op.m.v.Cursor)
+		if v.Copy == "curl -X PUT ..." {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the copy never reached the driver's session")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if v := h.view(viewer.m.id, 0); v.Copy != "" {
+		t.Errorf("a viewer's terminal got the copy %q", v.Copy)
+	}
+}

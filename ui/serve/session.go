@@ -120,7 +120,11 @@ func (m *sessionModel) apply(v view) tea.Cmd {
 		m.askTake, m.fullHelp = false, false
 	}
 	m.v, m.started = v, true
-	return m.h.next(m.ctx, m.id, v.Cursor)
+	next := m.h.next(m.ctx, m.id, v.Cursor)
+	if v.Copy != "" {
+		return tea.Batch(tea.SetClipboard(v.Copy), next)
+	}
+	return next
 }
 
 func (m *sessionModel) event(e steps.Event) {
