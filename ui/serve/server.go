@@ -215,7 +215,9 @@ func program(sess ssh.Session, hub *Hub, serverLang string) *tea.Program {
 		Color: ui.ColorProfile(env) > colorprofile.ASCII})
 	c.Width, c.Height = pty.Window.Width, pty.Window.Height
 	m := newSessionModel(sess.Context(), hub, id, c)
-	opts := append(ui.ProgramOptions(sess.Context(), env), bm.MakeOptions(sess)...)
+	// The server handles the signals (SIGTERM stops it, with every session): not each session's program.
+	opts := append(ui.ProgramOptions(sess.Context(), env), tea.WithoutSignalHandler())
+	opts = append(opts, bm.MakeOptions(sess)...)
 	return tea.NewProgram(m, opts...)
 }
 
