@@ -342,8 +342,16 @@ func (m *sessionModel) waiting(w int) string {
 	for _, r := range rows {
 		lw = max(lw, common.Width(r[0]))
 	}
+	// A value too long for its line goes on below it, wrapped at spaces: a path or a URL is never cut.
+	vw := max(w-lw-4, 10)
 	for _, r := range rows {
-		b.WriteString("  " + common.Fit(r[0], lw, "") + "  " + common.Fit(m.c.ASCII(r[1]), max(w-lw-4, 10), m.c.Glyphs.Ellipsis) + "\n")
+		for i, l := range strings.Split(common.Wrap(m.c.ASCII(r[1]), vw), "\n") {
+			label := ""
+			if i == 0 {
+				label = r[0]
+			}
+			b.WriteString("  " + common.Fit(label, lw, "") + "  " + l + "\n")
+		}
 	}
 	b.WriteString("\n")
 	if m.v.You.Operator {
@@ -379,7 +387,8 @@ func (m *sessionModel) progress(w, h int) string {
 		r := run.Report
 		lines = append(lines, st.Bold.Render(m.c.T("serve.run.done", r.Verified, r.Mismatched, r.Failed, r.Pending)))
 		if r.Markdown != "" {
-			lines = append(lines, common.Fit(m.c.T("serve.run.report", r.Markdown), w, g.Ellipsis))
+			// Wrapped, never cut: the path is what the viewer needs to open the report.
+			lines = append(lines, strings.Split(common.Wrap(m.c.T("serve.run.report", r.Markdown), w), "\n")...)
 		}
 	}
 	if !run.Running && !run.Err.IsZero() && !run.Stopped {
