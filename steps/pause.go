@@ -163,7 +163,12 @@ func (e *Engine) holdBeforePhase(ctx context.Context, b *BatchState) error {
 		}
 		return nil
 	}
-	return e.hold(ctx, g, i18n.M("steps.pause.held."+string(b.Phase), b.Number), b.Phase)
+	held := i18n.M("steps.pause.held.next", b.Number) // a phase this file does not know yet
+	switch b.Phase {
+	case PhaseSnapshot, PhaseTransfer, PhaseRestore, PhaseVerify, PhaseCleanup:
+		held = i18n.M("steps.pause.held."+string(b.Phase), b.Number)
+	}
+	return e.hold(ctx, g, held, b.Phase)
 }
 
 func (e *Engine) hold(ctx context.Context, g *PauseGate, held i18n.Msg, phase Phase) error {
