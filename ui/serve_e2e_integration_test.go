@@ -152,8 +152,8 @@ func (s *server) ssh(key string) string {
 		s.port, filepath.Join(s.keys, key))
 }
 
-// attach starts a client in a tmux of its own (100x30).
-func (s *server) attach(key string) *tmux { return s.attachSized(key, 100, 30) }
+// attach starts a client in a tmux of its own, 100x32: with the throttles the review shows, its requests still show.
+func (s *server) attach(key string) *tmux { return s.attachSized(key, 100, 32) }
 
 func (s *server) attachSized(key string, w, h int) *tmux {
 	return startTmux(s.t, s.ssh(key)+"; sleep 3600", w, h)
