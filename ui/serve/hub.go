@@ -104,12 +104,17 @@ func NewHub(ctx context.Context, o HubOptions) *Hub {
 // and stop following Elasticsearch; it returns that run's error when it is not the stop itself.
 func (h *Hub) Run(ctx context.Context) error {
 	go func() {
-		for in := range h.input {
-			h.mu.Lock()
-			ok := in.from == h.driver
-			h.mu.Unlock()
-			if ok {
-				h.prog.Send(in.msg)
+		for {
+			select {
+			case in := <-h.input:
+				h.mu.Lock()
+				ok := in.from == h.driver
+				h.mu.Unlock()
+				if ok {
+					h.prog.Send(in.msg)
+				}
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()
@@ -317,18 +322,17 @@ func (h *Hub) driverLeaves() {
 // view is what a session sees now: for the driver the wizard's frame; for every session who drives, the
 // choices, the run and its events after cursor.
 type view struct {
-	You      Identity
-	Driving  bool
-	Driver   string // who drives ("" nobody)
-	Watchers int    // sessions that do not drive
-	Frame    string
-	Choices  Choices
-	Run      runState
-	Events   []steps.Event
-	Cursor   int
-	Notice   i18n.Msg
-	Copy     string // the wizard copied this: to the terminal's clipboard
-	Leave    bool   // this session ends (its operator left the wizard, or the server stops)
+	You     Identity
+	Driving bool
+	Driver  string // who drives ("" nobody)
+	Frame   string
+	Choices Choices
+	Run     runState
+	Events  []steps.Event
+	Cursor  int
+	Notice  i18n.Msg
+	Copy    string // the wizard copied this: to the terminal's clipboard
+	Leave   bool   // this session ends (its operator left the wizard, or the server stops)
 }
 
 // viewMsg delivers a view to a session's model.
@@ -347,10 +351,6 @@ func (h *Hub) view(id, cursor int) view {
 	c.notice, c.copy = i18n.Msg{}, ""
 	if d := h.clients[h.driver]; d != nil {
 		v.Driver = d.who.Name
-	}
-	v.Watchers = len(h.clients)
-	if h.driver != 0 {
-		v.Watchers--
 	}
 	if v.Driving {
 		v.Frame = h.frame
