@@ -245,6 +245,9 @@ case "$cmd" in
     name="${2:-}"
     [ -f "$RUN_DIR/$name.args" ] || die "restart: no cluster named '$name' was started from $RUN_DIR"
     read -r _ runner port nodes <"$RUN_DIR/$name.args"
+    # The target's reindex whitelist names the source's port: take it from the run, not from a default that a
+    # caller without SOURCE_PORT in its environment would get.
+    if [ -f "$RUN_DIR/source.args" ]; then read -r _ _ SOURCE_PORT _ <"$RUN_DIR/source.args"; fi
     stop_cluster "$name"
     start_cluster "$name" "$runner" "$port" "$nodes"
     wait_cluster "$name" "$port"
