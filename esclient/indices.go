@@ -2,6 +2,7 @@ package esclient
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"sort"
 	"strconv"
@@ -177,22 +178,30 @@ func (c *Client) IndexDetails(ctx context.Context, indices []string) (map[string
 		}
 	}
 	for name, s := range settings {
-		flat := map[string]string{}
-		for k, v := range s.Settings {
-			switch t := v.(type) {
-			case string:
-				flat[k] = t
-			case []any:
-				parts := make([]string, 0, len(t))
-				for _, e := range t {
-					parts = append(parts, str(e))
-				}
-				flat[k] = strings.Join(parts, ",")
-			}
-		}
-		out[name] = IndexDetails{Name: name, Settings: flat, Mappings: mappings[name].Mappings}
+		out[name] = IndexDetails{Name: name, Settings: flatSettings(s.Settings), Mappings: mappings[name].Mappings}
 	}
 	return out, nil
+}
+
+// flatSettings turns settings read with flat_settings=true into strings: a list (index.routing.allocation
+// values, analysis filters) becomes its comma-joined elements, as the settings API itself accepts them back.
+func flatSettings(settings map[string]any) map[string]string {
+	flat := make(map[string]string, len(settings))
+	for k, v := range settings {
+		switch t := v.(type) {
+		case string:
+			flat[k] = t
+		case []any:
+			parts := make([]string, 0, len(t))
+			for _, e := range t {
+				parts = append(parts, str(e))
+			}
+			flat[k] = strings.Join(parts, ",")
+		default:
+			flat[k] = fmt.Sprint(t)
+		}
+	}
+	return flat
 }
 
 // Count returns the number of top-level documents in an index (nested documents are not counted, unlike

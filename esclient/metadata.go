@@ -599,22 +599,7 @@ func (c *Client) IndexSettingsNamed(ctx context.Context, indices []string, names
 			return nil, err
 		}
 		for name, s := range raw {
-			flat := map[string]string{}
-			for k, v := range s.Settings {
-				switch t := v.(type) {
-				case string:
-					flat[k] = t
-				case []any:
-					parts := make([]string, 0, len(t))
-					for _, e := range t {
-						parts = append(parts, str(e))
-					}
-					flat[k] = strings.Join(parts, ",")
-				default:
-					flat[k] = fmt.Sprint(t)
-				}
-			}
-			out[name] = flat
+			out[name] = flatSettings(s.Settings)
 		}
 	}
 	return out, nil
