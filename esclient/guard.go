@@ -197,6 +197,9 @@ func (g *SourceGuard) Check(method, rawPath string, body func() []byte) error {
 		if strings.Contains(r.pattern, "{blocked}") && strings.HasSuffix(r.pattern, "/_settings") && !onlyLiftsWriteBlock(body) {
 			continue
 		}
+		if r.pattern == "/_search/scroll" && m == "DELETE" && endsEveryScroll(body) {
+			continue
+		}
 		return nil
 	}
 	return fmt.Errorf("%s %s is not among the requests esmigrate may send to a source (it could change the source's indices or repositories)", m, "/"+strings.Join(segs, "/"))
@@ -339,6 +342,36 @@ func onlyLiftsWriteBlock(body func() []byte) bool {
 		switch v {
 		case false, nil, "false":
 			return true
+		}
+	}
+	return false
+}
+
+// endsEveryScroll tells whether the body of DELETE /_search/scroll names the scroll id "_all", which ends every
+// client's scrolls on the cluster, not ours: the path form (/_search/scroll/_all) is refused by {scroll}, and
+// so is this one. A body that is not JSON is refused too: the guard cannot tell what it names.
+func endsEveryScroll(body func() []byte) bool {
+	if body == nil {
+		return false
+	}
+	b := body()
+	if len(bytes.TrimSpace(b)) == 0 {
+		return false
+	}
+	var v struct {
+		ScrollID any `json:"scroll_id"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return true
+	}
+	switch id := v.ScrollID.(type) {
+	case string:
+		return id == "_all"
+	case []any:
+		for _, x := range id {
+			if s, ok := x.(string); !ok || s == "_all" {
+				return true
+			}
 		}
 	}
 	return false

@@ -115,6 +115,23 @@ func TestWriteBlockPassesOnlyWithThePermissionAndOnlyForItsIndices(t *testing.T)
 	}
 }
 
+// Ending a scroll passes for our own scroll ids, never for "_all" in the body (which ends every client's
+// scrolls, as the path form /_search/scroll/_all would).
+func TestEndingAScrollNeverEndsEveryClientsScrolls(t *testing.T) {
+	g := &SourceGuard{Repository: "esm"}
+	body := func(b string) func() []byte { return func() []byte { return []byte(b) } }
+	for _, b := range []string{`{"scroll_id":["DXF1ZXJ5QW5kRmV0Y2gBAAAAAAAAAD4WYm9laVYtZndUQlNsdDcwakFMNjU1QQ=="]}`, `{"scroll_id":"DXF1ZXJ5"}`, ``} {
+		if err := g.Check("DELETE", "/_search/scroll", body(b)); err != nil {
+			t.Errorf("ending our scroll with %s refused: %v", b, err)
+		}
+	}
+	for _, b := range []string{`{"scroll_id":["_all"]}`, `{"scroll_id":"_all"}`, `{"scroll_id":["ours","_all"]}`, `not json`} {
+		if g.Check("DELETE", "/_search/scroll", body(b)) == nil {
+			t.Errorf("DELETE /_search/scroll with %s passed", b)
+		}
+	}
+}
+
 func TestSourceClientAnswersARefusalItselfAndSendsNothing(t *testing.T) {
 	sent := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent++ }))
