@@ -352,7 +352,12 @@ func scanTarget(dst string) (map[string]int64, int, error) {
 // remove each other's temporaries. flock works on NFSv4 (and on v3 with lockd).
 func lockTarget(dst string) (func(), error) {
 	name := filepath.Join(dst, lockName)
-	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
+	// Never through a link: anyone who may write the share could plant one there, and this process (often
+	// root) would create the file it points at (an empty /etc/nologin locks users out).
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o644)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link: esmigrate never writes through a link (it could create or change another file): remove it and run the copy again", name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w: check that this user may write the target share", name, err)
 	}
@@ -465,9 +470,23 @@ func readMarker(dst string) (copyMarker, error) {
 
 func writeMarker(dst string, m copyMarker) error {
 	b, _ := json.MarshalIndent(m, "", "  ")
+	// A new file, never through a link or into a file someone left at the temporary name (the share is
+	// writable by others while the copy runs): whatever is there is removed (a link, not what it points at).
 	tmp := filepath.Join(dst, tempPrefix+markerName)
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("writing %s: remove what is at its temporary name %s: %w", filepath.Join(dst, markerName), tmp, err)
+	}
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w%s", tmp, err, spaceHint(err))
 	}
 	if err := os.Rename(tmp, filepath.Join(dst, markerName)); err != nil {
 		os.Remove(tmp)

@@ -271,6 +271,38 @@ func TestCopyRepositoryErrors(t *testing.T) {
 	}
 }
 
+// The copy's lock and marker are on a share others may write: a link planted at their names makes the copy
+// create or change no other file.
+func TestTheCopysLockAndMarkerNeverFollowALink(t *testing.T) {
+	dst, elsewhere := t.TempDir(), t.TempDir()
+	victim := filepath.Join(elsewhere, "nologin") // does not exist: following the link would create it
+	if err := os.Symlink(victim, filepath.Join(dst, lockName)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockTarget(dst); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Errorf("a lock file that is a link: %v", err)
+	}
+	if _, err := os.Lstat(victim); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the file behind the lock's link was created: %v", err)
+	}
+	os.Remove(filepath.Join(dst, lockName))
+
+	owned := filepath.Join(elsewhere, "passwd")
+	os.WriteFile(owned, []byte("root:x:0:0\n"), 0o644)
+	if err := os.Symlink(owned, filepath.Join(dst, tempPrefix+markerName)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeMarker(dst, copyMarker{Source: "/src", Generation: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(owned); string(b) != "root:x:0:0\n" {
+		t.Errorf("the file behind the marker's temporary link was written: %q", b)
+	}
+	if m, err := readMarker(dst); err != nil || m.Generation != 3 {
+		t.Errorf("the marker: %+v %v", m, err)
+	}
+}
+
 func TestCopyRepositoryLocked(t *testing.T) {
 	src, dst := filepath.Join(t.TempDir(), "src"), t.TempDir()
 	newFakeRepo(t, src, 9, 1, 1).snapshot(t, 1, 1024)
