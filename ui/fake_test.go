@@ -294,6 +294,22 @@ func (h *harness) run(cmd tea.Cmd) {
 	}
 }
 
+// await is for a test that expects something the wizard shows: when it does not show it yet and commands are
+// still pending (run gives each 40 ms, which a loaded machine exceeds: the fake backend's answer then arrives
+// after the check), their messages are taken as they come until it does, or until nothing is pending or a
+// generous bound passes. A screen that is right at once costs nothing; no time is asserted.
+func (h *harness) await(ok func() bool) bool {
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if len(h.pending) == 0 || time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+		h.run(nil)
+	}
+	return true
+}
+
 // settle waits a little for pending commands (a stream that ends after a cancel) and runs what they bring.
 func (h *harness) settle() {
 	time.Sleep(150 * time.Millisecond)
@@ -347,7 +363,7 @@ func (h *harness) screen() string { return ansi.Strip(h.m.Render()) }
 
 func (h *harness) must(contains string) {
 	h.t.Helper()
-	if !strings.Contains(h.screen(), contains) {
+	if !h.await(func() bool { return strings.Contains(h.screen(), contains) }) {
 		h.t.Fatalf("screen does not show %q:\n%s", contains, h.screen())
 	}
 }
@@ -356,14 +372,14 @@ func (h *harness) must(contains string) {
 func (h *harness) mustWrapped(contains string) {
 	h.t.Helper()
 	flat := func(s string) string { return strings.Join(strings.Fields(s), "") }
-	if !strings.Contains(flat(h.screen()), flat(contains)) {
+	if !h.await(func() bool { return strings.Contains(flat(h.screen()), flat(contains)) }) {
 		h.t.Fatalf("screen does not show %q:\n%s", contains, h.screen())
 	}
 }
 
 func (h *harness) at(want screenID) {
 	h.t.Helper()
-	if h.m.cur != want {
+	if !h.await(func() bool { return h.m.cur == want }) {
 		h.t.Fatalf("on screen %d, want %d:\n%s", h.m.cur, want, h.screen())
 	}
 }

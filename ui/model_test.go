@@ -22,7 +22,7 @@ func (h *harness) toPreflight() {
 	for i := 0; i < connectEnters; i++ {
 		h.keys("enter")
 	}
-	if !h.m.screens[scrConnect].(*connectScreen).ok() {
+	if !h.await(h.m.screens[scrConnect].(*connectScreen).ok) {
 		h.t.Fatalf("connection not ok:\n%s", h.screen())
 	}
 	h.keys("enter")
