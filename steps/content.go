@@ -233,6 +233,38 @@ func pageSize(primaryBytes, docs int64) int {
 	return int(min(max(pageBytes/avg, 50), 5000))
 }
 
+// nameDifferences names the documents that differ between what was kept of each side's differing buckets. When a
+// side stopped keeping at drillCap (full), a document kept on one side and not the other may simply not have been
+// kept there: only documents kept on both sides are compared then, and their differences are certain.
+func nameDifferences(ad, zd map[docKey]kept, full bool) (diffs []DocDiff, rendering int) {
+	for k, v := range ad {
+		w, ok := zd[k]
+		switch {
+		case !ok && full:
+		case !ok:
+			diffs = append(diffs, DocDiff{ID: k.id, Routing: k.routing, What: DiffMissing})
+		case v.raw != w.raw && v.norm == w.norm:
+			rendering++ // the same document, written differently
+		case v.raw != w.raw:
+			diffs = append(diffs, DocDiff{ID: k.id, Routing: k.routing, What: DiffContent})
+		}
+	}
+	if !full {
+		for k := range zd {
+			if _, ok := ad[k]; !ok {
+				diffs = append(diffs, DocDiff{ID: k.id, Routing: k.routing, What: DiffExtra})
+			}
+		}
+	}
+	sort.Slice(diffs, func(i, j int) bool {
+		if diffs[i].ID != diffs[j].ID {
+			return diffs[i].ID < diffs[j].ID
+		}
+		return diffs[i].Routing < diffs[j].Routing
+	})
+	return diffs, rendering
+}
+
 // verifyIndexContent compares one index's documents on both sides. srcShards and dstShards are the number of
 // primary shards each side has now.
 func (e *Engine) verifyIndexContent(ctx context.Context, b *BatchState, ix *IndexState, src, dst contentSide, prog *contentProgress) (*ContentResult, error) {
@@ -267,33 +299,10 @@ func (e *Engine) verifyIndexContent(ctx context.Context, b *BatchState, ix *Inde
 			return nil, err
 		}
 		res.Truncated = full
-		var diffs []DocDiff
-		rendering := 0
-		for k, v := range ad {
-			w, ok := zd[k]
-			switch {
-			case !ok:
-				diffs = append(diffs, DocDiff{ID: k.id, Routing: k.routing, What: DiffMissing})
-			case v.raw != w.raw && v.norm == w.norm:
-				rendering++ // the same document, written differently
-			case v.raw != w.raw:
-				diffs = append(diffs, DocDiff{ID: k.id, Routing: k.routing, What: DiffContent})
-			}
-		}
-		for k := range zd {
-			if _, ok := ad[k]; !ok {
-				diffs = append(diffs, DocDiff{ID: k.id, Routing: k.routing, What: DiffExtra})
-			}
-		}
-		sort.Slice(diffs, func(i, j int) bool {
-			if diffs[i].ID != diffs[j].ID {
-				return diffs[i].ID < diffs[j].ID
-			}
-			return diffs[i].Routing < diffs[j].Routing
-		})
+		diffs, rendering := nameDifferences(ad, zd, full)
 		res.Differences = int64(len(diffs))
 		res.First = diffs[:min(len(diffs), firstDiffs)]
-		if len(diffs) == 0 && rendering == 0 {
+		if len(diffs) == 0 && rendering == 0 && !full {
 			res.Unsteady = true
 		}
 	}
@@ -429,6 +438,9 @@ func (e *Engine) applyContent(b *BatchState, ix *IndexState, res *ContentResult)
 	switch {
 	case res.Unsteady:
 		what = "content differed on the first reading and not on the second: the source is being written to; verify again once it is not"
+	case res.Truncated && len(res.First) == 0:
+		what = fmt.Sprintf("documents differ, too many to name them (%d read on each side while looking): the source holds %d documents, the target %d",
+			drillCap, res.SourceDocs, res.TargetDocs)
 	default:
 		more := ""
 		if res.Truncated {

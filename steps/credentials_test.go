@@ -85,7 +85,10 @@ func FuzzURLCredentials(f *testing.F) {
 		if !strings.Contains(user, ":") && (!has || gotPW != password && !strings.Contains(password, "%")) {
 			t.Fatalf("password %q came out as %q (%v)", password, gotPW, has)
 		}
-		_ = gotUser
+		// A user with none of the characters that end or escape a URL's user part comes out as typed.
+		if has && !strings.ContainsAny(user, ":%/?#[]\\") && gotUser != user {
+			t.Fatalf("user %q came out as %q", user, gotUser)
+		}
 		p := DefaultPlan()
 		p.Source.URL, p.Target.URL = raw, "http://target:9200"
 		p.Repository.SourceLocation, p.Repository.Shared, p.Indices = "/r", true, []string{"a"}

@@ -64,11 +64,16 @@ func supportsSnapshotMetadata(s ClusterSummary) bool {
 }
 
 // ours tells whether an existing snapshot of the batch's name is this migration's. Its metadata decides when it
-// has a migration id; otherwise (Elasticsearch before 7.3, or a snapshot of an esmigrate that did not write one)
-// the state file decides: it records that this migration sent the snapshot request.
+// has a migration id. A snapshot named with this migration's id was sent with that id in its metadata wherever
+// the source keeps metadata (7.3 and later): without it, someone else took it under our name. Otherwise
+// (Elasticsearch before 7.3, or a snapshot of an esmigrate that did not name snapshots by migration) the state
+// file decides: it records that this migration sent the snapshot request.
 func (e *Engine) ours(b *BatchState, s esclient.Snapshot) bool {
 	if id, ok := s.Metadata["migration"].(string); ok {
 		return id == e.state.MigrationID
+	}
+	if e.state.MigrationID != "" && strings.Contains(b.Snapshot, e.state.MigrationID) && supportsSnapshotMetadata(e.srcSum) {
+		return false
 	}
 	return b.SnapshotSent || b.SnapshotStarted
 }

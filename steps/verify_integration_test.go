@@ -343,12 +343,15 @@ func TestAnIndexCreatedAgainAfterItsSnapshotIsReportedChanged(t *testing.T) {
 			seqAfter = s[name]
 		}
 	})
-	rep, _ := e.Run(context.Background())
+	rep, err := e.Run(context.Background())
 	if !recreated || seqBefore.UUID == seqAfter.UUID {
 		t.Fatalf("the index was not created again (%v, %s → %s): the fault did not happen", recreated, seqBefore.UUID, seqAfter.UUID)
 	}
 	if seqBefore.Primaries[0] != seqAfter.Primaries[0] {
 		t.Fatalf("sequence numbers differ (%v → %v): the test needs them equal, so that only the UUID tells", seqBefore.Primaries, seqAfter.Primaries)
+	}
+	if err == nil || !strings.Contains(err.Error(), "1 changed") {
+		t.Fatalf("the run with an index created again after its snapshot ended %v; want a failure that counts 1 changed", err)
 	}
 	row := rowOf(t, rep, name)
 	if row.Result != steps.ResultChanged || !strings.Contains(row.Reason, "deleted and created again") {

@@ -158,7 +158,7 @@ func TestPagesAimAtFourMegabytesWhateverTheDocumentSize(t *testing.T) {
 }
 
 func TestASnapshotIsOursByItsMetadataOrElseByTheState(t *testing.T) {
-	e := &Engine{state: &State{MigrationID: "aaaa"}}
+	e := &Engine{state: &State{MigrationID: "aaaa"}, srcSum: ClusterSummary{Info: esclient.Info{Version: esclient.Version{Major: 7, Minor: 17}}}}
 	withID := func(id string) esclient.Snapshot {
 		return esclient.Snapshot{Metadata: map[string]any{"taken_by": "esmigrate", "migration": id}}
 	}
@@ -171,8 +171,11 @@ func TestASnapshotIsOursByItsMetadataOrElseByTheState(t *testing.T) {
 		{"our id", BatchState{}, withID("aaaa"), true},
 		{"another id, although the state says we sent one", BatchState{SnapshotSent: true, SnapshotStarted: true}, withID("bbbb"), false},
 		{"no metadata (before 7.3), state says sent", BatchState{SnapshotSent: true}, esclient.Snapshot{}, true},
+		{"no metadata under our id's name on 7.17, state says sent", BatchState{Snapshot: "esmigrate-aaaa-1", SnapshotSent: true}, esclient.Snapshot{}, false},
 		{"no metadata (an older esmigrate), state says started", BatchState{SnapshotStarted: true}, esclient.Snapshot{Metadata: map[string]any{"taken_by": "esmigrate", "plan": "p"}}, true},
 		{"no metadata, nothing in the state", BatchState{}, esclient.Snapshot{}, false},
+		{"no metadata on a source that keeps it, under our id's name, although the state says sent",
+			BatchState{Snapshot: "esmigrate-aaaa-1", SnapshotSent: true}, esclient.Snapshot{Metadata: map[string]any{"owner": "backup-cron"}}, false},
 		{"someone else's metadata, nothing in the state", BatchState{}, esclient.Snapshot{Metadata: map[string]any{"owner": "backup-cron"}}, false},
 	}
 	for _, c := range cases {
