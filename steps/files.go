@@ -121,7 +121,7 @@ func readNoFollow(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, fmt.Errorf("%s is not a regular file: give the path of a file, or move what is there out of the way", path)
 	}
 	return io.ReadAll(io.LimitReader(f, limit))
 }

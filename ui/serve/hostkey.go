@@ -49,7 +49,7 @@ func HostKey(path string) (signer gossh.Signer, created bool, err error) {
 		return nil, false, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, false, fmt.Errorf("host key %s is not a regular file", path)
+		return nil, false, fmt.Errorf("host key %s is not a regular file: remove it (a new key is made at the next start, and clients must then trust the new one) or give another path with --host-key", path)
 	}
 	ownerOK, modeOK, uid := privateTo(st)
 	if !modeOK {

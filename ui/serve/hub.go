@@ -102,9 +102,15 @@ func NewHub(ctx context.Context, o HubOptions) *Hub {
 // Run runs the wizard until ctx ends, then waits (up to a minute) for a migration that runs to save its state
 // and stop following Elasticsearch. It fails only when the wizard's program does.
 func (h *Hub) Run(ctx context.Context) error {
+	// The input loop ends with the program too, not only with ctx: a program that ends another way (the wizard
+	// quits) must not leave it blocked, sending to a finished program.
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		for {
 			select {
+			case <-done:
+				return
 			case in := <-h.input:
 				h.mu.Lock()
 				ok := in.from == h.driver
