@@ -468,6 +468,30 @@ func TestWizardQuitThenStartAgainResumes(t *testing.T) {
 	}
 }
 
+// unfinishedBatches reads a state file as JSON (not through the engine's own reader: the test judges what was
+// left on disk) and counts the batches not done.
+func unfinishedBatches(t *testing.T, path string) int {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the state file after the hang-up: %v", err)
+	}
+	var st struct {
+		Batches []struct {
+			Done bool `json:"done"`
+		} `json:"batches"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("the state file after the hang-up is not JSON: %v", err)
+	}
+	n := 0
+	for _, b := range st.Batches {
+		if !b.Done {
+			n++
+		}
+	}
+	return n
+}
+
 // cleanupRepo removes what a migration that was not cleaned up through the wizard left: its snapshots'
 // repository registrations (the files go with the test's directories).
 func cleanupRepo(t *testing.T, w *wizardRun) {
@@ -492,10 +516,16 @@ func TestWizardHangUpThenResume(t *testing.T) {
 	exec.Command("tmux", "-L", s.socket, "kill-server").Run()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
+		// What the hung-up wizard left, read before each attempt: the one before the resume that runs must show
+		// the migration unfinished, or the hang-up interrupted nothing and the test proves nothing.
+		left := unfinishedBatches(t, filepath.Join(w.dir, "state.json"))
 		resume := exec.Command(w.bin, "resume", "--state", filepath.Join(w.dir, "state.json"))
 		resume.Dir = w.dir
 		out, err := resume.CombinedOutput()
 		if err == nil {
+			if left == 0 {
+				t.Fatalf("the hang-up interrupted nothing: every batch was done before the resume:\n%s", out)
+			}
 			if !strings.Contains(string(out), "3 verified, 0 mismatched, 0 failed, 0 pending") {
 				t.Fatalf("resume did not finish the migration:\n%s", out)
 			}
