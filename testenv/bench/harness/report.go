@@ -207,7 +207,7 @@ func renderMarkdown(r results) string {
 	if len(r.Rows) > 0 {
 		p("## Migration, side by side\n\n")
 		p("Every contender moves the same indices from the source to an empty target, talking to the clusters directly (no proxy). ")
-		p("Wall time: median of the runs and the range; × floor: the median over the floor's median, and the lowest and highest ratio of a run to the floor's run of the same round. ")
+		p("Wall time: median of the runs and the range; × floor: the median of the rounds' ratios (a run over the floor's run of the same round), and the lowest and highest of them. ")
 		p("Requests: counted by each cluster (`_nodes/stats/http`, every connection opened during the run). ")
 		p("Orchestrator CPU and peak memory: `/usr/bin/time -v` of the process tree that drives the migration (esmigrate; the shell with curl/cp; curl; node). ")
 		p("Clusters CPU: both Elasticsearch JVMs during the run. The target's document count of every index is compared with the source's after each run.\n\n")

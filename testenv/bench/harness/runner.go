@@ -200,6 +200,9 @@ func summarize(rows []rowResult) {
 		if !ok || f.Wall.Median <= 0 || r.Wall.Median <= 0 {
 			continue
 		}
+		// The point figure is the median of the rounds' own ratios (each row over its floor's run of the same
+		// round, so that both saw the same machine), and the range is theirs: a ratio of medians could sit at or
+		// outside that range, as the review of the 1 GB tables found.
 		r.Ratio.Median = r.Wall.Median / f.Wall.Median
 		var per []float64
 		for _, x := range r.Runs {
@@ -210,7 +213,7 @@ func summarize(rows []rowResult) {
 			}
 		}
 		if s := statOf(per); len(per) > 0 {
-			r.Ratio.Min, r.Ratio.Max = s.Min, s.Max
+			r.Ratio = s
 		}
 	}
 }
