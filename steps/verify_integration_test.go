@@ -430,3 +430,55 @@ func TestVerifyAgainFromTheStateFileSeesALaterWrite(t *testing.T) {
 		t.Errorf("the state does not record the new result: %+v %v", st, err)
 	}
 }
+
+// The sequence-number comparison holds only if housekeeping on the source does not move a primary's sequence
+// numbers: a force-merge to one segment (on every kind of cluster the tests run) and a new replica that is
+// allocated and recovered (on the two-node legacy cluster; the others have one node, where it stays unassigned).
+// Each is asserted to have happened: fewer segments after the merge, a green index after the replica.
+func TestForceMergeAndANewReplicaKeepThePrimariesSequenceNumbers(t *testing.T) {
+	env := envtest.Legacy(t)
+	for _, c := range []struct{ kind, url string }{
+		{"7.17", env.SourceURL}, {"7.10 (two nodes)", env.LegacyURL}, {"8.19", envtest.Extra(t, "next")}, {"OpenSearch 2.19", envtest.Extra(t, "opensearch")},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			o := ownerOf(t, c.url)
+			name := envtest.Unique("seqno-housekeeping")
+			o.index(name, 2, 200, nil)
+			// More segments and some deletes, for the merge to have something to do.
+			for i := 0; i < 8; i++ {
+				o.do("POST", "/"+name+"/_doc/"+fmt.Sprint(i), map[string]any{"n": i, "text": "updated"}, "refresh", "true")
+				o.do("DELETE", "/"+name+"/_doc/"+fmt.Sprint(i+100), nil, "refresh", "true")
+			}
+			segments := func() float64 {
+				out := o.do("GET", "/"+name+"/_stats/segments", nil)
+				return out["_all"].(map[string]any)["primaries"].(map[string]any)["segments"].(map[string]any)["count"].(float64)
+			}
+			seqnos := func() esclient.IndexSeqNos {
+				s, err := o.c.SeqNos(context.Background(), []string{name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s[name]
+			}
+			before, segBefore := seqnos(), segments()
+			o.do("POST", "/"+name+"/_forcemerge", nil, "max_num_segments", "1")
+			if after := segments(); after >= segBefore || after > 2 {
+				t.Fatalf("the force-merge did not happen: %v segments before, %v after", segBefore, after)
+			}
+			if after := seqnos(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("a force-merge changed the primaries' sequence numbers: %v → %v", before, after)
+			}
+			nodes := o.do("GET", "/_cluster/health", nil)["number_of_nodes"].(float64)
+			if nodes < 2 {
+				return
+			}
+			o.do("PUT", "/"+name+"/_settings", map[string]any{"index": map[string]any{"number_of_replicas": 1}})
+			if h := o.do("GET", "/_cluster/health/"+name, nil, "wait_for_status", "green", "timeout", "60s"); h["status"] != "green" {
+				t.Fatalf("the new replica was not allocated and recovered: %v", h)
+			}
+			if after := seqnos(); fmt.Sprint(after) != fmt.Sprint(before) {
+				t.Errorf("a new replica changed the primaries' sequence numbers: %v → %v", before, after)
+			}
+		})
+	}
+}
