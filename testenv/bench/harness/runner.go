@@ -218,6 +218,12 @@ func summarize(rows []rowResult) {
 	}
 }
 
+// baseVars are every row's variables: SRC and DST are the clusters themselves (no proxy in the data path: request
+// counts come from the clusters' own _nodes/stats/http), the shares, and the tools.
+func (h *harness) baseVars() []string {
+	return []string{"SRC=" + h.srcURL, "DST=" + h.dstURL, "SHARES=" + h.shares, "ESM=" + h.esm, "ELASTICDUMP=" + h.elasticdump}
+}
+
 // runOne resets the clusters and the shares, prepares the row, and runs its script once, measured.
 func (h *harness) runOne(r *Row, d *dataSet, res *runResult) error {
 	if err := h.reset(); err != nil {
@@ -232,8 +238,8 @@ func (h *harness) runOne(r *Row, d *dataSet, res *runResult) error {
 		return err
 	}
 	res.Dir = dir
-	run := &runEnv{Dir: dir, Data: d, row: r, res: res, Vars: []string{"SRC=" + h.srcURL, "DST=" + h.dstURL, "SHARES=" + h.shares,
-		"W=" + dir, "ESM=" + h.esm, "ELASTICDUMP=" + h.elasticdump, "INDICES=" + strings.Join(d.Indices, " "), "PATTERN=" + d.Pattern}}
+	run := &runEnv{Dir: dir, Data: d, row: r, res: res, Vars: append(h.baseVars(),
+		"W="+dir, "INDICES="+strings.Join(d.Indices, " "), "PATTERN="+d.Pattern)}
 	if r.Prepare != nil {
 		if err := r.Prepare(h, run); err != nil {
 			return fmt.Errorf("prepare: %w", err)
