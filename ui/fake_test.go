@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -171,6 +172,8 @@ func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials
 		ev(e)
 	}
 	if f.block {
+		blockedByDesign.Add(1)
+		defer blockedByDesign.Add(-1)
 		<-ctx.Done()
 		return nil, &steps.StoppedError{Phase: steps.PhaseSnapshot, Batch: 1, StatePath: p.StateFile}
 	}
@@ -265,10 +268,8 @@ func (h *harness) run(cmd tea.Cmd) {
 		}
 		ch := make(chan tea.Msg, 1)
 		go func() { ch <- c() }()
-		var msg tea.Msg
-		select {
-		case msg = <-ch:
-		case <-time.After(40 * time.Millisecond):
+		msg, ok := answer(ch)
+		if !ok {
 			h.pending = append(h.pending, ch)
 			continue
 		}
@@ -291,6 +292,29 @@ func (h *harness) run(cmd tea.Cmd) {
 		}
 		_, next := h.m.Update(msg)
 		queue = append(queue, next)
+	}
+}
+
+// blockedByDesign counts the fake backend's work that waits on purpose (a long run the operator stops).
+var blockedByDesign atomic.Int64
+
+// answer waits for a command's message. A command that has not answered after 40 ms is waiting for a timer or for
+// work that waits on purpose, unless streams' work is still busy: then it may only be slow (a loaded machine that
+// has not run the fake backend's work yet), and it is given until that work is done (at most 10 s), so that the
+// screens do not depend on the machine's load.
+func answer(ch chan tea.Msg) (tea.Msg, bool) {
+	start := time.Now()
+	poll := time.NewTicker(2 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case msg := <-ch:
+			return msg, true
+		case <-poll.C:
+			if d := time.Since(start); d >= 40*time.Millisecond && (common.Working() <= blockedByDesign.Load() || d > 10*time.Second) {
+				return nil, false
+			}
+		}
 	}
 }
 

@@ -14,6 +14,13 @@ import (
 
 var lastID atomic.Int64
 
+// working counts the streams' work that has not returned yet.
+var working atomic.Int64
+
+// Working is how many streams' work has not returned yet (tests: a harness that runs commands one at a time
+// waits for a command while work is busy, instead of taking a screen before a loaded machine ran the work).
+func Working() int64 { return working.Load() }
+
 // NewID is an id no other stream or timer of the program has: a screen or component tags its work with it and
 // drops the messages of work it no longer waits for (two screens' checklists never take each other's).
 func NewID() int { return int(lastID.Add(1)) }
@@ -51,10 +58,12 @@ type stream struct {
 func StartStream(id int, work func(emit func(steps.Event)) (any, error)) tea.Cmd {
 	return func() tea.Msg {
 		s := &stream{ch: make(chan steps.Event, 2048), end: make(chan streamEnd, 1)}
+		working.Add(1)
 		go func() {
 			res, err := work(s.emit)
 			s.end <- streamEnd{res, err}
 			close(s.ch)
+			working.Add(-1)
 		}()
 		return s.read(id)
 	}
