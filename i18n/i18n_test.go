@@ -146,3 +146,48 @@ func TestMessageJSONRoundTrip(t *testing.T) {
 		t.Errorf("float arg came back as %#v", back.Args[0])
 	}
 }
+
+// Lists join their items with the language's separator; names stay as they are and are not English of ours.
+func TestListsAndNames(t *testing.T) {
+	l := List("list.semi", []Msg{M("misc.error", "a"), {}, Name("b, c")})
+	if got := l.String(); got != "Error: a; b, c" {
+		t.Errorf("English: %q", got)
+	}
+	if got := New("zh").Msg(l); got != "错误：a；b, c" {
+		t.Errorf("Chinese: %q", got)
+	}
+	if !List("list.semi", []Msg{{}}).IsZero() || Name("").IsZero() != true {
+		t.Errorf("an empty list or name says something")
+	}
+	b, _ := json.Marshal(l)
+	var back Msg
+	if err := json.Unmarshal(b, &back); err != nil || New("zh").Msg(back) != New("zh").Msg(l) {
+		t.Errorf("round trip of a list: %s → %q (%v)", b, New("zh").Msg(back), err)
+	}
+	if u := Untranslated(l); len(u) != 0 {
+		t.Errorf("a list of keys and names has untranslated parts: %q", u)
+	}
+	m := M("misc.error", Join("list.colon", Name("x"), Text("some English"), errors.New("plain error")))
+	if u := Untranslated(m); !slices.Equal(u, []string{"some English", "plain error"}) {
+		t.Errorf("Untranslated: %q", u)
+	}
+	if u := Untranslated(M("misc.error", Errorf("misc.error", "x"))); len(u) != 0 {
+		t.Errorf("a keyed error counts as untranslated: %q", u)
+	}
+}
+
+type sayer struct{}
+
+func (sayer) Error() string { return "Error: said" }
+func (sayer) Localize() Msg { return M("misc.error", "said") }
+
+// An error type of another package that says itself as a message is shown in the language, like *Error.
+func TestLocalizableErrors(t *testing.T) {
+	var err error = sayer{}
+	if got := New("zh").Error(err); got != "错误：said" || !Localized(err) {
+		t.Errorf("Chinese: %q", got)
+	}
+	if got := MsgOf(err); got.Key != "misc.error" {
+		t.Errorf("MsgOf: %#v", got)
+	}
+}
