@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // ReindexSupport is what a target needs to pull indices from a remote cluster with _reindex: the reindex module,
@@ -24,7 +26,7 @@ type ReindexSupport struct {
 // ReindexSupport reads whether the cluster can reindex from a remote, and from where. Reads only.
 func (c *Client) ReindexSupport(ctx context.Context) (ReindexSupport, error) {
 	var rs ReindexSupport
-	status, body, err := c.getOptional(ctx, "find out whether the cluster has the reindex module", Request{Method: "GET", Path: "/_reindex"})
+	status, body, err := c.getOptional(ctx, i18n.M("es.op.reindexmodule"), Request{Method: "GET", Path: "/_reindex"})
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) || e.Status != 400 {
@@ -43,7 +45,7 @@ func (c *Client) ReindexSupport(ctx context.Context) (ReindexSupport, error) {
 			Settings map[string]any `json:"settings"`
 		} `json:"nodes"`
 	}
-	if err := c.do(ctx, "read reindex.remote.whitelist of every node", Request{Method: "GET", Path: "/_nodes/settings",
+	if err := c.do(ctx, i18n.M("es.op.whitelist"), Request{Method: "GET", Path: "/_nodes/settings",
 		Params: params("filter_path", "nodes.*.name,nodes.*.settings.reindex")}, &raw); err != nil {
 		return rs, err
 	}

@@ -4,6 +4,7 @@ package steps_test
 
 import (
 	"context"
+	"github.com/esmigrate/esmigrate/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,7 +127,7 @@ var badInputs = []badInput{
 	{name: "an index that already exists on the target",
 		arrange: func(t *testing.T, m *migration, _ *steps.Credentials) {
 			name := steps.TargetName("metrics-small", m.plan.Restore)
-			if err := m.dst.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name}, nil); err != nil {
+			if err := m.dst.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name}, nil); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -148,7 +149,7 @@ var badInputs = []badInput{
 			legacy, _ := esclient.New(esclient.Config{Role: "legacy", URL: env.LegacyURL})
 			name := m.id + "-english"
 			body := map[string]any{"mappings": map[string]any{"properties": map[string]any{"text": map[string]any{"type": "text", "analyzer": "english"}}}}
-			if err := legacy.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
+			if err := legacy.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { legacy.DeleteIndices(context.Background(), []string{name}) })

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/esmigrate/esmigrate/i18n"
 	"net/http"
 	"strings"
 	"sync"
@@ -46,7 +47,7 @@ func setupClient(t *testing.T, url string) *esclient.Client {
 
 func mustDo(t *testing.T, c *esclient.Client, req esclient.Request) {
 	t.Helper()
-	if err := c.Do(context.Background(), "test setup", req, nil); err != nil {
+	if err := c.Do(context.Background(), i18n.Text("test setup"), req, nil); err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
 	}
 }
@@ -58,7 +59,7 @@ func removeMeta(t *testing.T, urls []string, items ...esclient.MetaItem) {
 			c := setupClient(t, u)
 			// templates before what they name: a composable template keeps its component templates in use
 			for i := len(items) - 1; i >= 0; i-- {
-				c.Do(context.Background(), "clean up", esclient.DeleteMetaRequest(items[i].Kind, items[i].Name), nil)
+				c.Do(context.Background(), i18n.Text("clean up"), esclient.DeleteMetaRequest(items[i].Kind, items[i].Name), nil)
 			}
 		}
 	})
@@ -251,7 +252,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 		if !knows {
 			raw := items[1]
 			raw.Name = id + "-raw"
-			err := setupClient(t, d.url).Do(context.Background(), "put untranslated", esclient.PutMetaRequest(raw, false, nil), nil)
+			err := setupClient(t, d.url).Do(context.Background(), i18n.Text("put untranslated"), esclient.PutMetaRequest(raw, false, nil), nil)
 			if err == nil || !strings.Contains(err.Error(), "unknown field [allow_auto_create]") {
 				t.Errorf("the untranslated template should be refused by %s: %v", dstInfo.Product(), err)
 				removeMeta(t, []string{d.url}, raw)
@@ -414,7 +415,7 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 		} `json:"docs"`
 	}
 	dst := setupClient(t, osURL)
-	if err := dst.Do(context.Background(), "simulate", esclient.Request{Method: "POST", Path: "/_ingest/pipeline/" + id + "-main/_simulate",
+	if err := dst.Do(context.Background(), i18n.Text("simulate"), esclient.Request{Method: "POST", Path: "/_ingest/pipeline/" + id + "-main/_simulate",
 		Body: map[string]any{"docs": []any{map[string]any{"_source": map[string]any{"a": 21, "msg": "HeLLo"}}}}}, &sim); err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +428,7 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 	}
 	// The stored search template renders there.
 	var rendered map[string]any
-	if err := dst.Do(context.Background(), "render", esclient.Request{Method: "POST", Path: "/_render/template",
+	if err := dst.Do(context.Background(), i18n.Text("render"), esclient.Request{Method: "POST", Path: "/_render/template",
 		Body: map[string]any{"id": id + "-search", "params": map[string]any{"q": "needle"}}}, &rendered); err != nil {
 		t.Fatal(err)
 	}
