@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Status is the verdict of one check.
@@ -31,6 +33,34 @@ type Result struct {
 	Status   Status
 	Evidence string // what was found: paths, uids, mount options, server answers
 	Fix      string // what to do, in words, naming paths/hosts/uids ("" when Status is OK)
+	// The same as messages (package i18n); Title, Evidence and Fix are their English (the setters keep both).
+	TitleMsg, EvidenceMsg, FixMsg i18n.Msg
+}
+
+// result is a check's verdict with its title, evidence and fix as messages (zero ones say nothing).
+func result(id string, st Status, title, evidence, fix i18n.Msg) Result {
+	r := Result{ID: id, Status: st}
+	r.setTitle(title)
+	r.setEvidence(evidence)
+	r.setFix(fix)
+	return r
+}
+
+func (r *Result) setTitle(m i18n.Msg)    { r.TitleMsg, r.Title = m, m.String() }
+func (r *Result) setEvidence(m i18n.Msg) { r.EvidenceMsg, r.Evidence = m, m.String() }
+func (r *Result) setFix(m i18n.Msg)      { r.FixMsg, r.Fix = m, m.String() }
+
+// TitleText, EvidenceText and FixText are what the result says as messages: its own, or the English as it is
+// where it has none.
+func (r Result) TitleText() i18n.Msg    { return orText(r.TitleMsg, r.Title) }
+func (r Result) EvidenceText() i18n.Msg { return orText(r.EvidenceMsg, r.Evidence) }
+func (r Result) FixText() i18n.Msg      { return orText(r.FixMsg, r.Fix) }
+
+func orText(m i18n.Msg, s string) i18n.Msg {
+	if !m.IsZero() {
+		return m
+	}
+	return i18n.Text(s)
 }
 
 func (r Result) String() string {

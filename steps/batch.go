@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -161,7 +162,7 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 				// Our own snapshot of an earlier attempt that failed: delete it (through the source, the
 				// repository's writer) and take it again. It never touches an index.
 				e.log(PhaseSnapshot, b.Number, LevelWarn, "snapshot %s of an earlier attempt ended %s: deleting it and taking it again", b.Snapshot, s.State)
-				if err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "delete failed snapshot "+b.Snapshot, esclient.DeleteSnapshotRequest(repo, b.Snapshot)); err != nil {
+				if err := e.request(ctx, e.src, PhaseSnapshot, b.Number, i18n.M("req.deletefailed", b.Snapshot), esclient.DeleteSnapshotRequest(repo, b.Snapshot)); err != nil {
 					return err
 				}
 				found = false
@@ -183,7 +184,7 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 			if err := e.save(); err != nil {
 				return err
 			}
-			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "start snapshot "+b.Snapshot, esclient.CreateSnapshotRequest(spec))
+			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, i18n.M("req.snapshot", b.Snapshot), esclient.CreateSnapshotRequest(spec))
 			if isSnapshotNameTaken(err) {
 				// It existed before our request: not ours.
 				b.SnapshotSent = false
@@ -396,7 +397,7 @@ func (e *Engine) ensureTargetSees(ctx context.Context, b *BatchState) error {
 		}
 		if attempt == 0 {
 			e.log(PhaseRestore, b.Number, LevelWarn, "the target does not list snapshot %s yet: registering repository %s again so that it re-reads the repository", b.Snapshot, repo)
-			_ = e.request(ctx, e.dst, PhaseRestore, b.Number, "unregister repository "+repo+" on the target", esclient.DeleteRepositoryRequest(repo))
+			_ = e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.unregister.target", repo), esclient.DeleteRepositoryRequest(repo))
 			if err := e.ensureRepository(ctx, e.dst, true); err != nil {
 				return err
 			}
@@ -423,7 +424,7 @@ func (e *Engine) restorePhase(ctx context.Context, b *BatchState) error {
 		if err := e.deleteInTheWay(ctx, b, keys(exists)); err != nil {
 			return err
 		}
-		return e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot, esclient.RestoreRequest(e.restoreSpec(b, b.Names())))
+		return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.restore", b.Snapshot), esclient.RestoreRequest(e.restoreSpec(b, b.Names())))
 	}
 	if !b.RestoreStarted {
 		if err := e.ensureTargetSees(ctx, b); err != nil {
@@ -515,7 +516,7 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 			names = append(names, ix.Name)
 		}
 		sort.Strings(names)
-		err := e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot+": "+strings.Join(names, ", "), esclient.RestoreRequest(e.restoreSpec(b, names)))
+		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.restore.some", b.Snapshot, strings.Join(names, ", ")), esclient.RestoreRequest(e.restoreSpec(b, names)))
 		if err == nil {
 			return nil
 		}
@@ -550,7 +551,7 @@ func (e *Engine) deleteInTheWay(ctx context.Context, b *BatchState, names []stri
 	if len(names) == 0 || e.plan.OnConflict != ConflictDelete || !e.opts.AllowTargetDelete {
 		return nil
 	}
-	return e.request(ctx, e.dst, PhaseRestore, b.Number, "delete existing target indices "+strings.Join(names, ", ")+" (on_conflict: delete, confirmed)",
+	return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.deleteinway", strings.Join(names, ", ")),
 		esclient.DeleteIndexRequest(names))
 }
 
@@ -698,7 +699,7 @@ func (e *Engine) putReplicasBack(ctx context.Context, b *BatchState, dry bool) e
 	}
 	for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
 		names := byReplicas[n]
-		op := fmt.Sprintf("put number_of_replicas of %s back to %d", strings.Join(names, ", "), n)
+		op := i18n.M("req.replicas", strings.Join(names, ", "), n)
 		if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
 			return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
 		}); err != nil {
@@ -721,7 +722,7 @@ func (e *Engine) cleanupPhase(ctx context.Context, b *BatchState) error {
 			return nil
 		}
 	}
-	op := "delete snapshot " + b.Snapshot + " (every index verified)"
+	op := i18n.M("req.deletesnapshot.verified", b.Snapshot)
 	if err := e.retry(ctx, PhaseCleanup, b.Number, func() error {
 		err := e.request(ctx, e.src, PhaseCleanup, b.Number, op, esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
 		if esclient.IsType(err, "snapshot_missing_exception") {

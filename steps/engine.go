@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Options tune how the engine runs.
@@ -152,6 +153,11 @@ func (e *Engine) log(phase Phase, batch int, level Level, format string, args ..
 	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batch: batch, Batches: e.batches(), Message: fmt.Sprintf(format, args...)})
 }
 
+// say tells the operator something: the message key and its arguments (package i18n).
+func (e *Engine) say(phase Phase, batch int, level Level, key string, args ...any) {
+	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batch: batch, Batches: e.batches(), Msg: i18n.M(key, args...)})
+}
+
 func (e *Engine) batches() int {
 	if e.state == nil {
 		return 0
@@ -161,8 +167,8 @@ func (e *Engine) batches() int {
 
 // request announces a request that changes something (with its curl form) and, unless this is a dry run,
 // sends it.
-func (e *Engine) request(ctx context.Context, c *esclient.Client, phase Phase, batch int, op string, req esclient.Request) error {
-	e.emit(Event{Kind: KindRequest, Phase: phase, Batch: batch, Batches: e.batches(), Message: op, Curl: c.Curl(req)})
+func (e *Engine) request(ctx context.Context, c *esclient.Client, phase Phase, batch int, op i18n.Msg, req esclient.Request) error {
+	e.emit(Event{Kind: KindRequest, Phase: phase, Batch: batch, Batches: e.batches(), Msg: op, Curl: c.Curl(req)})
 	if e.opts.DryRun {
 		return nil
 	}

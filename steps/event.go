@@ -243,6 +243,9 @@ func (m *emitter) emit(e Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e.Time = m.now()
+	if e.Message == "" && !e.Msg.IsZero() {
+		e.Message = e.Msg.String() // the English, for logs and the headless mode in English
+	}
 	if m.est != nil {
 		// Every event feeds the estimate, throttled ones too; those handed on carry it.
 		m.est.Observe(e)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Lifecycle safety: a restored index keeps index.lifecycle.name, and its age counts from its original creation
@@ -470,7 +471,7 @@ func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, se
 	var na *esclient.UnavailableError
 	switch {
 	case errors.As(err, &na):
-		in.TargetNoILM = na.Reason
+		in.TargetNoILM = na.Reason.String()
 		return in, nil
 	case err != nil:
 		return in, err
@@ -492,5 +493,5 @@ func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, se
 // PauseLifecycle pauses ILM on the target (POST _ilm/stop), shown as curl; a dry run sends nothing. The wizard
 // offers it with a typed confirmation: it pauses every policy of the target, and SLM with it.
 func (e *Engine) PauseLifecycle(ctx context.Context) error {
-	return e.request(ctx, e.dst, PhasePreflight, 0, "pause ILM on the target (every policy, and SLM, until POST _ilm/start)", esclient.StopILMRequest())
+	return e.request(ctx, e.dst, PhasePreflight, 0, i18n.M("req.stopilm"), esclient.StopILMRequest())
 }

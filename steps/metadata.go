@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The metadata step: templates, pipelines, lifecycle policies and stored scripts, listed on the source, compared
@@ -143,8 +144,8 @@ type MetadataInventory struct {
 	Target  Product         `json:"target"`
 	Entries []MetadataEntry `json:"entries"`
 	// SourceUnavailable and TargetUnavailable say which kinds a cluster has no API for, with its answer.
-	SourceUnavailable map[esclient.MetaKind]string `json:"source_unavailable,omitempty"`
-	TargetUnavailable map[esclient.MetaKind]string `json:"target_unavailable,omitempty"`
+	SourceUnavailable map[esclient.MetaKind]i18n.Msg `json:"source_unavailable,omitempty"`
+	TargetUnavailable map[esclient.MetaKind]i18n.Msg `json:"target_unavailable,omitempty"`
 }
 
 // Selected lists the chosen entries in copy order.
@@ -223,7 +224,7 @@ func BuildMetadataInventory(srcList, dstList esclient.MetaListing, src, dst Prod
 		put, notes, refusal := TranslateMeta(it, src, dst)
 		en.Put, en.Notes = put, notes
 		if why, ok := dstList.Unavailable[it.Kind]; ok && refusal == "" {
-			refusal = fmt.Sprintf("the target (%s) has no %s API: %s", dst, it.Kind.Title(), why)
+			refusal = fmt.Sprintf("the target (%s) has no %s API: %s", dst, it.Kind.Title(), why.String())
 		}
 		if refusal != "" {
 			en.State, en.NotCopyable = MetaNotCopyable, refusal
@@ -1002,11 +1003,11 @@ func distributionOf(p Product) string {
 // nothing) and returns the result.
 func (e *Engine) putMeta(ctx context.Context, en MetadataEntry, overwrite bool, o *MetadataOutcome) string {
 	req := esclient.PutMetaRequest(en.Put, overwrite, en.Target)
-	verb := "create"
+	what := i18n.M("req.meta.create", en.Kind.TitleMsg(), en.Name)
 	if overwrite {
-		verb = "overwrite"
+		what = i18n.M("req.meta.overwrite", en.Kind.TitleMsg(), en.Name)
 	}
-	err := e.request(ctx, e.dst, PhaseMetadata, 0, verb+" "+en.Kind.Title()+" "+en.Name, req)
+	err := e.request(ctx, e.dst, PhaseMetadata, 0, what, req)
 	switch {
 	case err == nil && e.opts.DryRun && overwrite:
 		return MetaWouldWrite

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -68,9 +69,9 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 			}
 		}
 	}
-	op := fmt.Sprintf("register repository %s at %s on the %s", spec.Name, spec.Location, role)
+	op := i18n.M("req.register."+role, spec.Name, spec.Location)
 	if spec.ReadOnly {
-		op += " (read-only)"
+		op = i18n.M("req.register.readonly."+role, spec.Name, spec.Location)
 	}
 	return e.retry(ctx, PhaseRepository, 0, func() error {
 		return e.request(ctx, c, PhaseRepository, 0, op, esclient.CreateRepositoryRequest(spec))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/nfs"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
 )
@@ -128,10 +129,10 @@ func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.C
 }
 
 func (f *fakeBackend) PlannedRequests(p steps.Plan, _ steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
-	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: "register the repository on the source",
+	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: i18n.M("plan.req.register.source"),
 		Curl: "curl -sS -X PUT '" + p.Source.URL + "/_snapshot/" + p.Repository.Name + "' -H 'Content-Type: application/json' -d '{\"type\":\"fs\"}'"}}
 	for _, b := range batches {
-		out = append(out, steps.PlannedRequest{Phase: steps.PhaseSnapshot, Batch: b.Number, What: "snapshot " + strings.Join(b.Names(), ", "),
+		out = append(out, steps.PlannedRequest{Phase: steps.PhaseSnapshot, Batch: b.Number, What: i18n.M("plan.req.snapshot", strings.Join(b.Names(), ", "), steps.MigrationIDPlaceholder),
 			Curl: fmt.Sprintf("curl -sS -X PUT '%s/_snapshot/%s/esmigrate-%d'", p.Source.URL, p.Repository.Name, b.Number)})
 	}
 	return out, nil
