@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -91,6 +90,9 @@ func New(p Plan, o Options) (*Engine, error) {
 type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
+
+// Localize is the mistake as a message.
+func (e *InputError) Localize() i18n.Msg { return i18n.MsgOf(e.Err) }
 func (e *InputError) Unwrap() error { return e.Err }
 
 // ClusterConfig builds the client configuration of one cluster from a plan and credentials.
@@ -186,9 +188,9 @@ func (e *Engine) retry(ctx context.Context, phase Phase, batch int, f func() err
 			return err
 		}
 		if e.opts.Now().After(deadline) {
-			return fmt.Errorf("%w (still failing after %s of retries)", err, e.opts.RetryFor)
+			return i18n.Errorf("retry.gaveup", err, e.opts.RetryFor.String())
 		}
-		e.log(phase, batch, LevelWarn, "%v; retrying in %s", err, wait)
+		e.say(phase, batch, LevelWarn, "retry.again", err, wait.String())
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -242,16 +244,18 @@ type StoppedError struct {
 	NothingStarted bool
 }
 
-func (e *StoppedError) Error() string {
-	where := string(e.Phase)
+func (e *StoppedError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message.
+func (e *StoppedError) Localize() i18n.Msg {
+	where := i18n.M("run.phase." + string(e.Phase))
 	if e.Batch > 0 {
-		where = fmt.Sprintf("batch %d, %s", e.Batch, e.Phase)
+		where = i18n.M("stopped.batch", e.Batch, where)
 	}
 	if e.NothingStarted {
-		return fmt.Sprintf("stopped during %s, before any snapshot or restore was started: run the same command again to start over", where)
+		return i18n.M("stopped.nothing", where)
 	}
-	return fmt.Sprintf("stopped during %s; Elasticsearch finishes what it started; the state is in %s: run `esmigrate resume --state %s` to go on",
-		where, e.StatePath, e.StatePath)
+	return i18n.M("stopped.resume", where, e.StatePath)
 }
 
 // PreflightError is a pre-flight that found failures (or warnings nobody accepted).
@@ -260,18 +264,24 @@ type PreflightError struct {
 	Warnings bool // only warnings, which nobody accepted
 }
 
-func (e *PreflightError) Error() string {
-	var b strings.Builder
+func (e *PreflightError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message: what happened, then every check with its fix, a line each.
+func (e *PreflightError) Localize() i18n.Msg {
+	head := i18n.M("preflight.failed")
 	if e.Warnings {
-		b.WriteString("pre-flight checks warned; no snapshot was taken, nothing was restored (read them, then run again with --accept-warnings):")
-	} else {
-		b.WriteString("pre-flight checks failed; no snapshot was taken, nothing was restored:")
+		head = i18n.M("preflight.warned")
 	}
+	lines := []i18n.Msg{head}
 	for _, c := range e.Checks {
-		fmt.Fprintf(&b, "\n  [%s] %s: %s", c.Status, c.Title, c.Evidence)
-		if c.Fix != "" {
-			fmt.Fprintf(&b, "\n      fix: %s", c.Fix)
+		title := c.TitleMsg
+		if title.IsZero() {
+			title = i18n.Text(c.Title)
+		}
+		lines = append(lines, i18n.M("preflight.check", i18n.M("check.status."+string(c.Status)), title, c.EvidenceText()))
+		if fix := c.FixText(); !fix.IsZero() {
+			lines = append(lines, i18n.M("preflight.fix", fix))
 		}
 	}
-	return b.String()
+	return i18n.List("list.line", lines)
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // State is what a migration has done so far, written after every transition so that a dropped SSH session or
@@ -46,7 +48,8 @@ type BatchState struct {
 	Phase           Phase               `json:"phase"` // the phase in progress or next; "" when done
 	Done            bool                `json:"done"`
 	Failed          bool                `json:"failed,omitempty"`
-	Error           string              `json:"error,omitempty"`
+	Error           string              `json:"error,omitempty"`     // English
+	ErrorMsg        i18n.Msg            `json:"error_msg,omitzero"` // the same as a message
 	Indices         []IndexState        `json:"indices"`
 	Times           map[Phase]PhaseTime `json:"times,omitempty"`
 	SnapshotStarted bool                `json:"snapshot_started,omitempty"`
@@ -104,7 +107,9 @@ type IndexState struct {
 	TargetDocs       int64  `json:"target_docs"`
 	Health           string `json:"health,omitempty"`
 	Result           string `json:"result"`
-	Reason           string `json:"reason,omitempty"`
+	Reason           string `json:"reason,omitempty"` // English
+	// ReasonMsg is Reason as a message (package i18n).
+	ReasonMsg i18n.Msg `json:"reason_msg,omitzero"`
 
 	// SourceUUID is the source index's UUID when its snapshot was taken: an index deleted and created again
 	// with as many operations would otherwise compare equal by sequence numbers.
@@ -115,6 +120,28 @@ type IndexState struct {
 	ChangedOps int64 `json:"changed_ops,omitempty"`
 	// Content is the outcome of content verification (content mode).
 	Content *ContentResult `json:"content,omitempty"`
+}
+
+// setReason sets why the index has its result, as a message and in English.
+func (ix *IndexState) setReason(m i18n.Msg) { ix.ReasonMsg, ix.Reason = m, m.String() }
+
+// Why is the reason as a message (the English as it is in a state file written without one).
+func (ix IndexState) Why() i18n.Msg {
+	if !ix.ReasonMsg.IsZero() {
+		return ix.ReasonMsg
+	}
+	return i18n.Text(ix.Reason)
+}
+
+// setError records why the batch stopped (zero: it did not), as a message and in English.
+func (b *BatchState) setError(m i18n.Msg) { b.ErrorMsg, b.Error = m, m.String() }
+
+// Why is the batch's error as a message.
+func (b BatchState) Why() i18n.Msg {
+	if !b.ErrorMsg.IsZero() {
+		return b.ErrorMsg
+	}
+	return i18n.Text(b.Error)
 }
 
 // Names lists the batch's source index names (except those that failed before restore).
