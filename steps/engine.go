@@ -38,6 +38,9 @@ type Options struct {
 	Now func() time.Time
 	// Pause, when set, holds a run between its phases while it is paused (pause.go).
 	Pause *PauseGate
+	// Lang is the operator's language ("en", "zh"): the Markdown report is written in it. Events, errors and
+	// the JSON report carry message keys and are put into a language where they are shown.
+	Lang string
 }
 
 // Engine runs a migration plan.

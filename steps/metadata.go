@@ -1083,6 +1083,9 @@ func (r *MetadataResult) Summary() string {
 }
 
 // Markdown renders the report's metadata section.
+// MarkdownIn is the report's metadata section in l's language.
+func (r *MetadataResult) MarkdownIn(l *i18n.Localizer) string { return r.Markdown() }
+
 func (r *MetadataResult) Markdown() string {
 	if r == nil || len(r.Items) == 0 {
 		return ""
