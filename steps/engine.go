@@ -96,7 +96,7 @@ func (e *InputError) Error() string { return e.Err.Error() }
 
 // Localize is the mistake as a message.
 func (e *InputError) Localize() i18n.Msg { return i18n.MsgOf(e.Err) }
-func (e *InputError) Unwrap() error { return e.Err }
+func (e *InputError) Unwrap() error      { return e.Err }
 
 // ClusterConfig builds the client configuration of one cluster from a plan and credentials.
 // A user and password still written into the URL (the wizard's form) are taken out of it here too.

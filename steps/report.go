@@ -47,8 +47,8 @@ type ReportRow struct {
 	PrimaryBytes int64                   `json:"primary_bytes"`
 	Health       string                  `json:"health,omitempty"`
 	Result       string                  `json:"result"`
-	Reason       string                  `json:"reason,omitempty"`     // English
-	ReasonMsg    i18n.Msg                `json:"reason_msg,omitzero"` // the same as a message
+	Reason       string                  `json:"reason,omitempty"`       // English
+	ReasonMsg    i18n.Msg                `json:"reason_msg,omitzero"`    // the same as a message
 	Verification string                  `json:"verification,omitempty"` // what the result rests on: count, seqno or content
 	ChangedOps   int64                   `json:"changed_ops,omitempty"`  // operations on the source after the snapshot
 	Content      *ContentResult          `json:"content,omitempty"`

@@ -48,7 +48,7 @@ type BatchState struct {
 	Phase           Phase               `json:"phase"` // the phase in progress or next; "" when done
 	Done            bool                `json:"done"`
 	Failed          bool                `json:"failed,omitempty"`
-	Error           string              `json:"error,omitempty"`     // English
+	Error           string              `json:"error,omitempty"`    // English
 	ErrorMsg        i18n.Msg            `json:"error_msg,omitzero"` // the same as a message
 	Indices         []IndexState        `json:"indices"`
 	Times           map[Phase]PhaseTime `json:"times,omitempty"`
