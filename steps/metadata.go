@@ -47,14 +47,14 @@ func (m MetadataPlan) validate() error {
 	for field, list := range map[string][]string{"metadata.include": m.Include, "metadata.exclude": m.Exclude} {
 		for _, s := range list {
 			if err := validMetaPattern(s); err != nil {
-				return &PlanError{Field: field, Msg: err.Error()}
+				return planErr(field, i18n.MsgOf(err))
 			}
 		}
 	}
 	switch m.OnConflict {
 	case "", MetaConflictSkip, MetaConflictOverwrite:
 	default:
-		return &PlanError{Field: "metadata.on_conflict", Msg: fmt.Sprintf("%q: use skip or overwrite", m.OnConflict)}
+		return planErr("metadata.on_conflict", i18n.M("plan.meta.onconflict", m.OnConflict))
 	}
 	return nil
 }
