@@ -3,8 +3,10 @@ package i18n
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"syscall"
 )
 
 // Msg is something to say, before it is put into a language: a catalogue key and its arguments. Arguments are
@@ -209,11 +211,20 @@ func Untranslated(m Msg) []string {
 		case Localizable:
 			walk(v.Localize())
 		case error:
-			out = append(out, v.Error())
+			if !systemError(v) {
+				out = append(out, v.Error())
+			}
 		}
 	}
 	walk(m)
 	return out
+}
+
+// systemError tells whether err is the operating system's ("open /x: permission denied"): its words are the
+// system's, like Elasticsearch's reasons, and stay as they are.
+func systemError(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno)
 }
 
 // GoString shows a message in test failures.
