@@ -17,7 +17,7 @@ type ReindexSupport struct {
 	// as on the 8.19 runner, whose POST _reindex answers 405 allowing only GET, PUT, DELETE, HEAD).
 	Module bool `json:"module"`
 	// Evidence is the cluster's answer to that read, for the operator.
-	Evidence string `json:"evidence"`
+	Evidence i18n.Msg `json:"evidence"`
 	// Whitelist is each node's reindex.remote.whitelist, or reindex.remote.allowlist on OpenSearch 2 (node name →
 	// entries; empty when unset).
 	Whitelist map[string][]string `json:"whitelist"`
@@ -33,11 +33,11 @@ func (c *Client) ReindexSupport(ctx context.Context) (ReindexSupport, error) {
 			return rs, err
 		}
 		// invalid_index_name_exception: the path was read as an index name
-		rs.Evidence = "GET /_reindex answered 400 (" + e.Type + ": " + e.Reason + ")"
+		rs.Evidence = answered("GET /_reindex", i18n.Name("400 ("+e.Type+": "+e.Reason+")"))
 	} else {
 		text := answerText(body)
 		rs.Module = status == 405 && strings.Contains(text, "allowed: [POST]")
-		rs.Evidence = "GET /_reindex answered " + strconv.Itoa(status) + " (" + text + ")"
+		rs.Evidence = answered("GET /_reindex", i18n.Name(strconv.Itoa(status)+" ("+text+")"))
 	}
 	var raw struct {
 		Nodes map[string]struct {

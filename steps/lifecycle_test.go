@@ -2,6 +2,7 @@ package steps
 
 import (
 	"encoding/json"
+	"github.com/esmigrate/esmigrate/i18n"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,7 +202,7 @@ func TestLifecycleCountsAPolicyTheMetadataStepCopiesAsPresent(t *testing.T) {
 func TestLifecycleOnATargetWithoutILMWarnsAndOffersToDropTheSettings(t *testing.T) {
 	in := LifecycleInput{
 		Indices:     []LifecycleIndex{{Name: "logs-1", Policy: "logs"}},
-		TargetNoILM: "GET /_ilm/status answered 405",
+		TargetNoILM: i18n.Name("GET /_ilm/status answered 405"),
 		Now:         created,
 	}
 	checks := LifecycleChecks(in)
