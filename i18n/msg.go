@@ -227,5 +227,14 @@ func systemError(err error) bool {
 	return errors.As(err, &errno)
 }
 
+// Strings is each message in English (tests, logs).
+func Strings(ms []Msg) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.String()
+	}
+	return out
+}
+
 // GoString shows a message in test failures.
 func (m Msg) GoString() string { return fmt.Sprintf("i18n.M(%q, %#v)", m.Key, m.Args) }

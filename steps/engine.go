@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -153,10 +152,6 @@ func (e *Engine) State() *State {
 }
 
 func (e *Engine) emit(ev Event) { e.em.emit(ev) }
-
-func (e *Engine) log(phase Phase, batch int, level Level, format string, args ...any) {
-	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batch: batch, Batches: e.batches(), Message: fmt.Sprintf(format, args...)})
-}
 
 // say tells the operator something: the message key and its arguments (package i18n).
 func (e *Engine) say(phase Phase, batch int, level Level, key string, args ...any) {

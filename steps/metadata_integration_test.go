@@ -237,7 +237,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	for _, it := range items {
 		en := entry(t, inv, it.Kind, it.Name)
 		if !en.Selected || en.State != steps.MetaAbsent {
-			t.Fatalf("%s: selected %v, state %s (want chosen and absent): %s", it.ID(), en.Selected, en.State, en.NotCopyable)
+			t.Fatalf("%s: selected %v, state %s (want chosen and absent): %s", it.ID(), en.Selected, en.State, en.NotCopyable.String())
 		}
 	}
 	// allow_auto_create: the translation leaves it out where the target does not know it, and says so; the
@@ -245,7 +245,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	comp := entry(t, inv, esclient.MetaIndexTemplate, id+"-it")
 	if _, had := items[1].Body["allow_auto_create"]; had {
 		knows := dstInfo.Distribution == esclient.Elasticsearch && !dstInfo.Version.Less(esclient.Version{Major: 7, Minor: 11})
-		noted := strings.Contains(strings.Join(comp.Notes, " "), "allow_auto_create left out")
+		noted := strings.Contains(strings.Join(i18n.Strings(comp.Notes), " "), "allow_auto_create left out")
 		if knows == noted {
 			t.Errorf("%s takes allow_auto_create: %v, but the notes say %v", dstInfo.Product(), knows, comp.Notes)
 		}
@@ -298,7 +298,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	r = newMetaRun(t, f.url, d.url, mp, steps.Options{})
 	inv = r.inspect()
 	lt := entry(t, inv, esclient.MetaLegacyTemplate, id+"-lt")
-	if lt.State != steps.MetaDifferent || !containsLine(lt.Diff, "~ order: 3 on the source, 9 on the target") {
+	if lt.State != steps.MetaDifferent || !containsLine(i18n.Strings(lt.Diff), "~ order: 3 on the source, 9 on the target") {
 		t.Fatalf("conflict: %s %v", lt.State, lt.Diff)
 	}
 	if o := outcome(t, r.copy(inv, true), esclient.MetaLegacyTemplate, id+"-lt"); o.Result != steps.MetaSkipped || order() != "9" {
@@ -307,7 +307,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	mp.OnConflict = steps.MetaConflictOverwrite
 	r = newMetaRun(t, f.url, d.url, mp, steps.Options{})
 	if o := outcome(t, r.copy(r.inspect(), false), esclient.MetaLegacyTemplate, id+"-lt"); o.Result != steps.MetaSkipped ||
-		!strings.Contains(o.Reason, "typed confirmation") || order() != "9" {
+		!strings.Contains(o.Reason.String(), "typed confirmation") || order() != "9" {
 		t.Errorf("overwrite without the confirmation: %s %s, target order %s", o.Result, o.Reason, order())
 	}
 	r = newMetaRun(t, f.url, d.url, mp, steps.Options{})
@@ -389,7 +389,7 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 		{esclient.MetaStoredScript, id + "-double", "named by ingest pipeline " + id + "-main (script processor)"},
 	} {
 		en := entry(t, inv, want.kind, want.name)
-		if !en.Selected || len(en.UsedBy) == 0 || en.UsedBy[0] != want.used {
+		if !en.Selected || len(en.UsedBy) == 0 || en.UsedBy[0].String() != want.used {
 			t.Errorf("%s: selected %v, used by %v (want %q)", en.ID(), en.Selected, en.UsedBy, want.used)
 		}
 	}
@@ -475,10 +475,10 @@ func TestATargetThatCannotTakeAnItemSaysWhyAndTheOthersAreCopied(t *testing.T) {
 		{esclient.MetaPipeline, "-empty", steps.MetaCreated, "", ""},
 	} {
 		o := outcome(t, res, c.kind, id+c.name)
-		if o.Result != c.result || !strings.Contains(o.Reason, c.reason) || !strings.Contains(o.Fix, c.fix) {
+		if o.Result != c.result || !strings.Contains(o.Reason.String(), c.reason) || !strings.Contains(o.Fix.String(), c.fix) {
 			t.Errorf("%s%s: %s / %s / %s", c.kind, c.name, o.Result, o.Reason, o.Fix)
 		}
-		if c.result == steps.MetaRefused && !strings.HasPrefix(o.Reason, "the target cannot take this item: ") {
+		if c.result == steps.MetaRefused && !strings.HasPrefix(o.Reason.String(), "the target cannot take this item: ") {
 			t.Errorf("%s%s: %s", c.kind, c.name, o.Reason)
 		}
 	}
