@@ -9,7 +9,6 @@ package nfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -44,6 +43,20 @@ func result(id string, st Status, title, evidence, fix i18n.Msg) Result {
 	r.setEvidence(evidence)
 	r.setFix(fix)
 	return r
+}
+
+// newResult is the result of check id, titled with the catalogue's title of its id (check.nfs.<id>).
+func newResult(id string) Result {
+	r := Result{ID: id}
+	r.setTitle(i18n.M("check.nfs." + id))
+	return r
+}
+
+// say sets the verdict, what was found and what to do (a zero message says nothing).
+func (r *Result) say(st Status, evidence, fix i18n.Msg) {
+	r.Status = st
+	r.setEvidence(evidence)
+	r.setFix(fix)
 }
 
 func (r *Result) setTitle(m i18n.Msg)    { r.TitleMsg, r.Title = m, m.String() }
@@ -86,7 +99,7 @@ func Worst(rs []Result) Status {
 }
 
 // errTimeout is returned by withTimeout when the filesystem did not answer.
-var errTimeout = errors.New("no answer")
+var errTimeout = i18n.Errorf("nfs.noanswer")
 
 // withTimeout runs f in its own goroutine and gives up after d (or when ctx ends). A `hard` NFS mount whose
 // server is gone blocks stat, statfs and open forever, in uninterruptible sleep, and no context reaches into
@@ -104,7 +117,7 @@ func withTimeout(ctx context.Context, d time.Duration, f func() error) error {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return fmt.Errorf("%w within %s (a hard NFS mount whose server is unreachable blocks forever)", errTimeout, d)
+		return i18n.Errorf("nfs.timeout", errTimeout, d.String())
 	case <-ctx.Done():
 		return ctx.Err()
 	}
