@@ -16,8 +16,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/esmigrate/esmigrate/esclient"
-	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/i18n"
+	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
 )
