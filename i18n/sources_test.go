@@ -100,7 +100,7 @@ func TestTheEngineWritesNoEnglishOfItsOwn(t *testing.T) {
 		`fmt.Errorf("unknown scan mode`:     true, // esclient: a programming error
 		// the source guard's refusal: a safety net that only a bug reaches, sent back as Elasticsearch's reason
 		// of an esmigrate_source_protection error whose fix (es.fix.guard) is translated
-		`fmt.Errorf("%s %s: %v", m, rawPath, err)`: true,
+		`fmt.Errorf("%s %s: %v", m, rawPath, err)`:    true,
 		`fmt.Errorf("%s %s is not among the requests`: true,
 		`fmt.Errorf("segment %q does not decode`:      true,
 		`fmt.Errorf("empty path segment")`:            true,
