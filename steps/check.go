@@ -37,6 +37,11 @@ func newCheck(id string, st Status, title, evidence, fix i18n.Msg) Check {
 	return c
 }
 
+// NewCheck is a check made as the engine makes them, for the wizard's tests and other drivers of the screens.
+func NewCheck(id string, st Status, title, evidence, fix i18n.Msg) Check {
+	return newCheck(id, st, title, evidence, fix)
+}
+
 // setTitle, setEvidence and setFix set one part of what the check says, as a message and in English.
 func (c *Check) setTitle(m i18n.Msg)    { c.TitleMsg, c.Title = m, m.String() }
 func (c *Check) setEvidence(m i18n.Msg) { c.EvidenceMsg, c.Evidence = m, m.String() }

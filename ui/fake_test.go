@@ -73,13 +73,19 @@ func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Cre
 	f.mu.Unlock()
 	checks := f.checks
 	if checks == nil {
+		// As the engine makes them (steps.NewCheck with the engine's keys), so that the screens show them as
+		// they show the real ones.
 		checks = []steps.Check{
-			{ID: "compat-versions", Title: "Snapshot compatibility", Status: steps.OK, Evidence: "Elasticsearch 7.17.29 → Elasticsearch 7.17.29"},
-			{ID: "path-repo-source", Title: "path.repo on every source node covers " + p.Repository.SourceLocation, Status: steps.OK, Evidence: "all 1 node(s)"},
-			{ID: "share-source-repo.esuser", Title: "The source share: Elasticsearch uid", Status: steps.Warn, Evidence: "no uid given", Fix: "give the uid/gid Elasticsearch runs as"},
+			steps.NewCheck("compat-versions", steps.OK, i18n.M("check.compat-versions"),
+				i18n.M("check.compat-versions.pair", "Elasticsearch 7.17.29", "Elasticsearch 7.17.29"), i18n.Msg{}),
+			steps.NewCheck("path-repo-source", steps.OK, i18n.M("check.path-repo-source", p.Repository.SourceLocation),
+				i18n.M("check.path-repo.all", 1), i18n.Msg{}),
+			steps.NewCheck("share-source-repo.esuser", steps.Warn, i18n.M("check.share-source-", i18n.M("check.nfs.repo.esuser")),
+				i18n.M("nfs.esuser.unknown"), i18n.M("nfs.esuser.unknown.fix")),
 		}
 		if register {
-			checks = append(checks, steps.Check{ID: "verify-repo-source", Title: "Every source node reaches repository " + p.Repository.Name, Status: steps.OK, Evidence: "1 node(s) answered"})
+			checks = append(checks, steps.NewCheck("verify-repo-source", steps.OK,
+				i18n.M("check.verify-repo-source", p.Repository.Name, p.Repository.SourceLocation), i18n.M("check.verify-repo.answered", 1), i18n.Msg{}))
 		}
 	}
 	for i := range checks {
@@ -116,10 +122,16 @@ func (f *fakeBackend) Repositories(context.Context, steps.Plan, steps.Credential
 }
 
 func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error) {
-	checks := []steps.Check{{ID: "selection", Title: "Selected indices", Status: steps.OK, Evidence: fmt.Sprintf("%d index(es)", len(sel.Indices))},
-		{ID: "conflicts", Title: "No target index is in the way", Status: steps.OK, Evidence: "none exists"}}
+	var total int64
+	for _, ix := range sel.Indices {
+		total += ix.PrimaryBytes
+	}
+	checks := []steps.Check{
+		steps.NewCheck("selection", steps.OK, i18n.M("check.selection"), i18n.M("check.selection.found", len(sel.Indices), steps.HumanBytes(total)), i18n.Msg{}),
+		steps.NewCheck("conflicts", steps.OK, i18n.M("check.conflicts"), i18n.M("check.conflicts.none", len(sel.Indices)), i18n.Msg{})}
 	if f.selWarn {
-		checks = append(checks, steps.Check{ID: "target-disk", Title: "Target disk space", Status: steps.Warn, Evidence: "tight", Fix: "free some space"})
+		checks = append(checks, steps.NewCheck("target-disk", steps.Warn, i18n.M("check.target-disk"),
+			i18n.M("check.target-disk.found", "1.0gb", "2.0gb", "1.5gb", "90%", "3.0gb", 1), i18n.M("check.target-disk.replicas")))
 	}
 	for i := range checks {
 		c := checks[i]
