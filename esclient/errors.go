@@ -66,9 +66,14 @@ func (e *Error) ProblemMsg() i18n.Msg {
 	if reason.IsZero() {
 		reason = i18n.Name(e.Reason) // Elasticsearch's words, as it wrote them
 	}
+	typ := i18n.Name(e.Type) // Elasticsearch's error type, as it wrote it
+	switch e.Type {
+	case TypeUnreachable, TypeTLS, TypeAuth, TypeForbidden, TypeTimeout, TypeNotES, TypeSourceProtection:
+		typ = i18n.M("es.type." + e.Type) // ours
+	}
 	switch {
 	case e.Type != "" && e.Reason != "":
-		parts = append(parts, i18n.Name(e.Type), reason)
+		parts = append(parts, typ, reason)
 	case e.Reason != "":
 		parts = append(parts, reason)
 	case e.Err != nil:
