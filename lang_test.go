@@ -134,4 +134,3 @@ func TestHeadlessOutputFollowsLang(t *testing.T) {
 		t.Errorf("the English output:\n%s", en)
 	}
 }
-
