@@ -5,11 +5,11 @@ package esclient_test
 import (
 	"context"
 	"errors"
-	"github.com/esmigrate/esmigrate/i18n"
 	"strings"
 	"testing"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
 

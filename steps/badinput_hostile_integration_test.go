@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/esmigrate/esmigrate/i18n"
 	"io"
 	"io/fs"
 	"net"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"

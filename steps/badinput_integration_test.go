@@ -4,7 +4,6 @@ package steps_test
 
 import (
 	"context"
-	"github.com/esmigrate/esmigrate/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"

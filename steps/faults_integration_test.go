@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/esmigrate/esmigrate/i18n"
 	"io"
 	"io/fs"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"encoding/json"
-	"github.com/esmigrate/esmigrate/i18n"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The lifecycle pre-flight is tested here on recorded ILM answers (steps/testdata/ilm, copied from Elastic's

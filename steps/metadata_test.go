@@ -2,11 +2,11 @@ package steps
 
 import (
 	"encoding/json"
-	"github.com/esmigrate/esmigrate/i18n"
 	"strings"
 	"testing"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // listing reads items the way a cluster's answers are read (numbers as json.Number).

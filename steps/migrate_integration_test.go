@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/esmigrate/esmigrate/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )

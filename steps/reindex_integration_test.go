@@ -4,12 +4,12 @@ package steps_test
 
 import (
 	"context"
-	"github.com/esmigrate/esmigrate/i18n"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/esmigrate/esmigrate/i18n"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
