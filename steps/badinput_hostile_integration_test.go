@@ -173,7 +173,7 @@ var hostileInputs = []badInput{
 		want:  []string{"stopped during connect, before any snapshot or restore was started"},
 		after: both(exitCode(3), noFalseFailures)},
 	{name: "Ctrl-C during the pre-flight", try: interrupted("/_snapshot/_status"),
-		want:  []string{"stopped during preflight, before any snapshot or restore was started"},
+		want:  []string{"stopped during pre-flight, before any snapshot or restore was started"},
 		after: both(exitCode(3), noFalseFailures)},
 	{name: "a plan file that is not there", try: binaryRaw(nil, "run", "--plan", "/nonexistent/plan.yaml"),
 		want: []string{"/nonexistent/plan.yaml: cannot read the plan file"}, after: exitCode(2)},

@@ -222,6 +222,8 @@ func TestBadInputIsExplainedAndChangesNothing(t *testing.T) {
 			m.mu.Lock()
 			r.events = append([]steps.Event(nil), m.events...)
 			m.mu.Unlock()
+			// Whatever went wrong is said to a Chinese screen in Chinese: every event, and the error.
+			saidInChinese(t, r.events, r.err)
 
 			if len(bi.want) > 0 && r.err == nil && r.exit <= 0 {
 				t.Fatalf("the mistake was not noticed:\n%s", r.out)
