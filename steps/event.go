@@ -129,6 +129,9 @@ func clamp01(f float64) float64 {
 
 // String renders an event as one line for the headless mode and logs.
 func (e Event) String() string {
+	if e.Message == "" && !e.Msg.IsZero() {
+		e.Message = e.Msg.String() // an event that did not pass the emitter (a test's, a decoded one) says its key in English
+	}
 	where := string(e.Phase)
 	if e.Batch > 0 {
 		where = fmt.Sprintf("batch %d/%d %s", e.Batch, e.Batches, e.Phase)

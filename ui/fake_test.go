@@ -173,7 +173,7 @@ func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials
 	events := f.runEvents
 	if events == nil {
 		events = []steps.Event{
-			{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 1 index(es)"},
+			{Kind: steps.KindLog, Phase: steps.PhasePlan, Msg: i18n.M("plan.batch", 1, 1, "7.0mb", "[logs-2026.11.02]")}, // as the engine says it (run.go)
 			{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1},
 			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second,
 				Estimate: &steps.Estimate{Done: 3, Total: 28, ETA: 38 * time.Second, Subject: 3.0 / 7}},
