@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/ui"
 	"github.com/esmigrate/esmigrate/ui/serve"
 )
@@ -47,7 +48,7 @@ func newServeCommand(f *clusterFlags) *cobra.Command {
 				return err
 			}
 			if sf.printUnit {
-				return printSystemdUnit(cmd.OutOrStdout(), cmd, sf, p.StateFile)
+				return printSystemdUnit(cmd.OutOrStdout(), cmd, sf, p.StateFile, f.l)
 			}
 			access, err := serve.CheckAccess(sf.authorized, sf.operators)
 			if err != nil {
@@ -87,7 +88,7 @@ func newServeCommand(f *clusterFlags) *cobra.Command {
 
 // printSystemdUnit writes a unit that runs esmigrate serve with the flags given here (no password among them:
 // passwords go into the EnvironmentFile), as the user running this command, in the state file's directory.
-func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFile string) error {
+func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFile string, l *i18n.Localizer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -123,7 +124,7 @@ func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFi
 		args = append(args, "--listen=127.0.0.1:2323")
 	}
 	if len(bad) > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "esmigrate: %s left out of the unit: put passwords into the EnvironmentFile (ES_SOURCE_PASSWORD=..., ES_TARGET_PASSWORD=...)\n", strings.Join(bad, ", "))
+		fmt.Fprintln(cmd.ErrOrStderr(), "esmigrate: "+l.T("serve.unit.secrets", strings.Join(bad, ", ")))
 	}
 	dir := filepath.Dir(stateFile)
 	_, err = fmt.Fprintf(out, `# esmigrate serve as a systemd service. Install:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,5 +133,32 @@ func TestHeadlessOutputFollowsLang(t *testing.T) {
 	_, en := cli(t, "run", "--plan", plan)
 	if !strings.Contains(en, "connect: start: connecting to") && !strings.Contains(en, "connecting to") {
 		t.Errorf("the English output:\n%s", en)
+	}
+}
+
+// esmigrate serve's refusals at start are in the command's language too, with what to do.
+func TestServeRefusalsInChinese(t *testing.T) {
+	clearEnv(t)
+	plan, _, _, sent := planFile(t, nil)
+	writable := filepath.Join(t.TempDir(), "operators")
+	if err := os.WriteFile(writable, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(writable, 0o666) // whatever the umask
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--lang", "zh", "--plan", plan}, "请给出 --operators 文件"},
+		{[]string{"serve", "--lang", "zh", "--plan", plan, "--operators", writable}, "可被其他用户写入（权限 0666）：能写它的人就能放进一个密钥；请执行 chmod go-w " + writable},
+		{[]string{"serve", "--lang", "en", "--plan", plan, "--operators", writable}, "may be written by others (mode 0666)"},
+	} {
+		code, out := cli(t, c.args...)
+		if code == exitOK || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want a refusal with %q:\n%s", c.args, code, c.want, out)
+		}
+	}
+	if n := sent(); n != 0 {
+		t.Errorf("%d connection(s) were made", n)
 	}
 }

@@ -4,6 +4,7 @@ package steps_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/esmigrate/esmigrate/i18n"
+	"github.com/esmigrate/esmigrate/i18n/i18ntest"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -73,6 +75,9 @@ func untranslatedIn(e steps.Event, zh *i18n.Localizer) []string {
 		say("check "+c.ID+" title", c.TitleMsg, c.Title)
 		say("check "+c.ID+" evidence", c.EvidenceMsg, c.Evidence)
 		say("check "+c.ID+" fix", c.FixMsg, c.Fix)
+	}
+	if w := i18ntest.EnglishOfOurs(e.Text(zh)); len(w) > 0 {
+		bad = append(bad, fmt.Sprintf("the Chinese line shows English of ours %q: %s", w, e.Text(zh)))
 	}
 	if k := missingKeyRE.FindString(e.Text(zh)); k != "" {
 		bad = append(bad, "the line names a key the catalogue lacks: "+k)

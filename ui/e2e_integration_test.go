@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esmigrate/esmigrate/i18n/i18ntest"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
 
@@ -385,6 +386,10 @@ func TestWizardInChineseWithoutColourInTmux(t *testing.T) {
 			if strings.Contains(scr, e) {
 				t.Errorf("%q on a Chinese screen:\n%s", e, scr)
 			}
+		}
+		// And by the catalogues' rule: no word of our English that Chinese never uses (i18ntest).
+		if w := i18ntest.EnglishOfOurs(scr); len(w) > 0 {
+			t.Errorf("English of ours %q on a Chinese screen:\n%s", w, scr)
 		}
 	}
 	if len(seen) < 20 {
