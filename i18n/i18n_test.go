@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0-9.]*[a-zA-Z%]`)
@@ -189,5 +190,23 @@ func TestLocalizableErrors(t *testing.T) {
 	}
 	if got := MsgOf(err); got.Key != "misc.error" {
 		t.Errorf("MsgOf: %#v", got)
+	}
+}
+
+// Every sentence of the English catalogue is said in Chinese in the Chinese one: a Chinese message without a
+// single Chinese character, where the English has words, is English left behind (names and formats such as
+// "%s（%s）" aside: they have no words).
+func TestEveryEnglishSentenceHasItsChinese(t *testing.T) {
+	words := regexp.MustCompile(`[A-Za-z]{3,} [a-z]{3,}`)
+	allowed := map[string]bool{"setup.script.uid": true} // "Elasticsearch uid: %d:%d": a name and its value
+	for _, k := range Keys("en") {
+		en, _ := Format("en", k)
+		zh, _ := Format("zh", k)
+		if !words.MatchString(en) || allowed[k] {
+			continue
+		}
+		if !strings.ContainsFunc(zh, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("%q is English in Chinese too: %q", k, zh)
+		}
 	}
 }
