@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -99,4 +100,44 @@ func usageTemplate(l *i18n.Localizer) string {
 
 ` + l.T("cmd.tpl.more.help", "{{.CommandPath}}") + `{{end}}
 `
+}
+
+// cobraErrors are the mistakes cobra and pflag report in their own English, read back from their text (they
+// have no error types to tell them apart) and said as messages with what to do: the command line is the
+// operator's first contact, and a Chinese locale should not meet "unknown flag" there.
+var cobraErrors = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^unknown flag: (\S+)$`), "cmd.cobra.unknownflag"},
+	{regexp.MustCompile(`^unknown shorthand flag: '(.)' in (\S+)$`), "cmd.cobra.unknownshort"},
+	{regexp.MustCompile(`^flag needs an argument: (?:'(.)' in )?(\S+)$`), "cmd.cobra.needsarg"},
+	{regexp.MustCompile(`^invalid argument "(.*)" for "(.+)" flag: (.+)$`), "cmd.cobra.invalidarg"},
+	{regexp.MustCompile(`^unknown command "(.+)" for "(.+)"`), "cmd.cobra.unknowncmd"},
+	{regexp.MustCompile(`^accepts (\d+) arg\(s\), received (\d+)$`), "cmd.cobra.args"},
+	{regexp.MustCompile(`^bad flag syntax: (.+)$`), "cmd.cobra.syntax"},
+}
+
+// cobraMsg is a mistake of cobra's or pflag's as a message (false when err is not one of theirs).
+func cobraMsg(err error) (i18n.Msg, bool) {
+	for _, c := range cobraErrors {
+		m := c.re.FindStringSubmatch(err.Error())
+		if m == nil {
+			continue
+		}
+		var args []any
+		for _, a := range m[1:] {
+			if a != "" {
+				args = append(args, i18n.Name(a))
+			}
+		}
+		switch {
+		case c.key == "cmd.cobra.needsarg":
+			args = args[len(args)-1:] // the flag as given (-p or --plan)
+		case c.key == "cmd.cobra.unknownshort" && m[2] == "-"+m[1]:
+			return i18n.M("cmd.cobra.unknownflag", i18n.Name(m[2])), true // -x alone, not "-x in -x"
+		}
+		return i18n.M(c.key, args...), true
+	}
+	return i18n.Msg{}, false
 }

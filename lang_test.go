@@ -162,3 +162,29 @@ func TestServeRefusalsInChinese(t *testing.T) {
 		t.Errorf("%d connection(s) were made", n)
 	}
 }
+
+// The command line's mistakes that cobra and pflag find are said in the command's language too, with what to
+// do, and keep exit code 2.
+func TestCobrasMistakesInChinese(t *testing.T) {
+	clearEnv(t)
+	for _, c := range []struct {
+		args   []string
+		zh, en string
+		notIn  string
+	}{
+		{[]string{"run", "--bogus"}, "未知参数 --bogus：用 --help 查看可用的参数", "unknown flag --bogus: see the flags with --help", "unknown flag"},
+		{[]string{"run", "-x"}, "未知参数 -x", "unknown flag -x: see", "unknown shorthand"},
+		{[]string{"run", "--plan"}, "参数 --plan 需要一个值：请写成 --plan 值", "flag --plan needs a value", "needs an argument"},
+		{[]string{"bogus"}, "esmigrate 没有 bogus 这个命令", "unknown command bogus for esmigrate", "unknown command"},
+		{[]string{"run", "--dry-run=maybe"}, "maybe 不是 --dry-run 的有效值", "maybe is not a valid value for --dry-run", "invalid argument"},
+	} {
+		code, out := cli(t, append([]string{"--lang", "zh"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(out, c.zh) || strings.Contains(out, c.notIn) {
+			t.Errorf("%v in Chinese: exit %d, want %d and %q:\n%s", c.args, code, exitUsage, c.zh, out)
+		}
+		code, out = cli(t, append([]string{"--lang", "en"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(out, c.en) {
+			t.Errorf("%v in English: exit %d, want %d and %q:\n%s", c.args, code, exitUsage, c.en, out)
+		}
+	}
+}

@@ -54,7 +54,11 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "esmigrate:", l.Error(err))
+	if m, ok := cobraMsg(err); ok {
+		fmt.Fprintln(stderr, "esmigrate:", l.Msg(m))
+	} else {
+		fmt.Fprintln(stderr, "esmigrate:", l.Error(err))
+	}
 	return exitCode(err)
 }
 
