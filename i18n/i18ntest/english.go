@@ -4,6 +4,7 @@
 package i18ntest
 
 import (
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -73,5 +74,37 @@ func EnglishOfOurs(screen string, names ...string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Names lists what a message shows as it is, in every language: its arguments that are strings (names, paths),
+// names (i18n.Name) and errors that do not say themselves as messages (the system's "not a directory",
+// Elasticsearch's reasons), however deep. Give them to EnglishOfOurs: their words are not ours.
+func Names(m i18n.Msg) []string {
+	var out []string
+	var walk func(a any)
+	walk = func(a any) {
+		switch v := a.(type) {
+		case i18n.Msg:
+			if v.Key == "i18n.name" || v.Verbatim() {
+				out = append(out, fmt.Sprint(v.Args[0]))
+				return
+			}
+			for _, x := range v.Args {
+				walk(x)
+			}
+		case *i18n.Msg:
+			walk(*v)
+		case i18n.Localizable:
+			walk(v.Localize())
+		case error:
+			out = append(out, v.Error())
+		case string:
+			out = append(out, v)
+		}
+	}
+	walk(m)
+	// Longest first, so that a name inside another is not taken out of it first.
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
 }
