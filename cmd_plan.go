@@ -10,10 +10,11 @@ import (
 
 // newPlanCommand is `esmigrate plan`: a commented plan file from flags (and a plan file to start from).
 func newPlanCommand(f *clusterFlags) *cobra.Command {
+	t := f.l.T
 	var output string
 	plan := &cobra.Command{
 		Use:   "plan",
-		Short: "Write a commented plan.yaml from flags (to a file with -o, or to standard output)",
+		Short: t("cmd.plan.short"),
 		Example: `  esmigrate plan --source http://old:9200 --target http://new:9200 \
     --source-location /opt/data/es_backup --target-location /opt/data/es_backup --shared \
     --indices 'logs-*' --indices articles -o plan.yaml`,
@@ -32,11 +33,11 @@ func newPlanCommand(f *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: read it, then run `esmigrate run --plan %s --dry-run`\n", name, name)
+			fmt.Fprintln(cmd.OutOrStdout(), t("cmd.plan.wrote", name))
 			return nil
 		},
 	}
-	f.register(plan, false)
-	plan.Flags().StringVarP(&output, "output", "o", "", "`FILE` to write the plan to (never overwritten: a numbered name instead); default standard output")
+	f.register(plan)
+	plan.Flags().StringVarP(&output, "output", "o", "", t("flag.plan.output"))
 	return plan
 }

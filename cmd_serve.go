@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/ui"
 	"github.com/esmigrate/esmigrate/ui/serve"
 )
@@ -28,17 +29,12 @@ type serveFlags struct {
 
 // newServeCommand is `esmigrate serve`: the wizard over SSH for a team (package ui/serve).
 func newServeCommand(f *clusterFlags) *cobra.Command {
+	t := f.l.T
 	sf := &serveFlags{}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the wizard over SSH: the migration lives in the server, operators drive, colleagues watch",
-		Long: `Runs an SSH server (keys only) whose sessions show one migration that lives in this process: a
-dropped session loses nothing, and the migration goes on while nobody is connected. Keys in --operators drive
-(one session at a time; another operator may take over); the other keys of --authorized-keys watch read-only.
-The host key is made on the first start, next to the state file. Started again with the same state file, the
-server goes on with an unfinished migration (passwords from the environment, as for esmigrate resume).
-
-  ssh -t -p 2323 127.0.0.1`,
+		Short: t("cmd.serve.short"),
+		Long:  t("cmd.serve.long"),
 		Example: `  esmigrate serve --operators ~/.esmigrate/operators --authorized-keys ~/.esmigrate/watchers \
     --source http://10.0.0.1:9200 --target http://10.0.1.1:9200 --state /var/lib/esmigrate/state.json
   esmigrate serve --print-systemd-unit --operators /etc/esmigrate/operators --state /var/lib/esmigrate/state.json`,
@@ -52,7 +48,7 @@ server goes on with an unfinished migration (passwords from the environment, as 
 				return err
 			}
 			if sf.printUnit {
-				return printSystemdUnit(cmd.OutOrStdout(), cmd, sf, p.StateFile)
+				return printSystemdUnit(cmd.OutOrStdout(), cmd, sf, p.StateFile, f.l)
 			}
 			access, err := serve.CheckAccess(sf.authorized, sf.operators)
 			if err != nil {
@@ -76,23 +72,23 @@ server goes on with an unfinished migration (passwords from the environment, as 
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return serve.Serve(ctx, serve.Config{Listen: sf.listen, Access: access, HostKey: signer,
-				Wizard:    ui.Options{Plan: p, Credentials: creds, Lang: f.lang, PlanPath: f.planPath},
+				Wizard:    ui.Options{Plan: p, Credentials: creds, Lang: f.l.Lang(), PlanPath: f.planPath},
 				PauseFile: serve.PauseFileFor(p.StateFile), Log: log})
 		},
 	}
-	f.register(cmd, true)
+	f.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&sf.listen, "listen", "127.0.0.1:2323", "address of the SSH server (loopback unless you give another)")
-	fl.StringVar(&sf.authorized, "authorized-keys", "", "public keys that may watch, in authorized_keys format")
-	fl.StringVar(&sf.operators, "operators", "", "public keys that drive (start, pause, confirm, clean up), in authorized_keys format")
-	fl.StringVar(&sf.hostKey, "host-key", "", "the server's host key (default: "+serve.HostKeyName+" next to the state file; made on the first start)")
-	fl.BoolVar(&sf.printUnit, "print-systemd-unit", false, "print a systemd unit that runs this command, and exit")
+	fl.StringVar(&sf.listen, "listen", "127.0.0.1:2323", t("flag.serve.listen"))
+	fl.StringVar(&sf.authorized, "authorized-keys", "", t("flag.serve.authorized-keys"))
+	fl.StringVar(&sf.operators, "operators", "", t("flag.serve.operators"))
+	fl.StringVar(&sf.hostKey, "host-key", "", t("flag.serve.host-key", serve.HostKeyName))
+	fl.BoolVar(&sf.printUnit, "print-systemd-unit", false, t("flag.serve.print-systemd-unit"))
 	return cmd
 }
 
 // printSystemdUnit writes a unit that runs esmigrate serve with the flags given here (no password among them:
 // passwords go into the EnvironmentFile), as the user running this command, in the state file's directory.
-func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFile string) error {
+func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFile string, l *i18n.Localizer) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -128,7 +124,7 @@ func printSystemdUnit(out io.Writer, cmd *cobra.Command, sf *serveFlags, stateFi
 		args = append(args, "--listen=127.0.0.1:2323")
 	}
 	if len(bad) > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "esmigrate: %s left out of the unit: put passwords into the EnvironmentFile (ES_SOURCE_PASSWORD=..., ES_TARGET_PASSWORD=...)\n", strings.Join(bad, ", "))
+		fmt.Fprintln(cmd.ErrOrStderr(), "esmigrate: "+l.T("serve.unit.secrets", strings.Join(bad, ", ")))
 	}
 	dir := filepath.Dir(stateFile)
 	_, err = fmt.Fprintf(out, `# esmigrate serve as a systemd service. Install:

@@ -73,7 +73,7 @@ report_dir: ` + filepath.Join(dir, "reports") + `
 
 func clearEnv(t *testing.T) {
 	for _, v := range []string{"ES_SOURCE_URL", "ES_TARGET_URL", "ES_SOURCE_USER", "ES_TARGET_USER", "ES_SOURCE_PASSWORD",
-		"ES_TARGET_PASSWORD", "ES_SOURCE_API_KEY", "ES_TARGET_API_KEY"} {
+		"ES_TARGET_PASSWORD", "ES_SOURCE_API_KEY", "ES_TARGET_API_KEY", "LC_ALL", "LC_MESSAGES", "LANG"} {
 		t.Setenv(v, "")
 	}
 }
@@ -216,6 +216,7 @@ func TestPlanWritesAFileThatNamesItselfAndReadsBack(t *testing.T) {
 }
 
 func TestNFSSetupWritesTheScriptItTellsYouToRun(t *testing.T) {
+	clearEnv(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "setup-nfs.sh")
 	code, msg := cli(t, "nfs-setup", "--server", "nfs1", "--client", "es1", "--distro", "debian", "-o", out)
@@ -229,6 +230,7 @@ func TestNFSSetupWritesTheScriptItTellsYouToRun(t *testing.T) {
 }
 
 func TestHelpListsTheExitCodesAndNamesFlagValues(t *testing.T) {
+	clearEnv(t)
 	_, help := cli(t, "run", "--help")
 	for _, w := range []string{"Exit codes:", "2  bad usage or input", "3  stopped", "--plan FILE"} {
 		if !strings.Contains(help, w) {

@@ -7,36 +7,31 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
 // newVerifyCommand is `esmigrate verify`: a migration's restored indices checked again from its state file, for
 // instance just before the applications move to the target, or once writes to the source have stopped.
 func newVerifyCommand(f *clusterFlags) *cobra.Command {
+	t := f.l.T
 	var mode string
 	cmd := &cobra.Command{
 		Use:   "verify",
-		Short: "Check a migration's restored indices again (count, seqno or content), from its state file",
-		Long: `Compares every index the migration restored with its source as it is now, and writes a new report:
-
-  count    equal numbers of top-level documents
-  seqno    also every primary shard's sequence numbers and the source index's UUID: no write reached the
-           source after the snapshot (the plan's default)
-  content  also every document's id, routing and _source, read on both sides; differing documents are named
-
-Nothing is restored and nothing is changed on either cluster. The exit code is 0 only when every index verified.`,
-		Args: cobra.NoArgs,
+		Short: t("cmd.verify.short"),
+		Long:  t("cmd.verify.long"),
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path := f.state
 			if path == "" {
 				path = "esmigrate-state.json"
 			}
 			if mode != "" && !slices.Contains(steps.VerifyModes, mode) {
-				return usageError{fmt.Errorf("--mode %q: use count, seqno or content", mode)}
+				return usageError{i18n.Errorf("cmd.verify.mode", mode)}
 			}
 			st, err := steps.ReadState(path)
 			if errors.Is(err, steps.ErrNoState) {
-				return usageError{fmt.Errorf("no state file at %s: give the migration's state file with --state", path)}
+				return usageError{i18n.Errorf("cmd.verify.nostate", path)}
 			}
 			if err != nil {
 				return err
@@ -48,8 +43,8 @@ Nothing is restored and nothing is changed on either cluster. The exit code is 0
 				return err
 			}
 			out := cmd.OutOrStdout()
-			eng, err := steps.New(p, steps.Options{Credentials: creds, OnEvent: func(e steps.Event) {
-				fmt.Fprintln(out, e.Time.Format("15:04:05")+" "+e.String())
+			eng, err := steps.New(p, steps.Options{Credentials: creds, Lang: f.l.Lang(), OnEvent: func(e steps.Event) {
+				fmt.Fprintln(out, e.Time.Format("15:04:05")+" "+e.Text(f.l))
 			}})
 			if err != nil {
 				return err
@@ -58,14 +53,14 @@ Nothing is restored and nothing is changed on either cluster. The exit code is 0
 			defer stop()
 			rep, err := eng.Verify(ctx, mode)
 			if rep != nil && rep.Markdown != "" {
-				fmt.Fprintf(out, "\n%s. Report: %s\n", rep.Summary(), rep.Markdown)
+				fmt.Fprintf(out, "\n%s\n", f.l.T("cmd.report", rep.SummaryMsg(), rep.Markdown))
 			}
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&f.state, "state", "", "state file of the migration (default esmigrate-state.json)")
-	cmd.Flags().StringVar(&mode, "mode", "", "count, seqno or content (default: the plan's verify)")
-	cmd.Flags().StringVar(&f.sourcePassword, "source-password", "", "source password (prefer ES_SOURCE_PASSWORD: flags show in ps)")
-	cmd.Flags().StringVar(&f.targetPassword, "target-password", "", "target password (prefer ES_TARGET_PASSWORD)")
+	cmd.Flags().StringVar(&f.state, "state", "", t("flag.verify.state"))
+	cmd.Flags().StringVar(&mode, "mode", "", t("flag.verify.mode"))
+	cmd.Flags().StringVar(&f.sourcePassword, "source-password", "", t("flag.verify.source-password"))
+	cmd.Flags().StringVar(&f.targetPassword, "target-password", "", t("flag.verify.target-password"))
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -39,6 +40,7 @@ type clusterFlags struct {
 	dryRun                             bool
 	resuming                           bool
 	lang                               string
+	l                                  *i18n.Localizer // the commands' language (commandLang)
 	stdin                              io.Reader
 	stderr                             io.Writer
 }
@@ -56,44 +58,42 @@ var planFlags = map[string]string{
 	"max-restore-bytes-per-sec": "repository.max_restore_bytes_per_sec", "copy-bandwidth-limit": "copy.bandwidth_limit",
 }
 
-func (f *clusterFlags) register(c *cobra.Command, wizard bool) {
+func (f *clusterFlags) register(c *cobra.Command) {
 	fl := c.Flags()
+	t := f.l.T
 	// A word in backquotes is the value's name in the help (--plan FILE).
-	fl.StringVar(&f.planPath, "plan", "", "`FILE`: the plan (write one with esmigrate plan -o plan.yaml); flags and the environment override it")
-	fl.StringVar(&f.source, "source", "", "`URL` of a source cluster node, e.g. http://10.0.0.1:9200 (env ES_SOURCE_URL)")
-	fl.StringVar(&f.target, "target", "", "`URL` of a target cluster node (env ES_TARGET_URL)")
-	fl.StringVar(&f.sourceUser, "source-user", "", "source user for basic authentication (env ES_SOURCE_USER)")
-	fl.StringVar(&f.targetUser, "target-user", "", "target user (env ES_TARGET_USER)")
-	fl.StringVar(&f.sourcePassword, "source-password", "", "source password (prefer ES_SOURCE_PASSWORD or the prompt: flags show in ps)")
-	fl.StringVar(&f.targetPassword, "target-password", "", "target password (prefer ES_TARGET_PASSWORD or the prompt)")
-	fl.StringVar(&f.sourceAPIKey, "source-api-key", "", "source API key (prefer ES_SOURCE_API_KEY)")
-	fl.StringVar(&f.targetAPIKey, "target-api-key", "", "target API key (prefer ES_TARGET_API_KEY)")
-	fl.StringVar(&f.caCert, "ca-cert", "", "`FILE`: PEM of the CA that signed both clusters' certificates")
-	fl.StringVar(&f.sourceCACert, "source-ca-cert", "", "`FILE`: PEM of the source cluster's CA")
-	fl.StringVar(&f.targetCACert, "target-ca-cert", "", "`FILE`: PEM of the target cluster's CA")
-	fl.BoolVar(&f.insecure, "insecure", false, "do not verify TLS certificates (warned about on every run)")
-	fl.StringSliceVar(&f.indices, "indices", nil, "indices or patterns to migrate (repeat or comma-separate)")
-	fl.StringSliceVar(&f.exclude, "exclude", nil, "indices or patterns to leave out")
-	fl.StringVar(&f.repository, "repository", "", "snapshot repository name (default esmigrate)")
-	fl.StringVar(&f.sourceLocation, "source-location", "", "`DIR`: the repository as the source nodes see it (in path.repo)")
-	fl.StringVar(&f.targetLocation, "target-location", "", "`DIR`: the repository as the target nodes see it (in path.repo)")
-	fl.StringVar(&f.sourceLocalPath, "source-local-path", "", "`DIR`: where this host sees the source share (default: --source-location)")
-	fl.StringVar(&f.targetLocalPath, "target-local-path", "", "`DIR`: where this host sees the target share (default: --target-location)")
-	fl.BoolVar(&f.shared, "shared", false, "both clusters mount the same share: no copy, target repository read-only")
-	fl.StringVar(&f.state, "state", "", "`FILE`: state file (default esmigrate-state.json); saved plans and scripts go next to it")
-	fl.StringVar(&f.reportDir, "report-dir", "", "`DIR` where reports are written (default: current directory)")
-	fl.StringVar(&f.batchMaxSize, "batch-max-size", "", "`SIZE`: primary data per batch, e.g. 50gb")
-	fl.StringVar(&f.renamePattern, "rename-pattern", "", "restore under new names: regular expression, e.g. '(.+)'")
-	fl.StringVar(&f.renameReplacement, "rename-replacement", "", "replacement, e.g. 'migrated-$1'")
-	fl.StringVar(&f.maxSnapshotRate, "max-snapshot-bytes-per-sec", "", "`SIZE` per second each source node may write snapshots at, e.g. 100mb (default: Elasticsearch's)")
-	fl.StringVar(&f.maxRestoreRate, "max-restore-bytes-per-sec", "", "`SIZE` per second each target node may restore at (default: Elasticsearch's)")
-	fl.StringVar(&f.copyBandwidth, "copy-bandwidth-limit", "", "`SIZE` per second for the repository copy between shares, e.g. 100mb (default: unlimited)")
-	fl.StringVar(&f.nfsServer, "nfs-server", "", "NFS server to check (host name or address)")
-	fl.StringVar(&f.nfsExport, "nfs-export", "", "export path on the NFS server")
-	fl.BoolVar(&f.deleteSnapshots, "delete-snapshots", false, "delete each batch's snapshot after it verified")
-	if wizard {
-		fl.StringVar(&f.lang, "lang", "", "language of the wizard: en or zh (default: from LANG/LC_ALL)")
-	}
+	fl.StringVar(&f.planPath, "plan", "", t("flag.plan"))
+	fl.StringVar(&f.source, "source", "", t("flag.source"))
+	fl.StringVar(&f.target, "target", "", t("flag.target"))
+	fl.StringVar(&f.sourceUser, "source-user", "", t("flag.source-user"))
+	fl.StringVar(&f.targetUser, "target-user", "", t("flag.target-user"))
+	fl.StringVar(&f.sourcePassword, "source-password", "", t("flag.source-password"))
+	fl.StringVar(&f.targetPassword, "target-password", "", t("flag.target-password"))
+	fl.StringVar(&f.sourceAPIKey, "source-api-key", "", t("flag.source-api-key"))
+	fl.StringVar(&f.targetAPIKey, "target-api-key", "", t("flag.target-api-key"))
+	fl.StringVar(&f.caCert, "ca-cert", "", t("flag.ca-cert"))
+	fl.StringVar(&f.sourceCACert, "source-ca-cert", "", t("flag.source-ca-cert"))
+	fl.StringVar(&f.targetCACert, "target-ca-cert", "", t("flag.target-ca-cert"))
+	fl.BoolVar(&f.insecure, "insecure", false, t("flag.insecure"))
+	fl.StringSliceVar(&f.indices, "indices", nil, t("flag.indices"))
+	fl.StringSliceVar(&f.exclude, "exclude", nil, t("flag.exclude"))
+	fl.StringVar(&f.repository, "repository", "", t("flag.repository"))
+	fl.StringVar(&f.sourceLocation, "source-location", "", t("flag.source-location"))
+	fl.StringVar(&f.targetLocation, "target-location", "", t("flag.target-location"))
+	fl.StringVar(&f.sourceLocalPath, "source-local-path", "", t("flag.source-local-path"))
+	fl.StringVar(&f.targetLocalPath, "target-local-path", "", t("flag.target-local-path"))
+	fl.BoolVar(&f.shared, "shared", false, t("flag.shared"))
+	fl.StringVar(&f.state, "state", "", t("flag.state"))
+	fl.StringVar(&f.reportDir, "report-dir", "", t("flag.report-dir"))
+	fl.StringVar(&f.batchMaxSize, "batch-max-size", "", t("flag.batch-max-size"))
+	fl.StringVar(&f.renamePattern, "rename-pattern", "", t("flag.rename-pattern"))
+	fl.StringVar(&f.renameReplacement, "rename-replacement", "", t("flag.rename-replacement"))
+	fl.StringVar(&f.maxSnapshotRate, "max-snapshot-bytes-per-sec", "", t("flag.max-snapshot-bytes-per-sec"))
+	fl.StringVar(&f.maxRestoreRate, "max-restore-bytes-per-sec", "", t("flag.max-restore-bytes-per-sec"))
+	fl.StringVar(&f.copyBandwidth, "copy-bandwidth-limit", "", t("flag.copy-bandwidth-limit"))
+	fl.StringVar(&f.nfsServer, "nfs-server", "", t("flag.nfs-server"))
+	fl.StringVar(&f.nfsExport, "nfs-export", "", t("flag.nfs-export"))
+	fl.BoolVar(&f.deleteSnapshots, "delete-snapshots", false, t("flag.delete-snapshots"))
 }
 
 // plan builds the plan from a plan file (if given), then the environment, then flags (the most specific wins).
@@ -247,9 +247,9 @@ func (f *clusterFlags) credentials(p steps.Plan, prompt bool) (steps.Credentials
 			return nil
 		}
 		if !term.IsTerminal(int(os.Stdin.Fd())) {
-			return usageError{fmt.Errorf("the %s cluster's user %s needs a password: set %s (no terminal to ask on)", role, user, env)}
+			return usageError{i18n.Errorf("cmd.password.noterminal", i18n.M("es.cluster.the."+role), user, env)}
 		}
-		fmt.Fprintf(f.stderr, "Password for %s on the %s cluster (not echoed): ", user, role)
+		fmt.Fprint(f.stderr, f.l.T("cmd.password.prompt", user, i18n.M("es.cluster.the."+role)))
 		b, err := term.ReadPassword(int(os.Stdin.Fd()))
 		fmt.Fprintln(f.stderr)
 		if err != nil {

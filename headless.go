@@ -32,15 +32,16 @@ func runHeadless(out io.Writer, p steps.Plan, creds steps.Credentials, f *cluste
 		close(done)
 	}()
 	if p.Source.Insecure || p.Target.Insecure {
-		fmt.Fprintln(f.stderr, "esmigrate: WARNING: --insecure: TLS certificates are not verified")
+		fmt.Fprintln(f.stderr, "esmigrate: "+f.l.T("cmd.insecure"))
 	}
 	eng, err := steps.New(p, steps.Options{
 		Credentials: creds, DryRun: f.dryRun, AcceptWarnings: f.acceptWarnings, AllowTargetDelete: f.allowTargetDelete,
-		Resuming: f.resuming,
+		Resuming: f.resuming, Lang: f.l.Lang(),
 		OnEvent: func(e steps.Event) {
-			line := e.Time.Format("15:04:05") + " " + e.String()
+			// Each line in the command's language (--lang, or the locale): Event.Text is String in English.
+			line := e.Time.Format("15:04:05") + " " + e.Text(f.l)
 			if e.Kind == steps.KindRequest && f.dryRun {
-				line = "# " + e.Message + "\n" + e.Curl
+				line = "# " + f.l.Msg(e.MessageText()) + "\n" + e.Curl
 			}
 			if e.Kind != steps.KindProgress {
 				lines <- line // requests, checks, errors: every one is printed
@@ -63,7 +64,7 @@ func runHeadless(out io.Writer, p steps.Plan, creds steps.Credentials, f *cluste
 	close(lines)
 	<-done
 	if rep != nil && rep.Markdown != "" {
-		fmt.Fprintf(out, "\n%s. Report: %s\n", rep.Summary(), rep.Markdown)
+		fmt.Fprintf(out, "\n%s\n", f.l.T("cmd.report", rep.SummaryMsg(), rep.Markdown))
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -31,32 +32,33 @@ const (
 	exitStopped = 3 // stopped (Ctrl-C, a hang-up): run it again, or resume
 )
 
-// exitCodesHelp is what `run --help` and `resume --help` say about the exit codes.
-const exitCodesHelp = `
-Exit codes:
-  0  every index verified
-  1  a failure: an index did not verify, a cluster refused a request, the report could not be written
-  2  bad usage or input (flags, plan file, URL, credentials, files): nothing was sent to either cluster
-  3  stopped (Ctrl-C, a hang-up): Elasticsearch finishes what it started; resume goes on`
-
 func main() {
 	os.Exit(execute(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // execute runs a command line and returns its exit code.
 func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f := &clusterFlags{stdin: stdin, stderr: stderr}
+	l := i18n.New(commandLang(args, os.Getenv))
+	f := &clusterFlags{stdin: stdin, stderr: stderr, l: l}
 	root := newWizardCommand(f)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(), newVersionCommand(), newVerifyCommand(f), newServeCommand(f))
+	// --lang for every command: the wizard's language, the headless output's and the help's (read before
+	// parsing by commandLang; declared here so that cobra accepts it anywhere).
+	root.PersistentFlags().StringVar(&f.lang, "lang", "", l.T("flag.lang"))
+	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(l), newVersionCommand(l), newVerifyCommand(f), newServeCommand(f))
+	localizeCobra(root, l)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "esmigrate:", err)
+	if m, ok := cobraMsg(err); ok {
+		fmt.Fprintln(stderr, "esmigrate:", l.Msg(m))
+	} else {
+		fmt.Fprintln(stderr, "esmigrate:", l.Error(err))
+	}
 	return exitCode(err)
 }
 
@@ -84,6 +86,9 @@ func exitCode(err error) int {
 type usageError struct{ error }
 
 func (e usageError) Unwrap() error { return e.error }
+
+// Localize is the mistake in the screen's language, when it has a message.
+func (e usageError) Localize() i18n.Msg { return i18n.MsgOf(e.error) }
 
 func isCobraUsage(err error) bool {
 	s := err.Error()

@@ -11,7 +11,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"time"
 
 	"github.com/olivere/elastic/v7"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Config says how to reach one cluster. Credentials live here and nowhere else: they are never rendered into
@@ -70,27 +71,23 @@ func New(cfg Config) (*Client, error) {
 	if i := strings.Index(cfg.URL, "@"); i >= 0 {
 		// user:password@ in the URL: the caller (steps) moves it into the credentials when it reads a plan.
 		// Here it is refused rather than sent along, printed in errors or shown in curl commands.
-		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: "the URL holds user information (user:password@)",
-			Fix: "give the user and the password separately (--" + cfg.Role + "-user and the password variable), and the URL as scheme://host:port"}
+		return nil, newError(cfg.Role, i18n.M("es.op.parseurl"), i18n.M("es.reason.userinfo"), i18n.M("es.fix.userinfo", cfg.Role))
 	}
 	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
 	if err != nil || u.Host == "" {
-		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: fmt.Sprintf("%q is not a URL", cfg.URL),
-			Fix: "give the URL with scheme, host and port, e.g. http://10.0.0.5:9200 or https://es.example.com:9200"}
+		return nil, newError(cfg.Role, i18n.M("es.op.parseurl"), i18n.M("es.reason.notaurl", cfg.URL), i18n.M("es.fix.url"))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, &Error{Cluster: cfg.Role, Op: "parse URL", Reason: fmt.Sprintf("scheme %q in %q is not http or https", u.Scheme, cfg.URL),
-			Fix: "start the URL with http:// or https://"}
+		return nil, newError(cfg.Role, i18n.M("es.op.parseurl"), i18n.M("es.reason.scheme", u.Scheme, cfg.URL), i18n.M("es.fix.scheme"))
 	}
 	if cfg.APIKey != "" && (cfg.Username != "" || cfg.Password != "") {
-		return nil, &Error{Cluster: cfg.Role, Op: "configure authentication", Reason: "both an API key and a user/password were given",
-			Fix: "use either the API key or the user and password, not both"}
+		return nil, newError(cfg.Role, i18n.M("es.op.auth"), i18n.M("es.reason.twoauth"), i18n.M("es.fix.twoauth"))
 	}
 	if cfg.Password != "" && cfg.Username == "" {
 		// Sent as it is, this would be "Authorization: Basic :password": a password offered to whoever answers.
-		return nil, &Error{Cluster: cfg.Role, Op: "configure authentication", Reason: "a password was given but no user",
-			Fix: fmt.Sprintf("give the %s user (--%s-user, ES_%s_USER or %s.username in the plan), or unset %s if the cluster needs no password",
-				cfg.Role, cfg.Role, strings.ToUpper(cfg.Role), cfg.Role, orDefault(cfg.PasswordEnv, "ES_"+strings.ToUpper(cfg.Role)+"_PASSWORD"))}
+		return nil, newError(cfg.Role, i18n.M("es.op.auth"), i18n.M("es.reason.nouser"),
+			i18n.M("es.fix.nouser", i18n.M("es.cluster.the."+cfg.Role), cfg.Role, strings.ToUpper(cfg.Role), cfg.Role,
+				orDefault(cfg.PasswordEnv, "ES_"+strings.ToUpper(cfg.Role)+"_PASSWORD")))
 	}
 	base := cfg.Transport
 	if base == nil {
@@ -124,7 +121,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	es, err := elastic.NewSimpleClient(opts...)
 	if err != nil {
-		return nil, &Error{Cluster: cfg.Role, Op: "create client", Err: err, Reason: err.Error()}
+		e := newError(cfg.Role, i18n.M("es.op.client"), i18n.Name(err.Error()), i18n.Msg{})
+		e.Err = err
+		return nil, e
 	}
 	return &Client{cfg: cfg, es: es, tr: tr}, nil
 }
@@ -138,13 +137,13 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	if cfg.CACert != "" {
 		pem, err := os.ReadFile(cfg.CACert)
 		if err != nil {
-			return nil, &Error{Cluster: cfg.Role, Op: "read CA certificate", Err: err, Reason: err.Error(),
-				Fix: "give the path of the PEM file of the CA that signed the cluster's certificate (e.g. config/certs/http_ca.crt on an Elasticsearch node)"}
+			e := newError(cfg.Role, i18n.M("es.op.ca"), i18n.Name(err.Error()), i18n.M("es.fix.ca"))
+			e.Err = err
+			return nil, e
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &Error{Cluster: cfg.Role, Op: "read CA certificate", Reason: cfg.CACert + " holds no PEM certificate",
-				Fix: "give a PEM file (it starts with -----BEGIN CERTIFICATE-----)"}
+			return nil, newError(cfg.Role, i18n.M("es.op.ca"), i18n.M("es.reason.nopem", cfg.CACert), i18n.M("es.fix.pem"))
 		}
 		c.RootCAs = pool
 	}
@@ -177,12 +176,12 @@ type Request struct {
 }
 
 // Do sends a request and decodes the JSON answer into out (when out is not nil).
-// op says what the request is for, in words, for errors: "create snapshot s1 in repository r".
-func (c *Client) Do(ctx context.Context, op string, req Request, out any) error {
+// op says what the request is for, as a message, for errors: i18n.M("es.op.snapshot", "s1", "r").
+func (c *Client) Do(ctx context.Context, op i18n.Msg, req Request, out any) error {
 	return c.do(ctx, op, req, out)
 }
 
-func (c *Client) do(ctx context.Context, op string, req Request, out any, ignore ...int) error {
+func (c *Client) do(ctx context.Context, op i18n.Msg, req Request, out any, ignore ...int) error {
 	resp, err := c.es.PerformRequest(ctx, elastic.PerformRequestOptions{
 		Method:       req.Method,
 		Path:         req.Path,
@@ -195,9 +194,9 @@ func (c *Client) do(ctx context.Context, op string, req Request, out any, ignore
 	}
 	if out != nil && len(resp.Body) > 0 {
 		if err := json.Unmarshal(resp.Body, out); err != nil {
-			return &Error{Cluster: c.cfg.Role, Op: op, Status: resp.StatusCode, Err: err,
-				Reason: fmt.Sprintf("unexpected answer: %v", err),
-				Fix:    "check that the URL points at Elasticsearch or OpenSearch and not at a proxy's error page"}
+			e := newError(c.cfg.Role, op, i18n.M("es.reason.unexpected", err.Error()), i18n.M("es.fix.unexpected"))
+			e.Status, e.Err = resp.StatusCode, err
+			return e
 		}
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Distribution of a cluster.
@@ -25,13 +27,13 @@ func ParseVersion(s string) (Version, error) {
 	core, _, _ := strings.Cut(s, "-")
 	parts := strings.Split(core, ".")
 	if len(parts) < 2 {
-		return v, fmt.Errorf("version %q is not major.minor.patch", s)
+		return v, i18n.Errorf("es.version.bad", s)
 	}
 	nums := []*int{&v.Major, &v.Minor, &v.Patch}
 	for i := 0; i < len(parts) && i < 3; i++ {
 		n, err := strconv.Atoi(parts[i])
 		if err != nil {
-			return v, fmt.Errorf("version %q is not major.minor.patch", s)
+			return v, i18n.Errorf("es.version.bad", s)
 		}
 		*nums[i] = n
 	}
@@ -88,7 +90,7 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 			BuildFlavor  string `json:"build_flavor"`
 		} `json:"version"`
 	}
-	op := "connect to " + c.cfg.URL
+	op := i18n.M("es.op.connect", c.cfg.URL)
 	// The first answer of a cluster comes at once; a listener that accepts and never answers (a proxy
 	// holding the connection, a wrong port) is said after ConnectTimeout, not after the minute a slow
 	// request may take.
@@ -96,18 +98,22 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 	defer cancel()
 	if err := c.do(cctx, op, Request{Method: "GET", Path: "/"}, &raw); err != nil {
 		if ctx.Err() == nil && cctx.Err() != nil {
-			return Info{}, &Error{Cluster: c.cfg.Role, Op: op, Type: TypeTimeout, Err: cctx.Err(),
-				Reason: fmt.Sprintf("no answer within %s", ConnectTimeout), Fix: fixFor(c.cfg, &Error{Op: op, Type: TypeTimeout})}
+			e := newError(c.cfg.Role, op, i18n.M("es.reason.silent", ConnectTimeout.String()), fixFor(c.cfg, &Error{OpMsg: op, Type: TypeTimeout}))
+			e.Type, e.Err = TypeTimeout, cctx.Err()
+			return Info{}, e
 		}
 		return Info{}, err
 	}
 	if raw.Version.Number == "" {
-		return Info{}, &Error{Cluster: c.cfg.Role, Op: op, Type: TypeNotES, Reason: "the answer has no version number",
-			Fix: "check that the URL points at an Elasticsearch or OpenSearch node (port 9200 by default), not at Kibana or a proxy"}
+		e := newError(c.cfg.Role, op, i18n.M("es.reason.noversion"), i18n.M("es.fix.notes"))
+		e.Type = TypeNotES
+		return Info{}, e
 	}
 	v, err := ParseVersion(raw.Version.Number)
 	if err != nil {
-		return Info{}, &Error{Cluster: c.cfg.Role, Op: op, Type: TypeNotES, Reason: err.Error()}
+		e := newError(c.cfg.Role, op, i18n.MsgOf(err), i18n.Msg{})
+		e.Type = TypeNotES
+		return Info{}, e
 	}
 	info := Info{ClusterName: raw.ClusterName, ClusterUUID: raw.ClusterUUID, NodeName: raw.Name, Version: v,
 		VersionText: raw.Version.Number, Distribution: Elasticsearch, BuildFlavor: raw.Version.BuildFlavor}
@@ -134,7 +140,7 @@ type Health struct {
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	r, err := c.es.ClusterHealth().Do(ctx)
 	if err != nil {
-		return Health{}, c.wrap("read cluster health", err)
+		return Health{}, c.wrap(i18n.M("es.op.health"), err)
 	}
 	return Health{Status: r.Status, Nodes: r.NumberOfNodes, DataNodes: r.NumberOfDataNodes,
 		ActivePrimaryShards: r.ActivePrimaryShards, ActiveShards: r.ActiveShards, RelocatingShards: r.RelocatingShards,
@@ -163,7 +169,7 @@ func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[strin
 		var raw struct {
 			Indices map[string]IndexHealth `json:"indices"`
 		}
-		if err := c.do(ctx, "read index health", Request{Method: "GET", Path: joinedPath("/_cluster/health/", chunk, ""), Params: q}, &raw); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.indexhealth"), Request{Method: "GET", Path: joinedPath("/_cluster/health/", chunk, ""), Params: q}, &raw); err != nil {
 			return nil, err
 		}
 		for k, v := range raw.Indices {
@@ -218,7 +224,7 @@ func (c *Client) Nodes(ctx context.Context) ([]Node, error) {
 			} `json:"process"`
 		} `json:"nodes"`
 	}
-	err := c.do(ctx, "list nodes", Request{Method: "GET", Path: "/_nodes/settings,plugins,process",
+	err := c.do(ctx, i18n.M("es.op.nodes"), Request{Method: "GET", Path: "/_nodes/settings,plugins,process",
 		Params: params("filter_path", "nodes.*.name,nodes.*.host,nodes.*.ip,nodes.*.version,nodes.*.roles,nodes.*.settings.path.repo,nodes.*.plugins.name,nodes.*.modules.name,nodes.*.process.id")}, &raw)
 	if err != nil {
 		return nil, err
@@ -313,7 +319,7 @@ type NodeDisk struct {
 // DiskUsage lists each data node's disk (from _cat/allocation).
 func (c *Client) DiskUsage(ctx context.Context) ([]NodeDisk, error) {
 	var rows []map[string]any
-	err := c.do(ctx, "read disk usage", Request{Method: "GET", Path: "/_cat/allocation",
+	err := c.do(ctx, i18n.M("es.op.disk"), Request{Method: "GET", Path: "/_cat/allocation",
 		Params: params("format", "json", "bytes", "b", "h", "node,shards,disk.total,disk.used,disk.avail")}, &rows)
 	if err != nil {
 		return nil, err
@@ -359,7 +365,7 @@ type Limits struct {
 func (c *Client) Limits(ctx context.Context) (Limits, error) {
 	// Nested (not flat) settings: filter_path matches object paths, not flat keys with dots in them.
 	var raw map[string]any
-	err := c.do(ctx, "read cluster settings", Request{Method: "GET", Path: "/_cluster/settings",
+	err := c.do(ctx, i18n.M("es.op.settings"), Request{Method: "GET", Path: "/_cluster/settings",
 		Params: params("include_defaults", "true",
 			"filter_path", "*.cluster.max_shards_per_node,*.cluster.routing.allocation.disk")}, &raw)
 	if err != nil {
@@ -410,7 +416,7 @@ func (c *Client) ExplainUnassigned(ctx context.Context, index string, shard int,
 		AllocateExplanation string `json:"allocate_explanation"`
 		CanAllocate         string `json:"can_allocate"`
 	}
-	err := c.do(ctx, "explain why "+index+" is unassigned", Request{Method: "GET", Path: "/_cluster/allocation/explain",
+	err := c.do(ctx, i18n.M("es.op.explain", index), Request{Method: "GET", Path: "/_cluster/allocation/explain",
 		Body: map[string]any{"index": index, "shard": shard, "primary": primary}}, &raw)
 	if err != nil {
 		return "", err

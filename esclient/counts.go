@@ -3,8 +3,9 @@ package esclient
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // countsPerRequest bounds one _msearch: its body grows by two short lines per index.
@@ -39,13 +40,13 @@ func (c *Client) Counts(ctx context.Context, indices []string) (counts map[strin
 		}
 		// The body is newline-delimited JSON; Elasticsearch and OpenSearch take it as application/json too
 		// (checked on 7.10, 7.17, 8.19 and OpenSearch 2.19), which is what the client library sends.
-		err := c.do(ctx, fmt.Sprintf("count documents of %d index(es)", len(chunk)), Request{Method: "POST", Path: "/_msearch",
+		err := c.do(ctx, i18n.M("es.op.counts", len(chunk)), Request{Method: "POST", Path: "/_msearch",
 			Params: params("filter_path", "responses.hits.total,responses.error.type,responses.error.reason"), Body: b.String()}, &raw)
 		if err != nil {
 			return nil, nil, err
 		}
 		if len(raw.Responses) != len(chunk) {
-			return nil, nil, &Error{Cluster: c.cfg.Role, Op: "count documents", Reason: fmt.Sprintf("%d answers to %d counts", len(raw.Responses), len(chunk))}
+			return nil, nil, newError(c.cfg.Role, i18n.M("es.op.counts", len(chunk)), i18n.M("es.reason.answers", len(raw.Responses), len(chunk)), i18n.Msg{})
 		}
 		for i, r := range raw.Responses {
 			name := chunk[i]

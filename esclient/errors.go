@@ -14,18 +14,88 @@ import (
 	"syscall"
 
 	"github.com/olivere/elastic/v7"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Error is what went wrong talking to a cluster: which cluster, doing what, Elasticsearch's own error type and
 // reason (kept word for word: operators search for them), and what to do about it.
+//
+// What was being done, a reason of ours (when nothing answered, or the answer was not Elasticsearch's) and the fix
+// are also messages (package i18n: OpMsg, ReasonMsg, FixMsg), so that screens say them in their language; Op,
+// Reason and Fix are their English. Elasticsearch's own type and reason stay as Elasticsearch wrote them.
 type Error struct {
 	Cluster string // "source" or "target"
 	Op      string // what was being done, in words
 	Status  int    // HTTP status; 0 when no answer came
 	Type    string // Elasticsearch's error type, e.g. repository_exception, or one of the Type* constants here
-	Reason  string // Elasticsearch's reason, root cause first
+	Reason  string // Elasticsearch's reason, root cause first (or ours: ReasonMsg)
 	Fix     string // what the operator can do
 	Err     error  // the underlying error, if any
+
+	OpMsg, ReasonMsg, FixMsg i18n.Msg
+}
+
+// newError is a failure of ours (no answer to read, a wrong input): the cluster, what was being done, why it
+// failed and what to do, as messages.
+func newError(role string, op, reason, fix i18n.Msg) *Error {
+	e := &Error{Cluster: role}
+	e.setOp(op)
+	e.setReason(reason)
+	e.setFix(fix)
+	return e
+}
+
+func (e *Error) setOp(m i18n.Msg)     { e.OpMsg, e.Op = m, m.String() }
+func (e *Error) setReason(m i18n.Msg) { e.ReasonMsg, e.Reason = m, m.String() }
+func (e *Error) setFix(m i18n.Msg)    { e.FixMsg, e.Fix = m, m.String() }
+
+// ProblemMsg is Problem as a message: the cluster, what was being done, and the error type and reason.
+func (e *Error) ProblemMsg() i18n.Msg {
+	parts := []i18n.Msg{}
+	if e.Cluster != "" {
+		parts = append(parts, i18n.M("es.cluster."+e.Cluster))
+	}
+	switch {
+	case !e.OpMsg.IsZero():
+		parts = append(parts, e.OpMsg)
+	case e.Op != "":
+		parts = append(parts, i18n.Text(e.Op))
+	}
+	reason := e.ReasonMsg
+	if reason.IsZero() {
+		reason = i18n.Name(e.Reason) // Elasticsearch's words, as it wrote them
+	}
+	typ := i18n.Name(e.Type) // Elasticsearch's error type, as it wrote it
+	switch e.Type {
+	case TypeUnreachable, TypeTLS, TypeAuth, TypeForbidden, TypeTimeout, TypeNotES, TypeSourceProtection:
+		typ = i18n.M("es.type." + e.Type) // ours
+	}
+	switch {
+	case e.Type != "" && e.Reason != "":
+		parts = append(parts, typ, reason)
+	case e.Reason != "":
+		parts = append(parts, reason)
+	case e.Err != nil:
+		parts = append(parts, i18n.Name(e.Err.Error()))
+	}
+	return i18n.List("list.colon", parts)
+}
+
+// FixText is what to do, as a message.
+func (e *Error) FixText() i18n.Msg {
+	if !e.FixMsg.IsZero() {
+		return e.FixMsg
+	}
+	return i18n.Text(e.Fix)
+}
+
+// Localize is the error as a message: the problem, and the fix in parentheses.
+func (e *Error) Localize() i18n.Msg {
+	if e.Fix == "" && e.FixMsg.IsZero() {
+		return e.ProblemMsg()
+	}
+	return i18n.M("es.error.fix", e.ProblemMsg(), e.FixText())
 }
 
 // Kinds of failure that are not Elasticsearch error types.
@@ -46,22 +116,7 @@ func (e *Error) Error() string {
 }
 
 // Problem is the error without its fix, for screens that show the fix on a line of its own.
-func (e *Error) Problem() string {
-	var b strings.Builder
-	b.WriteString(e.Cluster)
-	if e.Op != "" {
-		b.WriteString(": " + e.Op)
-	}
-	switch {
-	case e.Type != "" && e.Reason != "":
-		b.WriteString(": " + e.Type + ": " + e.Reason)
-	case e.Reason != "":
-		b.WriteString(": " + e.Reason)
-	case e.Err != nil:
-		b.WriteString(": " + e.Err.Error())
-	}
-	return b.String()
-}
+func (e *Error) Problem() string { return e.ProblemMsg().String() }
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -103,18 +158,19 @@ func StatusOf(err error) int {
 	return 0
 }
 
-func (c *Client) wrap(op string, err error) error {
+func (c *Client) wrap(op i18n.Msg, err error) error {
 	if err == nil {
 		return nil
 	}
 	var own *Error
 	if errors.As(err, &own) {
 		if own.Op == "" || own.Type == TypeSourceProtection {
-			own.Op = op
+			own.setOp(op)
 		}
 		return own
 	}
-	e := &Error{Cluster: c.cfg.Role, Op: op, Err: err}
+	e := &Error{Cluster: c.cfg.Role, Err: err}
+	e.setOp(op)
 	var ee *elastic.Error
 	switch {
 	case errors.As(err, &ee):
@@ -126,13 +182,15 @@ func (c *Client) wrap(op string, err error) error {
 		}
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 		e.Type = TypeTimeout
-		e.Reason = "no answer within the time limit"
+		e.setReason(i18n.M("es.reason.timeout"))
 	case errors.Is(err, context.Canceled):
-		e.Reason = "cancelled"
+		e.setReason(i18n.M("es.reason.cancelled"))
 	default:
-		e.Type, e.Reason = transportFailure(err)
+		var why i18n.Msg
+		e.Type, why = transportFailure(err)
+		e.setReason(why)
 	}
-	e.Fix = fixFor(c.cfg, e)
+	e.setFix(fixFor(c.cfg, e))
 	return e
 }
 
@@ -141,54 +199,55 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// transportFailure classifies an error that came before any HTTP answer.
-func transportFailure(err error) (string, string) {
+// transportFailure classifies an error that came before any HTTP answer, and says why in words (the system's
+// own text, a host name error say, goes in as it is).
+func transportFailure(err error) (string, i18n.Msg) {
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	var ci x509.CertificateInvalidError
 	switch {
 	case errors.As(err, &ua):
-		return TypeTLS, "the cluster's certificate is signed by an authority this machine does not trust"
+		return TypeTLS, i18n.M("es.reason.tls.authority")
 	case errors.As(err, &hn):
-		return TypeTLS, "the certificate is not valid for this host name: " + hn.Error()
+		return TypeTLS, i18n.M("es.reason.tls.hostname", hn.Error())
 	case errors.As(err, &ci) && ci.Reason == x509.Expired:
-		return TypeTLS, "the cluster's certificate has expired: " + ci.Detail
+		return TypeTLS, i18n.M("es.reason.tls.expired", ci.Detail)
 	case errors.As(err, &ci):
-		return TypeTLS, "the certificate is not valid: " + ci.Error()
+		return TypeTLS, i18n.M("es.reason.tls.invalid", ci.Error())
 	// Which side speaks what. An https:// URL to a plain-HTTP listener: Go says "server gave HTTP response to
 	// HTTPS client" when the answer starts with "HTTP/", and "first record does not look like a TLS
 	// handshake" when it does not (an HTTP/0.9-style answer, as Python's http.server gives): both mean the
 	// listener does not speak TLS. An http:// URL to a TLS listener gets TLS bytes back: "malformed HTTP
 	// response".
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return TypeTLS, "the cluster speaks plain HTTP, not HTTPS"
+		return TypeTLS, i18n.M("es.reason.tls.plain")
 	case strings.Contains(err.Error(), "tls: first record does not look like a TLS handshake"):
-		return TypeTLS, "the address answers without TLS (plain HTTP, not HTTPS)"
+		return TypeTLS, i18n.M("es.reason.tls.notls")
 	case strings.Contains(err.Error(), "malformed HTTP response"):
-		return TypeTLS, "the cluster speaks HTTPS, not plain HTTP"
+		return TypeTLS, i18n.M("es.reason.tls.https")
 	// Elasticsearch's transport port answers an HTTP request with "This is not an HTTP port", which Go reads
 	// as the status code "is"; a TLS hello there is closed without an answer.
 	case strings.Contains(err.Error(), `malformed HTTP status code "is"`):
-		return TypeNotES, "this is an Elasticsearch transport port (it answers \"This is not an HTTP port\"), not the HTTP port"
+		return TypeNotES, i18n.M("es.reason.transport")
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return TypeUnreachable, "the connection was closed without an answer"
+		return TypeUnreachable, i18n.M("es.reason.closed")
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return TypeUnreachable, "connection refused: nothing listens at that address and port"
+		return TypeUnreachable, i18n.M("es.reason.refused")
 	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
-		return TypeUnreachable, "no route to the host"
+		return TypeUnreachable, i18n.M("es.reason.noroute")
 	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
-		return TypeUnreachable, "the host name does not resolve: " + dns.Err
+		return TypeUnreachable, i18n.M("es.reason.dns", dns.Err)
 	}
 	if errors.Is(err, elastic.ErrNoClient) {
-		return TypeUnreachable, "the cluster did not answer"
+		return TypeUnreachable, i18n.M("es.reason.noanswer")
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return TypeUnreachable, ue.Err.Error()
+		return TypeUnreachable, i18n.Name(ue.Err.Error())
 	}
-	return TypeUnreachable, err.Error()
+	return TypeUnreachable, i18n.Name(err.Error())
 }
 
 // detailsText flattens Elasticsearch's error object: the type, and the reason followed by the root causes
@@ -233,60 +292,61 @@ func detailsText(d *elastic.ErrorDetails) (string, string) {
 var pathRepoRE = regexp.MustCompile(`location \[([^\]]*)\] doesn't match any of the locations specified by path\.repo`)
 
 // fixFor turns a failure into advice. The texts come from Elasticsearch's own messages (see docs and notes).
-func fixFor(cfg Config, e *Error) string {
+func fixFor(cfg Config, e *Error) i18n.Msg {
 	r := e.Reason
+	role := i18n.M("es.cluster.the." + cfg.Role)
 	switch {
 	case e.Type == TypeSourceProtection:
-		return "nothing was sent: esmigrate never changes source indices; this is a bug, please report it with this message"
+		return i18n.M("es.fix.guard")
 	case e.Type == TypeTLS && strings.Contains(r, "plain HTTP, not HTTPS"):
-		return "use http:// in the URL"
+		return i18n.M("es.fix.http")
 	case e.Type == TypeNotES && strings.Contains(r, "transport port"):
-		return "give the node's HTTP port (http.port, 9200 by default; 9300 is the transport port)"
+		return i18n.M("es.fix.transport")
 	case e.Type == TypeUnreachable && strings.Contains(r, "closed without an answer"):
-		return fmt.Sprintf("check that %s is the HTTP port of a node of the %s cluster (9200 by default, not the transport port 9300) and that the scheme (http:// or https://) is the one the cluster speaks", cfg.URL, cfg.Role)
+		return i18n.M("es.fix.closed", cfg.URL, role)
 	case e.Type == TypeTLS && strings.Contains(r, "HTTPS, not plain HTTP"):
-		return "use https:// in the URL"
+		return i18n.M("es.fix.https")
 	case e.Type == TypeTLS && strings.Contains(r, "expired"):
-		return "renew the certificate on the " + cfg.Role + " cluster's nodes (or, knowingly, --insecure)"
+		return i18n.M("es.fix.expired", role)
 	case e.Type == TypeTLS:
-		return "give the cluster's CA certificate with --ca-cert (on a node: config/certs/http_ca.crt), or --insecure to skip verification"
+		return i18n.M("es.fix.tls")
 	case e.Type == TypeUnreachable:
-		return fmt.Sprintf("check that %s is the address of a running node of the %s cluster and that no firewall blocks the port", cfg.URL, cfg.Role)
-	case e.Type == TypeTimeout && strings.HasPrefix(e.Op, "connect to "):
-		return fmt.Sprintf("something accepts connections at %s but does not answer: check that it is the HTTP port of a node of the %s cluster (9200 by default) and that no proxy or firewall holds the connection", cfg.URL, cfg.Role)
+		return i18n.M("es.fix.unreachable", cfg.URL, role)
+	case e.Type == TypeTimeout && (strings.HasPrefix(e.Op, "connect to ") || e.OpMsg.Key == "es.op.connect"):
+		return i18n.M("es.fix.silent", cfg.URL, role)
 	case e.Type == TypeTimeout:
-		return "the cluster is slow or overloaded; check its health and try again"
+		return i18n.M("es.fix.timeout")
 	case e.Status == 401:
 		e.Type = TypeAuth
-		return "check the user and password (or the API key) for the " + cfg.Role + " cluster"
+		return i18n.M("es.fix.401", role)
 	case e.Status == 403:
 		e.Type = TypeForbidden
-		return "the user lacks a privilege for this request: give it the manage and snapshot privileges (cluster: manage, monitor; indices: all on the migrated indices)"
+		return i18n.M("es.fix.403")
 	case pathRepoRE.MatchString(r):
 		loc := pathRepoRE.FindStringSubmatch(r)[1]
-		return fmt.Sprintf("add %s to path.repo in elasticsearch.yml on every node of the %s cluster and restart them one by one", loc, cfg.Role)
+		return i18n.M("es.fix.pathrepo", loc, role)
 	case strings.Contains(r, "is not accessible on master node") || strings.Contains(r, "AccessDenied") || strings.Contains(r, "Permission denied"):
-		return "the elasticsearch user cannot write to the repository directory: chown it to the elasticsearch uid/gid on the NFS server, and give that user the same uid on every node"
+		return i18n.M("es.fix.permission")
 	case strings.Contains(r, "cannot be accessed on the node") || strings.Contains(r, "not shared"):
-		return "the repository directory is not the same shared directory on every node: mount the NFS share at that path on all nodes"
+		return i18n.M("es.fix.notshared")
 	case strings.Contains(r, "an open index with same name already exists"):
-		return "restore under another name (rename pattern), or delete or close the existing index on the target first"
+		return i18n.M("es.fix.exists")
 	case strings.Contains(r, "which is higher than the version of this node"):
-		return "a snapshot can only be restored into the same or a newer version: upgrade the target first"
+		return i18n.M("es.fix.newer")
 	case strings.Contains(r, "maximum normal shards open") || strings.Contains(r, "maximum shards open"):
-		return "raise cluster.max_shards_per_node on the target, add data nodes, or migrate fewer indices per batch"
+		return i18n.M("es.fix.shards")
 	case strings.Contains(r, "concurrent modification of the index-N file"):
-		return "two clusters write to the same repository: register it readonly on all but one cluster"
+		return i18n.M("es.fix.twowriters")
 	case strings.Contains(r, "Indices don't have primary shards"):
-		return "an index is red on the source: fix its health before the snapshot, or leave it out"
+		return i18n.M("es.fix.red")
 	case e.Type == "snapshot_missing_exception":
-		return "the snapshot is not in the repository: check its name, and on the target that the repository files were copied"
+		return i18n.M("es.fix.nosnapshot")
 	case e.Type == "repository_missing_exception":
-		return "register the repository first"
+		return i18n.M("es.fix.norepo")
 	case e.Type == "invalid_snapshot_name_exception":
-		return "snapshot names are lower case, without spaces, commas, #, \\, /, *, ?, \", <, >, |"
+		return i18n.M("es.fix.snapshotname")
 	case e.Type == "index_not_found_exception":
-		return "check the index name; closed and hidden indices need to be named explicitly"
+		return i18n.M("es.fix.noindex")
 	}
-	return ""
+	return i18n.Msg{}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Index is one index as the index picker and the planner see it.
@@ -39,7 +41,7 @@ func (i Index) Shards() int { return i.Primaries * (1 + i.Replicas) }
 // Three small requests, whatever the number of indices.
 func (c *Client) Indices(ctx context.Context) ([]Index, error) {
 	var rows []map[string]any
-	err := c.do(ctx, "list indices", Request{Method: "GET", Path: "/_cat/indices",
+	err := c.do(ctx, i18n.M("es.op.indices"), Request{Method: "GET", Path: "/_cat/indices",
 		Params: params("format", "json", "bytes", "b", "expand_wildcards", "all",
 			"h", "health,status,index,uuid,pri,rep,docs.count,store.size,pri.store.size")}, &rows)
 	if err != nil {
@@ -65,7 +67,7 @@ func (c *Client) Indices(ctx context.Context) ([]Index, error) {
 	var settings map[string]struct {
 		Settings map[string]string `json:"settings"`
 	}
-	err = c.do(ctx, "read index settings", Request{Method: "GET",
+	err = c.do(ctx, i18n.M("es.op.indexsettings"), Request{Method: "GET",
 		Path:   "/_all/_settings/index.hidden,index.version.created,index.number_of_shards,index.number_of_replicas",
 		Params: params("expand_wildcards", "all", "flat_settings", "true")}, &settings)
 	if err != nil {
@@ -85,7 +87,7 @@ func (c *Client) Indices(ctx context.Context) ([]Index, error) {
 	}
 
 	var aliases []map[string]any
-	err = c.do(ctx, "list aliases", Request{Method: "GET", Path: "/_cat/aliases",
+	err = c.do(ctx, i18n.M("es.op.aliases"), Request{Method: "GET", Path: "/_cat/aliases",
 		Params: params("format", "json", "h", "alias,index,is_write_index", "expand_wildcards", "all")}, &aliases)
 	if err != nil {
 		return nil, err
@@ -170,10 +172,10 @@ func (c *Client) IndexDetails(ctx context.Context, indices []string) (map[string
 	}{}
 	sq, mq := params("flat_settings", "true", "expand_wildcards", "all"), params("expand_wildcards", "all")
 	for _, chunk := range pathChunks(indices, "/", "/_settings", sq) {
-		if err := c.do(ctx, "read index settings", Request{Method: "GET", Path: joinedPath("/", chunk, "/_settings"), Params: sq}, &settings); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.indexsettings"), Request{Method: "GET", Path: joinedPath("/", chunk, "/_settings"), Params: sq}, &settings); err != nil {
 			return nil, err
 		}
-		if err := c.do(ctx, "read index mappings", Request{Method: "GET", Path: joinedPath("/", chunk, "/_mapping"), Params: mq}, &mappings); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.mappings"), Request{Method: "GET", Path: joinedPath("/", chunk, "/_mapping"), Params: mq}, &mappings); err != nil {
 			return nil, err
 		}
 	}
@@ -209,7 +211,7 @@ func flatSettings(settings map[string]any) map[string]string {
 func (c *Client) Count(ctx context.Context, index string) (int64, error) {
 	n, err := c.es.Count(index).Do(ctx)
 	if err != nil {
-		return 0, c.wrap("count documents in "+index, err)
+		return 0, c.wrap(i18n.M("es.op.count", index), err)
 	}
 	return n, nil
 }
@@ -222,7 +224,7 @@ func (c *Client) Refresh(ctx context.Context, indices ...string) error {
 	}
 	for _, chunk := range chunks {
 		if _, err := c.es.Refresh(chunk...).Do(ctx); err != nil {
-			return c.wrap("refresh "+strings.Join(chunk, ","), err)
+			return c.wrap(i18n.M("es.op.refresh", strings.Join(chunk, ",")), err)
 		}
 	}
 	return nil
@@ -236,7 +238,7 @@ func SetReplicasRequest(indices []string, replicas int) Request {
 
 // SetReplicas changes number_of_replicas (the engine restores with 0 and puts the original value back after).
 func (c *Client) SetReplicas(ctx context.Context, indices []string, replicas int) error {
-	return c.do(ctx, "set number_of_replicas of "+strings.Join(indices, ",")+" to "+strconv.Itoa(replicas),
+	return c.do(ctx, i18n.M("es.op.replicas", strings.Join(indices, ","), replicas),
 		SetReplicasRequest(indices, replicas), nil)
 }
 
@@ -247,7 +249,7 @@ func DeleteIndexRequest(indices []string) Request {
 
 // DeleteIndices deletes indices (target only; a read-only client refuses it).
 func (c *Client) DeleteIndices(ctx context.Context, indices []string) error {
-	return c.do(ctx, "delete indices "+strings.Join(indices, ","), DeleteIndexRequest(indices), nil)
+	return c.do(ctx, i18n.M("es.op.deleteindices", strings.Join(indices, ",")), DeleteIndexRequest(indices), nil)
 }
 
 // Exists tells which of the names exist as an index (or an alias) on this cluster.
@@ -259,7 +261,7 @@ func (c *Client) Exists(ctx context.Context, names []string) (map[string]bool, e
 	q := url.Values{"ignore_unavailable": {"true"}, "expand_wildcards": {"all"}, "allow_no_indices": {"true"}}
 	for _, chunk := range pathChunks(names, "/", "/_settings/index.uuid", q) {
 		var raw map[string]any
-		if err := c.do(ctx, "look up indices", Request{Method: "GET", Path: joinedPath("/", chunk, "/_settings/index.uuid"), Params: q}, &raw); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.lookup"), Request{Method: "GET", Path: joinedPath("/", chunk, "/_settings/index.uuid"), Params: q}, &raw); err != nil {
 			return nil, err
 		}
 		for name := range raw {

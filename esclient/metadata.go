@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/olivere/elastic/v7"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Metadata beyond the indices: templates, pipelines, lifecycle policies and stored scripts, listed from a cluster
@@ -60,6 +62,10 @@ func (k MetaKind) Title() string {
 	return string(k)
 }
 
+// TitleMsg is Title as a message; PluralMsg names several items of the kind.
+func (k MetaKind) TitleMsg() i18n.Msg  { return i18n.M("meta.kind." + string(k)) }
+func (k MetaKind) PluralMsg() i18n.Msg { return i18n.M("meta.kinds." + string(k)) }
+
 // ParseMetaKind reads a kind as the plan file writes it.
 func ParseMetaKind(s string) (MetaKind, bool) {
 	for _, k := range MetaKinds {
@@ -89,7 +95,7 @@ func (i MetaItem) ID() string { return string(i.Kind) + "/" + i.Name }
 type MetaListing struct {
 	Items []MetaItem `json:"items"`
 	// Unavailable says, per kind, why the cluster has none of it: "GET _ilm/policy answered 405 ...".
-	Unavailable map[MetaKind]string `json:"unavailable,omitempty"`
+	Unavailable map[MetaKind]i18n.Msg `json:"unavailable,omitempty"`
 }
 
 // Find returns the item of that kind and name.
@@ -107,14 +113,14 @@ func (l MetaListing) Find(kind MetaKind, name string) (MetaItem, bool) {
 // A kind the cluster has no API for (no x-pack, no ISM plugin, a version before composable templates) is recorded
 // in Unavailable with the cluster's own answer; any other failure is an error.
 func (c *Client) Metadata(ctx context.Context, distribution string) (MetaListing, error) {
-	l := MetaListing{Unavailable: map[MetaKind]string{}}
+	l := MetaListing{Unavailable: map[MetaKind]i18n.Msg{}}
 	kinds := []MetaKind{MetaLegacyTemplate, MetaIndexTemplate, MetaComponentTemplate, MetaPipeline, MetaStoredScript}
 	if distribution == OpenSearch {
 		kinds = append(kinds, MetaISMPolicy)
-		l.Unavailable[MetaILMPolicy] = "OpenSearch has no ILM (its lifecycle policies are ISM policies)"
+		l.Unavailable[MetaILMPolicy] = i18n.M("es.meta.noilm")
 	} else {
 		kinds = append(kinds, MetaILMPolicy)
-		l.Unavailable[MetaISMPolicy] = "ISM policies exist only on OpenSearch"
+		l.Unavailable[MetaISMPolicy] = i18n.M("es.meta.noism")
 	}
 	for _, k := range kinds {
 		items, err := c.MetaItems(ctx, k)
@@ -149,10 +155,18 @@ func kindOrder(k MetaKind) int {
 // UnavailableError says that a cluster has no API for a kind of item.
 type UnavailableError struct {
 	Kind   MetaKind
-	Reason string
+	Reason i18n.Msg
 }
 
-func (e *UnavailableError) Error() string { return e.Kind.Title() + ": " + e.Reason }
+func (e *UnavailableError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message.
+func (e *UnavailableError) Localize() i18n.Msg {
+	return i18n.Join("list.colon", e.Kind.TitleMsg(), e.Reason)
+}
+
+// answered is the reason of an UnavailableError: what the cluster answered to a request.
+func answered(request string, why i18n.Msg) i18n.Msg { return i18n.M("es.meta.answered", request, why) }
 
 // listPath is where each kind is listed.
 func listPath(k MetaKind) (string, url.Values) {
@@ -182,7 +196,7 @@ func (c *Client) MetaItems(ctx context.Context, k MetaKind) ([]MetaItem, error) 
 	if path == "" {
 		return nil, fmt.Errorf("unknown kind %q", k)
 	}
-	op := "list " + k.Title() + "s"
+	op := i18n.M("es.op.listmeta", k.PluralMsg())
 	if k == MetaISMPolicy {
 		return c.ismPolicies(ctx, op)
 	}
@@ -191,7 +205,7 @@ func (c *Client) MetaItems(ctx context.Context, k MetaKind) ([]MetaItem, error) 
 		return nil, err
 	}
 	if why, ok := unavailable(status, raw); ok {
-		return nil, &UnavailableError{Kind: k, Reason: fmt.Sprintf("GET %s answered %s", path, why)}
+		return nil, &UnavailableError{Kind: k, Reason: answered("GET "+path, why)}
 	}
 	if status == 404 {
 		// An empty listing is a 404 for some kinds: GET _ingest/pipeline answers 404 {} when there is none (all
@@ -203,7 +217,7 @@ func (c *Client) MetaItems(ctx context.Context, k MetaKind) ([]MetaItem, error) 
 
 // getOptional sends a read whose 400, 404 and 405 answers are information rather than failures (an API the
 // cluster does not have, an empty listing), and returns the status and body of those.
-func (c *Client) getOptional(ctx context.Context, op string, req Request) (int, []byte, error) {
+func (c *Client) getOptional(ctx context.Context, op i18n.Msg, req Request) (int, []byte, error) {
 	resp, err := c.es.PerformRequest(ctx, elastic.PerformRequestOptions{Method: req.Method, Path: req.Path, Params: req.Params,
 		IgnoreErrors: []int{400, 404, 405}})
 	if err != nil {
@@ -231,17 +245,17 @@ func errorDetails(body []byte) *elastic.ErrorDetails {
 // unavailable tells from an answer whether the cluster has no such API: 405 (a route for another method
 // matched, as Elasticsearch without x-pack answers GET _ilm/policy: "Incorrect HTTP method for uri"), 400 "no
 // handler found" (OpenSearch), or the path read as an index name (404 "no such index [_plugins]").
-func unavailable(status int, body []byte) (string, bool) {
+func unavailable(status int, body []byte) (i18n.Msg, bool) {
 	text := answerText(body)
 	switch {
 	case status == 405:
-		return "405 (" + text + ")", true
+		return i18n.Name("405 (" + text + ")"), true
 	case status == 400 && strings.Contains(text, "no handler found"):
-		return "400 (" + text + ")", true
+		return i18n.Name("400 (" + text + ")"), true
 	case status == 404 && strings.Contains(text, "index_not_found_exception") && strings.Contains(text, "no such index [_"):
-		return "404 (the path was read as an index name: the API does not exist there)", true
+		return i18n.M("es.meta.asindex"), true
 	}
-	return "", false
+	return i18n.Msg{}, false
 }
 
 // answerText is an error answer's reason: {"error":"text"} or {"error":{"reason":...}}.
@@ -389,7 +403,7 @@ func stripKeys(v any, keys ...string) any {
 // ismPageSize: the ISM list API answers 20 policies unless asked for more.
 const ismPageSize = 500
 
-func (c *Client) ismPolicies(ctx context.Context, op string) ([]MetaItem, error) {
+func (c *Client) ismPolicies(ctx context.Context, op i18n.Msg) ([]MetaItem, error) {
 	var out []MetaItem
 	for from := 0; ; from += ismPageSize {
 		q := params("size", strconv.Itoa(ismPageSize), "from", strconv.Itoa(from), "sortField", "policy.policy_id.keyword")
@@ -398,7 +412,7 @@ func (c *Client) ismPolicies(ctx context.Context, op string) ([]MetaItem, error)
 			return nil, err
 		}
 		if why, ok := unavailable(status, raw); ok {
-			return nil, &UnavailableError{Kind: MetaISMPolicy, Reason: "GET /_plugins/_ism/policies answered " + why}
+			return nil, &UnavailableError{Kind: MetaISMPolicy, Reason: answered("GET /_plugins/_ism/policies", why)}
 		}
 		if status == 404 { // no policy yet: the config index does not exist
 			return out, nil
@@ -456,7 +470,7 @@ func PutMetaRequest(it MetaItem, overwrite bool, target *MetaItem) Request {
 
 // PutMeta puts one item (see PutMetaRequest). Target only: a read-only client refuses it.
 func (c *Client) PutMeta(ctx context.Context, it MetaItem, overwrite bool, target *MetaItem) error {
-	return c.do(ctx, "put "+it.Kind.Title()+" "+it.Name, PutMetaRequest(it, overwrite, target), nil)
+	return c.do(ctx, i18n.M("es.op.putmeta", it.Kind.TitleMsg(), it.Name), PutMetaRequest(it, overwrite, target), nil)
 }
 
 // DeleteMetaRequest describes deleting one item (tests clean up with it; the engine never deletes metadata).
@@ -476,18 +490,20 @@ func (c *Client) ILMStatus(ctx context.Context) (string, error) {
 	var raw struct {
 		Mode string `json:"operation_mode"`
 	}
-	status, body, err := c.getOptional(ctx, "read the ILM status", Request{Method: "GET", Path: "/_ilm/status"})
+	status, body, err := c.getOptional(ctx, i18n.M("es.op.ilmstatus"), Request{Method: "GET", Path: "/_ilm/status"})
 	if err != nil {
 		return "", err
 	}
 	if why, ok := unavailable(status, body); ok || status == 404 {
 		if !ok {
-			why = "404 (" + answerText(body) + ")"
+			why = i18n.Name("404 (" + answerText(body) + ")")
 		}
-		return "", &UnavailableError{Kind: MetaILMPolicy, Reason: "GET /_ilm/status answered " + why}
+		return "", &UnavailableError{Kind: MetaILMPolicy, Reason: answered("GET /_ilm/status", why)}
 	}
 	if err := json.Unmarshal(body, &raw); err != nil {
-		return "", &Error{Cluster: c.cfg.Role, Op: "read the ILM status", Status: status, Err: err, Reason: "unexpected answer: " + err.Error()}
+		e := newError(c.cfg.Role, i18n.M("es.op.ilmstatus"), i18n.M("es.reason.unexpected", err.Error()), i18n.Msg{})
+		e.Status, e.Err = status, err
+		return "", e
 	}
 	return raw.Mode, nil
 }
@@ -555,20 +571,20 @@ func (c *Client) ExplainLifecycle(ctx context.Context, indices []string) (map[st
 	out := map[string]ILMExplain{}
 	for _, chunk := range pathChunks(indices, "/", "/_ilm/explain", nil) {
 		path := joinedPath("/", chunk, "/_ilm/explain")
-		status, raw, err := c.getOptional(ctx, "read the lifecycle state of indices", Request{Method: "GET", Path: path})
+		status, raw, err := c.getOptional(ctx, i18n.M("es.op.ilmexplain"), Request{Method: "GET", Path: path})
 		if err != nil {
 			return nil, err
 		}
 		why, ok := unavailable(status, raw)
 		if !ok && status == 404 && bytes.Contains(raw, []byte(`"_type":"_ilm"`)) {
 			// Elasticsearch 7 without x-pack reads <index>/_ilm/explain as a document (type _ilm, id explain).
-			why, ok = "404 (read as the document _ilm/explain: the API does not exist there)", true
+			why, ok = i18n.M("es.meta.asdoc"), true
 		}
 		if ok {
-			return nil, &UnavailableError{Kind: MetaILMPolicy, Reason: "GET <index>/_ilm/explain answered " + why}
+			return nil, &UnavailableError{Kind: MetaILMPolicy, Reason: answered("GET <index>/_ilm/explain", why)}
 		}
 		if status == 404 {
-			return nil, c.wrap("read the lifecycle state of indices", &elastic.Error{Status: 404, Details: errorDetails(raw)})
+			return nil, c.wrap(i18n.M("es.op.ilmexplain"), &elastic.Error{Status: 404, Details: errorDetails(raw)})
 		}
 		m, err := ParseILMExplain(raw)
 		if err != nil {
@@ -595,7 +611,7 @@ func (c *Client) IndexSettingsNamed(ctx context.Context, indices []string, names
 		var raw map[string]struct {
 			Settings map[string]any `json:"settings"`
 		}
-		if err := c.do(ctx, "read index settings", Request{Method: "GET", Path: joinedPath("/", chunk, suffix), Params: q}, &raw); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.indexsettings"), Request{Method: "GET", Path: joinedPath("/", chunk, suffix), Params: q}, &raw); err != nil {
 			return nil, err
 		}
 		for name, s := range raw {

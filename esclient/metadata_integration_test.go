@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
 
@@ -54,7 +55,7 @@ func TestEachRunnerListsItsMetadataAndSaysWhatItHasNot(t *testing.T) {
 					t.Errorf("%s should have %s: %s", info.Product(), k, why)
 				}
 			}
-			ilm, ism := l.Unavailable[esclient.MetaILMPolicy], l.Unavailable[esclient.MetaISMPolicy]
+			ilm, ism := l.Unavailable[esclient.MetaILMPolicy].String(), l.Unavailable[esclient.MetaISMPolicy].String()
 			if info.Distribution == esclient.OpenSearch {
 				if !strings.Contains(ilm, "OpenSearch has no ILM") || !strings.Contains(ism, "answered 400 (no handler found for uri [/_plugins/_ism/policies]") {
 					t.Errorf("OpenSearch runner: ilm %q, ism %q", ilm, ism)
@@ -72,7 +73,7 @@ func TestEachRunnerListsItsMetadataAndSaysWhatItHasNot(t *testing.T) {
 			// ILM explain of an index that exists: Elasticsearch 7 without x-pack reads it as a document, 8.19 and
 			// OpenSearch have no handler.
 			index := envtest.Unique("esc-meta-explain")
-			if err := dst.Do(ctx(t), "create", esclient.Request{Method: "PUT", Path: "/" + index,
+			if err := dst.Do(ctx(t), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + index,
 				Body: map[string]any{"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0}}}, nil); err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +105,7 @@ func TestEachRunnerTakesOrRefusesPipelinesWithProcessorsAndScripts(t *testing.T)
 				"lang": "painless", "source": "ctx.n = 1"}}}
 			t.Cleanup(func() {
 				for _, it := range []esclient.MetaItem{pipe, empty, script} {
-					c.Do(context.Background(), "clean up", esclient.DeleteMetaRequest(it.Kind, it.Name), nil)
+					c.Do(context.Background(), i18n.Text("clean up"), esclient.DeleteMetaRequest(it.Kind, it.Name), nil)
 				}
 			})
 			if err := c.PutMeta(ctx(t), empty, false, nil); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // ReindexSupport is what a target needs to pull indices from a remote cluster with _reindex: the reindex module,
@@ -15,7 +17,7 @@ type ReindexSupport struct {
 	// as on the 8.19 runner, whose POST _reindex answers 405 allowing only GET, PUT, DELETE, HEAD).
 	Module bool `json:"module"`
 	// Evidence is the cluster's answer to that read, for the operator.
-	Evidence string `json:"evidence"`
+	Evidence i18n.Msg `json:"evidence"`
 	// Whitelist is each node's reindex.remote.whitelist, or reindex.remote.allowlist on OpenSearch 2 (node name →
 	// entries; empty when unset).
 	Whitelist map[string][]string `json:"whitelist"`
@@ -24,18 +26,18 @@ type ReindexSupport struct {
 // ReindexSupport reads whether the cluster can reindex from a remote, and from where. Reads only.
 func (c *Client) ReindexSupport(ctx context.Context) (ReindexSupport, error) {
 	var rs ReindexSupport
-	status, body, err := c.getOptional(ctx, "find out whether the cluster has the reindex module", Request{Method: "GET", Path: "/_reindex"})
+	status, body, err := c.getOptional(ctx, i18n.M("es.op.reindexmodule"), Request{Method: "GET", Path: "/_reindex"})
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) || e.Status != 400 {
 			return rs, err
 		}
 		// invalid_index_name_exception: the path was read as an index name
-		rs.Evidence = "GET /_reindex answered 400 (" + e.Type + ": " + e.Reason + ")"
+		rs.Evidence = answered("GET /_reindex", i18n.Name("400 ("+e.Type+": "+e.Reason+")"))
 	} else {
 		text := answerText(body)
 		rs.Module = status == 405 && strings.Contains(text, "allowed: [POST]")
-		rs.Evidence = "GET /_reindex answered " + strconv.Itoa(status) + " (" + text + ")"
+		rs.Evidence = answered("GET /_reindex", i18n.Name(strconv.Itoa(status)+" ("+text+")"))
 	}
 	var raw struct {
 		Nodes map[string]struct {
@@ -43,7 +45,7 @@ func (c *Client) ReindexSupport(ctx context.Context) (ReindexSupport, error) {
 			Settings map[string]any `json:"settings"`
 		} `json:"nodes"`
 	}
-	if err := c.do(ctx, "read reindex.remote.whitelist of every node", Request{Method: "GET", Path: "/_nodes/settings",
+	if err := c.do(ctx, i18n.M("es.op.whitelist"), Request{Method: "GET", Path: "/_nodes/settings",
 		Params: params("filter_path", "nodes.*.name,nodes.*.settings.reindex")}, &raw); err != nil {
 		return rs, err
 	}

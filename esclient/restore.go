@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // RestoreSpec is one restore into the target.
@@ -52,7 +54,7 @@ func RestoreRequest(s RestoreSpec) Request {
 
 // Restore starts a restore and returns once the target accepted it.
 func (c *Client) Restore(ctx context.Context, s RestoreSpec) error {
-	return c.do(ctx, "restore snapshot "+s.Snapshot+" from repository "+s.Repository, RestoreRequest(s), nil)
+	return c.do(ctx, i18n.M("es.op.restore", s.Snapshot, s.Repository), RestoreRequest(s), nil)
 }
 
 // ShardRecovery is one shard copy being recovered (for a restore: copied from the repository).
@@ -120,7 +122,7 @@ func (c *Client) Recovery(ctx context.Context, indices []string) ([]ShardRecover
 	}
 	q := url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}, "filter_path": {recoveryFilter}}
 	for _, chunk := range pathChunks(indices, "/", "/_recovery", q) {
-		if err := c.do(ctx, "read restore progress", Request{Method: "GET", Path: joinedPath("/", chunk, "/_recovery"), Params: q}, &raw); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.recovery"), Request{Method: "GET", Path: joinedPath("/", chunk, "/_recovery"), Params: q}, &raw); err != nil {
 			return nil, err
 		}
 	}

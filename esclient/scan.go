@@ -10,6 +10,8 @@ import (
 
 	"github.com/buger/jsonparser"
 	"github.com/olivere/elastic/v7"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // ScanMode is how every document of an index is read, page by page, for content verification. The mode is chosen
@@ -77,7 +79,7 @@ func (c *Client) OpenScan(ctx context.Context, index string, mode ScanMode, shar
 		var raw struct {
 			ID string `json:"id"`
 		}
-		err := c.do(ctx, "open a point in time on "+index, Request{Method: "POST", Path: "/" + url.PathEscape(index) + "/_pit",
+		err := c.do(ctx, i18n.M("es.op.openpit", index), Request{Method: "POST", Path: "/" + url.PathEscape(index) + "/_pit",
 			Params: params("keep_alive", s.keepAlive)}, &raw)
 		if err != nil {
 			return nil, err
@@ -87,7 +89,7 @@ func (c *Client) OpenScan(ctx context.Context, index string, mode ScanMode, shar
 		var raw struct {
 			PitID string `json:"pit_id"`
 		}
-		err := c.do(ctx, "open a point in time on "+index, Request{Method: "POST", Path: "/" + url.PathEscape(index) + "/_search/point_in_time",
+		err := c.do(ctx, i18n.M("es.op.openpit", index), Request{Method: "POST", Path: "/" + url.PathEscape(index) + "/_search/point_in_time",
 			Params: params("keep_alive", s.keepAlive)}, &raw)
 		if err != nil {
 			return nil, err
@@ -138,12 +140,12 @@ func (s *Scan) ReadSlice(ctx context.Context, slice, pageSize int, fn func([]Doc
 	if s.slices > 1 {
 		body["slice"] = map[string]any{"id": slice, "max": s.slices}
 	}
-	op := fmt.Sprintf("read the documents of %s (slice %d of %d)", s.index, slice+1, s.slices)
+	op := i18n.M("es.op.scan", s.index, slice+1, s.slices)
 	var scrollID string
 	defer func() {
 		if scrollID != "" {
 			// Free the search context at once rather than after its keep-alive (a context is memory on the node).
-			_ = s.c.do(context.WithoutCancel(ctx), "end the scroll of "+s.index, Request{Method: "DELETE", Path: "/_search/scroll",
+			_ = s.c.do(context.WithoutCancel(ctx), i18n.M("es.op.endscroll", s.index), Request{Method: "DELETE", Path: "/_search/scroll",
 				Body: map[string]any{"scroll_id": []string{scrollID}}}, nil)
 		}
 	}()
@@ -177,7 +179,9 @@ func (s *Scan) ReadSlice(ctx context.Context, slice, pageSize int, fn func([]Doc
 		}
 		page, err := parsePage(raw)
 		if err != nil {
-			return &Error{Cluster: s.c.cfg.Role, Op: op, Err: err, Reason: fmt.Sprintf("unexpected answer: %v", err)}
+			e := newError(s.c.cfg.Role, op, i18n.M("es.reason.unexpected", err.Error()), i18n.Msg{})
+			e.Err = err
+			return e
 		}
 		if page.scrollID != "" {
 			scrollID = page.scrollID
@@ -193,9 +197,10 @@ func (s *Scan) ReadSlice(ctx context.Context, slice, pageSize int, fn func([]Doc
 			for _, f := range full.Shards.Failures {
 				why = append(why, fmt.Sprintf("shard %d: %s: %s", f.Shard, f.Reason.Type, f.Reason.Reason))
 			}
-			return &Error{Cluster: s.c.cfg.Role, Op: op, Type: "search_phase_execution_exception",
-				Reason: fmt.Sprintf("%d of %d shards failed: %s", page.failed, full.Shards.Total, strings.Join(why, "; ")),
-				Fix:    "check the index's health (GET _cluster/health/" + s.index + "?level=shards), then verify again"}
+			e := newError(s.c.cfg.Role, op, i18n.M("es.reason.shardsfailed", page.failed, full.Shards.Total, strings.Join(why, "; ")),
+				i18n.M("es.fix.shardsfailed", s.index))
+			e.Type = "search_phase_execution_exception"
+			return e
 		}
 		if len(page.docs) == 0 {
 			return nil
@@ -205,7 +210,7 @@ func (s *Scan) ReadSlice(ctx context.Context, slice, pageSize int, fn func([]Doc
 		}
 		if s.mode != ScanScroll {
 			if len(page.lastSort) == 0 {
-				return &Error{Cluster: s.c.cfg.Role, Op: op, Reason: "a page came without sort values: cannot ask for the next one"}
+				return newError(s.c.cfg.Role, op, i18n.M("es.reason.nosort"), i18n.Msg{})
 			}
 			body["search_after"] = json.RawMessage(page.lastSort)
 		}
@@ -289,7 +294,7 @@ func parsePage(raw []byte) (parsedPage, error) {
 // client accepts it (Go's transport asks by default), and compressing every page of every document takes the
 // node more CPU than reading them (measured on 7.17: a page of 5,000 documents 0.4-0.8 s plain, 1.3-2.0 s gzip).
 // The rest of the client keeps compression: its answers are small.
-func (c *Client) doPlain(ctx context.Context, op string, req Request) ([]byte, error) {
+func (c *Client) doPlain(ctx context.Context, op i18n.Msg, req Request) ([]byte, error) {
 	resp, err := c.es.PerformRequest(ctx, elastic.PerformRequestOptions{Method: req.Method, Path: req.Path, Params: req.Params,
 		Body: req.Body, Headers: http.Header{"Accept-Encoding": {"identity"}}})
 	if err != nil {
@@ -304,9 +309,9 @@ func (s *Scan) Close(ctx context.Context) error {
 	case s.pit == "":
 		return nil
 	case s.mode == ScanPIT:
-		return s.c.do(ctx, "close the point in time on "+s.index, Request{Method: "DELETE", Path: "/_pit", Body: map[string]any{"id": s.pit}}, nil, 404)
+		return s.c.do(ctx, i18n.M("es.op.closepit", s.index), Request{Method: "DELETE", Path: "/_pit", Body: map[string]any{"id": s.pit}}, nil, 404)
 	default:
-		return s.c.do(ctx, "close the point in time on "+s.index, Request{Method: "DELETE", Path: "/_search/point_in_time",
+		return s.c.do(ctx, i18n.M("es.op.closepit", s.index), Request{Method: "DELETE", Path: "/_search/point_in_time",
 			Body: map[string]any{"pit_id": []string{s.pit}}}, nil, 404)
 	}
 }
@@ -320,7 +325,7 @@ func (c *Client) SourceDisabled(ctx context.Context, indices []string) (map[stri
 		var raw map[string]struct {
 			Mappings map[string]json.RawMessage `json:"mappings"`
 		}
-		err := c.do(ctx, "read the _source setting of "+strings.Join(chunk, ","), Request{Method: "GET", Path: joinedPath("/", chunk, "/_mapping"), Params: q}, &raw)
+		err := c.do(ctx, i18n.M("es.op.source", strings.Join(chunk, ",")), Request{Method: "GET", Path: joinedPath("/", chunk, "/_mapping"), Params: q}, &raw)
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // SeqNo is a primary shard's position in its history of operations. Every index, update and delete operation
@@ -45,7 +47,7 @@ func (c *Client) SeqNos(ctx context.Context, indices []string) (map[string]Index
 				} `json:"shards"`
 			} `json:"indices"`
 		}
-		err := c.do(ctx, "read sequence numbers of "+strings.Join(chunk, ","), Request{Method: "GET",
+		err := c.do(ctx, i18n.M("es.op.seqno", strings.Join(chunk, ",")), Request{Method: "GET",
 			Path: joinedPath("/", chunk, "/_stats/docs"), Params: q}, &raw)
 		if err != nil {
 			return nil, err
@@ -85,7 +87,7 @@ func (s IndexSeqNos) Shards() []int {
 func (c *Client) RefreshExisting(ctx context.Context, indices []string) error {
 	q := url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}
 	for _, chunk := range pathChunks(indices, "/", "/_refresh", q) {
-		if err := c.do(ctx, "refresh "+strings.Join(chunk, ","), Request{Method: "POST", Path: joinedPath("/", chunk, "/_refresh"), Params: q}, nil); err != nil {
+		if err := c.do(ctx, i18n.M("es.op.refresh", strings.Join(chunk, ",")), Request{Method: "POST", Path: joinedPath("/", chunk, "/_refresh"), Params: q}, nil); err != nil {
 			return err
 		}
 	}

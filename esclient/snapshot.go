@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Repository is a registered snapshot repository.
@@ -62,7 +64,7 @@ func CreateRepositoryRequest(s RepositorySpec) Request {
 
 // CreateRepository registers (or re-registers) an fs repository.
 func (c *Client) CreateRepository(ctx context.Context, s RepositorySpec) error {
-	return c.do(ctx, "register repository "+s.Name+" at "+s.Location, CreateRepositoryRequest(s), nil)
+	return c.do(ctx, i18n.M("es.op.register", s.Name, s.Location), CreateRepositoryRequest(s), nil)
 }
 
 // Repositories lists the registered repositories, sorted by name.
@@ -71,7 +73,7 @@ func (c *Client) Repositories(ctx context.Context) ([]Repository, error) {
 		Type     string         `json:"type"`
 		Settings map[string]any `json:"settings"`
 	}
-	if err := c.do(ctx, "list repositories", Request{Method: "GET", Path: "/_snapshot/_all"}, &raw); err != nil {
+	if err := c.do(ctx, i18n.M("es.op.repos"), Request{Method: "GET", Path: "/_snapshot/_all"}, &raw); err != nil {
 		return nil, err
 	}
 	out := make([]Repository, 0, len(raw))
@@ -118,7 +120,7 @@ func (c *Client) RepositoryIdentity(ctx context.Context, name string) (uuid stri
 			UUID string `json:"uuid"`
 		} `json:"snapshots"`
 	}
-	if err := c.do(ctx, "list snapshots of repository "+name, Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(name) + "/_all",
+	if err := c.do(ctx, i18n.M("es.op.snapshotsof", name), Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(name) + "/_all",
 		Params: params("verbose", "false")}, &list); err != nil {
 		return "", nil, err
 	}
@@ -128,7 +130,7 @@ func (c *Client) RepositoryIdentity(ctx context.Context, name string) (uuid stri
 	var raw map[string]struct {
 		UUID string `json:"uuid"`
 	}
-	if err := c.do(ctx, "read repository "+name, Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(name)}, &raw); err != nil {
+	if err := c.do(ctx, i18n.M("es.op.repo", name), Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(name)}, &raw); err != nil {
 		return "", snapshots, err
 	}
 	if u := raw[name].UUID; u != "_na_" {
@@ -151,7 +153,7 @@ func (c *Client) VerifyRepository(ctx context.Context, name string) ([]VerifiedN
 			Name string `json:"name"`
 		} `json:"nodes"`
 	}
-	err := c.do(ctx, "verify repository "+name, Request{Method: "POST", Path: "/_snapshot/" + url.PathEscape(name) + "/_verify"}, &raw)
+	err := c.do(ctx, i18n.M("es.op.verifyrepo", name), Request{Method: "POST", Path: "/_snapshot/" + url.PathEscape(name) + "/_verify"}, &raw)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +172,7 @@ func DeleteRepositoryRequest(name string) Request {
 
 // DeleteRepository unregisters a repository. The files in the share are not touched.
 func (c *Client) DeleteRepository(ctx context.Context, name string) error {
-	return c.do(ctx, "unregister repository "+name, DeleteRepositoryRequest(name), nil)
+	return c.do(ctx, i18n.M("es.op.unregister", name), DeleteRepositoryRequest(name), nil)
 }
 
 // SnapshotSpec is one snapshot to take.
@@ -201,7 +203,7 @@ func CreateSnapshotRequest(s SnapshotSpec) Request {
 
 // CreateSnapshot starts a snapshot and returns once Elasticsearch accepted it.
 func (c *Client) CreateSnapshot(ctx context.Context, s SnapshotSpec) error {
-	return c.do(ctx, "start snapshot "+s.Name+" in repository "+s.Repository, CreateSnapshotRequest(s), nil)
+	return c.do(ctx, i18n.M("es.op.snapshot", s.Name, s.Repository), CreateSnapshotRequest(s), nil)
 }
 
 // ShardFailure is why a shard could not be snapshotted.
@@ -240,7 +242,7 @@ func (c *Client) Snapshot(ctx context.Context, repo, name string) (Snapshot, boo
 	var raw struct {
 		Snapshots []Snapshot `json:"snapshots"`
 	}
-	err := c.do(ctx, "read snapshot "+name+" in repository "+repo,
+	err := c.do(ctx, i18n.M("es.op.readsnapshot", name, repo),
 		Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(repo) + "/" + url.PathEscape(name)}, &raw, 404)
 	if err != nil {
 		return Snapshot{}, false, err
@@ -258,7 +260,7 @@ func (c *Client) Snapshots(ctx context.Context, repo string) ([]Snapshot, error)
 	var raw struct {
 		Snapshots []Snapshot `json:"snapshots"`
 	}
-	err := c.do(ctx, "list snapshots in repository "+repo,
+	err := c.do(ctx, i18n.M("es.op.snapshotsin", repo),
 		Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(repo) + "/_all"}, &raw)
 	if err != nil {
 		return nil, err
@@ -274,7 +276,7 @@ func DeleteSnapshotRequest(repo, name string) Request {
 
 // DeleteSnapshot deletes a snapshot from a repository.
 func (c *Client) DeleteSnapshot(ctx context.Context, repo, name string) error {
-	return c.do(ctx, "delete snapshot "+name+" in repository "+repo, DeleteSnapshotRequest(repo, name), nil)
+	return c.do(ctx, i18n.M("es.op.deletesnapshot", name, repo), DeleteSnapshotRequest(repo, name), nil)
 }
 
 // Bytes and file counts of snapshot work.
@@ -375,7 +377,7 @@ const statusFilter = "snapshots.snapshot,snapshots.state,snapshots.shards_stats,
 // call to poll: a finished snapshot is not listed (ask Snapshot for its outcome).
 func (c *Client) RunningSnapshots(ctx context.Context, repo string) ([]SnapshotProgress, error) {
 	var raw rawSnapshotStatus
-	err := c.do(ctx, "read snapshot progress in repository "+repo,
+	err := c.do(ctx, i18n.M("es.op.snapshotprogress", repo),
 		Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(repo) + "/_status", Params: params("filter_path", statusFilter)}, &raw)
 	if err != nil {
 		return nil, err
@@ -387,7 +389,7 @@ func (c *Client) RunningSnapshots(ctx context.Context, repo string) ([]SnapshotP
 // starting one: before 7.9 only one can run at a time).
 func (c *Client) AllRunningSnapshots(ctx context.Context) ([]SnapshotProgress, error) {
 	var raw rawSnapshotStatus
-	err := c.do(ctx, "read running snapshots",
+	err := c.do(ctx, i18n.M("es.op.running"),
 		Request{Method: "GET", Path: "/_snapshot/_status", Params: params("filter_path", statusFilter)}, &raw)
 	if err != nil {
 		return nil, err
@@ -399,7 +401,7 @@ func (c *Client) AllRunningSnapshots(ctx context.Context) ([]SnapshotProgress, e
 // repository once per shard: use it once at the end, not in a poll loop.
 func (c *Client) SnapshotStatus(ctx context.Context, repo, name string) (SnapshotProgress, error) {
 	var raw rawSnapshotStatus
-	err := c.do(ctx, "read status of snapshot "+name,
+	err := c.do(ctx, i18n.M("es.op.snapshotstatus", name),
 		Request{Method: "GET", Path: "/_snapshot/" + url.PathEscape(repo) + "/" + url.PathEscape(name) + "/_status",
 			Params: params("filter_path", statusFilter)}, &raw)
 	if err != nil {

@@ -152,36 +152,54 @@ func (l *Localizer) arg(a any) any {
 	return a
 }
 
-// Msg is a message in this language. A verbatim text (Text) is shown as it is.
+// Msg is a message in this language. A verbatim text (Text) and a name (Name) are shown as they are; a list
+// (List) is its items in this language joined by its separator.
 func (l *Localizer) Msg(m Msg) string {
-	if m.Key == "" {
+	switch m.Key {
+	case "":
 		if len(m.Args) == 0 {
 			return ""
 		}
 		return fmt.Sprint(l.arg(m.Args[0]))
+	case nameKey:
+		if len(m.Args) == 0 {
+			return ""
+		}
+		return fmt.Sprint(m.Args[0])
+	case listKey:
+		if len(m.Args) == 0 {
+			return ""
+		}
+		sep, _ := m.Args[0].(string)
+		var parts []string
+		for _, a := range m.Args[1:] {
+			if s := fmt.Sprint(l.arg(a)); s != "" {
+				parts = append(parts, s)
+			}
+		}
+		return strings.Join(parts, l.T(sep))
 	}
 	args := append([]any(nil), m.Args...) // T replaces nested messages in place: never in the caller's Msg
 	return l.T(m.Key, args...)
 }
 
-// Error is an error's text in this language: an *Error (at the top of the chain) from its message, any other
-// error as it says itself (in English).
+// Error is an error's text in this language: a Localizable error (at the top of the chain) from its message,
+// any other error as it says itself (in English).
 func (l *Localizer) Error(err error) string {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if errors.As(err, &e) && e == err {
-		return l.Msg(e.Msg)
+	if e, ok := err.(Localizable); ok {
+		return l.Msg(e.Localize())
 	}
 	return err.Error()
 }
 
-// Localized tells whether an error's text is in the catalogue's words (an *Error at the top of its chain), or
-// is English the engine wrote directly (the screens then label it as English).
+// Localized tells whether an error's text is in the catalogue's words (a Localizable error at the top of its
+// chain), or is English written directly (the screens then label it as English).
 func Localized(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e == err
+	_, ok := err.(Localizable)
+	return ok
 }
 
 // Keys lists the keys of a language's own file (tests).

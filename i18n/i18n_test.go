@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 var verbRE = regexp.MustCompile(`%(\[\d+\])?[-+# 0-9.]*[a-zA-Z%]`)
@@ -144,5 +145,68 @@ func TestMessageJSONRoundTrip(t *testing.T) {
 	_ = json.Unmarshal(b, &back)
 	if back.Args[0] != 12.5 {
 		t.Errorf("float arg came back as %#v", back.Args[0])
+	}
+}
+
+// Lists join their items with the language's separator; names stay as they are and are not English of ours.
+func TestListsAndNames(t *testing.T) {
+	l := List("list.semi", []Msg{M("misc.error", "a"), {}, Name("b, c")})
+	if got := l.String(); got != "Error: a; b, c" {
+		t.Errorf("English: %q", got)
+	}
+	if got := New("zh").Msg(l); got != "错误：a；b, c" {
+		t.Errorf("Chinese: %q", got)
+	}
+	if !List("list.semi", []Msg{{}}).IsZero() || Name("").IsZero() != true {
+		t.Errorf("an empty list or name says something")
+	}
+	b, _ := json.Marshal(l)
+	var back Msg
+	if err := json.Unmarshal(b, &back); err != nil || New("zh").Msg(back) != New("zh").Msg(l) {
+		t.Errorf("round trip of a list: %s → %q (%v)", b, New("zh").Msg(back), err)
+	}
+	if u := Untranslated(l); len(u) != 0 {
+		t.Errorf("a list of keys and names has untranslated parts: %q", u)
+	}
+	m := M("misc.error", Join("list.colon", Name("x"), Text("some English"), errors.New("plain error")))
+	if u := Untranslated(m); !slices.Equal(u, []string{"some English", "plain error"}) {
+		t.Errorf("Untranslated: %q", u)
+	}
+	if u := Untranslated(M("misc.error", Errorf("misc.error", "x"))); len(u) != 0 {
+		t.Errorf("a keyed error counts as untranslated: %q", u)
+	}
+}
+
+type sayer struct{}
+
+func (sayer) Error() string { return "Error: said" }
+func (sayer) Localize() Msg { return M("misc.error", "said") }
+
+// An error type of another package that says itself as a message is shown in the language, like *Error.
+func TestLocalizableErrors(t *testing.T) {
+	var err error = sayer{}
+	if got := New("zh").Error(err); got != "错误：said" || !Localized(err) {
+		t.Errorf("Chinese: %q", got)
+	}
+	if got := MsgOf(err); got.Key != "misc.error" {
+		t.Errorf("MsgOf: %#v", got)
+	}
+}
+
+// Every sentence of the English catalogue is said in Chinese in the Chinese one: a Chinese message without a
+// single Chinese character, where the English has words, is English left behind (names and formats such as
+// "%s（%s）" aside: they have no words).
+func TestEveryEnglishSentenceHasItsChinese(t *testing.T) {
+	words := regexp.MustCompile(`[A-Za-z]{3,} [a-z]{3,}`)
+	allowed := map[string]bool{"setup.script.uid": true} // "Elasticsearch uid: %d:%d": a name and its value
+	for _, k := range Keys("en") {
+		en, _ := Format("en", k)
+		zh, _ := Format("zh", k)
+		if !words.MatchString(en) || allowed[k] {
+			continue
+		}
+		if !strings.ContainsFunc(zh, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+			t.Errorf("%q is English in Chinese too: %q", k, zh)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"syscall"
 )
 
 // Msg is something to say, before it is put into a language: a catalogue key and its arguments. Arguments are
@@ -29,8 +30,43 @@ func Text(s string) Msg {
 	return Msg{Args: []any{s}}
 }
 
-// IsZero tells whether the message says nothing.
-func (m Msg) IsZero() bool { return m.Key == "" && len(m.Args) == 0 }
+// Name is a name, path, command or text of another program (Elasticsearch's reason, the system's error) that
+// stands on its own as a message: shown as it is in every language and, unlike a verbatim text, not labelled as
+// English (it is not a text of ours waiting for a key).
+func Name(s string) Msg {
+	if s == "" {
+		return Msg{}
+	}
+	return Msg{Key: nameKey, Args: []any{s}}
+}
+
+// nameKey and listKey are the keys Name and List use; every catalogue has them.
+const (
+	nameKey = "i18n.name"
+	listKey = "i18n.list"
+)
+
+// List is items (messages, names, numbers) joined by the separator sep names in the language shown: "list.semi"
+// ("; " in English, "；" in Chinese), "list.comma", "list.colon". Zero messages among the items are left out.
+// Lists of names stay joined by ", " in their own argument (names are not words of a language).
+func List[T any](sep string, items []T) Msg {
+	args := []any{sep}
+	for _, it := range items {
+		if m, ok := any(it).(Msg); ok && m.IsZero() {
+			continue
+		}
+		args = append(args, it)
+	}
+	return Msg{Key: listKey, Args: args}
+}
+
+// Join is List of a few items given one by one.
+func Join(sep string, items ...any) Msg { return List(sep, items) }
+
+// IsZero tells whether the message says nothing (an empty list says nothing too).
+func (m Msg) IsZero() bool {
+	return m.Key == "" && len(m.Args) == 0 || m.Key == listKey && len(m.Args) <= 1
+}
 
 // Verbatim tells whether the message is a verbatim text (no key).
 func (m Msg) Verbatim() bool { return m.Key == "" && len(m.Args) > 0 }
@@ -106,6 +142,13 @@ func decodeArg(raw json.RawMessage) (any, error) {
 	return v, nil
 }
 
+// Localizable is an error (or anything) that can say itself as a message: *Error, and the error types of
+// other packages that carry their words as messages (esclient.Error, steps.StoppedError...). The screens and
+// the headless output show such an error in their language; Error() stays its English.
+type Localizable interface {
+	Localize() Msg
+}
+
 // Error is an error that says what failed (and what to do) in message keys. Error() is its English; a screen
 // or the headless output shows it in its language with Localizer.Error. Cause, when set, is the error it
 // wraps (errors.Is and errors.As see through it); the message names it through an argument when it should be
@@ -128,19 +171,69 @@ func Errorf(key string, args ...any) error {
 
 func (e *Error) Error() string { return e.Msg.String() }
 
+// Localize is the error's message.
+func (e *Error) Localize() Msg { return e.Msg }
+
 // Unwrap is the cause.
 func (e *Error) Unwrap() error { return e.Cause }
 
-// MsgOf is what an error says as a message: an *Error's own message, any other error as verbatim text.
+// MsgOf is what an error says as a message: a Localizable error's own message, any other error as verbatim
+// text.
 func MsgOf(err error) Msg {
 	if err == nil {
 		return Msg{}
 	}
-	var e *Error
-	if errors.As(err, &e) && e == err {
-		return e.Msg
+	if l, ok := err.(Localizable); ok {
+		return l.Localize()
 	}
 	return Text(err.Error())
+}
+
+// Untranslated lists what in m would reach another language's screen as English of ours: verbatim texts
+// (Text) and errors that cannot say themselves as messages, however deep among the arguments. Names (Name),
+// strings and numbers given as arguments are names and count as translated. Tests use it to hold the engine
+// to its keys.
+func Untranslated(m Msg) []string {
+	var out []string
+	var walk func(a any)
+	walk = func(a any) {
+		switch v := a.(type) {
+		case Msg:
+			if v.Verbatim() {
+				out = append(out, fmt.Sprint(v.Args[0]))
+				return
+			}
+			for _, x := range v.Args {
+				walk(x)
+			}
+		case *Msg:
+			walk(*v)
+		case Localizable:
+			walk(v.Localize())
+		case error:
+			if !systemError(v) {
+				out = append(out, v.Error())
+			}
+		}
+	}
+	walk(m)
+	return out
+}
+
+// systemError tells whether err is the operating system's ("open /x: permission denied"): its words are the
+// system's, like Elasticsearch's reasons, and stay as they are.
+func systemError(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno)
+}
+
+// Strings is each message in English (tests, logs).
+func Strings(ms []Msg) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.String()
+	}
+	return out
 }
 
 // GoString shows a message in test failures.

@@ -25,6 +25,8 @@ import (
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/time/rate"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 const (
@@ -42,7 +44,8 @@ const (
 	phases           = 5
 )
 
-var phaseNames = [phases]string{"data blobs", "index and shard metadata", "snapshot metadata", "repository generations", "index.latest"}
+var phaseNames = [phases]i18n.Msg{i18n.M("nfs.copy.phase.blobs"), i18n.M("nfs.copy.phase.meta"), i18n.M("nfs.copy.phase.snap"),
+	i18n.M("nfs.copy.phase.gen"), i18n.Name("index.latest")}
 
 // afterRename, when set (by tests), is called each time a file has been renamed into place.
 var afterRename func(rel string)
@@ -98,7 +101,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		dst = r
 	}
 	if src == dst || under(dst, src) || under(src, dst) {
-		return res, fmt.Errorf("copy %s to %s: one is inside the other: choose a target directory outside the source repository", src, dst)
+		return res, i18n.Errorf("nfs.copy.inside", src, dst)
 	}
 
 	// --- the source
@@ -116,14 +119,14 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 	genName := "index-" + strconv.FormatInt(gen, 10)
 	genBytes, err := os.ReadFile(filepath.Join(src, genName))
 	if err != nil {
-		return res, fmt.Errorf("source repository %s: %s says generation %d but %s cannot be read (%v): the repository is damaged or a snapshot is being written; wait for it to finish and retry", src, indexLatest, gen, genName, err)
+		return res, i18n.Errorf("nfs.copy.genunreadable", src, indexLatest, gen, genName, err)
 	}
 	listed := false
 	for _, f := range files {
 		listed = listed || f.rel == genName
 	}
 	if !listed {
-		return res, fmt.Errorf("source repository %s: %s names generation %d, but no %s was found walking the directory: this host does not see the repository's files there; check source_local_path", src, indexLatest, gen, genName)
+		return res, i18n.Errorf("nfs.copy.genunseen", src, indexLatest, gen, genName)
 	}
 	kept := files[:0]
 	for _, f := range files {
@@ -141,7 +144,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 
 	// --- the target
 	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return res, fmt.Errorf("creating the target directory %s: %w: check the share is mounted and writable", dst, err)
+		return res, i18n.Errorf("nfs.copy.mkdirtarget", dst, err)
 	}
 	unlock, err := lockTarget(dst)
 	if err != nil {
@@ -202,7 +205,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 			continue
 		}
 		if err := runPhase(ctx, src, dst, todo[p], o.Workers, chunk, lim, owner, pr); err != nil {
-			return pr.result(res, start), fmt.Errorf("copying %s from %s to %s: %w", phaseNames[p], src, dst, err)
+			return pr.result(res, start), i18n.Errorf("nfs.copy.phase", phaseNames[p], src, dst, err)
 		}
 		pr.emit()
 	}
@@ -217,7 +220,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 				continue
 			}
 			if err := os.Remove(filepath.Join(dst, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return pr.result(res, start), fmt.Errorf("pruning %s from %s: %w", rel, dst, err)
+				return pr.result(res, start), i18n.Errorf("nfs.copy.prune", rel, dst, err)
 			}
 			res.FilesPruned++
 			// directories emptied by pruning (indices of deleted snapshots) go too; Remove fails on a non-empty one
@@ -279,7 +282,7 @@ func listRepository(root string) ([]copyFile, error) {
 	var out []copyFile
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("reading the source repository: %w: check that this user may read all of %s", err, root)
+			return i18n.Errorf("nfs.copy.readsource", err, root)
 		}
 		rel, _ := filepath.Rel(root, p)
 		rel = filepath.ToSlash(rel)
@@ -296,7 +299,7 @@ func listRepository(root string) ([]copyFile, error) {
 			return nil
 		}
 		if !d.Type().IsRegular() {
-			return fmt.Errorf("source repository %s holds %s, which is not a regular file: an fs repository has only files and directories; remove it or copy by hand", root, rel)
+			return i18n.Errorf("nfs.copy.irregular", root, rel)
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -315,7 +318,7 @@ func scanTarget(dst string) (map[string]int64, int, error) {
 	stale := 0
 	err := filepath.WalkDir(dst, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("reading the target %s: %w", dst, err)
+			return i18n.Errorf("nfs.copy.readtarget", dst, err)
 		}
 		rel, _ := filepath.Rel(dst, p)
 		rel = filepath.ToSlash(rel)
@@ -324,7 +327,7 @@ func scanTarget(dst string) (map[string]int64, int, error) {
 		}
 		if strings.HasPrefix(d.Name(), tempPrefix) && !d.IsDir() {
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("removing the leftover temporary file %s: %w", p, err)
+				return i18n.Errorf("nfs.copy.removetemp", p, err)
 			}
 			stale++
 			return nil
@@ -356,17 +359,17 @@ func lockTarget(dst string) (func(), error) {
 	// root) would create the file it points at (an empty /etc/nologin locks users out).
 	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR|unix.O_NOFOLLOW, 0o644)
 	if errors.Is(err, unix.ELOOP) {
-		return nil, fmt.Errorf("%s is a symbolic link: esmigrate never writes through a link (it could create or change another file): remove it and run the copy again", name)
+		return nil, i18n.Errorf("nfs.copy.link", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("creating %s: %w: check that this user may write the target share", name, err)
+		return nil, i18n.Errorf("nfs.copy.createlock", name, err)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another esmigrate copy into %s is running (it holds %s): wait for it to finish", dst, name)
+			return nil, i18n.Errorf("nfs.copy.busy", dst, name)
 		}
-		return nil, fmt.Errorf("locking %s: %w", name, err)
+		return nil, i18n.Errorf("nfs.copy.lock", name, err)
 	}
 	return func() {
 		os.Remove(name) // before unlocking, so a waiting copy creates a fresh lock file
@@ -398,22 +401,22 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 			dstGen = g
 		}
 	}
-	const how = "give the copy an empty directory of its own (repository.target_location and target_local_path in the plan), or, if that repository is no longer needed, delete its files yourself"
+	how := i18n.M("nfs.copy.how")
 	if dstGen < 0 {
 		for rel := range existing {
 			if _, ok := srcSet[rel]; !ok {
-				return fmt.Errorf("target %s holds %s, which is not in the source repository %s: it holds something else; %s", dst, rel, src, how)
+				return i18n.Errorf("nfs.copy.foreignfile", dst, rel, src, how)
 			}
 		}
 		return nil
 	}
 	if dstGen > srcGen {
-		return fmt.Errorf("target %s is at repository generation %d, ahead of the source %s (%d): another cluster writes to it or it is another repository; %s", dst, dstGen, src, srcGen, how)
+		return i18n.Errorf("nfs.copy.ahead", dst, dstGen, src, srcGen, how)
 	}
 	name := "index-" + strconv.FormatInt(dstGen, 10)
 	db, err := os.ReadFile(filepath.Join(dst, name))
 	if err != nil {
-		return fmt.Errorf("target %s: its generation file %s cannot be read (%v); %s", dst, name, err, how)
+		return i18n.Errorf("nfs.copy.targetgen", dst, name, err, how)
 	}
 	sb, serr := os.ReadFile(filepath.Join(src, name))
 	su, du := repoUUID(sb), repoUUID(db)
@@ -422,11 +425,11 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 		su = repoUUID(cur)
 	}
 	if su != "" && du != "" && su != du {
-		return fmt.Errorf("target %s holds repository %s, the source %s is repository %s: a different repository; %s", dst, du, src, su, how)
+		return i18n.Errorf("nfs.copy.otherrepo", dst, du, src, su, how)
 	}
 	if serr == nil {
 		if !bytes.Equal(sb, db) {
-			return fmt.Errorf("target %s generation %d (%s) differs from the source's: a different repository lineage (another cluster wrote it, or it was copied from elsewhere); %s", dst, dstGen, name, how)
+			return i18n.Errorf("nfs.copy.lineage", dst, dstGen, name, how)
 		}
 		return nil
 	}
@@ -445,7 +448,7 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 			return nil
 		}
 	}
-	return fmt.Errorf("cannot tell whether target %s (generation %d, %d snapshots) holds an earlier copy of %s: none of its snapshots is in the source any more, and this Elasticsearch version writes no repository uuid; %s", dst, dstGen, len(snaps), src, how)
+	return i18n.Errorf("nfs.copy.unknown", dst, dstGen, len(snaps), src, how)
 }
 
 // copyMarker is written into the target after each copy. Before 7.12 index-N carries no repository uuid, and
@@ -474,11 +477,11 @@ func writeMarker(dst string, m copyMarker) error {
 	// writable by others while the copy runs): whatever is there is removed (a link, not what it points at).
 	tmp := filepath.Join(dst, tempPrefix+markerName)
 	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("writing %s: remove what is at its temporary name %s: %w", filepath.Join(dst, markerName), tmp, err)
+		return i18n.Errorf("nfs.copy.cleartemp", filepath.Join(dst, markerName), tmp, err)
 	}
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o644)
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
+		return i18n.Errorf("nfs.copy.write", tmp, err)
 	}
 	_, err = f.Write(append(b, '\n'))
 	if cerr := f.Close(); err == nil {
@@ -486,11 +489,11 @@ func writeMarker(dst string, m copyMarker) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w%s", tmp, err, spaceHint(err))
+		return full(err, "nfs.copy.write", tmp)
 	}
 	if err := os.Rename(tmp, filepath.Join(dst, markerName)); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", filepath.Join(dst, markerName), err)
+		return i18n.Errorf("nfs.copy.write", filepath.Join(dst, markerName), err)
 	}
 	return nil
 }
@@ -512,7 +515,7 @@ func sameFile(src, dst string, f copyFile, existing map[string]int64) (bool, err
 	}
 	a, err := hashFile(filepath.Join(src, filepath.FromSlash(f.rel)))
 	if err != nil {
-		return false, fmt.Errorf("reading the source file %s: %w", f.rel, err)
+		return false, i18n.Errorf("nfs.copy.readfile", f.rel, err)
 	}
 	b, err := hashFile(filepath.Join(dst, filepath.FromSlash(f.rel)))
 	if err != nil {
@@ -542,11 +545,11 @@ func checkFree(ctx context.Context, dst string, need int64) error {
 	}
 	var s unix.Statfs_t
 	if err := withTimeout(ctx, defaultFSTimeout, func() error { return unix.Statfs(dst, &s) }); err != nil {
-		return fmt.Errorf("target share %s: statfs: %w", dst, err)
+		return i18n.Errorf("nfs.copy.statfs", dst, err)
 	}
 	free := int64(s.Bavail) * int64(s.Bsize)
 	if free < need {
-		return fmt.Errorf("target share %s has %s free, the copy needs %s: free space or choose another share", dst, humanBytes(free), humanBytes(need))
+		return i18n.Errorf("nfs.copy.space", dst, humanBytes(free), humanBytes(need))
 	}
 	return nil
 }
@@ -642,7 +645,7 @@ feed:
 	// the renames of this phase must be durable before the next phase's files can point at them
 	for _, d := range dirs {
 		if err := syncDir(d); err != nil {
-			return fmt.Errorf("fsync of directory %s: %w", d, err)
+			return i18n.Errorf("nfs.copy.fsyncdir", d, err)
 		}
 	}
 	return nil
@@ -748,11 +751,11 @@ func (c *committer) commit(p pendingFile) error {
 	}
 	if err != nil {
 		os.Remove(p.tmp)
-		return fmt.Errorf("writing %s: %w%s", p.tmp, err, spaceHint(err))
+		return full(err, "nfs.copy.write", p.tmp)
 	}
 	if err := os.Rename(p.tmp, p.to); err != nil {
 		os.Remove(p.tmp)
-		return fmt.Errorf("renaming %s to %s: %w", p.tmp, p.to, err)
+		return i18n.Errorf("nfs.copy.rename", p.tmp, p.to, err)
 	}
 	if afterRename != nil {
 		afterRename(p.rel)
@@ -772,11 +775,11 @@ func mkdirOwned(root, dir string, owner fileOwner) error {
 		}
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("creating directory %s: %w", dir, err)
+		return i18n.Errorf("nfs.copy.mkdir", dir, err)
 	}
 	if owner.chown {
 		if err := os.Lchown(dir, owner.uid, owner.gid); err != nil {
-			return fmt.Errorf("chown %d:%d %s: %w", owner.uid, owner.gid, dir, err)
+			return i18n.Errorf("nfs.copy.chown", owner.uid, owner.gid, dir, err)
 		}
 	}
 	return nil
@@ -791,7 +794,7 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 	pr.current(f.rel)
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, f.mode|0o600)
 	if err != nil {
-		return pendingFile{}, fmt.Errorf("creating %s: %w%s", tmp, err, spaceHint(err))
+		return pendingFile{}, full(err, "nfs.copy.create", tmp)
 	}
 	defer func() {
 		if err != nil {
@@ -806,12 +809,12 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 		n = int64(w)
 		pr.add(n)
 		if err != nil {
-			return pendingFile{}, fmt.Errorf("writing %s: %w%s", tmp, err, spaceHint(err))
+			return pendingFile{}, full(err, "nfs.copy.write", tmp)
 		}
 	} else {
 		in, oerr := os.Open(from)
 		if oerr != nil {
-			return pendingFile{}, fmt.Errorf("opening %s: %w", from, oerr)
+			return pendingFile{}, i18n.Errorf("nfs.copy.open", from, oerr)
 		}
 		defer in.Close()
 		for {
@@ -833,17 +836,17 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 			}
 			if cerr != nil {
 				err = cerr
-				return pendingFile{}, fmt.Errorf("copying %s to %s: %w%s", from, tmp, cerr, spaceHint(cerr))
+				return pendingFile{}, full(cerr, "nfs.copy.copy", from, tmp)
 			}
 		}
 		if n != f.size {
 			err = errors.New("size changed")
-			return pendingFile{}, fmt.Errorf("%s changed size while being copied (%d bytes, then %d): copy only after the snapshot finished (state SUCCESS), then retry", from, f.size, n)
+			return pendingFile{}, i18n.Errorf("nfs.copy.changed", from, f.size, n)
 		}
 	}
 	if owner.chown {
 		if err = out.Chown(owner.uid, owner.gid); err != nil {
-			return pendingFile{}, fmt.Errorf("chown %d:%d %s: %w", owner.uid, owner.gid, tmp, err)
+			return pendingFile{}, i18n.Errorf("nfs.copy.chown", owner.uid, owner.gid, tmp, err)
 		}
 	}
 	// start writing the data back now, without waiting: by the time the batch is fsynced there is little
@@ -852,11 +855,14 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 	return pendingFile{f: out, tmp: tmp, to: to, rel: f.rel, size: n}, nil
 }
 
-func spaceHint(err error) string {
+// full is a copy error (key: what was being done, with err as its last argument); a full target share says
+// so, and what to do.
+func full(err error, key string, args ...any) error {
+	e := i18n.Errorf(key, append(args, err)...)
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return ": the target share is full: free space or choose another share, then run the copy again (it resumes)"
+		return i18n.Errorf("nfs.copy.full", e)
 	}
-	return ""
+	return e
 }
 
 func syncDir(d string) error {

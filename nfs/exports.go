@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Export is one line of an exports(5) file: a path and the clients it is exported to.
@@ -23,7 +25,7 @@ type Export struct {
 	Clients []ExportClient
 	File    string
 	Line    int
-	Notes   []string // legal but probably unintended things on the line (a space before "(", no client)
+	Notes   []i18n.Msg // legal but probably unintended things on the line (a space before "(", no client)
 }
 
 // ExportClient is one client specification with its options (line defaults given with "-opts" included).
@@ -91,10 +93,15 @@ func (c ExportClient) String() string { return c.Host + "(" + strings.Join(c.Opt
 type SyntaxError struct {
 	File string
 	Line int
-	Msg  string
+	Msg  i18n.Msg
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+func (e *SyntaxError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message: file:line, and what is wrong.
+func (e *SyntaxError) Localize() i18n.Msg {
+	return i18n.Join("list.colon", i18n.Name(fmt.Sprintf("%s:%d", e.File, e.Line)), e.Msg)
+}
 
 // exportOptions are the options exportfs(8) of nfs-utils 1.3–2.6 accepts; value: "" no value, "=" needs one,
 // "?" value optional.
@@ -139,18 +146,18 @@ func ParseExports(r io.Reader, name string) ([]Export, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		errs = append(errs, i18n.Errorf("nfs.exports.read", name, err))
 	}
 	return out, errors.Join(errs...)
 }
 
 func parseExportLine(line, file string, n int) (*Export, error) {
-	bad := func(format string, a ...any) error {
-		return &SyntaxError{File: file, Line: n, Msg: fmt.Sprintf(format, a...)}
+	bad := func(key string, a ...any) error {
+		return &SyntaxError{File: file, Line: n, Msg: i18n.M(key, a...)}
 	}
 	toks, err := tokenizeExport(stripComment(line))
 	if err != nil {
-		return nil, bad("%v", err)
+		return nil, &SyntaxError{File: file, Line: n, Msg: i18n.MsgOf(err)}
 	}
 	if len(toks) == 0 {
 		return nil, nil
@@ -158,10 +165,10 @@ func parseExportLine(line, file string, n int) (*Export, error) {
 	e := &Export{File: file, Line: n}
 	p := toks[0]
 	if !strings.HasPrefix(p.text, "/") && !strings.HasPrefix(p.text, "gss/") {
-		return nil, bad("export path %q is not absolute", p.text)
+		return nil, bad("nfs.exports.relative", p.text)
 	}
 	if strings.ContainsAny(p.text, "()") && !p.quoted {
-		return nil, bad("export path %q contains a parenthesis: options must follow a client, not the path", p.text)
+		return nil, bad("nfs.exports.paren", p.text)
 	}
 	e.Path = filepath.Clean(unescapeOctal(p.text))
 	toks = toks[1:]
@@ -169,47 +176,46 @@ func parseExportLine(line, file string, n int) (*Export, error) {
 	if len(toks) > 0 && strings.HasPrefix(toks[0].text, "-") {
 		opts, err := parseExportOptions(toks[0].text[1:])
 		if err != nil {
-			return nil, bad("default options %q: %v", toks[0].text, err)
+			return nil, bad("nfs.exports.defaults", toks[0].text, err)
 		}
 		defaults = opts
 		toks = toks[1:]
 	}
 	if len(toks) == 0 {
-		e.Notes = append(e.Notes, "no client given: exportfs exports it to everyone (*) read-only, with a warning")
+		e.Notes = append(e.Notes, i18n.M("nfs.exports.noclient"))
 		e.Clients = append(e.Clients, ExportClient{Host: "*", Options: append([]string{"ro"}, defaults...)})
 		return e, nil
 	}
 	for i, t := range toks {
 		host, opts, hasOpts := strings.Cut(t.text, "(")
 		if strings.Count(t.text, "(") > 1 || strings.Count(t.text, ")") > 1 {
-			return nil, bad("client %q has more than one option list", t.text)
+			return nil, bad("nfs.exports.twolists", t.text)
 		}
 		if hasOpts && !strings.HasSuffix(opts, ")") {
 			if strings.Contains(opts, ")") {
-				return nil, bad("client %q: text after the closing parenthesis", t.text)
+				return nil, bad("nfs.exports.after", t.text)
 			}
-			return nil, bad("client %q: missing closing parenthesis", t.text)
+			return nil, bad("nfs.exports.unclosed", t.text)
 		}
 		if !hasOpts && strings.Contains(t.text, ")") {
-			return nil, bad("client %q: closing parenthesis without an opening one", t.text)
+			return nil, bad("nfs.exports.unopened", t.text)
 		}
 		list := []string{}
 		if hasOpts {
 			var err error
 			list, err = parseExportOptions(strings.TrimSuffix(opts, ")"))
 			if err != nil {
-				return nil, bad("client %q: %v", t.text, err)
+				return nil, bad("nfs.exports.client", t.text, err)
 			}
 		}
 		if host == "" {
 			host = "*"
 			if i > 0 && !strings.Contains(toks[i-1].text, "(") {
-				e.Notes = append(e.Notes, fmt.Sprintf("%q follows %q after a space: the options apply to everyone (*), and %s gets the defaults (ro, root_squash); write %s%s without the space",
-					t.text, toks[i-1].text, toks[i-1].text, toks[i-1].text, t.text))
+				e.Notes = append(e.Notes, i18n.M("nfs.exports.space", t.text, toks[i-1].text))
 			}
 		}
 		if strings.ContainsAny(host, " \t") {
-			return nil, bad("client %q contains a space", host)
+			return nil, bad("nfs.exports.hostspace", host)
 		}
 		e.Clients = append(e.Clients, ExportClient{Host: host, Options: append(append([]string{}, defaults...), list...)})
 	}
@@ -246,7 +252,7 @@ func tokenizeExport(s string) ([]exportToken, error) {
 		}
 	}
 	if inQuote {
-		return nil, errors.New("unterminated double quote")
+		return nil, i18n.Errorf("nfs.exports.quote")
 	}
 	flush()
 	return out, nil
@@ -277,15 +283,15 @@ func parseExportOptions(s string) ([]string, error) {
 		kind, known := exportOptions[k]
 		switch {
 		case o == "":
-			return nil, errors.New("empty option (two commas in a row?)")
+			return nil, i18n.Errorf("nfs.exports.emptyopt")
 		case !known:
-			return nil, fmt.Errorf("unknown option %q", k)
+			return nil, i18n.Errorf("nfs.exports.unknownopt", k)
 		case kind == "" && hasV:
-			return nil, fmt.Errorf("option %q takes no value", k)
+			return nil, i18n.Errorf("nfs.exports.novalue", k)
 		case kind == "=" && (!hasV || v == ""):
-			return nil, fmt.Errorf("option %q needs a value (%s=...)", k, k)
+			return nil, i18n.Errorf("nfs.exports.needsvalue", k)
 		case (k == "anonuid" || k == "anongid") && !isDigits(v):
-			return nil, fmt.Errorf("option %s=%s: not a number", k, v)
+			return nil, i18n.Errorf("nfs.exports.notnumber", k, v)
 		}
 		out = append(out, o)
 	}
@@ -323,43 +329,41 @@ func CheckExports(files []string, path string, uid, gid int) []Result {
 	var out []Result
 	path = filepath.Clean(path)
 	var all []Export
-	var synErrs, readErrs []string
+	var synErrs, readErrs []i18n.Msg
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
 			if !(errors.Is(err, fs.ErrNotExist) && f != files[0]) {
-				readErrs = append(readErrs, err.Error())
+				readErrs = append(readErrs, i18n.Name(err.Error()))
 			}
 			continue
 		}
 		ex, err := ParseExports(fh, f)
 		fh.Close()
 		all = append(all, ex...)
-		if err != nil {
-			synErrs = append(synErrs, strings.Split(err.Error(), "\n")...)
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				synErrs = append(synErrs, i18n.MsgOf(e))
+			}
+		} else if err != nil {
+			synErrs = append(synErrs, i18n.MsgOf(err))
 		}
 	}
-	syn := Result{ID: "exports.syntax", Title: "Exports files parse", Status: OK,
-		Evidence: fmt.Sprintf("read %s: %d export lines", strings.Join(files, ", "), len(all))}
-	var notes []string
+	syn := newResult("exports.syntax")
+	syn.say(OK, i18n.M("nfs.exports.read.ok", strings.Join(files, ", "), len(all)), i18n.Msg{})
+	var notes []i18n.Msg
 	for _, e := range all {
 		for _, n := range e.Notes {
-			notes = append(notes, fmt.Sprintf("%s:%d: %s", e.File, e.Line, n))
+			notes = append(notes, i18n.Join("list.colon", i18n.Name(fmt.Sprintf("%s:%d", e.File, e.Line)), n))
 		}
 	}
 	switch {
 	case len(synErrs) > 0:
-		syn.Status = Fail
-		syn.Evidence = strings.Join(append(synErrs, readErrs...), "; ")
-		syn.Fix = "correct the line(s) named above (exportfs -ra refuses them and keeps the old exports), then run exportfs -ra"
+		syn.say(Fail, i18n.List("list.semi", append(synErrs, readErrs...)), i18n.M("nfs.exports.syntax.fix"))
 	case len(readErrs) > 0:
-		syn.Status = Fail
-		syn.Evidence = strings.Join(readErrs, "; ")
-		syn.Fix = "this host does not look like the NFS server (no readable exports file): run the check on the server, or create the export (see the setup commands)"
+		syn.say(Fail, i18n.List("list.semi", readErrs), i18n.M("nfs.exports.noserver.fix"))
 	case len(notes) > 0:
-		syn.Status = Warn
-		syn.Evidence += "; " + strings.Join(notes, "; ")
-		syn.Fix = "check the lines noted: they do something else than they seem to"
+		syn.say(Warn, i18n.List("list.semi", append([]i18n.Msg{syn.EvidenceMsg}, notes...)), i18n.M("nfs.exports.notes.fix"))
 	}
 	out = append(out, syn)
 
@@ -374,7 +378,7 @@ func CheckExports(files []string, path string, uid, gid int) []Result {
 			parent = &all[i]
 		}
 	}
-	pr := Result{ID: "exports.path", Title: "Path is exported"}
+	pr := newResult("exports.path")
 	var line Export
 	switch {
 	case len(match) > 1:
@@ -382,23 +386,18 @@ func CheckExports(files []string, path string, uid, gid int) []Result {
 		for _, e := range match {
 			where = append(where, fmt.Sprintf("%s:%d", e.File, e.Line))
 		}
-		pr.Status = Warn
-		pr.Evidence = fmt.Sprintf("%s is exported more than once: %s", path, strings.Join(where, ", "))
-		pr.Fix = "keep one line per path: exportfs merges or rejects duplicates depending on the version"
 		line = match[len(match)-1]
+		pr.say(Warn, i18n.M("nfs.exports.twice", path, strings.Join(where, ", ")), i18n.M("nfs.exports.twice.fix"))
 	case len(match) == 1:
-		pr.Status = OK
 		line = match[0]
-		pr.Evidence = fmt.Sprintf("%s:%d exports %s to %s", line.File, line.Line, path, clientList(line.Clients))
+		pr.say(OK, i18n.M("nfs.exports.line", line.File, line.Line, path, clientList(line.Clients)), i18n.Msg{})
 	case parent != nil:
-		pr.Status = Warn
 		line = *parent
-		pr.Evidence = fmt.Sprintf("%s is not exported itself; %s:%d exports its parent %s to %s", path, line.File, line.Line, line.Path, clientList(line.Clients))
-		pr.Fix = fmt.Sprintf("clients can mount %s through %s if both are on one filesystem; export %s on its own line to be explicit", path, line.Path, path)
+		pr.say(Warn, i18n.M("nfs.exports.parent", path, line.File, line.Line, line.Path, clientList(line.Clients)),
+			i18n.M("nfs.exports.parent.fix", path, line.Path))
 	default:
-		pr.Status = Fail
-		pr.Evidence = fmt.Sprintf("no line in %s exports %s or a parent of it", strings.Join(files, ", "), path)
-		pr.Fix = fmt.Sprintf("add to /etc/exports: %s, then run exportfs -ra", exportsLine(path, []string{"<each Elasticsearch node>"}, uid, gid))
+		pr.say(Fail, i18n.M("nfs.exports.none", strings.Join(files, ", "), path),
+			i18n.M("nfs.exports.none.fix", exportsLine(path, []string{"<each Elasticsearch node>"}, uid, gid)))
 		return append(out, pr)
 	}
 	out = append(out, pr)
@@ -415,7 +414,8 @@ func clientList(cs []ExportClient) string {
 
 func checkExportOptions(e Export, path string, uid, gid int) []Result {
 	where := fmt.Sprintf("%s:%d", e.File, e.Line)
-	rw := Result{ID: "exports.rw", Title: "Export is read-write", Status: OK}
+	rw := newResult("exports.rw")
+	rw.Status = OK
 	var ro, rwc []string
 	for _, c := range e.Clients {
 		if c.RW() {
@@ -426,18 +426,15 @@ func checkExportOptions(e Export, path string, uid, gid int) []Result {
 	}
 	switch {
 	case len(rwc) == 0:
-		rw.Status = Fail
-		rw.Evidence = fmt.Sprintf("%s exports %s read-only to every client (%s); ro is the default when rw is not written", where, e.Path, strings.Join(ro, ", "))
-		rw.Fix = fmt.Sprintf("add rw to the options of each Elasticsearch node on %s, then exportfs -ra", where)
+		rw.say(Fail, i18n.M("nfs.exports.ro", where, e.Path, strings.Join(ro, ", ")), i18n.M("nfs.exports.ro.fix", where))
 	case len(ro) > 0:
-		rw.Status = Warn
-		rw.Evidence = fmt.Sprintf("%s: read-write for %s, read-only for %s", where, strings.Join(rwc, ", "), strings.Join(ro, ", "))
-		rw.Fix = "read-only is right only for nodes of a cluster that registers the repository with readonly: true; every node of the writing cluster needs rw"
+		rw.say(Warn, i18n.M("nfs.exports.mixed", where, strings.Join(rwc, ", "), strings.Join(ro, ", ")), i18n.M("nfs.exports.mixed.fix"))
 	default:
-		rw.Evidence = fmt.Sprintf("%s: read-write for %s", where, strings.Join(rwc, ", "))
+		rw.setEvidence(i18n.M("nfs.exports.rw", where, strings.Join(rwc, ", ")))
 	}
 
-	sy := Result{ID: "exports.sync", Title: "Export commits writes (sync)", Status: OK}
+	sy := newResult("exports.sync")
+	sy.Status = OK
 	var async []string
 	for _, c := range e.Clients {
 		if !c.Sync() {
@@ -445,17 +442,15 @@ func checkExportOptions(e Export, path string, uid, gid int) []Result {
 		}
 	}
 	if len(async) > 0 {
-		sy.Status = Warn
-		sy.Evidence = fmt.Sprintf("%s: async for %s", where, strings.Join(async, ", "))
-		sy.Fix = fmt.Sprintf("with async a server crash loses writes Elasticsearch was told were safe, and the repository's index-N files can point at missing blobs: replace async with sync on %s, then exportfs -ra", where)
+		sy.say(Warn, i18n.M("nfs.exports.async", where, strings.Join(async, ", ")), i18n.M("nfs.exports.async.fix", where))
 	} else {
-		sy.Evidence = where + ": sync (explicit or default) for every client"
+		sy.setEvidence(i18n.M("nfs.exports.sync", where))
 	}
 
-	sq := Result{ID: "exports.squash", Title: "Squashing lets Elasticsearch write"}
-	var ev []string
+	sq := newResult("exports.squash")
+	var ev []i18n.Msg
 	worst := OK
-	var fixes []string
+	var fixes []i18n.Msg
 	owner := ""
 	var st unix.Stat_t
 	statErr := unix.Stat(path, &st)
@@ -474,49 +469,47 @@ func checkExportOptions(e Export, path string, uid, gid int) []Result {
 		au, ag := c.Anon()
 		switch {
 		case c.AllSquash():
-			ev = append(ev, fmt.Sprintf("%s: all_squash to %d:%d", c.Host, au, ag))
+			ev = append(ev, i18n.M("nfs.squash.all", c.Host, au, ag))
 			if uid >= 0 && (au != uid || ag != gid) {
 				bump(Fail)
-				fixes = append(fixes, fmt.Sprintf("%s squashes everyone to %d:%d, not the Elasticsearch uid %d:%d: set anonuid=%d,anongid=%d for %s on %s", c.Host, au, ag, uid, gid, uid, gid, c.Host, where))
+				fixes = append(fixes, i18n.M("nfs.squash.all.fix", c.Host, au, ag, uid, gid, where))
 			}
 			if statErr == nil && !modeAllows(st, au, ag) {
 				bump(Fail)
-				fixes = append(fixes, fmt.Sprintf("%s (%s) is not writable by the squashed uid %d:%d: chown %d:%d %s", path, owner, au, ag, au, ag, shq(path)))
+				fixes = append(fixes, i18n.M("nfs.squash.anon.fix", path, owner, au, ag, shq(path)))
 			}
 		case !c.RootSquash():
-			ev = append(ev, c.Host+": no_root_squash")
+			ev = append(ev, i18n.Name(c.Host+": no_root_squash"))
 			if uid >= 0 && statErr == nil && !modeAllows(st, uid, gid) {
 				bump(Fail)
-				fixes = append(fixes, fmt.Sprintf("%s (%s) is not writable by uid %d:%d: chown %d:%d %s", path, owner, uid, gid, uid, gid, shq(path)))
+				fixes = append(fixes, i18n.M("nfs.squash.uid.fix", path, owner, uid, gid, shq(path)))
 			}
 		default: // root_squash: only uid 0 is mapped; Elasticsearch's own uid passes through unchanged
-			ev = append(ev, c.Host+": root_squash (uids other than 0 pass unchanged)")
+			ev = append(ev, i18n.M("nfs.squash.root", c.Host))
 			switch {
 			case uid == 0:
 				bump(Fail)
-				fixes = append(fixes, fmt.Sprintf("Elasticsearch runs as root but %s squashes root for %s: add no_root_squash, or better run Elasticsearch as its own user", where, c.Host))
+				fixes = append(fixes, i18n.M("nfs.squash.root.fix", where, c.Host))
 			case uid < 0:
 				bump(Warn)
-				fixes = append(fixes, "the Elasticsearch uid is unknown: give it to check whether it can write")
+				fixes = append(fixes, i18n.M("nfs.squash.nouid.fix"))
 			case statErr == nil && !modeAllows(st, uid, gid):
 				bump(Fail)
-				fixes = append(fixes, fmt.Sprintf("%s (%s) is not writable by uid %d:%d: chown %d:%d %s, or export with all_squash,anonuid=%d,anongid=%d", path, owner, uid, gid, uid, gid, shq(path), uid, gid))
+				fixes = append(fixes, i18n.M("nfs.squash.uid.all.fix", path, owner, uid, gid, shq(path)))
 			case statErr != nil:
 				bump(Warn)
-				fixes = append(fixes, fmt.Sprintf("cannot see %s on this host (%v) to check that uid %d can write it", path, statErr, uid))
+				fixes = append(fixes, i18n.M("nfs.squash.unseen.fix", path, statErr, uid))
 			}
 		}
 	}
 	if owner != "" {
-		ev = append(ev, "directory "+owner)
+		ev = append(ev, i18n.M("nfs.squash.dir", owner))
 	}
 	sq.Status = worst
-	sq.Evidence = where + ": " + strings.Join(ev, "; ")
-	sq.Fix = strings.Join(fixes, "; ")
+	sq.setEvidence(i18n.Join("list.colon", i18n.Name(where), i18n.List("list.semi", ev)))
+	sq.setFix(i18n.List("list.semi", fixes))
 	if len(ev) == 0 {
-		sq.Status = Fail
-		sq.Evidence = where + ": no client can write"
-		sq.Fix = fmt.Sprintf("export %s rw to every Elasticsearch node on %s (see the read-write check), then exportfs -ra", e.Path, where)
+		sq.say(Fail, i18n.M("nfs.squash.nowriter", where), i18n.M("nfs.squash.nowriter.fix", e.Path, where))
 	}
 	return []Result{rw, sy, sq}
 }
@@ -524,20 +517,16 @@ func checkExportOptions(e Export, path string, uid, gid int) []Result {
 // CheckExportsApplied compares the exports files with what the kernel server exports now (etab, normally
 // /var/lib/nfs/etab): an edited /etc/exports does nothing until `exportfs -ra`.
 func CheckExportsApplied(etab string, files []string, path string) Result {
-	r := Result{ID: "exports.applied", Title: "Exports are applied (exportfs -ra)"}
+	r := newResult("exports.applied")
 	path = filepath.Clean(path)
 	est, err := os.Stat(etab)
 	if err != nil {
-		r.Status = Warn
-		r.Evidence = fmt.Sprintf("cannot read %s: %v", etab, err)
-		r.Fix = "start the NFS server (systemctl enable --now nfs-server) and run exportfs -ra"
+		r.say(Warn, i18n.M("nfs.fstab.unreadable", etab, err), i18n.M("nfs.applied.noetab.fix"))
 		return r
 	}
 	b, err := os.ReadFile(etab)
 	if err != nil {
-		r.Status = Warn
-		r.Evidence = err.Error()
-		r.Fix = "run the check as root on the NFS server, or compare by hand: exportfs -v lists what the server exports now"
+		r.say(Warn, i18n.Name(err.Error()), i18n.M("nfs.applied.unreadable.fix"))
 		return r
 	}
 	found := false
@@ -556,16 +545,11 @@ func CheckExportsApplied(etab string, files []string, path string) Result {
 	}
 	switch {
 	case !found:
-		r.Status = Fail
-		r.Evidence = fmt.Sprintf("%s is not in %s: the server does not export it now", path, etab)
-		r.Fix = "run exportfs -ra on the server (and check its output for errors)"
+		r.say(Fail, i18n.M("nfs.applied.missing", path, etab), i18n.M("nfs.applied.missing.fix"))
 	case len(newer) > 0:
-		r.Status = Warn
-		r.Evidence = fmt.Sprintf("%s is exported, but %s changed after %s was written", path, strings.Join(newer, ", "), etab)
-		r.Fix = "run exportfs -ra so the server uses the current files"
+		r.say(Warn, i18n.M("nfs.applied.stale", path, strings.Join(newer, ", "), etab), i18n.M("nfs.applied.stale.fix"))
 	default:
-		r.Status = OK
-		r.Evidence = fmt.Sprintf("%s lists %s", etab, path)
+		r.say(OK, i18n.M("nfs.applied.ok", etab, path), i18n.Msg{})
 	}
 	return r
 }

@@ -60,7 +60,7 @@ func TestParseExportsGood(t *testing.T) {
 		t.Errorf("world export: %+v", p)
 	}
 	sp := byPath["/srv/spacey"]
-	if len(sp.Notes) != 1 || !strings.Contains(sp.Notes[0], "apply to everyone") || sp.Clients[0].RW() || sp.Clients[1].Host != "*" {
+	if len(sp.Notes) != 1 || !strings.Contains(sp.Notes[0].String(), "apply to everyone") || sp.Clients[0].RW() || sp.Clients[1].Host != "*" {
 		t.Errorf("space before parenthesis: %+v", sp)
 	}
 	if nc := byPath["/srv/noclient"]; len(nc.Notes) != 1 || nc.Clients[0].Host != "*" || nc.Clients[0].RW() {

@@ -5,13 +5,14 @@ package nfs
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/moby/sys/mountinfo"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Mount is the filesystem a path lives on, as /proc/self/mountinfo describes it.
@@ -51,18 +52,18 @@ func (m Mount) Has(flag string) bool {
 func (m Mount) ReadOnly() bool { return m.Has("ro") }
 
 // Describe is a one-line account for evidence.
-func (m Mount) Describe() string {
-	var b strings.Builder
+func (m Mount) Describe() string { return m.DescribeMsg().String() }
+
+// DescribeMsg is Describe as a message.
+func (m Mount) DescribeMsg() i18n.Msg {
+	what := i18n.M("nfs.mount.fs", m.FSType, m.Source, m.MountPoint)
 	if m.NFS {
-		fmt.Fprintf(&b, "NFSv%s from %s (server %s, export %s) mounted on %s", m.Version, m.Source, m.Server, m.Export, m.MountPoint)
-	} else {
-		fmt.Fprintf(&b, "%s filesystem %s mounted on %s", m.FSType, m.Source, m.MountPoint)
+		what = i18n.M("nfs.mount.nfs", m.Version, m.Source, m.Server, m.Export, m.MountPoint)
 	}
 	if m.Bind {
-		fmt.Fprintf(&b, " (bind mount of %s)", m.Root)
+		what = i18n.M("nfs.mount.bind", what, m.Root)
 	}
-	fmt.Fprintf(&b, ", options %s", strings.Join(m.Options, ","))
-	return b.String()
+	return i18n.M("nfs.mount.options", what, strings.Join(m.Options, ","))
 }
 
 // FindMount returns the mount that holds path: the one with the longest mount point above it (the last one
@@ -77,7 +78,7 @@ func FindMount(path, mountinfoFile string) (Mount, error) {
 	}
 	f, err := os.Open(mountinfoFile)
 	if err != nil {
-		return Mount{}, fmt.Errorf("reading the mount table %s: %w", mountinfoFile, err)
+		return Mount{}, i18n.Errorf("nfs.mount.read", mountinfoFile, err)
 	}
 	defer f.Close()
 	return findMount(path, f, mountinfoFile)
@@ -86,7 +87,7 @@ func FindMount(path, mountinfoFile string) (Mount, error) {
 func findMount(path string, r io.Reader, name string) (Mount, error) {
 	infos, err := mountinfo.GetMountsFromReader(r, nil)
 	if err != nil {
-		return Mount{}, fmt.Errorf("parsing the mount table %s: %w", name, err)
+		return Mount{}, i18n.Errorf("nfs.mount.parse", name, err)
 	}
 	p := filepath.Clean(path)
 	var real string
@@ -106,7 +107,7 @@ func findMount(path string, r io.Reader, name string) (Mount, error) {
 		}
 	}
 	if best == nil {
-		return Mount{}, fmt.Errorf("no mount in %s holds %s", name, p)
+		return Mount{}, i18n.Errorf("nfs.mount.none", name, p)
 	}
 	return newMount(best), nil
 }

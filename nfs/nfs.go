@@ -9,10 +9,11 @@ package nfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Status is the verdict of one check.
@@ -31,6 +32,48 @@ type Result struct {
 	Status   Status
 	Evidence string // what was found: paths, uids, mount options, server answers
 	Fix      string // what to do, in words, naming paths/hosts/uids ("" when Status is OK)
+	// The same as messages (package i18n); Title, Evidence and Fix are their English (the setters keep both).
+	TitleMsg, EvidenceMsg, FixMsg i18n.Msg
+}
+
+// result is a check's verdict with its title, evidence and fix as messages (zero ones say nothing).
+func result(id string, st Status, title, evidence, fix i18n.Msg) Result {
+	r := Result{ID: id, Status: st}
+	r.setTitle(title)
+	r.setEvidence(evidence)
+	r.setFix(fix)
+	return r
+}
+
+// newResult is the result of check id, titled with the catalogue's title of its id (check.nfs.<id>).
+func newResult(id string) Result {
+	r := Result{ID: id}
+	r.setTitle(i18n.M("check.nfs." + id))
+	return r
+}
+
+// say sets the verdict, what was found and what to do (a zero message says nothing).
+func (r *Result) say(st Status, evidence, fix i18n.Msg) {
+	r.Status = st
+	r.setEvidence(evidence)
+	r.setFix(fix)
+}
+
+func (r *Result) setTitle(m i18n.Msg)    { r.TitleMsg, r.Title = m, m.String() }
+func (r *Result) setEvidence(m i18n.Msg) { r.EvidenceMsg, r.Evidence = m, m.String() }
+func (r *Result) setFix(m i18n.Msg)      { r.FixMsg, r.Fix = m, m.String() }
+
+// TitleText, EvidenceText and FixText are what the result says as messages: its own, or the English as it is
+// where it has none.
+func (r Result) TitleText() i18n.Msg    { return orText(r.TitleMsg, r.Title) }
+func (r Result) EvidenceText() i18n.Msg { return orText(r.EvidenceMsg, r.Evidence) }
+func (r Result) FixText() i18n.Msg      { return orText(r.FixMsg, r.Fix) }
+
+func orText(m i18n.Msg, s string) i18n.Msg {
+	if !m.IsZero() {
+		return m
+	}
+	return i18n.Text(s)
 }
 
 func (r Result) String() string {
@@ -56,7 +99,7 @@ func Worst(rs []Result) Status {
 }
 
 // errTimeout is returned by withTimeout when the filesystem did not answer.
-var errTimeout = errors.New("no answer")
+var errTimeout = i18n.Errorf("nfs.noanswer")
 
 // withTimeout runs f in its own goroutine and gives up after d (or when ctx ends). A `hard` NFS mount whose
 // server is gone blocks stat, statfs and open forever, in uninterruptible sleep, and no context reaches into
@@ -74,7 +117,7 @@ func withTimeout(ctx context.Context, d time.Duration, f func() error) error {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return fmt.Errorf("%w within %s (a hard NFS mount whose server is unreachable blocks forever)", errTimeout, d)
+		return i18n.Errorf("nfs.timeout", errTimeout, d.String())
 	case <-ctx.Done():
 		return ctx.Err()
 	}

@@ -4,8 +4,9 @@ package nfs
 
 import (
 	"context"
-	"errors"
 	"runtime"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The shares are Linux mounts on Linux hosts (where Elasticsearch and NFS run): the checks of a local path and the
@@ -13,12 +14,13 @@ import (
 // drives a migration with shared storage, generates the setup commands and checks the NFS server over the
 // network; what needs the Linux host says so.
 
-var errNotLinux = errors.New("this needs a Linux host that mounts the share (esmigrate runs on " + runtime.GOOS + " here): run it on an Elasticsearch node or a Linux jump host")
+var errNotLinux = i18n.Errorf("nfs.notlinux", runtime.GOOS)
 
 // CheckRepositoryPath cannot look at a share from a non-Linux host.
 func CheckRepositoryPath(ctx context.Context, c PathCheck) []Result {
-	return []Result{{ID: "repo.path", Title: "Repository path on this host", Status: Warn, Evidence: c.Path + ": not checked: " + errNotLinux.Error(),
-		Fix: "run esmigrate on a Linux host that mounts the share to have it checked"}}
+	r := newResult("repo.path")
+	r.say(Warn, i18n.M("nfs.notlinux.path", c.Path, errNotLinux), i18n.M("nfs.notlinux.fix"))
+	return []Result{r}
 }
 
 // CopyRepository needs a Linux host.

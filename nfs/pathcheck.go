@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 const nfsSuperMagic = 0x6969 // statfs f_type of an NFS mount (linux/magic.h)
@@ -32,27 +34,21 @@ func CheckRepositoryPath(ctx context.Context, c PathCheck) []Result {
 	var st unix.Stat_t
 	err := withTimeout(ctx, c.Timeout, func() error { return unix.Stat(path, &st) })
 	exists := err == nil
+	rp := newResult("repo.path")
 	switch {
 	case errors.Is(err, errTimeout):
-		out = append(out, Result{ID: "repo.path", Title: "Repository path exists", Status: Fail,
-			Evidence: fmt.Sprintf("stat %s: %v", path, err),
-			Fix:      "the filesystem does not answer: check that the NFS server is up and reachable (see the server checks), then try again"})
+		rp.say(Fail, i18n.M("nfs.stat", path, err), i18n.M("nfs.path.timeout.fix"))
 	case errors.Is(err, unix.ENOENT):
-		out = append(out, Result{ID: "repo.path", Title: "Repository path exists", Status: Fail,
-			Evidence: fmt.Sprintf("%s does not exist", path),
-			Fix:      fmt.Sprintf("create it on the share: mkdir -p %s && chown %s %s (mount the share first if it should be there)", shq(path), ownerArg(uid, gid), shq(path))})
+		rp.say(Fail, i18n.M("nfs.path.missing", path), i18n.M("nfs.path.missing.fix", shq(path), ownerArg(uid, gid)))
 	case err != nil:
-		out = append(out, Result{ID: "repo.path", Title: "Repository path exists", Status: Fail,
-			Evidence: fmt.Sprintf("stat %s: %v", path, err), Fix: "check the path and its parents' permissions"})
+		rp.say(Fail, i18n.M("nfs.stat", path, err), i18n.M("nfs.path.stat.fix"))
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		exists = false
-		out = append(out, Result{ID: "repo.path", Title: "Repository path exists", Status: Fail,
-			Evidence: fmt.Sprintf("%s exists but is not a directory (%s)", path, fs.FileMode(st.Mode&0o777)|modeType(st.Mode)),
-			Fix:      fmt.Sprintf("point the repository at a directory, or move %s away and create the directory", path)})
+		rp.say(Fail, i18n.M("nfs.path.notdir", path, (fs.FileMode(st.Mode&0o777)|modeType(st.Mode)).String()), i18n.M("nfs.path.notdir.fix", path))
 	default:
-		out = append(out, Result{ID: "repo.path", Title: "Repository path exists", Status: OK,
-			Evidence: fmt.Sprintf("%s is a directory, owner %d:%d, mode %s", path, st.Uid, st.Gid, fs.FileMode(st.Mode&0o7777)|fs.ModeDir)})
+		rp.say(OK, i18n.M("nfs.path.ok", path, st.Uid, st.Gid, (fs.FileMode(st.Mode&0o7777)|fs.ModeDir).String()), i18n.Msg{})
 	}
+	out = append(out, rp)
 
 	// 2. owners of the directory and its files
 	if exists {
@@ -62,8 +58,9 @@ func CheckRepositoryPath(ctx context.Context, c PathCheck) []Result {
 	// 3. filesystem: NFS or local
 	m, merr := FindMount(path, c.MountinfoFile)
 	if merr != nil {
-		out = append(out, Result{ID: "repo.fs", Title: "Filesystem of the repository", Status: Warn,
-			Evidence: merr.Error(), Fix: "run esmigrate on a Linux host where /proc is mounted, or check the path"})
+		r := newResult("repo.fs")
+		r.say(Warn, i18n.MsgOf(merr), i18n.M("nfs.fs.nomount.fix"))
+		out = append(out, r)
 	} else {
 		out = append(out, checkFilesystem(ctx, c, path, m))
 		if m.NFS {
@@ -90,32 +87,31 @@ func CheckRepositoryPath(ctx context.Context, c PathCheck) []Result {
 // resolveESUser decides which uid/gid Elasticsearch runs as, and compares with the local "elasticsearch" user:
 // packages create that user with `useradd --system`, so its number differs from host to host, and NFS
 // compares numbers, not names.
-func resolveESUser(c PathCheck, out *[]Result) (uid, gid int, who string) {
+func resolveESUser(c PathCheck, out *[]Result) (uid, gid int, who i18n.Msg) {
 	luid, lgid, lerr := lookupUser("elasticsearch")
 	uid, gid = c.ESUID, c.ESGID
+	r := newResult("repo.esuser")
 	switch {
 	case uid < 0 && lerr == nil:
 		uid, gid = luid, lgid
-		who = fmt.Sprintf("the local elasticsearch user (%d:%d)", uid, gid)
+		who = i18n.M("nfs.who.local", uid, gid)
 	case uid < 0:
-		*out = append(*out, Result{ID: "repo.esuser", Title: "Elasticsearch uid", Status: Warn,
-			Evidence: "no uid given and this host has no local elasticsearch user",
-			Fix:      "give the uid/gid Elasticsearch runs as on the cluster nodes (id elasticsearch on a node); until then only this process's own access is tested"})
-		return -1, -1, ""
+		r.say(Warn, i18n.M("nfs.esuser.unknown"), i18n.M("nfs.esuser.unknown.fix"))
+		*out = append(*out, r)
+		return -1, -1, i18n.Msg{}
 	default:
 		if gid < 0 {
 			gid = uid
 		}
-		who = fmt.Sprintf("Elasticsearch uid %d:%d", uid, gid)
+		who = i18n.M("nfs.who.uid", uid, gid)
 		if lerr == nil && (luid != uid || lgid != gid) {
-			*out = append(*out, Result{ID: "repo.esuser", Title: "Elasticsearch uid", Status: Warn,
-				Evidence: fmt.Sprintf("Elasticsearch runs as %d:%d on the cluster, but the local elasticsearch user here is %d:%d", uid, gid, luid, lgid),
-				Fix: fmt.Sprintf("NFS compares numbers: give elasticsearch the same uid/gid on every host (usermod -u %d elasticsearch && groupmod -g %d elasticsearch while it is stopped, then chown its files), or export with all_squash,anonuid=%d,anongid=%d",
-					uid, gid, uid, gid)})
+			r.say(Warn, i18n.M("nfs.esuser.differs", uid, gid, luid, lgid), i18n.M("nfs.esuser.differs.fix", uid, gid))
+			*out = append(*out, r)
 			return uid, gid, who
 		}
 	}
-	*out = append(*out, Result{ID: "repo.esuser", Title: "Elasticsearch uid", Status: OK, Evidence: "checking as " + who})
+	r.say(OK, i18n.M("nfs.esuser.as", who), i18n.Msg{})
+	*out = append(*out, r)
 	return uid, gid, who
 }
 
@@ -146,7 +142,7 @@ func modeType(m uint32) fs.FileMode {
 // are mixed just as well.
 const ownerScanLimit = 5000
 
-func checkOwners(ctx context.Context, c PathCheck, path string, st unix.Stat_t, uid, gid int, who string) Result {
+func checkOwners(ctx context.Context, c PathCheck, path string, st unix.Stat_t, uid, gid int, who i18n.Msg) Result {
 	type owner struct{ uid, gid uint32 }
 	counts := map[owner]int{}
 	example := map[owner]string{}
@@ -175,11 +171,9 @@ func checkOwners(ctx context.Context, c PathCheck, path string, st unix.Stat_t, 
 			return nil
 		})
 	})
-	r := Result{ID: "repo.owner", Title: "Owner of the repository and its files"}
+	r := newResult("repo.owner")
 	if err != nil {
-		r.Status = Warn
-		r.Evidence = fmt.Sprintf("directory %s owned by %d:%d; listing its files failed: %v", path, st.Uid, st.Gid, err)
-		r.Fix = "check that the share answers and that this user can read it"
+		r.say(Warn, i18n.M("nfs.owner.unlisted", path, st.Uid, st.Gid, err), i18n.M("nfs.owner.unlisted.fix"))
 		return r
 	}
 	owners := make([]owner, 0, len(counts))
@@ -187,19 +181,19 @@ func checkOwners(ctx context.Context, c PathCheck, path string, st unix.Stat_t, 
 		owners = append(owners, o)
 	}
 	sort.Slice(owners, func(i, j int) bool { return counts[owners[i]] > counts[owners[j]] })
-	var parts []string
+	var parts []i18n.Msg
 	for _, o := range owners {
-		parts = append(parts, fmt.Sprintf("%d owned by %d:%d (e.g. %s)", counts[o], o.uid, o.gid, example[o]))
+		parts = append(parts, i18n.M("nfs.owner.part", counts[o], o.uid, o.gid, example[o]))
 	}
-	sampled := ""
+	mode := (fs.FileMode(st.Mode&0o7777) | fs.ModeDir).String()
 	if n >= ownerScanLimit {
-		sampled = fmt.Sprintf(" (first %d entries)", ownerScanLimit)
+		r.setEvidence(i18n.M("nfs.owner.sampled", path, st.Uid, st.Gid, mode, n, ownerScanLimit, i18n.List("list.comma", parts)))
+	} else {
+		r.setEvidence(i18n.M("nfs.owner.found", path, st.Uid, st.Gid, mode, n, i18n.List("list.comma", parts)))
 	}
-	r.Evidence = fmt.Sprintf("directory %s owned by %d:%d mode %s; %d entries%s: %s", path, st.Uid, st.Gid,
-		fs.FileMode(st.Mode&0o7777)|fs.ModeDir, n, sampled, strings.Join(parts, ", "))
 	if uid < 0 {
 		r.Status = Warn
-		r.Fix = "tell esmigrate the uid Elasticsearch runs as so the owners can be compared"
+		r.setFix(i18n.M("nfs.owner.unknown.fix"))
 		return r
 	}
 	var wrong []string
@@ -217,30 +211,28 @@ func checkOwners(ctx context.Context, c PathCheck, path string, st unix.Stat_t, 
 		return r
 	}
 	r.Status = Warn
-	r.Fix = fmt.Sprintf("owners %s differ from %s: Elasticsearch on another node may not delete or overwrite them; chown -R %d:%d %s on the NFS server (or on a client with no_root_squash), and give elasticsearch the same uid/gid on every node",
-		strings.Join(wrong, ", "), who, uid, gid, shq(path))
+	fix := i18n.M("nfs.owner.wrong.fix", strings.Join(wrong, ", "), who, uid, gid, shq(path))
 	if nobody {
-		r.Fix += "; owner 65534 (nobody) on NFSv4 usually means the idmapd Domain differs between client and server (/etc/idmapd.conf), or root squashing mapped root's files"
+		fix = i18n.Join("list.semi", fix, i18n.M("nfs.owner.nobody"))
 	}
+	r.setFix(fix)
 	return r
 }
 
 func checkFilesystem(ctx context.Context, c PathCheck, path string, m Mount) Result {
-	r := Result{ID: "repo.fs", Title: "Filesystem of the repository", Evidence: m.Describe()}
+	r := newResult("repo.fs")
+	r.setEvidence(m.DescribeMsg())
 	// Confirm the mount table with statfs on the real system: a dead hard mount shows here as a time-out.
 	if c.MountinfoFile == "" {
 		var sfs unix.Statfs_t
 		err := withTimeout(ctx, c.Timeout, func() error { return unix.Statfs(existingParent(path), &sfs) })
 		if err != nil {
-			r.Status = Fail
-			r.Evidence += fmt.Sprintf("; statfs: %v", err)
-			r.Fix = fmt.Sprintf("the filesystem at %s does not answer: check the NFS server %s and the network, then retry", m.MountPoint, m.Server)
+			r.say(Fail, i18n.Join("list.semi", r.EvidenceMsg, i18n.M("nfs.fs.statfs", err)), i18n.M("nfs.fs.silent.fix", m.MountPoint, m.Server))
 			return r
 		}
 		if m.NFS && sfs.Type != nfsSuperMagic {
-			r.Status = Warn
-			r.Evidence += fmt.Sprintf("; but statfs reports filesystem type %#x, not NFS (%#x)", sfs.Type, nfsSuperMagic)
-			r.Fix = "the mount table and the kernel disagree: check `findmnt " + path + "`"
+			r.say(Warn, i18n.Join("list.semi", r.EvidenceMsg, i18n.M("nfs.fs.magic", fmt.Sprintf("%#x", sfs.Type), fmt.Sprintf("%#x", nfsSuperMagic))),
+				i18n.M("nfs.fs.magic.fix", path))
 			return r
 		}
 	}
@@ -249,16 +241,16 @@ func checkFilesystem(ctx context.Context, c PathCheck, path string, m Mount) Res
 		r.Status = OK
 	case isSharedFS(m.FSType):
 		r.Status = Warn
-		r.Fix = fmt.Sprintf("%s is a shared filesystem, but esmigrate checks NFS only: make sure every node of the cluster mounts the same share at %s", m.FSType, path)
+		r.setFix(i18n.M("nfs.fs.shared.fix", m.FSType, path))
 	case c.ClusterNodes == 1:
 		r.Status = OK
-		r.Evidence += "; a local disk is right for a one-node cluster"
+		r.setEvidence(i18n.Join("list.semi", r.EvidenceMsg, i18n.M("nfs.fs.onenode")))
 	case c.ClusterNodes > 1:
 		r.Status = Fail
-		r.Fix = fmt.Sprintf("the cluster has %d nodes and %s is a local disk: each node would write its own copy and the repository breaks (Elasticsearch says 'a file written by master to the store cannot be accessed on the node'); mount one NFS share at %s on every node (see the setup commands)", c.ClusterNodes, path, path)
+		r.setFix(i18n.M("nfs.fs.local.fix", c.ClusterNodes, path))
 	default:
 		r.Status = Warn
-		r.Fix = fmt.Sprintf("%s is a local disk: right only when the whole cluster is one node; otherwise mount one NFS share at %s on every node", path, path)
+		r.setFix(i18n.M("nfs.fs.local.warn", path))
 	}
 	return r
 }
@@ -273,7 +265,8 @@ func isSharedFS(t string) bool {
 }
 
 func checkNFSOptions(m Mount) Result {
-	r := Result{ID: "repo.nfs-options", Title: "NFS mount options", Status: OK}
+	r := newResult("repo.nfs-options")
+	r.Status = OK
 	var ev []string
 	ev = append(ev, "vers="+m.Version)
 	if m.Has("soft") {
@@ -295,99 +288,94 @@ func checkNFSOptions(m Mount) Result {
 			}
 		}
 	}
-	r.Evidence = fmt.Sprintf("%s:%s on %s: %s", m.Server, m.Export, m.MountPoint, strings.Join(ev, " "))
-	var fixes []string
+	evidence := i18n.M("nfs.options", m.Server, m.Export, m.MountPoint, strings.Join(ev, " "))
+	var fixes []i18n.Msg
 	if m.ReadOnly() {
 		r.Status = Fail
-		fixes = append(fixes, fmt.Sprintf("the share is mounted read-only: remount it read-write (mount -o remount,rw %s) and check the export allows rw", shq(m.MountPoint)))
+		fixes = append(fixes, i18n.M("nfs.options.ro.fix", shq(m.MountPoint)))
 	}
 	if m.Has("soft") {
 		if r.Status != Fail {
 			r.Status = Warn
 		}
-		fixes = append(fixes, fmt.Sprintf("a soft mount returns I/O errors when the server is slow and can leave half-written snapshot files: mount with hard (change soft to hard in /etc/fstab for %s and remount)", m.MountPoint))
+		fixes = append(fixes, i18n.M("nfs.options.soft.fix", m.MountPoint))
 	}
 	if sec, ok := m.Option("sec"); ok && strings.HasPrefix(sec, "krb5") {
 		if r.Status != Fail {
 			r.Status = Warn
 		}
-		fixes = append(fixes, "with sec="+sec+" access depends on Kerberos principals, not uids: the Elasticsearch service needs a ticket/keytab on every node")
+		fixes = append(fixes, i18n.M("nfs.options.krb5.fix", sec))
 	}
 	if strings.HasPrefix(m.Version, "3") {
-		ev = append(ev, "NFSv3 also needs rpcbind, mountd and lockd reachable")
-		r.Evidence = fmt.Sprintf("%s:%s on %s: %s", m.Server, m.Export, m.MountPoint, strings.Join(ev, " "))
+		evidence = i18n.M("nfs.options.v3", m.Server, m.Export, m.MountPoint, strings.Join(ev, " "))
 	}
-	r.Fix = strings.Join(fixes, "; ")
+	r.setEvidence(evidence)
+	r.setFix(i18n.List("list.semi", fixes))
 	return r
 }
 
 // checkWritable tries to write as the Elasticsearch uid. access(W_OK) as root lies on NFS (the server squashes
 // root, not the check), so when esmigrate runs as root it creates a file with its filesystem uid switched to the
 // Elasticsearch uid: the NFS client then sends that uid, exactly as Elasticsearch would.
-func checkWritable(ctx context.Context, c PathCheck, path string, st unix.Stat_t, uid, gid int, who string, ro bool) Result {
-	r := Result{ID: "repo.writable", Title: "Elasticsearch can write the repository"}
+func checkWritable(ctx context.Context, c PathCheck, path string, st unix.Stat_t, uid, gid int, who i18n.Msg, ro bool) Result {
+	r := newResult("repo.writable")
 	if ro {
-		r.Status = Fail
-		r.Evidence = path + " is on a read-only mount"
-		r.Fix = "remount the share read-write and check the export allows rw"
+		r.say(Fail, i18n.M("nfs.writable.ro", path), i18n.M("nfs.writable.ro.fix"))
 		return r
 	}
 	euid := os.Geteuid()
-	var how string
+	mode := (fs.FileMode(st.Mode&0o7777) | fs.ModeDir).String()
+	var how i18n.Msg
 	var try func() error
 	switch {
 	case uid < 0:
-		how = fmt.Sprintf("as this process (uid %d), since the Elasticsearch uid is unknown", euid)
+		how = i18n.M("nfs.how.self", euid)
 		try = func() error { return writeProbe(path) }
 	case uid == euid:
-		how = "as " + who + " (this process)"
+		how = i18n.M("nfs.how.same", who)
 		try = func() error { return writeProbe(path) }
 	case euid == 0:
-		how = "as " + who + " (filesystem uid switched from root)"
+		how = i18n.M("nfs.how.switched", who)
 		try = func() error { return writeProbeAs(path, uid, gid) }
 	}
 	if try == nil {
 		// Not root and not the Elasticsearch user: all we can do is read the permission bits.
 		ok := modeAllows(st, uid, gid)
-		r.Evidence = fmt.Sprintf("esmigrate runs as uid %d and cannot act as %s; directory %s is %d:%d %s", euid, who, path, st.Uid, st.Gid, fs.FileMode(st.Mode&0o7777)|fs.ModeDir)
+		bits := i18n.M("nfs.writable.bits", euid, who, path, st.Uid, st.Gid, mode)
 		if ok {
-			r.Status = Warn
-			r.Evidence += ": the permission bits allow writing, not tried"
-			r.Fix = "run esmigrate as root (or as the elasticsearch user) so it can try a real write; ACLs and NFS squashing are not visible in the bits"
+			r.say(Warn, i18n.Join("list.colon", bits, i18n.M("nfs.writable.bits.ok")), i18n.M("nfs.writable.bits.ok.fix"))
 		} else {
-			r.Status = Fail
-			r.Fix = fmt.Sprintf("the permission bits do not let %s write: chown %d:%d %s on the share (or on the NFS server)", who, uid, gid, shq(path))
+			r.say(Fail, bits, i18n.M("nfs.writable.bits.no.fix", who, uid, gid, shq(path)))
 		}
 		return r
 	}
 	err := withTimeout(ctx, c.Timeout, try)
 	if err == nil {
-		r.Status = OK
-		r.Evidence = "created, wrote, fsynced and removed a file in " + path + " " + how
+		r.say(OK, i18n.M("nfs.writable.ok", path, how), i18n.Msg{})
 		if uid < 0 {
 			r.Status = Warn
-			r.Fix = "give the Elasticsearch uid so the write is tried as that user"
+			r.setFix(i18n.M("nfs.writable.nouid.fix"))
 		}
 		return r
 	}
-	r.Status = Fail
-	r.Evidence = fmt.Sprintf("writing a file in %s %s failed: %v (directory %d:%d %s)", path, how, err, st.Uid, st.Gid, fs.FileMode(st.Mode&0o7777)|fs.ModeDir)
+	var fix i18n.Msg
 	switch {
 	case errors.Is(err, unix.EROFS):
-		r.Fix = "the filesystem or the export is read-only: export it rw on the server (exportfs -ra) and remount rw"
+		fix = i18n.M("nfs.writable.erofs.fix")
 	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM):
 		if uid >= 0 {
-			r.Fix = fmt.Sprintf("let uid %d write: on the NFS server run chown %d:%d on the exported directory, or export it with all_squash,anonuid=%d,anongid=%d; root_squash maps root to nobody, so chown from a client fails", uid, uid, gid, uid, gid)
+			fix = i18n.M("nfs.writable.eacces.fix", uid, gid)
 		} else {
-			r.Fix = "give the directory to the user Elasticsearch runs as (chown on the NFS server)"
+			fix = i18n.M("nfs.writable.eacces.nouid.fix")
 		}
 	case errors.Is(err, errTimeout):
-		r.Fix = "the share does not answer: check the NFS server and the network"
+		fix = i18n.M("nfs.writable.timeout.fix")
 	case errors.Is(err, unix.ENOSPC), errors.Is(err, unix.EDQUOT):
-		r.Fix = "the share is full or the quota is reached: free space"
+		fix = i18n.M("nfs.writable.full.fix")
 	default:
-		r.Fix = "check the share's permissions and the server's log"
+		fix = i18n.M("nfs.writable.other.fix")
 	}
+	r.say(Fail, i18n.M("nfs.writable.failed", path, how, err, st.Uid, st.Gid, mode), fix)
 	return r
 }
 
@@ -429,14 +417,14 @@ func writeProbeAs(dir string, uid, gid int) error {
 		runtime.LockOSThread()
 		// no UnlockOSThread: see above
 		if err := unix.Setgroups([]int{gid}); err != nil {
-			errc <- fmt.Errorf("setgroups: %w", err)
+			errc <- i18n.Errorf("nfs.setgroups", err)
 			return
 		}
 		unix.SetfsgidRetGid(gid)
 		unix.SetfsuidRetUid(uid)
 		// setfsuid reports no error; asking with -1 (an invalid id) returns the current one.
 		if cur, _ := unix.SetfsuidRetUid(-1); cur != uid {
-			errc <- fmt.Errorf("could not switch the filesystem uid to %d", uid)
+			errc <- i18n.Errorf("nfs.setfsuid", uid)
 			return
 		}
 		errc <- writeProbe(dir)
@@ -458,58 +446,57 @@ func existingParent(path string) string {
 const minInodes = 10000
 
 func checkSpace(ctx context.Context, c PathCheck, path string) Result {
-	r := Result{ID: "repo.space", Title: "Free space and inodes"}
+	r := newResult("repo.space")
 	var sfs unix.Statfs_t
 	// existingParent lstats, which blocks on a dead hard mount like statfs does: both under the time-out. p is
 	// read only when the function returned in time.
 	var p string
 	if err := withTimeout(ctx, c.Timeout, func() error { p = existingParent(path); return unix.Statfs(p, &sfs) }); err != nil {
-		r.Status = Fail
-		r.Evidence = fmt.Sprintf("statfs %s: %v", path, err)
-		r.Fix = "the filesystem does not answer or the path is wrong: check the share"
+		r.say(Fail, i18n.M("nfs.statfs", path, err), i18n.M("nfs.space.silent.fix"))
 		return r
 	}
 	avail := int64(sfs.Bavail) * int64(sfs.Bsize)
 	total := int64(sfs.Blocks) * int64(sfs.Bsize)
-	r.Evidence = fmt.Sprintf("%s has %s free of %s", p, humanBytes(avail), humanBytes(total))
+	space := i18n.M("nfs.space.free", p, humanBytes(avail), humanBytes(total))
 	if sfs.Files > 0 {
-		r.Evidence += fmt.Sprintf(", %d of %d inodes free", sfs.Ffree, sfs.Files)
+		space = i18n.M("nfs.space.inodes", p, humanBytes(avail), humanBytes(total), sfs.Ffree, sfs.Files)
 	} else {
-		r.Evidence += ", the filesystem reports no inode counts"
+		space = i18n.M("nfs.space.noinodes", p, humanBytes(avail), humanBytes(total))
 	}
+	ev := []i18n.Msg{space}
 	r.Status = OK
-	var fixes []string
+	var fixes []i18n.Msg
 	if c.BytesNeeded > 0 {
-		r.Evidence += fmt.Sprintf("; the batch writes up to %s", humanBytes(c.BytesNeeded))
+		ev = append(ev, i18n.M("nfs.space.needs", humanBytes(c.BytesNeeded)))
 		switch {
 		case avail < c.BytesNeeded:
 			r.Status = Fail
-			fixes = append(fixes, fmt.Sprintf("%s has %s free, the batch needs %s: free space on the share, grow it, or migrate fewer indices per batch", p, humanBytes(avail), humanBytes(c.BytesNeeded)))
+			fixes = append(fixes, i18n.M("nfs.space.short.fix", p, humanBytes(avail), humanBytes(c.BytesNeeded)))
 		case float64(avail) < float64(c.BytesNeeded)*1.1:
 			r.Status = Warn
-			fixes = append(fixes, fmt.Sprintf("less than 10%% spare after the batch (%s free for %s): snapshots of indices being written grow while they run; free some space", humanBytes(avail), humanBytes(c.BytesNeeded)))
+			fixes = append(fixes, i18n.M("nfs.space.tight.fix", humanBytes(avail), humanBytes(c.BytesNeeded)))
 		}
 	} else {
-		r.Evidence += "; the batch size is not known yet"
+		ev = append(ev, i18n.M("nfs.space.unknown"))
 	}
 	if sfs.Files > 0 && sfs.Ffree == 0 {
 		r.Status = Fail
-		fixes = append(fixes, "no free inodes: delete old snapshots (DELETE _snapshot/<repo>/<snap>) or files on the share")
+		fixes = append(fixes, i18n.M("nfs.space.noinode.fix"))
 	} else if sfs.Files > 0 && sfs.Ffree < minInodes {
 		if r.Status == OK {
 			r.Status = Warn
 		}
-		fixes = append(fixes, fmt.Sprintf("only %d inodes free: a snapshot writes several files per segment; free inodes on the share", sfs.Ffree))
+		fixes = append(fixes, i18n.M("nfs.space.fewinodes.fix", sfs.Ffree))
 	}
-	r.Fix = strings.Join(fixes, "; ")
+	r.setEvidence(i18n.List("list.semi", ev))
+	r.setFix(i18n.List("list.semi", fixes))
 	return r
 }
 
 func checkFstab(c PathCheck, m Mount) Result {
-	r := Result{ID: "repo.fstab", Title: "Mounted again after a reboot"}
+	r := newResult("repo.fstab")
 	if m.MountPoint == "/" {
-		r.Status = OK
-		r.Evidence = "the path is on the root filesystem: nothing to mount at boot"
+		r.say(OK, i18n.M("nfs.fstab.root"), i18n.Msg{})
 		return r
 	}
 	name := c.FstabFile
@@ -518,17 +505,13 @@ func checkFstab(c PathCheck, m Mount) Result {
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		r.Status = Warn
-		r.Evidence = fmt.Sprintf("cannot read %s: %v", name, err)
-		r.Fix = "check that " + m.MountPoint + " is mounted at boot"
+		r.say(Warn, i18n.M("nfs.fstab.unreadable", name, err), i18n.M("nfs.fstab.unreadable.fix", m.MountPoint))
 		return r
 	}
 	defer f.Close()
 	entries, err := ParseFstab(f)
 	if err != nil {
-		r.Status = Warn
-		r.Evidence = fmt.Sprintf("reading %s: %v", name, err)
-		r.Fix = fmt.Sprintf("check %s by hand (findmnt --verify reads it as mount does) and that it mounts %s at boot", name, m.MountPoint)
+		r.say(Warn, i18n.M("nfs.fstab.bad", name, err), i18n.M("nfs.fstab.bad.fix", name, m.MountPoint))
 		return r
 	}
 	line := fstabLine(m)
@@ -536,30 +519,28 @@ func checkFstab(c PathCheck, m Mount) Result {
 		if e.File != m.MountPoint {
 			continue
 		}
-		r.Evidence = fmt.Sprintf("%s:%d mounts %s on %s (%s, %s)", name, e.Line, e.Spec, e.File, e.VFSType, strings.Join(e.Options, ","))
+		r.setEvidence(i18n.M("nfs.fstab.line", name, e.Line, e.Spec, e.File, e.VFSType, strings.Join(e.Options, ",")))
 		for _, o := range e.Options {
 			if o == "noauto" {
 				r.Status = Warn
-				r.Fix = fmt.Sprintf("the line has noauto, so nothing mounts %s at boot and Elasticsearch would write to the empty local directory underneath: remove noauto", m.MountPoint)
+				r.setFix(i18n.M("nfs.fstab.noauto.fix", m.MountPoint))
 				return r
 			}
 		}
 		if fstabNFS := e.VFSType == "nfs" || e.VFSType == "nfs4"; fstabNFS != m.NFS {
 			r.Status = Warn
-			r.Fix = fmt.Sprintf("%s mounts %s (%s) on %s, but now %s is mounted there: after a reboot the other one would be; make them agree", name, e.Spec, e.VFSType, m.MountPoint, m.Describe())
+			r.setFix(i18n.M("nfs.fstab.other.fix", name, e.Spec, e.VFSType, m.MountPoint, m.DescribeMsg()))
 			return r
 		}
 		if m.NFS && e.Spec != m.Source {
 			r.Status = Warn
-			r.Fix = fmt.Sprintf("%s names %s but %s is mounted now: after a reboot a different share would be mounted; make them agree", name, e.Spec, m.Source)
+			r.setFix(i18n.M("nfs.fstab.source.fix", name, e.Spec, m.Source))
 			return r
 		}
 		r.Status = OK
 		return r
 	}
-	r.Status = Warn
-	r.Evidence = fmt.Sprintf("%s has no line for %s (mounted now from %s)", name, m.MountPoint, m.Source)
-	r.Fix = fmt.Sprintf("after a reboot %s would be an empty local directory and Elasticsearch would write snapshots there: add to %s: %s (unless a systemd mount unit or autofs mounts it)", m.MountPoint, name, line)
+	r.say(Warn, i18n.M("nfs.fstab.none", name, m.MountPoint, m.Source), i18n.M("nfs.fstab.none.fix", m.MountPoint, name, line))
 	return r
 }
 

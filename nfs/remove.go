@@ -1,11 +1,12 @@
 package nfs
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // repositoryFile matches the entries an fs repository (and esmigrate's copy of one) keeps at its root.
@@ -18,11 +19,11 @@ var repositoryFile = regexp.MustCompile(`^(index-\d+|index\.latest|incompatible-
 func RemoveRepository(dir string) (left []string, err error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("delete the copied repository in %s: %w", dir, err)
+		return nil, i18n.Errorf("nfs.remove.failed", dir, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "index.latest")); err != nil {
 		if !hasIndexN(entries) {
-			return nil, fmt.Errorf("%s holds no repository (no index.latest or index-N): nothing deleted; check the path", dir)
+			return nil, i18n.Errorf("nfs.remove.norepo", dir)
 		}
 	}
 	for _, e := range entries {
@@ -31,12 +32,12 @@ func RemoveRepository(dir string) (left []string, err error) {
 			continue
 		}
 		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-			return left, fmt.Errorf("delete %s: %w", filepath.Join(dir, e.Name()), err)
+			return left, i18n.Errorf("nfs.remove.one", filepath.Join(dir, e.Name()), err)
 		}
 	}
 	if len(left) == 0 {
 		if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
-			return nil, fmt.Errorf("delete %s: %w", dir, err)
+			return nil, i18n.Errorf("nfs.remove.one", dir, err)
 		}
 	}
 	return left, nil

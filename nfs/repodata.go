@@ -4,12 +4,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // What an Elasticsearch fs repository's own files say (root index-N, index.latest), read from the share on any
@@ -26,11 +27,11 @@ func readGeneration(repo string) ([]byte, int64, error) {
 		return b, int64(binary.BigEndian.Uint64(b)), nil
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, fmt.Errorf("reading %s in %s: %w: check the path and that this user may read the repository", indexLatest, repo, err)
+		return nil, 0, i18n.Errorf("nfs.repo.readlatest", indexLatest, repo, err)
 	}
 	ents, derr := os.ReadDir(repo)
 	if derr != nil {
-		return nil, 0, fmt.Errorf("reading the repository %s: %w: check the path and that the share is mounted", repo, derr)
+		return nil, 0, i18n.Errorf("nfs.repo.readdir", repo, derr)
 	}
 	gen := int64(-1)
 	for _, e := range ents {
@@ -39,7 +40,7 @@ func readGeneration(repo string) ([]byte, int64, error) {
 		}
 	}
 	if gen < 0 {
-		return nil, 0, fmt.Errorf("%s is not an Elasticsearch repository (no %s and no index-N file): give the repository's root directory, the one registered as location", repo, indexLatest)
+		return nil, 0, i18n.Errorf("nfs.repo.notrepo", repo, indexLatest)
 	}
 	latest := make([]byte, 8)
 	binary.BigEndian.PutUint64(latest, uint64(gen))
@@ -74,7 +75,7 @@ func ReadRepository(dir string) (RepositoryInfo, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "index-"+strconv.FormatInt(gen, 10)))
 	if err != nil {
-		return RepositoryInfo{}, fmt.Errorf("repository %s: %w", dir, err)
+		return RepositoryInfo{}, i18n.Errorf("nfs.repo.error", dir, err)
 	}
 	var v struct {
 		Snapshots []struct {
@@ -83,7 +84,7 @@ func ReadRepository(dir string) (RepositoryInfo, error) {
 		} `json:"snapshots"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return RepositoryInfo{}, fmt.Errorf("repository %s: index-%d: %w", dir, gen, err)
+		return RepositoryInfo{}, i18n.Errorf("nfs.repo.indexn", dir, gen, err)
 	}
 	info := RepositoryInfo{Generation: gen, UUID: repoUUID(b)}
 	for _, s := range v.Snapshots {

@@ -48,9 +48,12 @@ const (
 )
 
 // rpcError is an RPC-level refusal (program not registered, version mismatch, auth error).
-type rpcError struct{ msg string }
+type rpcError struct{ msg i18n.Msg }
 
-func (e *rpcError) Error() string { return e.msg }
+func (e *rpcError) Error() string { return e.msg.String() }
+
+// Localize is the refusal as a message.
+func (e *rpcError) Localize() i18n.Msg { return e.msg }
 
 // rpcConn is one TCP connection to one RPC server.
 type rpcConn struct {
@@ -186,7 +189,7 @@ func (r *rpcConn) call(ctx context.Context, prog, vers, proc uint32, args []byte
 			continue // a stale reply to an earlier call
 		}
 		if x.u32() != 1 {
-			return nil, errors.New("not an RPC reply")
+			return nil, i18n.Errorf("nfs.rpc.notreply")
 		}
 		switch x.u32() {
 		case 0: // MSG_ACCEPTED
@@ -196,22 +199,22 @@ func (r *rpcConn) call(ctx context.Context, prog, vers, proc uint32, args []byte
 			case 0:
 				return x, x.err
 			case 1:
-				return nil, &rpcError{fmt.Sprintf("program %d is not available", prog)}
+				return nil, &rpcError{i18n.M("nfs.rpc.noprog", prog)}
 			case 2:
 				lo, hi := x.u32(), x.u32()
-				return nil, &rpcError{fmt.Sprintf("program %d version %d is not supported (server has %d to %d)", prog, vers, lo, hi)}
+				return nil, &rpcError{i18n.M("nfs.rpc.vers", prog, vers, lo, hi)}
 			case 3:
-				return nil, &rpcError{fmt.Sprintf("program %d has no procedure %d", prog, proc)}
+				return nil, &rpcError{i18n.M("nfs.rpc.proc", prog, proc)}
 			default:
-				return nil, &rpcError{fmt.Sprintf("call refused (accept status %d)", st)}
+				return nil, &rpcError{i18n.M("nfs.rpc.refused", st)}
 			}
 		case 1: // MSG_DENIED
 			if x.u32() == 0 {
-				return nil, &rpcError{"RPC version mismatch"}
+				return nil, &rpcError{i18n.M("nfs.rpc.mismatch")}
 			}
-			return nil, &rpcError{fmt.Sprintf("authentication refused (auth status %d)", x.u32())}
+			return nil, &rpcError{i18n.M("nfs.rpc.auth", x.u32())}
 		default:
-			return nil, errors.New("malformed RPC reply")
+			return nil, i18n.Errorf("nfs.rpc.malformed")
 		}
 	}
 }
@@ -300,6 +303,9 @@ func (r *rpcConn) notRPC(head []byte) error {
 type notRPCError struct{ addr, what, line string }
 
 func (e *notRPCError) Error() string { return e.msg().String() }
+
+// Localize is the error as a message.
+func (e *notRPCError) Localize() i18n.Msg { return e.msg() }
 
 func (e *notRPCError) msg() i18n.Msg { return i18n.M("nfs.rpc.notrpc", e.addr, e.what, e.line) }
 

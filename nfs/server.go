@@ -29,7 +29,7 @@ type ServerCheck struct {
 }
 
 // How the checks ask; said in the evidence so an operator can reproduce them.
-const rpcMethod = "asked with esmigrate's built-in ONC RPC client (pure Go: rpcinfo and showmount are not needed; `rpcinfo -p HOST` and `showmount -e HOST` show the same)"
+var rpcMethod = i18n.M("nfs.rpc.method")
 
 // CheckServer asks the NFS server whether it answers: portmapper (111), NFS (2049, NULL call for v3 and v4),
 // mountd (its port from the portmapper), the export list (does it contain ExportPath, for which clients), and a
@@ -46,29 +46,24 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 	host := strings.TrimSuffix(strings.TrimPrefix(c.Host, "["), "]")
 
 	// 0. resolve
-	res := Result{ID: "nfs.server.resolve", Title: "NFS server name resolves"}
+	res := newResult("nfs.server.resolve")
 	if host == "" {
-		res.Status = Fail
-		res.Evidence = "no NFS server given and none found in the mount table"
-		res.Fix = "give the NFS server's name or address"
+		res.say(Fail, i18n.M("nfs.server.none"), i18n.M("nfs.server.none.fix"))
 		return append(out, res)
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	addrs, err := net.DefaultResolver.LookupHost(rctx, host)
 	cancel()
 	if err != nil || len(addrs) == 0 {
-		res.Status = Fail
-		res.Evidence = fmt.Sprintf("cannot resolve %s: %v", host, err)
-		res.Fix = fmt.Sprintf("check the name %s (DNS or /etc/hosts), or use the server's IP address", host)
+		res.say(Fail, i18n.M("nfs.server.unresolved", host, err), i18n.M("nfs.server.unresolved.fix", host))
 		return append(out, res)
 	}
 	ip := pickAddr(addrs)
-	res.Status = OK
-	res.Evidence = fmt.Sprintf("%s is %s", host, strings.Join(addrs, ", "))
+	res.say(OK, i18n.M("nfs.server.resolved", host, strings.Join(addrs, ", ")), i18n.Msg{})
 	out = append(out, res)
 
 	// 1. portmapper
-	pm := Result{ID: "nfs.server.portmapper", Title: "Portmapper (rpcbind) answers"}
+	pm := newResult("nfs.server.portmapper")
 	var maps []rpcMapping
 	pmAddr := net.JoinHostPort(ip, fmt.Sprint(c.PortmapPort))
 	pmErr := rpcDo(ctx, pmAddr, c.Timeout, func(ctx context.Context, r *rpcConn) error {
@@ -77,13 +72,11 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 		return err
 	})
 	if pmErr == nil {
-		pm.Status = OK
-		pm.Evidence = fmt.Sprintf("%s lists %s; %s", pmAddr, summarizeMaps(maps), rpcMethod)
+		pm.say(OK, i18n.Join("list.semi", i18n.M("nfs.server.lists", pmAddr, summarizeMaps(maps)), rpcMethod), i18n.Msg{})
 	} else {
-		pm.Status = Fail // may become Warn below when NFSv4 answers without it
-		pm.Evidence = fmt.Sprintf("%s: %s; %s", pmAddr, netErrText(pmErr, c.Timeout), rpcMethod)
-		pm.Fix = netFix(pmErr, host, fmt.Sprintf("%d/tcp and %d/udp (rpcbind)", c.PortmapPort, c.PortmapPort),
-			"start rpcbind on "+host+": systemctl enable --now rpcbind")
+		// Fail; it may become Warn below when NFSv4 answers without it
+		pm.say(Fail, i18n.Join("list.semi", i18n.Join("list.colon", i18n.Name(pmAddr), netErrText(pmErr, c.Timeout)), rpcMethod),
+			netFix(pmErr, host, fmt.Sprintf("%d/tcp, %d/udp (rpcbind)", c.PortmapPort, c.PortmapPort), i18n.M("nfs.server.rpcbind.start", host)))
 	}
 
 	// 2. NFS
@@ -94,10 +87,10 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 	if nfsPort == 0 {
 		nfsPort = 2049
 	}
-	nr := Result{ID: "nfs.server.nfs", Title: "NFS service answers"}
+	nr := newResult("nfs.server.nfs")
 	nfsAddr := net.JoinHostPort(ip, fmt.Sprint(nfsPort))
 	var versions []string
-	var verErrs []string
+	var verErrs []i18n.Msg
 	nfsErr := rpcDo(ctx, nfsAddr, c.Timeout, func(ctx context.Context, r *rpcConn) error {
 		for _, v := range []uint32{3, 4} {
 			err := r.null(ctx, progNFS, v)
@@ -106,7 +99,7 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 			case err == nil:
 				versions = append(versions, fmt.Sprint(v))
 			case errors.As(err, &re):
-				verErrs = append(verErrs, fmt.Sprintf("v%d: %v", v, err))
+				verErrs = append(verErrs, i18n.Join("list.colon", i18n.Name(fmt.Sprintf("v%d", v)), i18n.MsgOf(err)))
 			default:
 				return err
 			}
@@ -115,44 +108,36 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 	})
 	switch {
 	case nfsErr != nil:
-		nr.Status = Fail
-		nr.Evidence = fmt.Sprintf("%s: %s", nfsAddr, netErrText(nfsErr, c.Timeout))
-		nr.Fix = netFix(nfsErr, host, fmt.Sprintf("%d/tcp (nfs)", nfsPort), "start the NFS server on "+host+": systemctl enable --now nfs-server (Debian: nfs-kernel-server)")
+		nr.say(Fail, i18n.Join("list.colon", i18n.Name(nfsAddr), netErrText(nfsErr, c.Timeout)),
+			netFix(nfsErr, host, fmt.Sprintf("%d/tcp (nfs)", nfsPort), i18n.M("nfs.server.nfs.start", host)))
 	case len(versions) == 0:
-		nr.Status = Fail
-		nr.Evidence = fmt.Sprintf("%s accepts connections but answers neither NFSv3 nor NFSv4: %s", nfsAddr, strings.Join(verErrs, "; "))
-		nr.Fix = fmt.Sprintf("check that port %d on %s is really the NFS server", nfsPort, host)
+		nr.say(Fail, i18n.M("nfs.server.nfs.neither", nfsAddr, i18n.List("list.semi", verErrs)), i18n.M("nfs.server.nfs.neither.fix", nfsPort, host))
 	default:
-		nr.Status = OK
-		nr.Evidence = fmt.Sprintf("%s answers NFS version %s (NULL call)", nfsAddr, strings.Join(versions, " and "))
-		if len(verErrs) > 0 {
-			nr.Evidence += "; " + strings.Join(verErrs, "; ")
-		}
+		ev := i18n.M("nfs.server.nfs.ok", nfsAddr, i18n.List("list.and", versions))
+		nr.say(OK, i18n.List("list.semi", append([]i18n.Msg{ev}, verErrs...)), i18n.Msg{})
 	}
 	v4 := nfsErr == nil && slices.Contains(versions, "4")
 	if pmErr != nil && v4 {
 		pm.Status = Warn
-		pm.Fix += "; NFSv4 mounts work without the portmapper, NFSv3 mounts and export listing do not"
+		pm.setFix(i18n.Join("list.semi", pm.FixMsg, i18n.M("nfs.server.v4only")))
 	}
 	out = append(out, pm, nr)
 
 	// 3. mountd
-	md := Result{ID: "nfs.server.mountd", Title: "mountd answers"}
+	md := newResult("nfs.server.mountd")
 	mPort := c.MountPort
 	if mPort == 0 {
 		mPort = findPort(maps, progMount, 3)
 	}
 	if mPort == 0 {
-		md.Status = Fail
+		ev := i18n.M("nfs.server.mountd.noport")
 		if pmErr != nil {
-			md.Evidence = "mountd's port is unknown: the portmapper did not answer"
-		} else {
-			md.Evidence = "the portmapper has no mountd v3 over TCP"
+			ev = i18n.M("nfs.server.mountd.unknown")
 		}
-		md.Fix = "start the NFS server's mountd on " + host + " (systemctl restart nfs-server); NFSv3 mounts need it"
+		md.say(Fail, ev, i18n.M("nfs.server.mountd.fix", host))
 		if v4 {
 			md.Status = Warn
-			md.Fix += "; NFSv4-only mounts work without it, but the export list cannot be checked"
+			md.setFix(i18n.Join("list.semi", md.FixMsg, i18n.M("nfs.server.mountd.v4")))
 		}
 		out = append(out, md)
 		return out
@@ -174,90 +159,82 @@ func CheckServer(ctx context.Context, c ServerCheck) []Result {
 		}
 		var err error
 		if exports, err = r.mountExport(ctx); err != nil {
-			return fmt.Errorf("export list: %w", err)
+			return i18n.Errorf("nfs.server.exportlist", err)
 		}
 		if c.ExportPath != "" {
 			if mntStatus, _, err = r.mountMnt(ctx, exportPath, 0, 0); err != nil {
-				return fmt.Errorf("mount request: %w", err)
+				return i18n.Errorf("nfs.server.mountrequest", err)
 			}
 		}
 		return nil
 	})
 	if mdErr != nil {
-		md.Status = Fail
-		md.Evidence = fmt.Sprintf("%s: %s", mAddr, netErrText(mdErr, c.Timeout))
-		md.Fix = netFix(mdErr, host, fmt.Sprintf("%d/tcp (mountd; pin it with mountd --port or RPCMOUNTDOPTS so the firewall can allow it)", mPort),
-			"restart the NFS server on "+host+" (systemctl restart nfs-server)")
+		md.say(Fail, i18n.Join("list.colon", i18n.Name(mAddr), netErrText(mdErr, c.Timeout)),
+			netFix(mdErr, host, fmt.Sprintf("%d/tcp (mountd: mountd --port, RPCMOUNTDOPTS)", mPort), i18n.M("nfs.server.restart", host)))
 		return append(out, md)
 	}
-	md.Status = OK
-	md.Evidence = fmt.Sprintf("%s answers MOUNT v3", mAddr)
+	md.say(OK, i18n.M("nfs.server.mountd.ok", mAddr), i18n.Msg{})
 	out = append(out, md)
 	if c.ExportPath == "" {
 		return out
 	}
 
 	// 4. export list
-	ex := Result{ID: "nfs.server.exports", Title: "Export list contains the path"}
-	var listed []string
+	ex := newResult("nfs.server.exports")
+	var listed []i18n.Msg
 	var hit *exportEntry
 	for i, e := range exports {
-		g := "everyone"
 		if len(e.Groups) > 0 {
-			g = strings.Join(e.Groups, ",")
+			listed = append(listed, i18n.Name(e.Dir+" ("+strings.Join(e.Groups, ",")+")"))
+		} else {
+			listed = append(listed, i18n.M("nfs.server.toall", e.Dir))
 		}
-		listed = append(listed, e.Dir+" ("+g+")")
 		if path.Clean(e.Dir) == exportPath || (hit == nil && under(exportPath, path.Clean(e.Dir))) {
 			hit = &exports[i]
 		}
 	}
-	listing := "empty"
+	listing := i18n.M("nfs.server.emptylist")
 	if len(listed) > 0 {
-		listing = strings.Join(listed, "; ")
+		listing = i18n.List("list.semi", listed)
 	}
 	me := describeLocal(local)
 	switch {
 	case hit == nil:
-		ex.Status = Fail
-		ex.Evidence = fmt.Sprintf("%s exports: %s; %s is not among them", host, listing, exportPath)
-		ex.Fix = fmt.Sprintf("export %s on %s to %s (see the setup commands), then exportfs -ra; some servers hide exports a host may not mount, so also check that %s is in the export's client list", exportPath, host, me, me)
+		ex.say(Fail, i18n.M("nfs.server.notexported", host, listing, exportPath), i18n.M("nfs.server.notexported.fix", exportPath, host, me))
 	case !groupsAllow(hit.Groups, local):
-		ex.Status = Warn
-		ex.Evidence = fmt.Sprintf("%s exports %s to %s; this host (%s) matches none of them by address (names and netgroups are not resolved here)", host, hit.Dir, strings.Join(hit.Groups, ","), me)
-		ex.Fix = fmt.Sprintf("add %s to the client list of %s in /etc/exports on %s, then exportfs -ra", me, hit.Dir, host)
+		ex.say(Warn, i18n.M("nfs.server.notclient", host, hit.Dir, strings.Join(hit.Groups, ","), me), i18n.M("nfs.server.notclient.fix", me, hit.Dir, host))
 	default:
-		ex.Status = OK
-		ex.Evidence = fmt.Sprintf("%s exports: %s", host, listing)
+		ev := i18n.M("nfs.server.exportlist.ok", host, listing)
 		if path.Clean(hit.Dir) != exportPath {
-			ex.Evidence += fmt.Sprintf("; %s is reached through the export %s", exportPath, hit.Dir)
+			ev = i18n.Join("list.semi", ev, i18n.M("nfs.server.through", exportPath, hit.Dir))
 		}
+		ex.say(OK, ev, i18n.Msg{})
 	}
 	out = append(out, ex)
 
 	// 5. may this host mount it?
-	mr := Result{ID: "nfs.server.mount", Title: "Server lets this host mount the export"}
-	port := "an unprivileged source port"
+	mr := newResult("nfs.server.mount")
+	port := i18n.M("nfs.server.port.unprivileged")
 	if reserved {
-		port = "a reserved source port, as the kernel client does"
+		port = i18n.M("nfs.server.port.reserved")
 	}
 	if mntStatus == 0 {
-		mr.Status = OK
-		mr.Evidence = fmt.Sprintf("MNT %s from %s (%s) succeeded; unmounted again", exportPath, me, port)
+		mr.say(OK, i18n.M("nfs.server.mnt.ok", exportPath, me, port), i18n.Msg{})
 		return append(out, mr)
 	}
-	mr.Status = Fail
-	mr.Evidence = fmt.Sprintf("MNT %s from %s (%s): %s", exportPath, me, port, mountStatusText(mntStatus))
+	var fix i18n.Msg
 	switch mntStatus {
 	case 13, 1:
-		mr.Fix = fmt.Sprintf("%s refuses %s for %s: add this host to the export's client list in /etc/exports on %s and run exportfs -ra", host, me, exportPath, host)
+		fix = i18n.M("nfs.server.mnt.refused.fix", host, me, exportPath)
 		if !reserved {
-			mr.Fix += "; or run esmigrate as root (the default 'secure' option refuses unprivileged ports)"
+			fix = i18n.Join("list.semi", fix, i18n.M("nfs.server.mnt.root.fix"))
 		}
 	case 2:
-		mr.Fix = fmt.Sprintf("%s does not exist on %s: create it there (mkdir -p) and export it", exportPath, host)
+		fix = i18n.M("nfs.server.mnt.noent.fix", exportPath, host)
 	default:
-		mr.Fix = fmt.Sprintf("see the NFS server's log on %s", host)
+		fix = i18n.M("nfs.server.mnt.log.fix", host)
 	}
+	mr.say(Fail, i18n.M("nfs.server.mnt.failed", exportPath, me, port, mountStatusText(mntStatus)), fix)
 	return append(out, mr)
 }
 
@@ -292,7 +269,7 @@ func findPort(maps []rpcMapping, prog, vers uint32) int {
 }
 
 // summarizeMaps groups registrations as rpcinfo -s does: "nfs v3,v4 tcp/2049".
-func summarizeMaps(maps []rpcMapping) string {
+func summarizeMaps(maps []rpcMapping) i18n.Msg {
 	type key struct {
 		prog, proto, port uint32
 	}
@@ -315,57 +292,57 @@ func summarizeMaps(maps []rpcMapping) string {
 		s = append(s, fmt.Sprintf("%s v%s %s/%d", progName(k.prog), strings.Join(vers[k], ","), proto, k.port))
 	}
 	if len(s) == 0 {
-		return "no programs"
+		return i18n.M("nfs.server.noprograms")
 	}
-	return strings.Join(s, "; ")
+	return i18n.Name(strings.Join(s, "; "))
 }
 
-func netErrText(err error, timeout time.Duration) string {
+func netErrText(err error, timeout time.Duration) i18n.Msg {
 	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused: nothing listens there"
+		return i18n.M("nfs.net.refused")
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return fmt.Sprintf("no answer within %s", timeout)
+		return i18n.M("es.reason.silent", timeout.String())
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return "host unreachable: " + err.Error()
+		return i18n.M("nfs.net.unreachable", err)
 	}
-	return err.Error()
+	return i18n.MsgOf(err)
 }
 
 // netFix turns a connection error into what to do: refused = the service is down, silence = a firewall.
-func netFix(err error, host, ports, startIt string) string {
+func netFix(err error, host, ports string, startIt i18n.Msg) i18n.Msg {
 	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return startIt + "; if it runs, a firewall on " + host + " rejects " + ports
+		return i18n.Join("list.semi", startIt, i18n.M("nfs.net.firewall.rejects", host, ports))
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
-		return fmt.Sprintf("a firewall between this host and %s drops %s: open them (RHEL: firewall-cmd --permanent --add-service={nfs,rpc-bind,mountd} && firewall-cmd --reload)", host, ports)
+		return i18n.M("nfs.net.firewall.drops", host, ports)
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
-		return "check the network route to " + host
+		return i18n.M("nfs.net.route", host)
 	}
 	var re *rpcError
 	if errors.As(err, &re) {
-		return "the service on " + host + " answered but refused the call: check that it is the NFS server"
+		return i18n.M("nfs.net.rpcrefused", host)
 	}
 	var nr *notRPCError
 	if errors.As(err, &nr) {
-		return i18n.M("nfs.rpc.notrpc.fix", host, ports).String()
+		return i18n.M("nfs.rpc.notrpc.fix", host, ports)
 	}
-	return "check the NFS server " + host
+	return i18n.M("nfs.net.check", host)
 }
 
-func describeLocal(a netip.Addr) string {
+func describeLocal(a netip.Addr) i18n.Msg {
 	h, _ := os.Hostname()
 	switch {
 	case a.IsValid() && h != "":
-		return fmt.Sprintf("%s (%s)", a, h)
+		return i18n.Name(fmt.Sprintf("%s (%s)", a, h))
 	case a.IsValid():
-		return a.String()
+		return i18n.Name(a.String())
 	case h != "":
-		return h
+		return i18n.Name(h)
 	}
-	return "this host"
+	return i18n.M("nfs.thishost")
 }
 
 // groupsAllow says whether an export's groups admit addr by address: "*", an empty list, an address or a

@@ -2,11 +2,14 @@ package nfs
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Distro is the family of the hosts the setup commands are for.
@@ -61,35 +64,55 @@ type SetupSpec struct {
 func (s SetupSpec) Validate() error {
 	var errs []error
 	if s.Server == "" {
-		errs = append(errs, errors.New("the NFS server's name or address is missing"))
+		errs = append(errs, i18n.Errorf("setup.noserver"))
 	}
 	if !filepath.IsAbs(s.ExportPath) {
-		errs = append(errs, fmt.Errorf("the export path %q must be absolute", s.ExportPath))
+		errs = append(errs, i18n.Errorf("setup.export.abs", s.ExportPath))
 	}
 	if s.MountPoint != "" && !filepath.IsAbs(s.MountPoint) {
-		errs = append(errs, fmt.Errorf("the mount point %q must be absolute", s.MountPoint))
+		errs = append(errs, i18n.Errorf("setup.mount.abs", s.MountPoint))
 	}
 	if len(s.Clients) == 0 {
-		errs = append(errs, errors.New("no client: list every Elasticsearch node of both clusters"))
+		errs = append(errs, i18n.Errorf("setup.noclient"))
 	}
 	if s.UID < 0 || s.GID < 0 {
-		errs = append(errs, errors.New("the Elasticsearch uid/gid is missing (run `id elasticsearch` on a node)"))
+		errs = append(errs, i18n.Errorf("setup.nouid"))
 	}
 	switch s.NFSVersion {
 	case "", "3", "4", "4.0", "4.1", "4.2":
 	default:
-		errs = append(errs, fmt.Errorf("NFS version %q: use 3, 4, 4.1 or 4.2", s.NFSVersion))
+		errs = append(errs, i18n.Errorf("setup.version", s.NFSVersion))
 	}
-	return errors.Join(errs...)
+	if len(errs) == 0 {
+		return nil
+	}
+	return &SetupError{errs}
 }
+
+// SetupError is everything missing from a SetupSpec, one line each.
+type SetupError struct{ Errs []error }
+
+func (e *SetupError) Error() string { return e.Localize().String() }
+
+// Localize is the mistakes as a message, a line each.
+func (e *SetupError) Localize() i18n.Msg {
+	var ms []i18n.Msg
+	for _, err := range e.Errs {
+		ms = append(ms, i18n.MsgOf(err))
+	}
+	return i18n.List("list.line", ms)
+}
+
+// Unwrap is the mistakes.
+func (e *SetupError) Unwrap() []error { return e.Errs }
 
 // SetupStep is one step on one kind of host, for the wizard to show and for the script.
 type SetupStep struct {
 	Role     string   // "server" or "client"
 	Hosts    []string // the hosts it runs on
-	Title    string
-	Why      string   // one line: what it does and why
-	Commands []string // shell commands, in order
+	Title    i18n.Msg
+	Why      i18n.Msg // one line: what it does and why
+	Commands []string // shell commands, in order (their output stays English: a server's locale may not be UTF-8)
 }
 
 // Setup is the generated procedure. Nothing here runs anything.
@@ -131,24 +154,25 @@ func GenerateSetup(spec SetupSpec, d Distro) Setup {
 	yml := fmt.Sprintf("path.repo: [%q]", spec.MountPoint)
 
 	var st []SetupStep
-	add := func(role string, hosts []string, title, why string, cmds ...string) {
+	add := func(role string, hosts []string, title, why i18n.Msg, cmds ...string) {
 		st = append(st, SetupStep{Role: role, Hosts: hosts, Title: title, Why: why, Commands: cmds})
 	}
+	m := i18n.M
 	switch d {
 	case RHEL:
-		add("server", srv, "Install the NFS server", "nfs-utils has the kernel NFS server's tools (exportfs, rpc.mountd) and rpcbind.",
+		add("server", srv, m("setup.install.server"), m("setup.install.server.rhel"),
 			"yum install -y nfs-utils")
-		add("server", srv, "Start the NFS server now and at boot", "rpcbind registers mountd for NFSv3 clients and showmount; nfs-server starts nfsd and mountd. Two commands rather than enable --now, which the systemctl of early CentOS 7 releases lacks.",
+		add("server", srv, m("setup.start.server"), m("setup.start.server.rhel"),
 			"systemctl enable rpcbind nfs-server", "systemctl start rpcbind nfs-server")
-		add("server", srv, "Open the firewall for NFS", "firewalld blocks NFS by default: nfs is 2049/tcp, rpc-bind 111, mountd its own port.",
+		add("server", srv, m("setup.firewall"), m("setup.firewall.rhel"),
 			"if systemctl is-active --quiet firewalld; then",
 			"  firewall-cmd --permanent --add-service=nfs --add-service=rpc-bind --add-service=mountd",
 			"  firewall-cmd --reload",
 			"fi")
 	case Debian:
-		add("server", srv, "Install the NFS server", "nfs-kernel-server has the kernel NFS server's tools (exportfs, rpc.mountd) and pulls in rpcbind.",
+		add("server", srv, m("setup.install.server"), m("setup.install.server.debian"),
 			"apt-get update", "apt-get install -y nfs-kernel-server")
-		add("server", srv, "Start the NFS server now and at boot", "rpcbind registers mountd for NFSv3 clients and showmount; nfs-kernel-server starts nfsd and mountd.",
+		add("server", srv, m("setup.start.server"), m("setup.start.server.debian"),
 			"systemctl enable --now rpcbind nfs-kernel-server")
 		fw := []string{"if command -v ufw >/dev/null && ufw status | grep -q 'Status: active'; then"}
 		for _, c := range spec.Clients {
@@ -156,21 +180,19 @@ func GenerateSetup(spec SetupSpec, d Distro) Setup {
 				fmt.Sprintf("  ufw allow from %s to any port 111", shq(c)))
 		}
 		fw = append(fw, "fi")
-		why := "Only when ufw is enabled (Debian has no firewall by default): NFS is 2049/tcp, the portmapper 111."
+		why := m("setup.firewall.debian")
 		if v3 {
-			why += " NFSv3 also needs mountd, whose port is random unless pinned with RPCMOUNTDOPTS=\"--port 20048\" in /etc/default/nfs-kernel-server."
+			why = m("setup.firewall.debian.v3")
 		}
-		add("server", srv, "Open the firewall for NFS", why, fw...)
+		add("server", srv, m("setup.firewall"), why, fw...)
 	}
-	add("server", srv, "Create the exported directory, owned by the Elasticsearch uid",
-		fmt.Sprintf("Elasticsearch runs as %s on the nodes; the directory must be writable by that uid on the server, where ownership is decided.", owner),
+	add("server", srv, m("setup.mkdir"), m("setup.mkdir.why", owner),
 		"mkdir -p "+exp,
 		fmt.Sprintf("chown %s %s", owner, exp),
 		"chmod 0750 "+exp)
-	add("server", srv, "Export it to the Elasticsearch nodes",
-		fmt.Sprintf("rw and sync so acknowledged snapshot files are on disk; all_squash with anonuid=%d,anongid=%d makes every node write as %s even where its local elasticsearch uid differs.", spec.UID, spec.GID, owner),
+	add("server", srv, m("setup.export"), m("setup.export.why", spec.UID, spec.GID, owner),
 		fmt.Sprintf("grep -qxF %s /etc/exports || printf '%%s\\n' %s >>/etc/exports", shq(line), shq(line)))
-	add("server", srv, "Apply the exports", "exportfs -ra re-reads /etc/exports and reports errors; -v shows what is exported now.",
+	add("server", srv, m("setup.apply"), m("setup.apply.why"),
 		"exportfs -ra", "exportfs -v")
 
 	cl := spec.Clients
@@ -180,32 +202,30 @@ func GenerateSetup(spec SetupSpec, d Distro) Setup {
 		if v3 {
 			cmds = append(cmds, "systemctl enable rpcbind", "systemctl start rpcbind")
 		}
-		add("client", cl, "Install the NFS client", "nfs-utils has mount.nfs; NFSv3 also needs rpcbind and statd for locking.", cmds...)
+		add("client", cl, m("setup.install.client"), m("setup.install.client.rhel"), cmds...)
 	case Debian:
-		add("client", cl, "Install the NFS client", "nfs-common has mount.nfs (and statd for NFSv3 locking).",
+		add("client", cl, m("setup.install.client"), m("setup.install.client.debian"),
 			"apt-get update", "apt-get install -y nfs-common")
 	}
-	add("client", cl, "Mount the share", "hard: a slow server makes Elasticsearch wait instead of getting I/O errors that leave half-written snapshot files.",
+	add("client", cl, m("setup.mount"), m("setup.mount.why"),
 		"mkdir -p "+mnt,
 		fmt.Sprintf("mountpoint -q %s || mount -t nfs -o %s %s %s", mnt, mountOpts, shq(source), mnt))
-	add("client", cl, "Mount it at every boot", "Without the line the mount point is an empty local directory after a reboot, and Elasticsearch would write snapshots there; _netdev waits for the network.",
+	add("client", cl, m("setup.fstab"), m("setup.fstab.why"),
 		// the mount point goes through the environment: awk -v would decode the \040 escapes fstab keeps
 		fmt.Sprintf("M=%s awk '$2 == ENVIRON[\"M\"] {found=1} END {exit !found}' /etc/fstab || printf '%%s\\n' %s >>/etc/fstab", shq(escapeFstab(spec.MountPoint)), shq(fstab)))
-	add("client", cl, "Check that Elasticsearch's user can write", "Writes a file as the elasticsearch user, the way Elasticsearch will.",
+	add("client", cl, m("setup.check"), m("setup.check.why"),
 		"if id elasticsearch >/dev/null 2>&1; then",
 		fmt.Sprintf("  su -s /bin/sh elasticsearch -c %s", shq(fmt.Sprintf("touch %s/.esmigrate-write-test && rm %s/.esmigrate-write-test", mnt, mnt))),
 		"else",
 		"  echo 'no elasticsearch user on this host yet: install Elasticsearch, then check again' >&2",
 		"fi")
-	add("client", cl, "Allow the path in elasticsearch.yml",
-		"Elasticsearch refuses an fs repository outside path.repo ('doesn't match any of the locations specified by path.repo'). If path.repo is already set, add the mount point to its list by hand.",
+	add("client", cl, m("setup.pathrepo"), m("setup.pathrepo.why"),
 		"if grep -qE '^[[:space:]]*path\\.repo[[:space:]]*:' /etc/elasticsearch/elasticsearch.yml; then",
 		fmt.Sprintf("  echo %s >&2", shq("path.repo is already set in /etc/elasticsearch/elasticsearch.yml: add "+spec.MountPoint+" to its list by hand")),
 		"else",
 		fmt.Sprintf("  printf '%%s\\n' %s >>/etc/elasticsearch/elasticsearch.yml", shq(yml)),
 		"fi")
-	add("client", cl, "Restart Elasticsearch, one node at a time",
-		"path.repo is read at start-up only. Restart one node, wait until GET _cluster/health is green (yellow for a one-node cluster), then the next; this script does not restart anything.",
+	add("client", cl, m("setup.restart"), m("setup.restart.why"),
 		"echo 'now restart Elasticsearch on this node when the cluster is green: systemctl restart elasticsearch'")
 	return Setup{Spec: spec, Distro: d, steps: st}
 }
@@ -217,6 +237,8 @@ func (s Setup) distroName() string {
 	return "RHEL/CentOS 7+"
 }
 
+func roleMsg(role string) i18n.Msg { return i18n.M("setup.role." + role) }
+
 // ScriptName is the name the setup script is saved under unless another is chosen.
 const ScriptName = "esmigrate-nfs-setup.sh"
 
@@ -226,31 +248,36 @@ func (s Setup) Script() string { return s.ScriptFor(ScriptName) }
 
 // ScriptFor is Script saved as name: the commands it tells you to run name that file (its base name: the
 // script is copied to each host).
-func (s Setup) ScriptFor(name string) string {
+func (s Setup) ScriptFor(name string) string { return s.ScriptIn(name, i18n.English) }
+
+// ScriptIn is ScriptFor with its comments in l's language (the commands and what they print stay as they are).
+func (s Setup) ScriptIn(name string, l *i18n.Localizer) string {
 	name = filepath.Base(name)
 	var b strings.Builder
 	sp := s.Spec
 	fmt.Fprintf(&b, "#!/usr/bin/env bash\n")
-	fmt.Fprintf(&b, "# NFS share for Elasticsearch snapshots, for %s. Generated by esmigrate; read it before running it:\n", s.distroName())
-	fmt.Fprintf(&b, "# it installs packages and changes the firewall, /etc/exports, /etc/fstab and elasticsearch.yml.\n#\n")
-	fmt.Fprintf(&b, "#   NFS server:        %s, exporting %s\n", sp.Server, sp.ExportPath)
-	fmt.Fprintf(&b, "#   clients:           %s, mounting it on %s (NFS %s)\n", strings.Join(sp.Clients, " "), sp.MountPoint, sp.NFSVersion)
-	fmt.Fprintf(&b, "#   Elasticsearch uid: %d:%d\n#\n", sp.UID, sp.GID)
-	fmt.Fprintf(&b, "# Run it as root on each host with the host's role:\n")
-	hosts := append([]string{sp.Server}, sp.Clients...)
-	fmt.Fprintf(&b, "#   on %s:%s bash %s server\n", sp.Server, pad(sp.Server, hosts), name)
-	for _, c := range sp.Clients {
-		fmt.Fprintf(&b, "#   on %s:%s bash %s client\n", c, pad(c, hosts), name)
+	for _, line := range strings.Split(l.T("setup.script.head", s.distroName()), "\n") {
+		fmt.Fprintf(&b, "# %s\n", line)
 	}
-	fmt.Fprintf(&b, "# Every step can be run again safely.\nset -euo pipefail\n")
+	fmt.Fprintf(&b, "#\n")
+	fmt.Fprintf(&b, "#   %s\n", l.T("setup.script.server", sp.Server, sp.ExportPath))
+	fmt.Fprintf(&b, "#   %s\n", l.T("setup.script.clients", strings.Join(sp.Clients, " "), sp.MountPoint, sp.NFSVersion))
+	fmt.Fprintf(&b, "#   %s\n#\n", l.T("setup.script.uid", sp.UID, sp.GID))
+	fmt.Fprintf(&b, "# %s\n", l.T("setup.script.run"))
+	hosts := append([]string{sp.Server}, sp.Clients...)
+	fmt.Fprintf(&b, "#   %s\n", l.T("setup.script.on", sp.Server+":"+pad(sp.Server, hosts), fmt.Sprintf("bash %s server", name)))
+	for _, c := range sp.Clients {
+		fmt.Fprintf(&b, "#   %s\n", l.T("setup.script.on", c+":"+pad(c, hosts), fmt.Sprintf("bash %s client", name)))
+	}
+	fmt.Fprintf(&b, "# %s\nset -euo pipefail\n", l.T("setup.script.again"))
 	for _, role := range []string{"server", "client"} {
 		fmt.Fprintf(&b, "\n%s() {\n", role)
 		hosts, steps := s.roleSteps(role)
-		fmt.Fprintf(&b, "  # ===== on the NFS %s: %s =====\n", role, strings.Join(hosts, ", "))
+		fmt.Fprintf(&b, "  # ===== %s =====\n", l.T("setup.script.role", roleMsg(role), strings.Join(hosts, ", ")))
 		for i, st := range steps {
-			fmt.Fprintf(&b, "\n  # %d. %s\n", i+1, st.Title)
-			for _, l := range wrap(st.Why, 110) {
-				fmt.Fprintf(&b, "  #    %s\n", l)
+			fmt.Fprintf(&b, "\n  # %d. %s\n", i+1, l.Msg(st.Title))
+			for _, line := range wrapIn(l, l.Msg(st.Why), 110) {
+				fmt.Fprintf(&b, "  #    %s\n", line)
 			}
 			for _, c := range st.Commands {
 				fmt.Fprintf(&b, "  %s\n", c)
@@ -264,19 +291,21 @@ func (s Setup) ScriptFor(name string) string {
 }
 
 // Text returns the steps as plain text for the wizard: per host, numbered, with the commands indented.
-func (s Setup) Text() string {
+func (s Setup) Text() string { return s.TextIn(i18n.English) }
+
+// TextIn is Text in l's language (the commands stay as they are).
+func (s Setup) TextIn(l *i18n.Localizer) string {
 	var b strings.Builder
 	sp := s.Spec
-	fmt.Fprintf(&b, "NFS share for Elasticsearch snapshots (%s)\n", s.distroName())
-	fmt.Fprintf(&b, "Server %s exports %s; clients %s mount it on %s (NFS %s); Elasticsearch runs as %d:%d.\n",
-		sp.Server, sp.ExportPath, strings.Join(sp.Clients, ", "), sp.MountPoint, sp.NFSVersion, sp.UID, sp.GID)
+	fmt.Fprintf(&b, "%s\n", l.T("setup.text.title", s.distroName()))
+	fmt.Fprintf(&b, "%s\n", l.T("setup.text.summary", sp.Server, sp.ExportPath, strings.Join(sp.Clients, ", "), sp.MountPoint, sp.NFSVersion, sp.UID, sp.GID))
 	for _, role := range []string{"server", "client"} {
 		hosts, steps := s.roleSteps(role)
-		fmt.Fprintf(&b, "\nOn the NFS %s (%s), as root:\n", role, strings.Join(hosts, ", "))
+		fmt.Fprintf(&b, "\n%s\n", l.T("setup.text.role", roleMsg(role), strings.Join(hosts, ", ")))
 		for i, st := range steps {
-			fmt.Fprintf(&b, "\n%d. %s\n", i+1, st.Title)
-			for _, l := range wrap(st.Why, 100) {
-				fmt.Fprintf(&b, "   %s\n", l)
+			fmt.Fprintf(&b, "\n%d. %s\n", i+1, l.Msg(st.Title))
+			for _, line := range wrapIn(l, l.Msg(st.Why), 100) {
+				fmt.Fprintf(&b, "   %s\n", line)
 			}
 			for _, c := range st.Commands {
 				fmt.Fprintf(&b, "     %s\n", c)
@@ -307,6 +336,58 @@ func pad(s string, all []string) string {
 		w = max(w, len(a))
 	}
 	return strings.Repeat(" ", w-len(s)+1)
+}
+
+// wrapIn wraps text for l's language: English at spaces (wrap); Chinese, which has no spaces between words,
+// by display width (two cells a character) between any two Chinese characters, never inside a command or a
+// name written in Latin letters, and never before closing punctuation. Hand-written: x/ansi's Wrap breaks at
+// hyphens (inside "--now"), its Wordwrap never inside a run of Chinese.
+func wrapIn(l *i18n.Localizer, text string, width int) []string {
+	if l.Lang() == "en" {
+		return wrap(text, width)
+	}
+	var atoms []string // each with the spaces before it
+	var cur strings.Builder
+	pending := ""
+	flush := func() {
+		if cur.Len() > 0 {
+			atoms = append(atoms, pending+cur.String())
+			cur.Reset()
+			pending = ""
+		}
+	}
+	for _, r := range text {
+		switch {
+		case r == ' ':
+			flush()
+			pending += " "
+		case ansi.StringWidth(string(r)) == 2:
+			flush()
+			if strings.ContainsRune("，。；：）、！？」』", r) && len(atoms) > 0 && pending == "" {
+				atoms[len(atoms)-1] += string(r) // closing punctuation stays with what it closes
+				continue
+			}
+			atoms = append(atoms, pending+string(r))
+			pending = ""
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	var out []string
+	line := ""
+	for _, a := range atoms {
+		if line != "" && ansi.StringWidth(line+a) > width {
+			out = append(out, line)
+			a = strings.TrimLeft(a, " ")
+			line = ""
+		}
+		line += a
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }
 
 // wrap breaks text into lines of at most width runes at spaces.

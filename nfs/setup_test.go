@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -71,7 +73,41 @@ func TestSetupGolden(t *testing.T) {
 			s := GenerateSetup(c.spec, c.distro)
 			golden(t, "setup-"+c.name+".sh", s.Script())
 			golden(t, "setup-"+c.name+".txt", s.Text())
+			if c.name == "rhel" || c.name == "debian" {
+				golden(t, "setup-"+c.name+".zh.sh", s.ScriptIn(ScriptName, i18n.New("zh")))
+				golden(t, "setup-"+c.name+".zh.txt", s.TextIn(i18n.New("zh")))
+			}
 		})
+	}
+}
+
+// In Chinese the script says the same commands; only its comments are Chinese (a server's shell may not read
+// UTF-8 output, so what the commands print stays English).
+func TestSetupScriptInChineseRunsTheSameCommands(t *testing.T) {
+	commands := func(script string) []string {
+		var out []string
+		for _, l := range strings.Split(script, "\n") {
+			if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	for _, c := range setupCases {
+		s := GenerateSetup(c.spec, c.distro)
+		en, zh := s.Script(), s.ScriptIn(ScriptName, i18n.New("zh"))
+		if strings.Join(commands(en), "\n") != strings.Join(commands(zh), "\n") {
+			t.Errorf("%s: the Chinese script's commands differ from the English one's", c.name)
+		}
+		han := 0
+		for _, r := range zh {
+			if r >= 0x4e00 && r <= 0x9fff {
+				han++
+			}
+		}
+		if han < 200 || strings.Contains(zh, "Install the NFS") {
+			t.Errorf("%s: the Chinese script's comments are not Chinese (%d Han characters)", c.name, han)
+		}
 	}
 }
 
@@ -102,7 +138,7 @@ func TestSetupExportsLineRoundTrip(t *testing.T) {
 	s := GenerateSetup(spec, RHEL)
 	var line string
 	for _, st := range s.Steps() {
-		if strings.HasPrefix(st.Title, "Export it") {
+		if strings.HasPrefix(st.Title.String(), "Export it") {
 			line = st.Commands[0]
 		}
 	}
@@ -124,7 +160,7 @@ func TestSetupFstabStepIdempotent(t *testing.T) {
 	spec := SetupSpec{Server: "nfs1", ExportPath: "/srv/es backup", Clients: []string{"es1"}, MountPoint: "/mnt/es backup", UID: 1, GID: 1}
 	var cmd string
 	for _, st := range GenerateSetup(spec, Debian).Steps() {
-		if st.Title == "Mount it at every boot" {
+		if st.Title.String() == "Mount it at every boot" {
 			cmd = st.Commands[0]
 		}
 	}

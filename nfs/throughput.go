@@ -3,11 +3,12 @@ package nfs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Elasticsearch throttles snapshots and restores to 40 MB/s per node by default (max_snapshot_bytes_per_sec,
@@ -49,7 +50,7 @@ func MeasureShare(ctx context.Context, dir string, o SpeedOptions) (ShareSpeed, 
 	s := ShareSpeed{Dir: dir}
 	f, err := os.CreateTemp(dir, ".esmigrate-speed-probe-*")
 	if err != nil {
-		return s, fmt.Errorf("create a probe file in %s: %w", dir, err)
+		return s, i18n.Errorf("nfs.probe.create", dir, err)
 	}
 	name := f.Name()
 	defer os.Remove(name)
@@ -77,11 +78,11 @@ func MeasureShare(ctx context.Context, dir string, o SpeedOptions) (ShareSpeed, 
 		n, err := f.Write(block)
 		s.Bytes += int64(n)
 		if err != nil {
-			return s, fmt.Errorf("write the probe file %s: %w", name, err)
+			return s, i18n.Errorf("nfs.probe.write", name, err)
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return s, fmt.Errorf("fsync the probe file %s: %w", name, err)
+		return s, i18n.Errorf("nfs.probe.fsync", name, err)
 	}
 	s.Write = time.Since(start)
 	s.CacheDrop = dropCache(f) == nil
@@ -101,12 +102,12 @@ func MeasureShare(ctx context.Context, dir string, o SpeedOptions) (ShareSpeed, 
 			break
 		}
 		if err != nil {
-			return s, fmt.Errorf("read the probe file %s back: %w", name, err)
+			return s, i18n.Errorf("nfs.probe.read", name, err)
 		}
 	}
 	s.Read = time.Since(start)
 	if read != s.Bytes {
-		return s, fmt.Errorf("read %d bytes back from %s, wrote %d", read, name, s.Bytes)
+		return s, i18n.Errorf("nfs.probe.short", read, name, s.Bytes)
 	}
 	s.WriteBPS = bytesPerSecond(s.Bytes, s.Write)
 	s.ReadBPS = bytesPerSecond(s.Bytes, s.Read)

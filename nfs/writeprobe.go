@@ -16,6 +16,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 const (
@@ -42,6 +44,15 @@ func (e nfs3Error) Error() string {
 	return fmt.Sprintf("NFSv3 status %d", uint32(e))
 }
 
+// Localize is the status as the protocol names it (RFC 1813), in every language.
+func (e nfs3Error) Localize() i18n.Msg { return i18n.Name(e.Error()) }
+
+// protoError is what a server answered, named as the protocol names it.
+type protoError string
+
+func (e protoError) Error() string      { return string(e) }
+func (e protoError) Localize() i18n.Msg { return i18n.Name(string(e)) }
+
 // WriteCheck says where and as whom to try a write over NFS.
 type WriteCheck struct {
 	Server   ServerCheck // Host, ExportPath, Timeout and ports as for CheckServer
@@ -53,7 +64,7 @@ type WriteCheck struct {
 // talking NFSv3 to the server. A refusal names the server's own status (NFS3ERR_ACCES under root squashing or
 // wrong ownership, NFS3ERR_ROFS for a read-only export) and what to change.
 func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
-	r := Result{ID: "nfs.server.write", Title: "Elasticsearch's uid can write over NFS"}
+	r := newResult("nfs.server.write")
 	s := c.Server
 	if s.Timeout <= 0 {
 		s.Timeout = 5 * time.Second
@@ -64,17 +75,15 @@ func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
 	host := strings.TrimSuffix(strings.TrimPrefix(s.Host, "["), "]")
 	where := path.Join(path.Clean(s.ExportPath), c.Dir)
 	who := fmt.Sprintf("uid %d gid %d", c.UID, c.GID)
-	fail := func(err error, fix string) Result {
-		r.Status = Fail
-		r.Evidence = fmt.Sprintf("writing in %s:%s as %s: %v", host, where, who, err)
-		r.Fix = fix
+	fail := func(err error, fix i18n.Msg) Result {
+		r.say(Fail, i18n.M("nfs.write.failed", host, where, who, err), fix)
 		return r
 	}
 	ctx, cancel := context.WithTimeout(ctx, 4*s.Timeout)
 	defer cancel()
 	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
 	if err != nil || len(addrs) == 0 {
-		return fail(fmt.Errorf("cannot resolve %s: %v", host, err), "check the server name")
+		return fail(i18n.Errorf("nfs.server.unresolved", host, err), i18n.M("nfs.write.name.fix"))
 	}
 	ip := pickAddr(addrs)
 	mPort, nPort := s.MountPort, s.NFSPort
@@ -92,10 +101,10 @@ func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
 			return err
 		})
 		if err != nil {
-			return fail(fmt.Errorf("portmapper: %s", netErrText(err, s.Timeout)), "see the portmapper check")
+			return fail(i18n.Errorf("nfs.write.portmapper", netErrText(err, s.Timeout)), i18n.M("nfs.write.portmapper.fix"))
 		}
 		if mPort == 0 {
-			return fail(errors.New("mountd v3 is not registered"), "NFSv3 is needed for this test; see the mountd check")
+			return fail(i18n.Errorf("nfs.write.nomountd"), i18n.M("nfs.write.nomountd.fix"))
 		}
 		if nPort == 0 {
 			nPort = 2049
@@ -109,15 +118,15 @@ func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
 		case err != nil:
 			return err
 		case st != 0:
-			return errors.New(mountStatusText(st))
+			return protoError(mountStatusText(st))
 		case h == nil:
-			return errors.New("the server's reply carries no readable file handle")
+			return i18n.Errorf("nfs.write.nohandle")
 		}
 		fh = h
 		return nil
 	})
 	if err != nil {
-		return fail(fmt.Errorf("mount request: %w", err), "see the export checks: this host must be allowed to mount "+s.ExportPath)
+		return fail(i18n.Errorf("nfs.server.mountrequest", err), i18n.M("nfs.write.mount.fix", s.ExportPath))
 	}
 	name := fmt.Sprintf(".esmigrate-write-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	var steps []string
@@ -129,12 +138,12 @@ func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
 			}
 			var err error
 			if dir, err = nfs3Lookup(ctx, rc, dir, comp, c.UID, c.GID); err != nil {
-				return fmt.Errorf("LOOKUP %s: %w", comp, err)
+				return i18n.Errorf("nfs.write.step", "LOOKUP "+comp, err)
 			}
 		}
 		file, err := nfs3Create(ctx, rc, dir, name, c.UID, c.GID)
 		if err != nil {
-			return fmt.Errorf("CREATE: %w", err)
+			return i18n.Errorf("nfs.write.step", "CREATE", err)
 		}
 		steps = append(steps, "CREATE")
 		werr := nfs3Write(ctx, rc, file, []byte("esmigrate write test\n"), c.UID, c.GID)
@@ -146,31 +155,29 @@ func CheckWriteOverNFS(ctx context.Context, c WriteCheck) Result {
 			steps = append(steps, "REMOVE")
 		}
 		if werr != nil {
-			return fmt.Errorf("WRITE: %w", werr)
+			return i18n.Errorf("nfs.write.step", "WRITE", werr)
 		}
 		if rerr != nil {
-			return fmt.Errorf("REMOVE %s (remove it by hand): %w", name, rerr)
+			return i18n.Errorf("nfs.write.remove", name, rerr)
 		}
 		return nil
 	})
 	if err == nil {
-		r.Status = OK
-		r.Evidence = fmt.Sprintf("%s in %s:%s as %s over NFSv3 (%s)", strings.Join(steps, ", "), host, where, who, rpcMethod)
+		r.say(OK, i18n.M("nfs.write.ok", strings.Join(steps, ", "), host, where, who, rpcMethod), i18n.Msg{})
 		return r
 	}
 	var st nfs3Error
 	switch {
 	case errors.As(err, &st) && (st == 13 || st == 1):
-		return fail(err, fmt.Sprintf("the server refuses %s in %s: on %s make the directory writable by %d:%d (chown %d:%d %s), or export it with all_squash,anonuid=%d,anongid=%d; with root_squash root becomes nobody, so chown from a client fails",
-			who, where, host, c.UID, c.GID, c.UID, c.GID, shq(where), c.UID, c.GID))
+		return fail(err, i18n.M("nfs.write.acces.fix", who, where, host, c.UID, c.GID, shq(where)))
 	case errors.As(err, &st) && st == 30:
-		return fail(err, fmt.Sprintf("the export is read-only: export %s with rw on %s, then exportfs -ra", s.ExportPath, host))
+		return fail(err, i18n.M("nfs.write.rofs.fix", s.ExportPath, host))
 	case errors.As(err, &st) && st == 2:
-		return fail(err, fmt.Sprintf("%s does not exist on %s: create it (mkdir -p, chown %d:%d)", where, host, c.UID, c.GID))
+		return fail(err, i18n.M("nfs.write.noent.fix", where, host, c.UID, c.GID))
 	case errors.As(err, &st) && (st == 28 || st == 69):
-		return fail(err, "the share is full or the quota is reached: free space on "+host)
+		return fail(err, i18n.M("nfs.write.full.fix", host))
 	}
-	return fail(err, "check the NFS server "+host+" and its log")
+	return fail(err, i18n.M("nfs.write.other.fix", host))
 }
 
 func nfs3Status3(x *xdrReader) error {
@@ -220,7 +227,7 @@ func nfs3Create(ctx context.Context, rc *rpcConn, dir []byte, name string, uid, 
 		return nil, err
 	}
 	if x.u32() != 1 { // post_op_fh3 not sent: would need a LOOKUP; every server we know sends it
-		return nil, errors.New("the server did not return the new file's handle")
+		return nil, i18n.Errorf("nfs.write.nonewhandle")
 	}
 	fh := append([]byte(nil), x.opaque(64)...)
 	return fh, x.err

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"
@@ -172,7 +173,7 @@ var hostileInputs = []badInput{
 		want:  []string{"stopped during connect, before any snapshot or restore was started"},
 		after: both(exitCode(3), noFalseFailures)},
 	{name: "Ctrl-C during the pre-flight", try: interrupted("/_snapshot/_status"),
-		want:  []string{"stopped during preflight, before any snapshot or restore was started"},
+		want:  []string{"stopped during pre-flight, before any snapshot or restore was started"},
 		after: both(exitCode(3), noFalseFailures)},
 	{name: "a plan file that is not there", try: binaryRaw(nil, "run", "--plan", "/nonexistent/plan.yaml"),
 		want: []string{"/nonexistent/plan.yaml: cannot read the plan file"}, after: exitCode(2)},
@@ -383,7 +384,7 @@ func inTheWay(t *testing.T, m *migration) {
 	t.Helper()
 	name := steps.TargetName("metrics-small", m.plan.Restore)
 	ctx := context.Background()
-	if err := m.dst.Do(ctx, "create", esclient.Request{Method: "PUT", Path: "/" + name + "/_doc/1", Params: url.Values{"refresh": {"true"}},
+	if err := m.dst.Do(ctx, i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name + "/_doc/1", Params: url.Values{"refresh": {"true"}},
 		Body: map[string]any{"mine": true}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +493,7 @@ func guardAtTheWire(t *testing.T, m *migration, p steps.Plan, o steps.Options) t
 		plain.DeleteRepository(ctx, other)
 		os.RemoveAll(otherDir)
 	})
-	if err := plain.Do(ctx, "snapshot", esclient.Request{Method: "PUT", Path: "/_snapshot/" + other + "/kept",
+	if err := plain.Do(ctx, i18n.Text("snapshot"), esclient.Request{Method: "PUT", Path: "/_snapshot/" + other + "/kept",
 		Params: url.Values{"wait_for_completion": {"true"}}, Body: map[string]any{"indices": "metrics-small"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -504,7 +505,7 @@ func guardAtTheWire(t *testing.T, m *migration, p steps.Plan, o steps.Options) t
 	rec := faultproxy.Start(t, m.env.SourceURL, faultproxy.Options{})
 	src, _ := esclient.New(esclient.Config{Role: "source", URL: rec.URL, ReadOnly: true, Repository: m.plan.Repository.Name})
 	for _, r := range refused {
-		err := src.Do(ctx, "hostile", r, nil)
+		err := src.Do(ctx, i18n.Text("hostile"), r, nil)
 		if !esclient.IsType(err, esclient.TypeSourceProtection) {
 			t.Errorf("%s %s: %v, want the guard's refusal", r.Method, r.Path, err)
 		}
@@ -531,7 +532,7 @@ func guardAtTheWire(t *testing.T, m *migration, p steps.Plan, o steps.Options) t
 	}})
 	unguarded, _ := esclient.New(esclient.Config{Role: "test", URL: swallow.URL})
 	for _, r := range refused {
-		unguarded.Do(ctx, "control", r, nil)
+		unguarded.Do(ctx, i18n.Text("control"), r, nil)
 	}
 	if got := swallow.Requests(); len(got) != len(refused) {
 		t.Errorf("the control recorder saw %d of %d requests: %+v", len(got), len(refused), got)
@@ -541,7 +542,7 @@ func guardAtTheWire(t *testing.T, m *migration, p steps.Plan, o steps.Options) t
 		t.Errorf("another repository's snapshot is gone: %v", err)
 	}
 	var doc map[string]any
-	if err := plain.Do(ctx, "get", esclient.Request{Method: "GET", Path: "/metrics-small/_doc/_count"}, &doc); err == nil && doc["found"] == true {
+	if err := plain.Do(ctx, i18n.Text("get"), esclient.Request{Method: "GET", Path: "/metrics-small/_doc/_count"}, &doc); err == nil && doc["found"] == true {
 		t.Errorf("a document _count was written into the source index")
 	}
 	return tried{exit: -1}
@@ -707,7 +708,7 @@ func seedSnapshot(t *testing.T, url, repo, dir string) {
 	if err := c.CreateRepository(ctx, esclient.RepositorySpec{Name: repo, Location: dir}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Do(ctx, "snapshot", esclient.Request{Method: "PUT", Path: "/_snapshot/" + repo + "/seed",
+	if err := c.Do(ctx, i18n.Text("snapshot"), esclient.Request{Method: "PUT", Path: "/_snapshot/" + repo + "/seed",
 		Params: map[string][]string{"wait_for_completion": {"true"}}, Body: map[string]any{"indices": "empty-index"}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -739,11 +740,11 @@ func writeAliasOnBothSides(t *testing.T, m *migration, _ *steps.Credentials) {
 	alias := m.id + "-alias"
 	body := map[string]any{"settings": map[string]any{"number_of_replicas": 0}, "aliases": map[string]any{alias: map[string]any{"is_write_index": true}}}
 	src, existing := m.id+"-aw", m.id+"-existing"
-	if err := plain.Do(ctx, "create", esclient.Request{Method: "PUT", Path: "/" + src, Body: body}, nil); err != nil {
+	if err := plain.Do(ctx, i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + src, Body: body}, nil); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { plain.DeleteIndices(ctx, []string{src}) })
-	if err := m.dst.Do(ctx, "create", esclient.Request{Method: "PUT", Path: "/" + existing, Body: body}, nil); err != nil {
+	if err := m.dst.Do(ctx, i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + existing, Body: body}, nil); err != nil {
 		t.Fatal(err)
 	}
 	m.plan.Indices = []string{src}

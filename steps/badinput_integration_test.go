@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"
@@ -126,7 +127,7 @@ var badInputs = []badInput{
 	{name: "an index that already exists on the target",
 		arrange: func(t *testing.T, m *migration, _ *steps.Credentials) {
 			name := steps.TargetName("metrics-small", m.plan.Restore)
-			if err := m.dst.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name}, nil); err != nil {
+			if err := m.dst.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name}, nil); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -148,7 +149,7 @@ var badInputs = []badInput{
 			legacy, _ := esclient.New(esclient.Config{Role: "legacy", URL: env.LegacyURL})
 			name := m.id + "-english"
 			body := map[string]any{"mappings": map[string]any{"properties": map[string]any{"text": map[string]any{"type": "text", "analyzer": "english"}}}}
-			if err := legacy.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
+			if err := legacy.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { legacy.DeleteIndices(context.Background(), []string{name}) })
@@ -221,6 +222,8 @@ func TestBadInputIsExplainedAndChangesNothing(t *testing.T) {
 			m.mu.Lock()
 			r.events = append([]steps.Event(nil), m.events...)
 			m.mu.Unlock()
+			// Whatever went wrong is said to a Chinese screen in Chinese: every event, and the error.
+			saidInChinese(t, r.events, r.err)
 
 			if len(bi.want) > 0 && r.err == nil && r.exit <= 0 {
 				t.Fatalf("the mistake was not noticed:\n%s", r.out)

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -31,7 +31,7 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 		if err := e.save(); err != nil {
 			return err
 		}
-		e.emit(Event{Kind: KindStart, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: strings.Join(b.Names(), ", ")})
+		e.emit(Event{Kind: KindStart, Phase: phase, Batch: b.Number, Batches: e.batches(), Msg: i18n.Name(strings.Join(b.Names(), ", "))})
 		var err error
 		switch phase {
 		case PhaseSnapshot:
@@ -45,7 +45,7 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 		case PhaseCleanup:
 			err = e.cleanupPhase(ctx, b)
 		default:
-			err = fmt.Errorf("batch %d is in an unknown phase %q (state file from another esmigrate version?)", b.Number, phase)
+			err = i18n.Errorf("batch.unknownphase", b.Number, string(phase))
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -56,8 +56,11 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 				// Resume was the advice, and resume failed the same way: say so rather than advise it again.
 				err = &repeatedError{err: err}
 			}
-			b.Error = msg
-			e.emit(Event{Kind: KindError, Level: LevelError, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: err.Error()})
+			b.setError(i18n.MsgOf(err))
+			if r, ok := err.(*repeatedError); ok {
+				b.setError(i18n.MsgOf(r.err)) // what failed, as the next attempt compares it
+			}
+			e.emit(Event{Kind: KindError, Level: LevelError, Phase: phase, Batch: b.Number, Batches: e.batches(), Msg: i18n.MsgOf(err)})
 			_ = e.save()
 			return err
 		}
@@ -66,8 +69,8 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 		b.Times[phase] = t
 		b.Phase = nextPhase(phase)
 		b.Done = b.Phase == ""
-		b.Error = ""
-		e.emit(Event{Kind: KindDone, Phase: phase, Batch: b.Number, Batches: e.batches(), Message: fmt.Sprintf("took %s", t.Duration().Round(time.Millisecond))})
+		b.setError(i18n.Msg{})
+		e.emit(Event{Kind: KindDone, Phase: phase, Batch: b.Number, Batches: e.batches(), Msg: i18n.M("batch.took", t.Duration().Round(time.Millisecond).String())})
 		if err := e.save(); err != nil {
 			return err
 		}
@@ -79,9 +82,10 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
 // cause cannot help.
 type repeatedError struct{ err error }
 
-func (e *repeatedError) Error() string {
-	return e.err.Error() + "\n(the previous attempt stopped with this same error: running esmigrate resume again will fail the same way until its cause is fixed)"
-}
+func (e *repeatedError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message.
+func (e *repeatedError) Localize() i18n.Msg { return i18n.M("batch.repeated", e.err) }
 
 func (e *repeatedError) Unwrap() error { return e.err }
 
@@ -160,13 +164,13 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 			case s.State == "FAILED" || s.State == "PARTIAL" || s.State == "INCOMPATIBLE":
 				// Our own snapshot of an earlier attempt that failed: delete it (through the source, the
 				// repository's writer) and take it again. It never touches an index.
-				e.log(PhaseSnapshot, b.Number, LevelWarn, "snapshot %s of an earlier attempt ended %s: deleting it and taking it again", b.Snapshot, s.State)
-				if err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "delete failed snapshot "+b.Snapshot, esclient.DeleteSnapshotRequest(repo, b.Snapshot)); err != nil {
+				e.say(PhaseSnapshot, b.Number, LevelWarn, "snapshot.retake", b.Snapshot, s.State)
+				if err := e.request(ctx, e.src, PhaseSnapshot, b.Number, i18n.M("req.deletefailed", b.Snapshot), esclient.DeleteSnapshotRequest(repo, b.Snapshot)); err != nil {
 					return err
 				}
 				found = false
 			default:
-				e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s already exists and is this migration's (%s): following it", b.Snapshot, ownedBy(s))
+				e.say(PhaseSnapshot, b.Number, LevelInfo, "snapshot.follow", b.Snapshot, ownedBy(s))
 			}
 		}
 		if !found {
@@ -183,7 +187,7 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 			if err := e.save(); err != nil {
 				return err
 			}
-			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, "start snapshot "+b.Snapshot, esclient.CreateSnapshotRequest(spec))
+			err := e.request(ctx, e.src, PhaseSnapshot, b.Number, i18n.M("req.snapshot", b.Snapshot), esclient.CreateSnapshotRequest(spec))
 			if isSnapshotNameTaken(err) {
 				// It existed before our request: not ours.
 				b.SnapshotSent = false
@@ -195,7 +199,7 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 			}
 			if err != nil && esclient.IsTransient(err) {
 				// The request may have been accepted before the connection broke: look before trying again.
-				e.log(PhaseSnapshot, b.Number, LevelWarn, "%v; checking whether the snapshot started anyway", err)
+				e.say(PhaseSnapshot, b.Number, LevelWarn, "snapshot.maybe", err)
 				err = e.retry(ctx, PhaseSnapshot, b.Number, func() error {
 					_, ok, err := e.src.Snapshot(ctx, repo, b.Snapshot)
 					if err == nil && !ok {
@@ -222,12 +226,12 @@ func (e *Engine) snapshotPhase(ctx context.Context, b *BatchState) error {
 		// the cluster state). Take it again: snapshots are incremental, so what was written is reused.
 		b.SnapshotRetakes++
 		b.SnapshotStarted = false
-		e.log(PhaseSnapshot, b.Number, LevelWarn, "snapshot %s is neither running nor in repository %s (did the source restart?): taking it again (attempt %d)", b.Snapshot, repo, b.SnapshotRetakes+1)
+		e.say(PhaseSnapshot, b.Number, LevelWarn, "snapshot.vanished", b.Snapshot, repo, b.SnapshotRetakes+1)
 		return e.snapshotPhase(ctx, b)
 	}
 	if errors.Is(err, errSnapshotVanished) {
 		b.SnapshotStarted = false
-		return fmt.Errorf("snapshot %s keeps disappearing from repository %s (3 attempts): check the source's logs; resume to try again", b.Snapshot, repo)
+		return i18n.Errorf("snapshot.keepsvanishing", b.Snapshot, repo)
 	}
 	return err
 }
@@ -271,8 +275,7 @@ func (e *Engine) followSnapshot(ctx context.Context, b *BatchState) error {
 			if done+int64(mine.Shards.Done) != lastDone {
 				lastDone, lastMove = done+int64(mine.Shards.Done), now
 			} else if now.Sub(lastMove) > e.opts.StallTimeout {
-				return fmt.Errorf("snapshot %s has not moved for %s (%d of %d shards done): check GET _snapshot/%s/%s/_status and the source nodes' logs; esmigrate stops following it, resume to follow again",
-					b.Snapshot, e.opts.StallTimeout, mine.Shards.Done, mine.Shards.Total, repo, b.Snapshot)
+				return i18n.Errorf("snapshot.stalled", b.Snapshot, e.opts.StallTimeout.String(), mine.Shards.Done, mine.Shards.Total, repo)
 			}
 		} else {
 			var s esclient.Snapshot
@@ -320,36 +323,32 @@ func (e *Engine) snapshotSucceeded(ctx context.Context, b *BatchState, s esclien
 			Done:  Counts{Bytes: st.Stats.IncrementalBytes, Shards: st.Shards.Done, Files: st.Stats.IncrementalFiles},
 			Total: Counts{Bytes: st.Stats.IncrementalBytes, Shards: st.Shards.Total, Files: st.Stats.IncrementalFiles}})
 	}
-	e.log(PhaseSnapshot, b.Number, LevelInfo, "snapshot %s: SUCCESS, %d shards, %s written (incremental), %s",
-		b.Snapshot, s.Shards.Successful, HumanBytes(b.SnapshotBytes), (time.Duration(s.DurationMillis) * time.Millisecond).Round(time.Millisecond))
+	e.say(PhaseSnapshot, b.Number, LevelInfo, "snapshot.success",
+		b.Snapshot, s.Shards.Successful, HumanBytes(b.SnapshotBytes), (time.Duration(s.DurationMillis) * time.Millisecond).Round(time.Millisecond).String())
 	return nil
 }
 
 // snapshotFailure explains a PARTIAL or FAILED snapshot with its failing shards.
 func snapshotFailure(s esclient.Snapshot) error {
-	var lines []string
-	for _, f := range s.Failures {
-		lines = append(lines, fmt.Sprintf("%s shard %d: %s", f.Index, f.ShardID, f.Reason))
-	}
-	msg := fmt.Sprintf("snapshot %s ended %s (%d of %d shards failed)", s.Name, s.State, s.Shards.Failed, s.Shards.Total)
+	what := []i18n.Msg{i18n.M("snapshot.failed", s.Name, s.State, s.Shards.Failed, s.Shards.Total)}
 	if s.Reason != "" {
-		msg += ": " + s.Reason
+		what[0] = i18n.Join("list.colon", what[0], i18n.Name(s.Reason)) // Elasticsearch's words
 	}
-	if len(lines) > 0 {
-		msg += "; " + strings.Join(lines, "; ")
+	for _, f := range s.Failures {
+		what = append(what, i18n.M("snapshot.failed.shard", f.Index, f.ShardID, f.Reason))
 	}
-	return errors.New(msg + ". Fix the failing indices on the source (GET _cluster/allocation/explain), then resume: esmigrate deletes this failed snapshot and takes it again")
+	return i18n.Errorf("snapshot.failed.fix", i18n.List("list.semi", what))
 }
 
 // transferPhase copies the repository to the target's share when the clusters do not share storage.
 func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
 	if e.plan.Repository.Shared {
-		e.log(PhaseTransfer, b.Number, LevelInfo, "shared storage: the target reads the source's repository directly, nothing to copy")
+		e.say(PhaseTransfer, b.Number, LevelInfo, "transfer.shared")
 		return nil
 	}
 	src, dst := e.plan.SourceLocalPath(), e.plan.TargetLocalPath()
 	if e.opts.DryRun {
-		e.log(PhaseTransfer, b.Number, LevelInfo, "would copy the repository %s → %s (data blobs first, index-N and index.latest last)", src, dst)
+		e.say(PhaseTransfer, b.Number, LevelInfo, "transfer.dry", src, dst)
 		return nil
 	}
 	var limit int64
@@ -359,25 +358,24 @@ func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
 	// The copy reads the repository where this host sees it: it must be the one the source nodes just wrote,
 	// or the restore fails later and seems to blame the target.
 	if repo, err := nfs.ReadRepository(src); err != nil || !slices.Contains(repo.Snapshots, b.Snapshot) {
-		why := fmt.Sprintf("it does not list snapshot %s", b.Snapshot)
+		why := i18n.M("transfer.unlisted", b.Snapshot)
 		if err != nil {
-			why = err.Error()
+			why = i18n.MsgOf(err)
 		}
-		return fmt.Errorf("the source cluster wrote snapshot %s to %s, but the repository this host reads at %s is not that one (%s): set repository.source_local_path to where this host sees the source nodes' %s",
-			b.Snapshot, e.plan.Repository.SourceLocation, src, why, e.plan.Repository.SourceLocation)
+		return i18n.Errorf("transfer.wrongsource", b.Snapshot, e.plan.Repository.SourceLocation, src, why)
 	}
-	e.log(PhaseTransfer, b.Number, LevelInfo, "copying repository %s → %s", src, dst)
+	e.say(PhaseTransfer, b.Number, LevelInfo, "transfer.copying", src, dst)
 	res, err := nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit, Pause: e.copyPauser(b),
 		Progress: func(p nfs.CopyProgress) {
 			e.emit(Event{Kind: KindProgress, Phase: PhaseTransfer, Batch: b.Number, Batches: e.batches(),
 				Done:  Counts{Bytes: p.BytesDone, Files: p.FilesDone},
-				Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Message: p.CurrentFile})
+				Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Msg: i18n.Name(p.CurrentFile)})
 		}})
 	if err != nil {
 		return err
 	}
 	b.CopiedFiles, b.CopiedBytes = res.FilesCopied, res.BytesCopied
-	e.log(PhaseTransfer, b.Number, LevelInfo, "copied %d file(s), %s; %d file(s) were already there", res.FilesCopied, HumanBytes(res.BytesCopied), res.FilesSkipped)
+	e.say(PhaseTransfer, b.Number, LevelInfo, "transfer.copied", res.FilesCopied, HumanBytes(res.BytesCopied), res.FilesSkipped)
 	return nil
 }
 
@@ -395,16 +393,15 @@ func (e *Engine) ensureTargetSees(ctx context.Context, b *BatchState) error {
 			return nil
 		}
 		if attempt == 0 {
-			e.log(PhaseRestore, b.Number, LevelWarn, "the target does not list snapshot %s yet: registering repository %s again so that it re-reads the repository", b.Snapshot, repo)
-			_ = e.request(ctx, e.dst, PhaseRestore, b.Number, "unregister repository "+repo+" on the target", esclient.DeleteRepositoryRequest(repo))
+			e.say(PhaseRestore, b.Number, LevelWarn, "restore.reregister", b.Snapshot, repo)
+			_ = e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.unregister.target", repo), esclient.DeleteRepositoryRequest(repo))
 			if err := e.ensureRepository(ctx, e.dst, true); err != nil {
 				return err
 			}
 		}
 	}
 	where := e.plan.Repository.TargetLocation
-	return fmt.Errorf("the target's repository %s (at %s on the target nodes) does not contain snapshot %s: check that the target nodes see at %s the directory this host copied to (%s)",
-		repo, where, b.Snapshot, where, e.plan.TargetLocalPath())
+	return i18n.Errorf("restore.notseen", repo, where, b.Snapshot, e.plan.TargetLocalPath())
 }
 
 // restorePhase starts the restore of the batch (skipping indices that a previous run already restored from
@@ -423,7 +420,7 @@ func (e *Engine) restorePhase(ctx context.Context, b *BatchState) error {
 		if err := e.deleteInTheWay(ctx, b, keys(exists)); err != nil {
 			return err
 		}
-		return e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot, esclient.RestoreRequest(e.restoreSpec(b, b.Names())))
+		return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.restore", b.Snapshot), esclient.RestoreRequest(e.restoreSpec(b, b.Names())))
 	}
 	if !b.RestoreStarted {
 		if err := e.ensureTargetSees(ctx, b); err != nil {
@@ -486,7 +483,7 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 		var foreign []string
 		for name := range exists {
 			if fromUs[name] {
-				e.log(PhaseRestore, b.Number, LevelInfo, "%s is already being restored from %s: following it", name, b.Snapshot)
+				e.say(PhaseRestore, b.Number, LevelInfo, "restore.follow", name, b.Snapshot)
 				delete(pending, name)
 				continue
 			}
@@ -502,8 +499,8 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 				for _, name := range foreign {
 					ix := pending[name]
 					ix.Result = ResultFailed
-					ix.Reason = "an index named " + name + " already exists on the target: restore under another name (rename), or delete it on the target and resume"
-					e.log(PhaseRestore, b.Number, LevelError, "%s: %s", ix.Name, ix.Reason)
+					ix.setReason(i18n.M("restore.exists", name))
+					e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
 					delete(pending, name)
 				}
 			}
@@ -515,13 +512,13 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 			names = append(names, ix.Name)
 		}
 		sort.Strings(names)
-		err := e.request(ctx, e.dst, PhaseRestore, b.Number, "restore snapshot "+b.Snapshot+": "+strings.Join(names, ", "), esclient.RestoreRequest(e.restoreSpec(b, names)))
+		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.restore.some", b.Snapshot, strings.Join(names, ", ")), esclient.RestoreRequest(e.restoreSpec(b, names)))
 		if err == nil {
 			return nil
 		}
 		if esclient.IsTransient(err) {
 			// Never send a restore twice blindly: the next run looks at what exists and follows it.
-			return fmt.Errorf("%w; the restore may or may not have started: resume, and esmigrate will follow what the target is doing", err)
+			return i18n.Errorf("restore.maybe", err)
 		}
 		// A restore that fails for one index fails as a whole: set that index aside and restore the others.
 		culprit := ""
@@ -534,8 +531,9 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 			return err
 		}
 		ix := pending[culprit]
-		ix.Result, ix.Reason = ResultFailed, err.Error()
-		e.log(PhaseRestore, b.Number, LevelError, "%s cannot be restored: %v; restoring the others", ix.Name, err)
+		ix.Result = ResultFailed
+		ix.setReason(i18n.MsgOf(err))
+		e.say(PhaseRestore, b.Number, LevelError, "restore.setaside", ix.Name, err)
 		delete(pending, culprit)
 		if err := e.save(); err != nil {
 			return err
@@ -550,7 +548,7 @@ func (e *Engine) deleteInTheWay(ctx context.Context, b *BatchState, names []stri
 	if len(names) == 0 || e.plan.OnConflict != ConflictDelete || !e.opts.AllowTargetDelete {
 		return nil
 	}
-	return e.request(ctx, e.dst, PhaseRestore, b.Number, "delete existing target indices "+strings.Join(names, ", ")+" (on_conflict: delete, confirmed)",
+	return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.deleteinway", strings.Join(names, ", ")),
 		esclient.DeleteIndexRequest(names))
 }
 
@@ -629,7 +627,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 				ix.Health = h.Status
 			}
 			e.emit(Event{Kind: KindProgress, Phase: PhaseRestore, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
-				Done: Counts{Bytes: a.done, Shards: a.ended}, Total: Counts{Bytes: a.total, Shards: ix.Primaries}, Message: ix.Target})
+				Done: Counts{Bytes: a.done, Shards: a.ended}, Total: Counts{Bytes: a.total, Shards: ix.Primaries}, Msg: i18n.Name(ix.Target)})
 			switch {
 			case a.ended > 0 && a.ended >= ix.Primaries:
 				continue // finished: every primary recovered (the verification reads its health)
@@ -641,11 +639,12 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 				} else if now.Sub(redSince[ix.Target]) > 30*time.Second {
 					why, _ := e.dst.ExplainUnassigned(ctx, ix.Target, 0, true)
 					ix.Result = ResultFailed
-					ix.Reason = "restore failed: the index is red with no shard recovering"
+					reason := i18n.M("restore.red")
 					if why != "" {
-						ix.Reason += ": " + why
+						reason = i18n.Join("list.colon", reason, i18n.Name(why)) // Elasticsearch's explanation
 					}
-					e.log(PhaseRestore, b.Number, LevelError, "%s: %s", ix.Name, ix.Reason)
+					ix.setReason(reason)
+					e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
 					continue
 				}
 			default:
@@ -673,8 +672,7 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 		if sumDone+int64(shardsDone) != lastDone {
 			lastDone, lastMove = sumDone+int64(shardsDone), now
 		} else if now.Sub(lastMove) > e.opts.StallTimeout {
-			return fmt.Errorf("the restore of snapshot %s has not moved for %s (%d of %d primary shards done): check GET _cat/recovery?active_only and GET _cluster/allocation/explain on the target; resume to follow it again",
-				b.Snapshot, e.opts.StallTimeout, shardsDone, shardsTotal)
+			return i18n.Errorf("restore.stalled", b.Snapshot, e.opts.StallTimeout.String(), shardsDone, shardsTotal)
 		}
 		if err := e.wait(ctx, since); err != nil {
 			return err
@@ -698,7 +696,7 @@ func (e *Engine) putReplicasBack(ctx context.Context, b *BatchState, dry bool) e
 	}
 	for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
 		names := byReplicas[n]
-		op := fmt.Sprintf("put number_of_replicas of %s back to %d", strings.Join(names, ", "), n)
+		op := i18n.M("req.replicas", strings.Join(names, ", "), n)
 		if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
 			return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
 		}); err != nil {
@@ -717,11 +715,11 @@ func (e *Engine) cleanupPhase(ctx context.Context, b *BatchState) error {
 	}
 	for _, ix := range b.Indices {
 		if ix.Result != ResultVerified {
-			e.log(PhaseCleanup, b.Number, LevelWarn, "keeping snapshot %s: %s is %s", b.Snapshot, ix.Name, ix.Result)
+			e.say(PhaseCleanup, b.Number, LevelWarn, "cleanup.keep", b.Snapshot, ix.Name, i18n.M("rep.res."+ix.Result))
 			return nil
 		}
 	}
-	op := "delete snapshot " + b.Snapshot + " (every index verified)"
+	op := i18n.M("req.deletesnapshot.verified", b.Snapshot)
 	if err := e.retry(ctx, PhaseCleanup, b.Number, func() error {
 		err := e.request(ctx, e.src, PhaseCleanup, b.Number, op, esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
 		if esclient.IsType(err, "snapshot_missing_exception") {

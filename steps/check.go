@@ -19,13 +19,33 @@ type Check struct {
 	Status   Status `json:"status"`   // ok, warn, fail
 	Evidence string `json:"evidence"` // what was found (node names, versions, sizes)
 	Fix      string `json:"fix,omitempty"`
-	// The same as messages (package i18n), where the check has keys for them: Title, Evidence and Fix then
-	// hold their English. A check without them is shown in other languages by its id (TitleIn) and its
-	// evidence and fix as written, labelled as English.
+	// The same as messages (package i18n): Title, Evidence and Fix hold their English. Every check of the
+	// engine has them (newCheck and the setters keep both in step); a check read from an older file without
+	// them is shown by its id (TitleIn) and its evidence and fix as written, labelled as English.
 	TitleMsg    i18n.Msg `json:"title_msg,omitzero"`
 	EvidenceMsg i18n.Msg `json:"evidence_msg,omitzero"`
 	FixMsg      i18n.Msg `json:"fix_msg,omitzero"`
 }
+
+// newCheck is a check with its title, what was found and what to do as messages (a zero message says nothing),
+// their English filled in.
+func newCheck(id string, st Status, title, evidence, fix i18n.Msg) Check {
+	c := Check{ID: id, Status: st}
+	c.setTitle(title)
+	c.setEvidence(evidence)
+	c.setFix(fix)
+	return c
+}
+
+// NewCheck is a check made as the engine makes them, for the wizard's tests and other drivers of the screens.
+func NewCheck(id string, st Status, title, evidence, fix i18n.Msg) Check {
+	return newCheck(id, st, title, evidence, fix)
+}
+
+// setTitle, setEvidence and setFix set one part of what the check says, as a message and in English.
+func (c *Check) setTitle(m i18n.Msg)    { c.TitleMsg, c.Title = m, m.String() }
+func (c *Check) setEvidence(m i18n.Msg) { c.EvidenceMsg, c.Evidence = m, m.String() }
+func (c *Check) setFix(m i18n.Msg)      { c.FixMsg, c.Fix = m, m.String() }
 
 // EvidenceText is what was found, as a message (the English text as it is when the check has no key for it).
 func (c Check) EvidenceText() i18n.Msg {

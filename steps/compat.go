@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Product is a distribution and version, as a snapshot's reader or writer.
@@ -23,8 +24,15 @@ func (p Product) String() string {
 // Compatibility is whether a target can restore indices created by a given version.
 type Compatibility struct {
 	OK     bool
-	Reason string // why not, or a caveat
+	Reason string // why not, or a caveat (English)
 	Fix    string
+	// The same as messages (package i18n).
+	ReasonMsg, FixMsg i18n.Msg
+}
+
+// cannot is an incompatibility: why, and what to do.
+func cannot(reason, fix i18n.Msg) Compatibility {
+	return Compatibility{Reason: reason.String(), Fix: fix.String(), ReasonMsg: reason, FixMsg: fix}
 }
 
 // CanRestore tells whether target can restore an index created by created (an index's index.version.created,
@@ -38,54 +46,45 @@ type Compatibility struct {
 func CanRestore(created, target Product) Compatibility {
 	c, t := created.Version, target.Version
 	if created.Distribution == esclient.OpenSearch && target.Distribution != esclient.OpenSearch {
-		return Compatibility{Reason: fmt.Sprintf("%s cannot restore snapshots of %s", target, created),
-			Fix: "migrate OpenSearch only to OpenSearch"}
+		return cannot(i18n.M("compat.os-to-es", target.String(), created.String()), i18n.M("compat.os-to-es.fix"))
 	}
 	if created.Distribution != esclient.OpenSearch && target.Distribution == esclient.OpenSearch {
 		limit := esclient.Version{Major: 7, Minor: 10, Patch: 2}
 		switch {
 		case limit.Less(c):
-			return Compatibility{Reason: fmt.Sprintf("%s cannot restore indices created by %s: OpenSearch forked from Elasticsearch 7.10.2 and reads nothing newer", target, created),
-				Fix: "reindex from remote, or restore into Elasticsearch instead"}
+			return cannot(i18n.M("compat.os-fork", target.String(), created.String()), i18n.M("compat.os-fork.fix"))
 		case t.Major == 1 && (c.Major == 6 || c.Major == 7):
 			return Compatibility{OK: true}
 		case t.Major == 2 && c.Major == 7:
 			return Compatibility{OK: true}
 		case t.Major == 2 && c.Major == 6:
-			return Compatibility{Reason: fmt.Sprintf("%s cannot restore indices created by %s (OpenSearch 2 reads Elasticsearch 7.x indices only)", target, created),
-				Fix: "restore into OpenSearch 1.x first and reindex there, or reindex from remote"}
+			return cannot(i18n.M("compat.os2-es6", target.String(), created.String()), i18n.M("compat.os2-es6.fix"))
 		default:
-			return Compatibility{Reason: fmt.Sprintf("%s cannot restore indices created by %s", target, created),
-				Fix: "reindex from remote"}
+			return cannot(i18n.M("compat.cannot", target.String(), created.String()), i18n.M("compat.remote.fix"))
 		}
 	}
 	if created.Distribution == esclient.OpenSearch {
 		// OpenSearch to OpenSearch: same major or the next one.
 		if t.Less(c) {
-			return Compatibility{Reason: fmt.Sprintf("a snapshot of %s cannot be restored into the older %s", created, target),
-				Fix: "upgrade the target to at least " + c.String()}
+			return cannot(i18n.M("compat.older", created.String(), target.String()), i18n.M("compat.upgrade.fix", c.String()))
 		}
 		if t.Major-c.Major > 1 {
-			return Compatibility{Reason: fmt.Sprintf("%s cannot restore indices created by %s (more than one major version apart)", target, created),
-				Fix: "reindex them in an intermediate version first, or reindex from remote"}
+			return cannot(i18n.M("compat.os-majors", target.String(), created.String()), i18n.M("compat.os-majors.fix"))
 		}
 		return Compatibility{OK: true}
 	}
 	if t.Less(c) {
-		return Compatibility{Reason: fmt.Sprintf("a snapshot of %s cannot be restored into the older %s (Elasticsearch says: snapshot was created with version [%s] which is higher than the version of this node)", created, target, c),
-			Fix: "upgrade the target to at least " + c.String()}
+		return cannot(i18n.M("compat.es-older", created.String(), target.String(), c.String()), i18n.M("compat.upgrade.fix", c.String()))
 	}
 	switch t.Major - c.Major {
 	case 0:
 		return Compatibility{OK: true}
 	case 1:
 		if c.Major == 6 && c.Minor == 8 && t.Major == 7 && t.Minor < 2 {
-			return Compatibility{Reason: fmt.Sprintf("%s cannot restore indices created by 6.8 (from 7.2 on it can)", target),
-				Fix: "use a 7.2 or newer target"}
+			return cannot(i18n.M("compat.68-71", target.String()), i18n.M("compat.68-71.fix"))
 		}
 		return Compatibility{OK: true}
 	default:
-		return Compatibility{Reason: fmt.Sprintf("%s cannot restore indices created by %s: only one major version apart is possible (older ones only as read-only archive indices)", target, created),
-			Fix: fmt.Sprintf("reindex these indices on a %d.x cluster first (or reindex from remote), then migrate", c.Major+1)}
+		return cannot(i18n.M("compat.majors", target.String(), created.String()), i18n.M("compat.majors.fix", c.Major+1))
 	}
 }

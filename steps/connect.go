@@ -2,9 +2,9 @@ package steps
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // ClusterSummary is what the operator sees after connecting: who the cluster is and how it is doing.
@@ -33,9 +33,11 @@ func (s ClusterSummary) DataNodes() int {
 }
 
 // String is one line: name, product, health, nodes.
-func (s ClusterSummary) String() string {
-	return fmt.Sprintf("%s cluster %q at %s: %s, %s, %d node(s)", s.Role, s.Info.ClusterName, s.URL,
-		s.Info.Product(), s.Health.Status, len(s.Nodes))
+func (s ClusterSummary) String() string { return s.Msg().String() }
+
+// Msg is String as a message.
+func (s ClusterSummary) Msg() i18n.Msg {
+	return i18n.M("conn.cluster."+s.Role, s.Info.ClusterName, s.URL, s.Info.Product(), s.Health.Status, len(s.Nodes))
 }
 
 // Probe connects to one cluster and reads who it is, its health and its nodes (the wizard's "test
@@ -57,25 +59,25 @@ func Probe(ctx context.Context, c *esclient.Client) (ClusterSummary, error) {
 
 // Connect probes both clusters, retrying while one is briefly unreachable.
 func (e *Engine) Connect(ctx context.Context) (src, dst ClusterSummary, err error) {
-	e.emit(Event{Kind: KindStart, Phase: PhaseConnect, Message: "connecting to " + e.plan.Source.URL + " and " + e.plan.Target.URL})
+	e.emit(Event{Kind: KindStart, Phase: PhaseConnect, Msg: i18n.M("conn.connecting", e.plan.Source.URL, e.plan.Target.URL)})
 	if e.plan.Source.Insecure || e.plan.Target.Insecure {
-		e.log(PhaseConnect, 0, LevelWarn, "TLS certificate verification is OFF (--insecure): anyone between this host and the cluster can read the traffic and the credentials")
+		e.say(PhaseConnect, 0, LevelWarn, "conn.insecure")
 	}
 	err = e.retryN(ctx, PhaseConnect, 3, func() (err error) { src, err = Probe(ctx, e.src); return })
 	if err != nil {
 		e.connectFailed(ctx, err)
 		return
 	}
-	e.log(PhaseConnect, 0, LevelInfo, "%s", src)
+	e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: PhaseConnect, Msg: src.Msg()})
 	err = e.retryN(ctx, PhaseConnect, 3, func() (err error) { dst, err = Probe(ctx, e.dst); return })
 	if err != nil {
 		e.connectFailed(ctx, err)
 		return
 	}
-	e.log(PhaseConnect, 0, LevelInfo, "%s", dst)
+	e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: PhaseConnect, Msg: dst.Msg()})
 	if src.Info.ClusterUUID != "" && src.Info.ClusterUUID == dst.Info.ClusterUUID {
-		err = fmt.Errorf("source %s and target %s are the same cluster (uuid %s): give the target cluster's URL", e.plan.Source.URL, e.plan.Target.URL, src.Info.ClusterUUID)
-		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+		err = i18n.Errorf("conn.same", e.plan.Source.URL, e.plan.Target.URL, src.Info.ClusterUUID)
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Msg: i18n.MsgOf(err)})
 		return
 	}
 	e.emit(Event{Kind: KindDone, Phase: PhaseConnect})
@@ -87,7 +89,7 @@ func (e *Engine) connectFailed(ctx context.Context, err error) {
 	if ctx.Err() != nil {
 		return
 	}
-	e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Message: err.Error()})
+	e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseConnect, Msg: i18n.MsgOf(err)})
 }
 
 func clusterID(s ClusterSummary) ClusterID {

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"hash/maphash"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Content verification reads every document of a source index and of its restored copy and compares them, in
@@ -52,6 +51,19 @@ const (
 	DiffExtra   = "only on the target"
 	DiffContent = "different content"
 )
+
+// DiffMsg says what a differing document is (DiffMissing...) as a message.
+func DiffMsg(what string) i18n.Msg {
+	switch what {
+	case DiffMissing:
+		return i18n.M("diff.missing")
+	case DiffExtra:
+		return i18n.M("diff.extra")
+	case DiffContent:
+		return i18n.M("diff.content")
+	}
+	return i18n.Name(what)
+}
 
 const (
 	contentBuckets = 1 << 16
@@ -293,7 +305,7 @@ func (e *Engine) verifyIndexContent(ctx context.Context, b *BatchState, ix *Inde
 		}
 	}
 	if len(differ) > 0 {
-		e.log(PhaseVerify, b.Number, LevelWarn, "%s: %d of %d buckets of documents differ: reading them again to name the documents", ix.Name, len(differ), contentBuckets)
+		e.say(PhaseVerify, b.Number, LevelWarn, "content.buckets", ix.Name, len(differ), contentBuckets)
 		_, _, ad, zd, full, err := read(differ)
 		if err != nil {
 			return nil, err
@@ -343,8 +355,7 @@ func (e *Engine) verifyContent(ctx context.Context, b *BatchState, live []*Index
 			ix.Content = &ContentResult{}
 			if ix.Result != ResultChanged && ix.Result != ResultMismatch {
 				ix.Result = ResultUnverified
-				ix.Reason = "cannot verify content: _source is disabled in the mapping of " + ix.Name +
-					", so its documents cannot be read back (verify: seqno compares it by sequence numbers)"
+				ix.setReason(i18n.M("content.nosource", ix.Name))
 			}
 			continue
 		}
@@ -363,7 +374,7 @@ func (e *Engine) verifyContent(ctx context.Context, b *BatchState, live []*Index
 	if len(jobs) == 0 {
 		return e.save()
 	}
-	e.log(PhaseVerify, b.Number, LevelInfo, "content: reading %d document(s) of %d index(es) on both sides (source by %s, target by %s)", total, len(jobs), srcMode, dstMode)
+	e.say(PhaseVerify, b.Number, LevelInfo, "content.reading", total, len(jobs), string(srcMode), string(dstMode))
 
 	// Progress: one event a second for each index being read and for the whole, from the counters the slices add to.
 	stop := make(chan struct{})
@@ -387,14 +398,14 @@ func (e *Engine) verifyContent(ctx context.Context, b *BatchState, live []*Index
 				byts += j.prog.bytes.Load()
 				if d > 0 && d < j.ix.SourceDocs+j.ix.TargetDocs {
 					e.emit(Event{Kind: KindProgress, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Index: j.ix.Name,
-						Done: Counts{Docs: d}, Total: Counts{Docs: j.ix.SourceDocs + j.ix.TargetDocs}, Message: "content"})
+						Done: Counts{Docs: d}, Total: Counts{Docs: j.ix.SourceDocs + j.ix.TargetDocs}, Msg: i18n.M("content.progress")})
 				}
 			}
 			now := e.opts.Now()
 			docRate, eta := mDocs.observe(now, docs, total)
 			byteRate, _ := mBytes.observe(now, byts, 0)
 			e.emit(Event{Kind: KindProgress, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(),
-				Done: Counts{Docs: docs}, Total: Counts{Docs: total}, DocRate: docRate, Rate: byteRate, ETA: eta, Message: "content"})
+				Done: Counts{Docs: docs}, Total: Counts{Docs: total}, DocRate: docRate, Rate: byteRate, ETA: eta, Msg: i18n.M("content.progress")})
 		}
 	}()
 	defer func() { close(stop); wg.Wait() }()
@@ -422,38 +433,35 @@ func (e *Engine) applyContent(b *BatchState, ix *IndexState, res *ContentResult)
 	ix.Content = res
 	e.emit(Event{Kind: KindProgress, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
 		Done: Counts{Docs: res.SourceDocs + res.TargetDocs}, Total: Counts{Docs: res.SourceDocs + res.TargetDocs},
-		Message: fmt.Sprintf("content: %d source and %d target documents read, %d differ", res.SourceDocs, res.TargetDocs, res.Differences)})
+		Msg: i18n.M("content.read", res.SourceDocs, res.TargetDocs, res.Differences)})
 	if res.Differences == 0 && !res.Unsteady {
 		return // what the counts and sequence numbers said stands
 	}
-	var ids []string
+	var ids []i18n.Msg
 	for _, d := range res.First {
-		id := d.ID
+		id := i18n.Name(d.ID)
 		if d.Routing != "" {
-			id += " (routing " + d.Routing + ")"
+			id = i18n.M("content.routing", d.ID, d.Routing)
 		}
-		ids = append(ids, id+": "+d.What)
+		ids = append(ids, i18n.M("index.reason", id, DiffMsg(d.What)))
 	}
-	var what string
+	var what i18n.Msg
 	switch {
 	case res.Unsteady:
-		what = "content differed on the first reading and not on the second: the source is being written to; verify again once it is not"
+		what = i18n.M("content.unsteady")
 	case res.Truncated && len(res.First) == 0:
-		what = fmt.Sprintf("documents differ, too many to name them (%d read on each side while looking): the source holds %d documents, the target %d",
-			drillCap, res.SourceDocs, res.TargetDocs)
+		what = i18n.M("content.toomany", drillCap, res.SourceDocs, res.TargetDocs)
+	case res.Truncated:
+		what = i18n.M("content.differ.more", res.Differences, i18n.List("list.semi", ids))
 	default:
-		more := ""
-		if res.Truncated {
-			more = " or more"
-		}
-		what = fmt.Sprintf("%d%s document(s) differ; first: %s", res.Differences, more, strings.Join(ids, "; "))
+		what = i18n.M("content.differ", res.Differences, i18n.List("list.semi", ids))
 	}
-	e.log(PhaseVerify, b.Number, LevelWarn, "%s: %s", ix.Name, what)
+	e.say(PhaseVerify, b.Number, LevelWarn, "index.reason", ix.Name, what)
 	switch ix.Result {
 	case ResultChanged, ResultMismatch:
-		ix.Reason += "; " + what
+		ix.setReason(i18n.Join("list.semi", ix.Why(), what))
 	default:
 		ix.Result = ResultMismatch
-		ix.Reason = what + ": restore this index again (delete it on the target first)"
+		ix.setReason(i18n.M("content.again", what))
 	}
 }

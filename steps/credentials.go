@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Credentials for the two clusters. They come from flags, the environment, a URL's user:password@ or a prompt,
@@ -79,8 +81,7 @@ func (c *ClusterPlan) moveURLCredentials(role string) error {
 	c.URL = clean
 	if user != "" {
 		if c.Username != "" && c.Username != user {
-			return &PlanError{Field: role + ".url", Msg: "the user in the URL (" + user + ") is not the plan's username (" + c.Username +
-				"): give the user once, in username (--" + role + "-user), and the URL without it"}
+			return planErr(role+".url", i18n.M("plan.url.user", user, c.Username, role))
 		}
 		c.Username = user
 	}
@@ -88,8 +89,7 @@ func (c *ClusterPlan) moveURLCredentials(role string) error {
 		c.urlPassword = pw
 	}
 	if (hasPW && pw != "") && c.Username == "" {
-		return &PlanError{Field: role + ".url", Msg: "the URL holds a password but no user: write it as https://USER:PASSWORD@host:9200, or better give the user in username (--" +
-			role + "-user) and the password in " + orDefault(c.PasswordEnv, "ES_"+strings.ToUpper(role)+"_PASSWORD")}
+		return planErr(role+".url", i18n.M("plan.url.nouser", role, orDefault(c.PasswordEnv, "ES_"+strings.ToUpper(role)+"_PASSWORD")))
 	}
 	return nil
 }

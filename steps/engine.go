@@ -2,13 +2,12 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Options tune how the engine runs.
@@ -38,6 +37,9 @@ type Options struct {
 	Now func() time.Time
 	// Pause, when set, holds a run between its phases while it is paused (pause.go).
 	Pause *PauseGate
+	// Lang is the operator's language ("en", "zh"): the Markdown report is written in it. Events, errors and
+	// the JSON report carry message keys and are put into a language where they are shown.
+	Lang string
 }
 
 // Engine runs a migration plan.
@@ -90,7 +92,10 @@ func New(p Plan, o Options) (*Engine, error) {
 type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
+
+// Localize is the mistake as a message.
+func (e *InputError) Localize() i18n.Msg { return i18n.MsgOf(e.Err) }
+func (e *InputError) Unwrap() error      { return e.Err }
 
 // ClusterConfig builds the client configuration of one cluster from a plan and credentials.
 // A user and password still written into the URL (the wizard's form) are taken out of it here too.
@@ -148,8 +153,9 @@ func (e *Engine) State() *State {
 
 func (e *Engine) emit(ev Event) { e.em.emit(ev) }
 
-func (e *Engine) log(phase Phase, batch int, level Level, format string, args ...any) {
-	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batch: batch, Batches: e.batches(), Message: fmt.Sprintf(format, args...)})
+// say tells the operator something: the message key and its arguments (package i18n).
+func (e *Engine) say(phase Phase, batch int, level Level, key string, args ...any) {
+	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batch: batch, Batches: e.batches(), Msg: i18n.M(key, args...)})
 }
 
 func (e *Engine) batches() int {
@@ -161,8 +167,8 @@ func (e *Engine) batches() int {
 
 // request announces a request that changes something (with its curl form) and, unless this is a dry run,
 // sends it.
-func (e *Engine) request(ctx context.Context, c *esclient.Client, phase Phase, batch int, op string, req esclient.Request) error {
-	e.emit(Event{Kind: KindRequest, Phase: phase, Batch: batch, Batches: e.batches(), Message: op, Curl: c.Curl(req)})
+func (e *Engine) request(ctx context.Context, c *esclient.Client, phase Phase, batch int, op i18n.Msg, req esclient.Request) error {
+	e.emit(Event{Kind: KindRequest, Phase: phase, Batch: batch, Batches: e.batches(), Msg: op, Curl: c.Curl(req)})
 	if e.opts.DryRun {
 		return nil
 	}
@@ -180,9 +186,9 @@ func (e *Engine) retry(ctx context.Context, phase Phase, batch int, f func() err
 			return err
 		}
 		if e.opts.Now().After(deadline) {
-			return fmt.Errorf("%w (still failing after %s of retries)", err, e.opts.RetryFor)
+			return i18n.Errorf("retry.gaveup", err, e.opts.RetryFor.String())
 		}
-		e.log(phase, batch, LevelWarn, "%v; retrying in %s", err, wait)
+		e.say(phase, batch, LevelWarn, "retry.again", err, wait.String())
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -236,16 +242,18 @@ type StoppedError struct {
 	NothingStarted bool
 }
 
-func (e *StoppedError) Error() string {
-	where := string(e.Phase)
+func (e *StoppedError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message.
+func (e *StoppedError) Localize() i18n.Msg {
+	where := i18n.M("run.phase." + string(e.Phase))
 	if e.Batch > 0 {
-		where = fmt.Sprintf("batch %d, %s", e.Batch, e.Phase)
+		where = i18n.M("stopped.batch", e.Batch, where)
 	}
 	if e.NothingStarted {
-		return fmt.Sprintf("stopped during %s, before any snapshot or restore was started: run the same command again to start over", where)
+		return i18n.M("stopped.nothing", where)
 	}
-	return fmt.Sprintf("stopped during %s; Elasticsearch finishes what it started; the state is in %s: run `esmigrate resume --state %s` to go on",
-		where, e.StatePath, e.StatePath)
+	return i18n.M("stopped.resume", where, e.StatePath)
 }
 
 // PreflightError is a pre-flight that found failures (or warnings nobody accepted).
@@ -254,18 +262,24 @@ type PreflightError struct {
 	Warnings bool // only warnings, which nobody accepted
 }
 
-func (e *PreflightError) Error() string {
-	var b strings.Builder
+func (e *PreflightError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message: what happened, then every check with its fix, a line each.
+func (e *PreflightError) Localize() i18n.Msg {
+	head := i18n.M("preflight.failed")
 	if e.Warnings {
-		b.WriteString("pre-flight checks warned; no snapshot was taken, nothing was restored (read them, then run again with --accept-warnings):")
-	} else {
-		b.WriteString("pre-flight checks failed; no snapshot was taken, nothing was restored:")
+		head = i18n.M("preflight.warned")
 	}
+	lines := []i18n.Msg{head}
 	for _, c := range e.Checks {
-		fmt.Fprintf(&b, "\n  [%s] %s: %s", c.Status, c.Title, c.Evidence)
-		if c.Fix != "" {
-			fmt.Fprintf(&b, "\n      fix: %s", c.Fix)
+		title := c.TitleMsg
+		if title.IsZero() {
+			title = i18n.Text(c.Title)
+		}
+		lines = append(lines, i18n.M("preflight.check", i18n.M("check.status."+string(c.Status)), title, c.EvidenceText()))
+		if fix := c.FixText(); !fix.IsZero() {
+			lines = append(lines, i18n.M("preflight.fix", fix))
 		}
 	}
-	return b.String()
+	return i18n.List("list.line", lines)
 }

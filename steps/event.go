@@ -129,6 +129,9 @@ func clamp01(f float64) float64 {
 
 // String renders an event as one line for the headless mode and logs.
 func (e Event) String() string {
+	if e.Message == "" && !e.Msg.IsZero() {
+		e.Message = e.Msg.String() // an event that did not pass the emitter (a test's, a decoded one) says its key in English
+	}
 	where := string(e.Phase)
 	if e.Batch > 0 {
 		where = fmt.Sprintf("batch %d/%d %s", e.Batch, e.Batches, e.Phase)
@@ -243,6 +246,9 @@ func (m *emitter) emit(e Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e.Time = m.now()
+	if e.Message == "" && !e.Msg.IsZero() {
+		e.Message = e.Msg.String() // the English, for logs and the headless mode in English
+	}
 	if m.est != nil {
 		// Every event feeds the estimate, throttled ones too; those handed on carry it.
 		m.est.Observe(e)

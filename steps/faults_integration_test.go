@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"
@@ -278,7 +279,7 @@ func TestASnapshotOfARedIndexStopsWithTheIndexAndTheReason(t *testing.T) {
 	owner, _ := esclient.New(esclient.Config{Role: "source", URL: env.SourceURL})
 	name := envtest.Unique("red")
 	create := func(settings map[string]any) {
-		if err := owner.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name,
+		if err := owner.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name,
 			Params: map[string][]string{"wait_for_active_shards": {"0"}}, Body: map[string]any{"settings": settings}}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -327,10 +328,10 @@ func TestARestoreThatFailsForOneIndexLetsTheOthersFinish(t *testing.T) {
 			"analyzer": map[string]any{"my_text": map[string]any{"type": "custom", "tokenizer": "standard", "filter": []string{"my_stop"}}}}},
 		"mappings": map[string]any{"properties": map[string]any{"text": map[string]any{"type": "text", "analyzer": "my_text"}}},
 	}
-	if err := legacy.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
+	if err := legacy.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name, Body: body}, nil); err != nil {
 		t.Fatal(err)
 	}
-	legacy.Do(context.Background(), "index", esclient.Request{Method: "PUT", Path: "/" + name + "/_doc/1", Params: map[string][]string{"refresh": {"true"}}, Body: map[string]any{"text": "the quick fox"}}, nil)
+	legacy.Do(context.Background(), i18n.Text("index"), esclient.Request{Method: "PUT", Path: "/" + name + "/_doc/1", Params: map[string][]string{"refresh": {"true"}}, Body: map[string]any{"text": "the quick fox"}}, nil)
 	t.Cleanup(func() { legacy.DeleteIndices(context.Background(), []string{name}) })
 	m.plan.Source.URL = env.LegacyURL
 	m.plan.Indices = []string{name, "metrics-small"}
@@ -702,7 +703,7 @@ func TestDeletingAnIndexOnTheTargetNeedsTheExplicitFlag(t *testing.T) {
 	m := newMigration(t, true, "metrics-small")
 	m.plan.OnConflict = steps.ConflictDelete
 	taken := steps.TargetName("metrics-small", m.plan.Restore)
-	if err := m.dst.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + taken}, nil); err != nil {
+	if err := m.dst.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + taken}, nil); err != nil {
 		t.Fatal(err)
 	}
 	plan := writePlan(t, m.plan)

@@ -2,12 +2,13 @@ package steps
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The files esmigrate writes: the state file, its .prev and its lock, the reports, saved plans and setup scripts.
@@ -26,66 +27,62 @@ const filePerm = 0o600
 // OutputError is a place esmigrate cannot or must not write to (a link, a directory that is a file, a
 // directory it cannot write). It is bad input: the run stops before any request.
 type OutputError struct {
-	What string // "state file", "report directory"...
+	What i18n.Msg // "state file", "report directory"...
 	Path string
-	Why  string
-	Fix  string
+	Why  i18n.Msg
+	Fix  i18n.Msg
 }
 
-func (e *OutputError) Error() string {
-	return fmt.Sprintf("%s %s %s: %s", e.What, e.Path, e.Why, e.Fix)
-}
+func (e *OutputError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message.
+func (e *OutputError) Localize() i18n.Msg { return i18n.M("file.error", e.What, e.Path, e.Why, e.Fix) }
 
 // refuseLink says why esmigrate must not write at path: it is a symbolic link, or something other than a
 // regular file. A path that does not exist is fine.
-func refuseLink(what, path string) error {
+func refuseLink(what i18n.Msg, path string) error {
 	fi, err := os.Lstat(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return nil
 	case err != nil:
-		return &OutputError{What: what, Path: path, Why: "cannot be looked at (" + err.Error() + ")",
-			Fix: "check the permissions of its directory, or give another path"}
+		return &OutputError{What: what, Path: path, Why: i18n.M("file.unlookable", err), Fix: i18n.M("file.unlookable.fix")}
 	case fi.Mode()&os.ModeSymlink != 0:
 		to, _ := os.Readlink(path)
-		return &OutputError{What: what, Path: path, Why: fmt.Sprintf("is a symbolic link (to %s)", to),
-			Fix: "esmigrate never writes through a link (it could overwrite another file): remove the link, or give another path"}
+		return &OutputError{What: what, Path: path, Why: i18n.M("file.link", to), Fix: i18n.M("file.link.fix")}
 	case !fi.Mode().IsRegular():
-		return &OutputError{What: what, Path: path, Why: "is not a regular file (" + fi.Mode().Type().String() + ")",
-			Fix: "remove it, or give another path"}
+		return &OutputError{What: what, Path: path, Why: i18n.M("file.notregular", fi.Mode().Type().String()), Fix: i18n.M("file.remove.fix")}
 	}
 	return nil
 }
 
 // checkDir makes sure dir is a directory esmigrate can create files in, creating it (0700) when it is missing.
 // A link to a directory is fine (/data → /mnt/data): the files in it are still created without following links.
-func checkDir(what, dir string) error {
+func checkDir(what i18n.Msg, dir string) error {
 	if dir == "" {
 		dir = "."
 	}
 	fi, err := os.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return &OutputError{What: what, Path: dir, Why: "does not exist and cannot be created (" + err.Error() + ")",
-				Fix: "create it, or give another directory"}
+			return &OutputError{What: what, Path: dir, Why: i18n.M("file.nomkdir", err), Fix: i18n.M("file.nomkdir.fix")}
 		}
 		fi, err = os.Stat(dir)
 	}
 	if err != nil {
-		return &OutputError{What: what, Path: dir, Why: "cannot be looked at (" + err.Error() + ")", Fix: "give another directory"}
+		return &OutputError{What: what, Path: dir, Why: i18n.M("file.unlookable", err), Fix: i18n.M("file.otherdir.fix")}
 	}
 	if !fi.IsDir() {
-		why := "is not a directory"
+		why := i18n.M("file.notdir")
 		if l, e := os.Lstat(dir); e == nil && l.Mode()&os.ModeSymlink != 0 {
 			to, _ := os.Readlink(dir)
-			why = fmt.Sprintf("is a symbolic link to %s, which is not a directory", to)
+			why = i18n.M("file.linknotdir", to)
 		}
-		return &OutputError{What: what, Path: dir, Why: why, Fix: "give a directory"}
+		return &OutputError{What: what, Path: dir, Why: why, Fix: i18n.M("file.dir.fix")}
 	}
 	f, err := os.CreateTemp(dir, ".esmigrate-write-test-*")
 	if err != nil {
-		return &OutputError{What: what, Path: dir, Why: "cannot be written (" + err.Error() + ")",
-			Fix: "give a directory this user can write, or fix its permissions"}
+		return &OutputError{What: what, Path: dir, Why: i18n.M("file.unwritable", err), Fix: i18n.M("file.unwritable.fix")}
 	}
 	name := f.Name()
 	f.Close()
@@ -97,16 +94,19 @@ func checkDir(what, dir string) error {
 // and the report directory are directories this process can write (created when missing), and the state file,
 // its .prev and its lock are regular files or absent, never links.
 func CheckOutputs(p Plan) error {
-	if err := checkDir("the directory of the state file", filepath.Dir(p.StateFile)); err != nil {
+	if err := checkDir(i18n.M("file.what.statedir"), filepath.Dir(p.StateFile)); err != nil {
 		return err
 	}
-	for _, f := range []struct{ what, path string }{{"state file", p.StateFile}, {"previous state file", p.StateFile + ".prev"},
-		{"lock file", p.StateFile + ".lock"}} {
+	for _, f := range []struct {
+		what i18n.Msg
+		path string
+	}{{i18n.M("file.what.state"), p.StateFile}, {i18n.M("file.what.prev"), p.StateFile + ".prev"},
+		{i18n.M("file.what.lock"), p.StateFile + ".lock"}} {
 		if err := refuseLink(f.what, f.path); err != nil {
 			return err
 		}
 	}
-	return checkDir("report directory", p.ReportDir)
+	return checkDir(i18n.M("file.what.reportdir"), p.ReportDir)
 }
 
 // readNoFollow reads a regular file without following a link, at most limit bytes.
@@ -121,7 +121,7 @@ func readNoFollow(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file: give the path of a file, or move what is there out of the way", path)
+		return nil, i18n.Errorf("file.notregular.short", path)
 	}
 	return io.ReadAll(io.LimitReader(f, limit))
 }
@@ -130,7 +130,7 @@ func readNoFollow(path string, limit int64) ([]byte, error) {
 // new content goes to a temporary file created with O_EXCL (mode 0600) and is renamed over path; a rename
 // replaces a name, never follows it. keepPrev first keeps the old content in path.prev, as a new 0600 file too.
 func writeAtomic(path string, data []byte, keepPrev bool) error {
-	if err := refuseLink("file", path); err != nil {
+	if err := refuseLink(i18n.M("file.what.file"), path); err != nil {
 		return err
 	}
 	if keepPrev {
@@ -139,7 +139,7 @@ func writeAtomic(path string, data []byte, keepPrev bool) error {
 				return err
 			}
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("write %s: keep the previous version: %w", path, err)
+			return i18n.Errorf("file.write.prev", path, err)
 		}
 	}
 	return replaceFile(path, data)
@@ -150,27 +150,27 @@ func replaceFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return i18n.Errorf("file.write", path, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
 	if err := f.Chmod(filePerm); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return i18n.Errorf("file.write", path, err)
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w (is the disk full?)", path, err)
+		return i18n.Errorf("file.write.full", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return i18n.Errorf("file.write", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return i18n.Errorf("file.write", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return i18n.Errorf("file.write", path, err)
 	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
@@ -184,7 +184,7 @@ func replaceFile(path string, data []byte) error {
 // file is created with O_EXCL, mode 0600. content gets the name chosen, so that a file can name itself ("run
 // it with bash esmigrate-nfs-setup-1.sh"). It returns the name written.
 func SaveNew(path string, content func(name string) []byte) (string, error) {
-	if err := checkDir("directory", filepath.Dir(path)); err != nil {
+	if err := checkDir(i18n.M("file.what.dir"), filepath.Dir(path)); err != nil {
 		return path, err
 	}
 	ext := filepath.Ext(path)
@@ -212,7 +212,7 @@ func SaveNew(path string, content func(name string) []byte) (string, error) {
 		}
 		return name, f.Close()
 	}
-	return path, fmt.Errorf("%s and 99 numbered variants exist already: remove some", path)
+	return path, i18n.Errorf("file.variants", path)
 }
 
 // NextTo is where a file named name goes when it belongs with the state file: in the state file's directory

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // A migration's snapshots belong to it. Its id is made with its state file and is part of every snapshot's name
@@ -81,38 +82,31 @@ func (e *Engine) ours(b *BatchState, s esclient.Snapshot) bool {
 // foreignSnapshot explains a snapshot of the batch's name that is not this migration's, and what to do.
 func (e *Engine) foreignSnapshot(b *BatchState, s esclient.Snapshot) error {
 	repo := e.plan.Repository.Name
-	return fmt.Errorf("snapshot %s in repository %s already exists and is not this migration's (%s): esmigrate never restores a snapshot it did not take. "+
-		"If that snapshot is no longer needed, delete it (%s) and resume; if it belongs to a migration still in progress, let that one finish "+
-		"and start this one with a new state file (state_file in the plan), which gives it an id and snapshot names of its own",
-		b.Snapshot, repo, whose(s, e.state.MigrationID), e.src.Curl(esclient.DeleteSnapshotRequest(repo, b.Snapshot)))
+	return i18n.Errorf("snapshot.foreign", b.Snapshot, repo, whose(s, e.state.MigrationID), e.src.Curl(esclient.DeleteSnapshotRequest(repo, b.Snapshot)))
 }
 
 // whose describes who took a snapshot, from its metadata.
-func whose(s esclient.Snapshot, ourID string) string {
-	when := ""
-	if s.StartMillis > 0 {
-		when = ", started " + time.UnixMilli(s.StartMillis).UTC().Format(time.RFC3339)
-	}
+func whose(s esclient.Snapshot, ourID string) i18n.Msg {
+	var parts []i18n.Msg
 	md := s.Metadata
-	if id, ok := md["migration"].(string); ok {
-		var parts []string
-		parts = append(parts, "taken by esmigrate migration "+id)
+	id, hasID := md["migration"].(string)
+	by, _ := md["taken_by"].(string)
+	switch {
+	case hasID:
+		parts = append(parts, i18n.M("whose.migration", id))
 		if p, ok := md["state_file"].(string); ok {
-			where := p
 			if h, ok := md["host"].(string); ok {
-				where += " on " + h
+				parts = append(parts, i18n.M("whose.statefile.host", p, h))
+			} else {
+				parts = append(parts, i18n.M("whose.statefile", p))
 			}
-			parts = append(parts, "state file "+where)
 		}
 		if p, ok := md["plan"].(string); ok {
-			parts = append(parts, "plan "+p)
+			parts = append(parts, i18n.M("whose.plan", p))
 		}
-		return strings.Join(parts, ", ") + when + "; this migration is " + ourID
-	}
-	if by, ok := md["taken_by"].(string); ok && by == "esmigrate" {
-		return "taken by an esmigrate that did not record its migration (plan " + fmt.Sprint(md["plan"]) + ")" + when
-	}
-	if len(md) > 0 {
+	case by == "esmigrate":
+		parts = append(parts, i18n.M("whose.norecord", fmt.Sprint(md["plan"])))
+	case len(md) > 0:
 		keys := make([]string, 0, len(md))
 		for k := range md {
 			keys = append(keys, k)
@@ -122,9 +116,18 @@ func whose(s esclient.Snapshot, ourID string) string {
 		for _, k := range keys {
 			kv = append(kv, fmt.Sprintf("%s=%v", k, md[k]))
 		}
-		return "taken by something other than esmigrate, metadata " + strings.Join(kv, " ") + when
+		parts = append(parts, i18n.M("whose.other", strings.Join(kv, " ")))
+	default:
+		parts = append(parts, i18n.M("whose.none"))
 	}
-	return "it carries no metadata to say whose it is" + when
+	if s.StartMillis > 0 {
+		parts = append(parts, i18n.M("whose.started", time.UnixMilli(s.StartMillis).UTC().Format(time.RFC3339)))
+	}
+	m := i18n.List("list.comma", parts)
+	if hasID {
+		m = i18n.Join("list.semi", m, i18n.M("whose.ours", ourID))
+	}
+	return m
 }
 
 // adoptState gives a state file written before migrations had ids one, and names the batches whose snapshot
@@ -144,15 +147,15 @@ func (e *Engine) adoptState() {
 			renamed++
 		}
 	}
-	e.log(PhasePlan, 0, LevelInfo, "this state file predates migration ids: it now has id %s (%d batch(es) not snapshotted yet get snapshot names with it)", st.MigrationID, renamed)
+	e.say(PhasePlan, 0, LevelInfo, "plan.adopted", st.MigrationID, renamed)
 }
 
 // ownedBy says briefly why an existing snapshot counts as this migration's.
-func ownedBy(s esclient.Snapshot) string {
+func ownedBy(s esclient.Snapshot) i18n.Msg {
 	if id, ok := s.Metadata["migration"].(string); ok {
-		return "its metadata names migration " + id
+		return i18n.M("owned.metadata", id)
 	}
-	return "the state file says this migration started it"
+	return i18n.M("owned.state")
 }
 
 // isSnapshotNameTaken tells whether a snapshot request was refused because a snapshot of that name exists or

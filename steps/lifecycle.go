@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Lifecycle safety: a restored index keeps index.lifecycle.name, and its age counts from its original creation
@@ -47,8 +48,8 @@ type LifecycleIndex struct {
 // LifecycleInput is everything the lifecycle check decides from.
 type LifecycleInput struct {
 	Indices []LifecycleIndex
-	// TargetNoILM says why the target has no ILM ("" when it has): nothing will run the policies there.
-	TargetNoILM string
+	// TargetNoILM says why the target has no ILM (zero when it has): nothing will run the policies there.
+	TargetNoILM i18n.Msg
 	// TargetMode is ILM's operation mode on the target: RUNNING, STOPPING or STOPPED (paused).
 	TargetMode string
 	// TargetPolicies are the target's ILM policies; Copied those the metadata step will create there (with the
@@ -61,11 +62,8 @@ type LifecycleInput struct {
 }
 
 // lifecycleFix is the two documented ways out, in words an operator can act on.
-func lifecycleFix() string {
-	return "restore these indices without their lifecycle settings: add them to the plan's restore.ignore_index_settings: [" +
-		strings.Join(LifecycleSettings, ", ") + "] (attach a policy afterwards with PUT <index>/_settings); " +
-		"or pause ILM on the target before the restore (POST _ilm/stop: every policy of the target pauses, and snapshot lifecycle management with it), " +
-		"then remove the policy from these indices (POST <index>/_ilm/remove) or act on them, then POST _ilm/start"
+func lifecycleFix() i18n.Msg {
+	return i18n.M("lifecycle.fix", strings.Join(LifecycleSettings, ", "))
 }
 
 // LifecycleChecks decides the lifecycle findings without any request.
@@ -76,11 +74,11 @@ func LifecycleChecks(in LifecycleInput) []Check {
 			managed = append(managed, ix)
 		}
 	}
+	title := i18n.M("check.lifecycle")
 	if len(managed) == 0 {
-		return []Check{{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: OK,
-			Evidence: "no selected index has index.lifecycle.name"}}
+		return []Check{newCheck("lifecycle", OK, title, i18n.M("lifecycle.none"), i18n.Msg{})}
 	}
-	names := func(list []LifecycleIndex) string {
+	names := func(list []LifecycleIndex) i18n.Msg {
 		var s []string
 		for _, ix := range list {
 			s = append(s, ix.Name)
@@ -93,16 +91,12 @@ func LifecycleChecks(in LifecycleInput) []Check {
 	}
 	policyList := sortedKeys(policies)
 	if ignoresLifecycle(in.IgnoreSettings) {
-		return []Check{{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: OK,
-			Evidence: fmt.Sprintf("%d index(es) name a lifecycle policy (%s); they are restored without their lifecycle settings (restore.ignore_index_settings), so no policy acts on them until one is attached",
-				len(managed), strings.Join(policyList, ", "))}}
+		return []Check{newCheck("lifecycle", OK, title, i18n.M("lifecycle.ignored", len(managed), strings.Join(policyList, ", ")), i18n.Msg{})}
 	}
-	if in.TargetNoILM != "" {
-		return []Check{{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: Warn,
-			Evidence: fmt.Sprintf("%d index(es) name a lifecycle policy (%s: %s), but the target has no ILM (%s): nothing will run these policies there, and the setting stays on the indices",
-				len(managed), strings.Join(policyList, ", "), names(managed), in.TargetNoILM),
-			Fix: "restore these indices without their lifecycle settings: add to the plan's restore.ignore_index_settings: [" + strings.Join(LifecycleSettings, ", ") +
-				"]; on OpenSearch, manage them with an ISM policy afterwards"}}
+	if !in.TargetNoILM.IsZero() {
+		return []Check{newCheck("lifecycle", Warn, title,
+			i18n.M("lifecycle.noilm", len(managed), strings.Join(policyList, ", "), names(managed), in.TargetNoILM),
+			i18n.M("lifecycle.noilm.fix", strings.Join(LifecycleSettings, ", ")))}
 	}
 	defs := map[string]ilmPolicy{}
 	for _, it := range in.TargetPolicies {
@@ -116,7 +110,7 @@ func LifecycleChecks(in LifecycleInput) []Check {
 		}
 	}
 	var missing, deleted, rolled []LifecycleIndex
-	var deleteWhy, rollWhy, laterWhy []string
+	var deleteWhy, rollWhy, laterWhy []i18n.Msg
 	for _, ix := range managed {
 		def, ok := defs[ix.Policy]
 		if !ok {
@@ -125,35 +119,33 @@ func LifecycleChecks(in LifecycleInput) []Check {
 		}
 		v := lifecycleVerdict(ix, def, in.Now)
 		switch {
-		case v.rollover != "":
+		case !v.rollover.IsZero():
 			rolled = append(rolled, ix)
-			rollWhy = append(rollWhy, ix.Name+": "+v.rollover)
-		case v.delete != "":
+			rollWhy = append(rollWhy, i18n.M("index.reason", ix.Name, v.rollover))
+		case !v.delete.IsZero():
 			deleted = append(deleted, ix)
-			deleteWhy = append(deleteWhy, ix.Name+": "+v.delete)
-		case v.phase != "":
-			laterWhy = append(laterWhy, ix.Name+": "+v.phase)
+			deleteWhy = append(deleteWhy, i18n.M("index.reason", ix.Name, v.delete))
+		case !v.phase.IsZero():
+			laterWhy = append(laterWhy, i18n.M("index.reason", ix.Name, v.phase))
 		}
 	}
 	paused := in.TargetMode == "STOPPED" || in.TargetMode == "STOPPING"
 	var out []Check
 	if len(deleted) > 0 {
-		c := Check{ID: "lifecycle-delete", Title: "No restored index is deleted by its lifecycle policy at once", Status: Fail,
-			Evidence: fmt.Sprintf("ILM would delete %d index(es) as soon as they are restored: %s", len(deleted), abbreviate(deleteWhy, 6)),
-			Fix:      lifecycleFix()}
+		c := newCheck("lifecycle-delete", Fail, i18n.M("check.lifecycle-delete"),
+			i18n.M("lifecycle.delete", len(deleted), abbreviateMsgs(deleteWhy, 6)), lifecycleFix())
 		if paused {
 			c.Status = Warn
-			c.Evidence = fmt.Sprintf("ILM is %s on the target; once started again it would delete %d restored index(es) at once: %s", strings.ToLower(in.TargetMode), len(deleted), abbreviate(deleteWhy, 6))
-			c.Fix = "before POST _ilm/start on the target, remove the policy from these indices (POST <index>/_ilm/remove) or give them another one"
+			c.setEvidence(i18n.M("lifecycle.delete.paused", i18n.M("lifecycle.mode."+strings.ToLower(in.TargetMode)), len(deleted), abbreviateMsgs(deleteWhy, 6)))
+			c.setFix(i18n.M("lifecycle.delete.paused.fix"))
 		}
 		out = append(out, c)
 	}
 	if len(rolled) > 0 {
-		c := Check{ID: "lifecycle-rollover", Title: "No restored index is rolled over by its lifecycle policy at once", Status: Warn,
-			Evidence: fmt.Sprintf("ILM would roll over %d index(es) as soon as they are restored (a new index is created through the rollover alias, or ILM stops in its ERROR step when the alias is not there): %s", len(rolled), abbreviate(rollWhy, 6)),
-			Fix:      lifecycleFix()}
+		c := newCheck("lifecycle-rollover", Warn, i18n.M("check.lifecycle-rollover"),
+			i18n.M("lifecycle.rollover", len(rolled), abbreviateMsgs(rollWhy, 6)), lifecycleFix())
 		if paused {
-			c.Evidence = fmt.Sprintf("ILM is %s on the target; once started again it would roll over %d restored index(es) at once: %s", strings.ToLower(in.TargetMode), len(rolled), abbreviate(rollWhy, 6))
+			c.setEvidence(i18n.M("lifecycle.rollover.paused", i18n.M("lifecycle.mode."+strings.ToLower(in.TargetMode)), len(rolled), abbreviateMsgs(rollWhy, 6)))
 		}
 		out = append(out, c)
 	}
@@ -162,32 +154,40 @@ func LifecycleChecks(in LifecycleInput) []Check {
 		for _, ix := range missing {
 			byPolicy[ix.Policy] = append(byPolicy[ix.Policy], ix.Name)
 		}
-		var parts []string
+		var parts []i18n.Msg
 		for _, p := range sortedKeys(byPolicy) {
-			parts = append(parts, fmt.Sprintf("%s (used by %s)", p, abbreviate(byPolicy[p], 5)))
+			parts = append(parts, i18n.M("lifecycle.usedby", p, abbreviate(byPolicy[p], 5)))
 		}
-		out = append(out, Check{ID: "lifecycle-missing-policy", Title: "The lifecycle policies of the restored indices exist on the target", Status: Warn,
-			Evidence: "not on the target and not chosen in the metadata step: " + strings.Join(parts, "; ") + "; ILM puts these indices in its ERROR step (policy does not exist) until the policy is created",
-			Fix:      "choose these policies in the metadata step (ilm_policy/<name>), or " + lifecycleFix()})
+		out = append(out, newCheck("lifecycle-missing-policy", Warn, i18n.M("check.lifecycle-missing-policy"),
+			i18n.M("lifecycle.missing", i18n.List("list.semi", parts)), i18n.M("lifecycle.missing.fix", lifecycleFix())))
 	}
 	if len(out) == 0 {
-		ev := fmt.Sprintf("%d index(es) with a lifecycle policy (%s); none is deleted or rolled over at once", len(managed), strings.Join(policyList, ", "))
+		ev := []i18n.Msg{i18n.M("lifecycle.ok", len(managed), strings.Join(policyList, ", "))}
 		if len(copied) > 0 {
-			ev += "; copied by the metadata step: " + strings.Join(sortedKeys(copied), ", ")
+			ev = append(ev, i18n.M("lifecycle.copied", strings.Join(sortedKeys(copied), ", ")))
 		}
 		if len(laterWhy) > 0 {
-			ev += "; moving on at once: " + abbreviate(laterWhy, 5)
+			ev = append(ev, i18n.M("lifecycle.later", abbreviateMsgs(laterWhy, 5)))
 		}
-		out = append(out, Check{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: OK, Evidence: ev})
+		out = append(out, newCheck("lifecycle", OK, title, i18n.List("list.semi", ev), i18n.Msg{}))
 	}
 	return out
 }
 
-func abbreviate(list []string, max int) string {
+// abbreviate is a list of names, cut after max with how many more there are.
+func abbreviate(list []string, max int) i18n.Msg {
 	if len(list) <= max {
-		return strings.Join(list, ", ")
+		return i18n.Name(strings.Join(list, ", "))
 	}
-	return strings.Join(list[:max], ", ") + fmt.Sprintf(" and %d more", len(list)-max)
+	return i18n.M("list.more", strings.Join(list[:max], ", "), len(list)-max)
+}
+
+// abbreviateMsgs is abbreviate for sentences.
+func abbreviateMsgs(list []i18n.Msg, max int) i18n.Msg {
+	if len(list) <= max {
+		return i18n.List("list.comma", list)
+	}
+	return i18n.M("list.more", i18n.List("list.comma", list[:max]), len(list)-max)
 }
 
 // ignoresLifecycle tells whether a restore's ignore_index_settings drops index.lifecycle.name (by name or by a
@@ -232,9 +232,9 @@ func parseILMPhase(name string, ph map[string]any) ilmPhase {
 }
 
 type verdict struct {
-	delete   string // why ILM deletes the index at once
-	rollover string // why ILM rolls it over at once
-	phase    string // another phase it enters at once
+	delete   i18n.Msg // why ILM deletes the index at once
+	rollover i18n.Msg // why ILM rolls it over at once
+	phase    i18n.Msg // another phase it enters at once
 }
 
 // lifecycleVerdict applies ILM's rules to one restored index: the phase it is in keeps running (with the
@@ -287,7 +287,7 @@ func lifecycleVerdict(ix LifecycleIndex, p ilmPolicy, now time.Time) verdict {
 				if created == 0 {
 					created = lifeMS
 				}
-				if why := rolloverDue(r, ix, now.Sub(time.UnixMilli(created))); why != "" {
+				if why := rolloverDue(r, ix, now.Sub(time.UnixMilli(created))); !why.IsZero() {
 					v.rollover = why
 				}
 				return v // ILM stays in the hot phase until the rollover happened
@@ -304,7 +304,7 @@ func lifecycleVerdict(ix LifecycleIndex, p ilmPolicy, now time.Time) verdict {
 		return v
 	}
 	if _, del := reached.actions["delete"]; del || reached.name == "delete" {
-		v.delete = fmt.Sprintf("%s old, the delete phase starts at min_age %s", humanAge(age), humanAge(reached.minAge))
+		v.delete = i18n.M("lifecycle.v.delete", humanAge(age), humanAge(reached.minAge))
 		return v
 	}
 	var acts []string
@@ -312,7 +312,7 @@ func lifecycleVerdict(ix LifecycleIndex, p ilmPolicy, now time.Time) verdict {
 		acts = append(acts, a)
 	}
 	sort.Strings(acts)
-	v.phase = fmt.Sprintf("%s old, enters the %s phase (min_age %s: %s)", humanAge(age), reached.name, humanAge(reached.minAge), strings.Join(acts, ", "))
+	v.phase = i18n.M("lifecycle.v.phase", humanAge(age), reached.name, humanAge(reached.minAge), strings.Join(acts, ", "))
 	return v
 }
 
@@ -328,33 +328,33 @@ func phaseRank(p string) int {
 // rolloverDue tells whether a rollover action's conditions hold for the index as restored: any max_* condition
 // met, and every min_* condition met (ILM's rule since 8.4). Shard-level conditions are estimated from the
 // index's totals divided by its primaries.
-func rolloverDue(r map[string]any, ix LifecycleIndex, sinceCreation time.Duration) string {
+func rolloverDue(r map[string]any, ix LifecycleIndex, sinceCreation time.Duration) i18n.Msg {
 	prim := int64(ix.Primaries)
 	if prim < 1 {
 		prim = 1
 	}
-	var met []string
+	var met []i18n.Msg
 	minOK := true
-	for k, raw := range r {
-		val := fmt.Sprint(raw)
+	for _, k := range sortedKeys(r) {
+		val := fmt.Sprint(r[k])
 		var ok bool
-		var what string
+		var what i18n.Msg
 		switch strings.TrimPrefix(strings.TrimPrefix(k, "max_"), "min_") {
 		case "age":
 			d, err := ParseTimeValue(val)
-			ok, what = err == nil && sinceCreation >= d, fmt.Sprintf("%s %s reached: created %s ago", k, val, humanAge(sinceCreation))
+			ok, what = err == nil && sinceCreation >= d, i18n.M("lifecycle.r.age", k, val, humanAge(sinceCreation))
 		case "docs":
 			n, err := strconv.ParseInt(val, 10, 64)
-			ok, what = err == nil && ix.Docs >= n, fmt.Sprintf("%s %s reached: %d documents", k, val, ix.Docs)
+			ok, what = err == nil && ix.Docs >= n, i18n.M("lifecycle.r.docs", k, val, ix.Docs)
 		case "size":
 			n, err := ParseBytes(val)
-			ok, what = err == nil && ix.PrimaryBytes >= n, fmt.Sprintf("%s %s reached: %s of primaries", k, val, HumanBytes(ix.PrimaryBytes))
+			ok, what = err == nil && ix.PrimaryBytes >= n, i18n.M("lifecycle.r.size", k, val, HumanBytes(ix.PrimaryBytes))
 		case "primary_shard_size":
 			n, err := ParseBytes(val)
-			ok, what = err == nil && ix.PrimaryBytes/prim >= n, fmt.Sprintf("%s %s reached: about %s per primary shard", k, val, HumanBytes(ix.PrimaryBytes/prim))
+			ok, what = err == nil && ix.PrimaryBytes/prim >= n, i18n.M("lifecycle.r.shardsize", k, val, HumanBytes(ix.PrimaryBytes/prim))
 		case "primary_shard_docs":
 			n, err := strconv.ParseInt(val, 10, 64)
-			ok, what = err == nil && ix.Docs/prim >= n, fmt.Sprintf("%s %s reached: about %d documents per primary shard", k, val, ix.Docs/prim)
+			ok, what = err == nil && ix.Docs/prim >= n, i18n.M("lifecycle.r.sharddocs", k, val, ix.Docs/prim)
 		default:
 			continue
 		}
@@ -366,10 +366,9 @@ func rolloverDue(r map[string]any, ix LifecycleIndex, sinceCreation time.Duratio
 		}
 	}
 	if len(met) == 0 || !minOK {
-		return ""
+		return i18n.Msg{}
 	}
-	sort.Strings(met)
-	return strings.Join(met, "; ")
+	return i18n.List("list.semi", met)
 }
 
 var timeValueRE = regexp.MustCompile(`^\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(nanos|micros|ms|s|m|h|d)\s*$`)
@@ -383,7 +382,7 @@ func ParseTimeValue(s string) (time.Duration, error) {
 	}
 	m := timeValueRE.FindStringSubmatch(strings.ToLower(s))
 	if m == nil {
-		return 0, fmt.Errorf("%q is not a time value (e.g. 30d, 12h, 0ms)", s)
+		return 0, i18n.Errorf("lifecycle.timevalue", s)
 	}
 	f, _ := strconv.ParseFloat(m[1], 64)
 	unit := map[string]time.Duration{"nanos": time.Nanosecond, "micros": time.Microsecond, "ms": time.Millisecond,
@@ -411,8 +410,7 @@ func (e *Engine) LifecycleChecks(ctx context.Context, src, dst ClusterSummary, s
 	var out []Check
 	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	fail := func(err error) []Check {
-		add(Check{ID: "lifecycle", Title: "Lifecycle policies of the restored indices", Status: Warn,
-			Evidence: "could not read what the lifecycle check needs: " + err.Error()})
+		add(newCheck("lifecycle", Warn, i18n.M("check.lifecycle"), i18n.M("lifecycle.unknown", err), i18n.Msg{}))
 		return out
 	}
 	in, err := e.lifecycleInput(ctx, src, dst, sel, inv)
@@ -463,7 +461,7 @@ func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, se
 		}
 	}
 	if dst.Info.Distribution == esclient.OpenSearch {
-		in.TargetNoILM = "OpenSearch has no ILM; its lifecycle policies are ISM policies"
+		in.TargetNoILM = i18n.M("es.meta.noilm")
 		return in, nil
 	}
 	mode, err := e.dst.ILMStatus(ctx)
@@ -492,5 +490,5 @@ func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, se
 // PauseLifecycle pauses ILM on the target (POST _ilm/stop), shown as curl; a dry run sends nothing. The wizard
 // offers it with a typed confirmation: it pauses every policy of the target, and SLM with it.
 func (e *Engine) PauseLifecycle(ctx context.Context) error {
-	return e.request(ctx, e.dst, PhasePreflight, 0, "pause ILM on the target (every policy, and SLM, until POST _ilm/start)", esclient.StopILMRequest())
+	return e.request(ctx, e.dst, PhasePreflight, 0, i18n.M("req.stopilm"), esclient.StopILMRequest())
 }

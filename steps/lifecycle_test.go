@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The lifecycle pre-flight is tested here on recorded ILM answers (steps/testdata/ilm, copied from Elastic's
@@ -201,7 +202,7 @@ func TestLifecycleCountsAPolicyTheMetadataStepCopiesAsPresent(t *testing.T) {
 func TestLifecycleOnATargetWithoutILMWarnsAndOffersToDropTheSettings(t *testing.T) {
 	in := LifecycleInput{
 		Indices:     []LifecycleIndex{{Name: "logs-1", Policy: "logs"}},
-		TargetNoILM: "GET /_ilm/status answered 405",
+		TargetNoILM: i18n.Name("GET /_ilm/status answered 405"),
 		Now:         created,
 	}
 	checks := LifecycleChecks(in)

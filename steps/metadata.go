@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The metadata step: templates, pipelines, lifecycle policies and stored scripts, listed on the source, compared
@@ -46,14 +47,14 @@ func (m MetadataPlan) validate() error {
 	for field, list := range map[string][]string{"metadata.include": m.Include, "metadata.exclude": m.Exclude} {
 		for _, s := range list {
 			if err := validMetaPattern(s); err != nil {
-				return &PlanError{Field: field, Msg: err.Error()}
+				return planErr(field, i18n.MsgOf(err))
 			}
 		}
 	}
 	switch m.OnConflict {
 	case "", MetaConflictSkip, MetaConflictOverwrite:
 	default:
-		return &PlanError{Field: "metadata.on_conflict", Msg: fmt.Sprintf("%q: use skip or overwrite", m.OnConflict)}
+		return planErr("metadata.on_conflict", i18n.M("plan.meta.onconflict", m.OnConflict))
 	}
 	return nil
 }
@@ -61,14 +62,14 @@ func (m MetadataPlan) validate() error {
 func validMetaPattern(s string) error {
 	kind, name, ok := strings.Cut(s, "/")
 	if !ok || name == "" {
-		return fmt.Errorf("%q is not kind/name (e.g. index_template/logs, ingest_pipeline/*)", s)
+		return i18n.Errorf("meta.pattern", s)
 	}
 	if _, known := esclient.ParseMetaKind(kind); !known && kind != "*" {
 		var kinds []string
 		for _, k := range esclient.MetaKinds {
 			kinds = append(kinds, string(k))
 		}
-		return fmt.Errorf("%q: unknown kind %q (use one of %s, or *)", s, kind, strings.Join(kinds, ", "))
+		return i18n.Errorf("meta.kind.unknown", s, kind, strings.Join(kinds, ", "))
 	}
 	return nil
 }
@@ -115,19 +116,19 @@ type MetadataEntry struct {
 	Name string            `json:"name"`
 	// UsedBy says which selected indices (or which other used items) need it: "logs-2024.01.01
 	// (index.default_pipeline)". Empty: nothing selected uses it.
-	UsedBy []string `json:"used_by,omitempty"`
+	UsedBy []i18n.Msg `json:"used_by,omitempty"`
 	// Builtin says why the item belongs to the source cluster itself (a dot name, _meta.managed): such items
 	// are not chosen by default, the target has its own.
-	Builtin  string `json:"builtin,omitempty"`
-	Selected bool   `json:"selected"`
-	Why      string `json:"why"` // why it is selected or not, in words
-	State    string `json:"state"`
+	Builtin  i18n.Msg `json:"builtin,omitzero"`
+	Selected bool     `json:"selected"`
+	Why      i18n.Msg `json:"why"` // why it is selected or not, in words
+	State    string   `json:"state"`
 	// Diff lists the differences with the target's item, one line per field (MetaDifferent only).
-	Diff []string `json:"diff,omitempty"`
+	Diff []i18n.Msg `json:"diff,omitempty"`
 	// Notes say what the translation for the target changed or left out, and why.
-	Notes []string `json:"notes,omitempty"`
+	Notes []i18n.Msg `json:"notes,omitempty"`
 	// NotCopyable says why the item cannot go to this target (MetaNotCopyable only).
-	NotCopyable string `json:"not_copyable,omitempty"`
+	NotCopyable i18n.Msg `json:"not_copyable,omitzero"`
 
 	Source esclient.MetaItem  `json:"-"` // as on the source
 	Put    esclient.MetaItem  `json:"-"` // as it will be put on the target (translated)
@@ -143,8 +144,8 @@ type MetadataInventory struct {
 	Target  Product         `json:"target"`
 	Entries []MetadataEntry `json:"entries"`
 	// SourceUnavailable and TargetUnavailable say which kinds a cluster has no API for, with its answer.
-	SourceUnavailable map[esclient.MetaKind]string `json:"source_unavailable,omitempty"`
-	TargetUnavailable map[esclient.MetaKind]string `json:"target_unavailable,omitempty"`
+	SourceUnavailable map[esclient.MetaKind]i18n.Msg `json:"source_unavailable,omitempty"`
+	TargetUnavailable map[esclient.MetaKind]i18n.Msg `json:"target_unavailable,omitempty"`
 }
 
 // Selected lists the chosen entries in copy order.
@@ -208,24 +209,24 @@ func BuildMetadataInventory(srcList, dstList esclient.MetaListing, src, dst Prod
 		en := MetadataEntry{Kind: it.Kind, Name: it.Name, Source: it, UsedBy: used[it.ID()], Builtin: builtinReason(it)}
 		switch {
 		case matchesAny(mp.Exclude, it):
-			en.Why = "left out by metadata.exclude"
+			en.Why = i18n.M("meta.why.excluded")
 		case matchesAny(mp.Include, it):
-			en.Selected, en.Why = true, "named in metadata.include"
-		case len(en.UsedBy) > 0 && en.Builtin != "":
-			en.Why = "used, but built in: " + en.Builtin + "; the target has its own (name it in metadata.include to copy it anyway)"
+			en.Selected, en.Why = true, i18n.M("meta.why.included")
+		case len(en.UsedBy) > 0 && !en.Builtin.IsZero():
+			en.Why = i18n.M("meta.why.usedbuiltin", en.Builtin)
 		case len(en.UsedBy) > 0:
-			en.Selected, en.Why = true, "used by the selected indices"
-		case en.Builtin != "":
-			en.Why = "built in: " + en.Builtin
+			en.Selected, en.Why = true, i18n.M("meta.why.used")
+		case !en.Builtin.IsZero():
+			en.Why = i18n.M("meta.why.builtin", en.Builtin)
 		default:
-			en.Why = "not used by the selected indices"
+			en.Why = i18n.M("meta.why.unused")
 		}
 		put, notes, refusal := TranslateMeta(it, src, dst)
 		en.Put, en.Notes = put, notes
-		if why, ok := dstList.Unavailable[it.Kind]; ok && refusal == "" {
-			refusal = fmt.Sprintf("the target (%s) has no %s API: %s", dst, it.Kind.Title(), why)
+		if why, ok := dstList.Unavailable[it.Kind]; ok && refusal.IsZero() {
+			refusal = i18n.M("meta.noapi", dst.String(), it.Kind.TitleMsg(), why)
 		}
-		if refusal != "" {
+		if !refusal.IsZero() {
 			en.State, en.NotCopyable = MetaNotCopyable, refusal
 		} else {
 			en.compare(dstList)
@@ -263,16 +264,16 @@ func matchesAny(patterns []string, it esclient.MetaItem) bool {
 
 // builtinReason tells why an item belongs to the cluster itself: system items have dot names, and Elastic's
 // own templates, pipelines and policies carry _meta.managed: true (x-pack monitoring's pipelines predate that).
-func builtinReason(it esclient.MetaItem) string {
+func builtinReason(it esclient.MetaItem) i18n.Msg {
 	switch {
 	case strings.HasPrefix(it.Name, "."):
-		return "a system item (its name starts with a dot)"
+		return i18n.M("meta.builtin.dot")
 	case isTrue(dig(it.Body, "_meta", "managed")) || isTrue(dig(it.Body, "policy", "_meta", "managed")):
-		return "managed by the cluster (_meta.managed: true)"
+		return i18n.M("meta.builtin.managed")
 	case it.Kind == esclient.MetaPipeline && strings.HasPrefix(it.Name, "xpack_monitoring_"):
-		return "x-pack monitoring's own pipeline"
+		return i18n.M("meta.builtin.monitoring")
 	}
-	return ""
+	return i18n.Msg{}
 }
 
 func isTrue(v any) bool {
@@ -301,10 +302,10 @@ func dig(v any, keys ...string) any {
 // pipelines and policy its settings name, and, transitively, what those items name (component templates,
 // pipelines named by a template's settings or by a pipeline processor, stored scripts named by a script
 // processor).
-func usedItems(l esclient.MetaListing, src Product, uses []IndexUse) map[string][]string {
-	out := map[string][]string{}
+func usedItems(l esclient.MetaListing, src Product, uses []IndexUse) map[string][]i18n.Msg {
+	out := map[string][]i18n.Msg{}
 	var queue []esclient.MetaItem
-	add := func(kind esclient.MetaKind, name, reason string) {
+	add := func(kind esclient.MetaKind, name string, reason i18n.Msg) {
 		it, ok := l.Find(kind, name)
 		if !ok {
 			return
@@ -316,7 +317,7 @@ func usedItems(l esclient.MetaListing, src Product, uses []IndexUse) map[string]
 		if len(out[id]) < 5 {
 			out[id] = append(out[id], reason)
 		} else if len(out[id]) == 5 {
-			out[id] = append(out[id], "and more")
+			out[id] = append(out[id], i18n.M("meta.used.more"))
 		}
 	}
 	policyKind := esclient.MetaILMPolicy
@@ -343,28 +344,28 @@ func usedItems(l esclient.MetaListing, src Product, uses []IndexUse) map[string]
 			}
 		}
 		if best != "" {
-			add(esclient.MetaIndexTemplate, best, fmt.Sprintf("creates %s (pattern %s)", name, bestPat))
+			add(esclient.MetaIndexTemplate, best, i18n.M("meta.used.creates", name, bestPat))
 		} else {
 			for _, it := range l.Items {
 				if it.Kind != esclient.MetaLegacyTemplate {
 					continue
 				}
 				if p, ok := matchingPattern(dig(it.Body, "index_patterns"), name); ok {
-					add(it.Kind, it.Name, fmt.Sprintf("creates %s (pattern %s)", name, p))
+					add(it.Kind, it.Name, i18n.M("meta.used.creates", name, p))
 				}
 			}
 		}
 		for _, s := range []string{"index.default_pipeline", "index.final_pipeline"} {
 			if p := ix.Settings[s]; p != "" && p != "_none" {
-				add(esclient.MetaPipeline, p, fmt.Sprintf("%s of %s", s, ix.Name))
+				add(esclient.MetaPipeline, p, i18n.M("meta.used.setting", s, ix.Name))
 			}
 		}
 		if p := ix.Settings["index.lifecycle.name"]; p != "" {
-			add(esclient.MetaILMPolicy, p, "index.lifecycle.name of "+ix.Name)
+			add(esclient.MetaILMPolicy, p, i18n.M("meta.used.setting", "index.lifecycle.name", ix.Name))
 		}
 		for _, s := range []string{"index.plugins.index_state_management.policy_id", "index.opendistro.index_state_management.policy_id"} {
 			if p := ix.Settings[s]; p != "" {
-				add(esclient.MetaISMPolicy, p, s+" of "+ix.Name)
+				add(esclient.MetaISMPolicy, p, i18n.M("meta.used.setting", s, ix.Name))
 			}
 		}
 		if policyKind == esclient.MetaISMPolicy {
@@ -374,7 +375,7 @@ func usedItems(l esclient.MetaListing, src Product, uses []IndexUse) map[string]
 				}
 				for _, tpl := range asList(dig(it.Body, "policy", "ism_template")) {
 					if p, ok := matchingPattern(dig(tpl, "index_patterns"), ix.Name); ok {
-						add(it.Kind, it.Name, fmt.Sprintf("ism_template of the policy matches %s (pattern %s)", ix.Name, p))
+						add(it.Kind, it.Name, i18n.M("meta.used.ism", ix.Name, p))
 					}
 				}
 			}
@@ -384,7 +385,7 @@ func usedItems(l esclient.MetaListing, src Product, uses []IndexUse) map[string]
 		it := queue[0]
 		queue = queue[1:]
 		for _, d := range metaDependencies(it) {
-			add(d.kind, d.name, fmt.Sprintf("named by %s %s (%s)", it.Kind.Title(), it.Name, d.via))
+			add(d.kind, d.name, i18n.M("meta.used.named", it.Kind.TitleMsg(), it.Name, d.via))
 		}
 	}
 	return out
@@ -613,7 +614,7 @@ func normalizeSettings(v any) map[string]any {
 // they are the same. The diff is of flattened fields (settings.index.number_of_shards: "1" → "2") rather than of
 // JSON text: go-cmp prints Go syntax and says its output is not stable, and the JSON diff libraries produce
 // RFC 6902 patches, which are for programs, not for people deciding whether to overwrite.
-func MetaDiff(source, target map[string]any) []string {
+func MetaDiff(source, target map[string]any) []i18n.Msg {
 	a, b := map[string]any{}, map[string]any{}
 	flattenJSON("", normalizeMeta(source), a, false)
 	flattenJSON("", normalizeMeta(target), b, false)
@@ -629,22 +630,22 @@ func MetaDiff(source, target map[string]any) []string {
 		sorted = append(sorted, k)
 	}
 	sort.Strings(sorted)
-	var out []string
+	var out []i18n.Msg
 	for _, k := range sorted {
 		va, ina := a[k]
 		vb, inb := b[k]
 		switch {
 		case ina && !inb:
-			out = append(out, fmt.Sprintf("+ %s: %s (only on the source)", k, jsonText(va)))
+			out = append(out, i18n.M("meta.diff.source", k, jsonText(va)))
 		case !ina && inb:
-			out = append(out, fmt.Sprintf("- %s: %s (only on the target)", k, jsonText(vb)))
+			out = append(out, i18n.M("meta.diff.target", k, jsonText(vb)))
 		case jsonText(va) != jsonText(vb):
-			out = append(out, fmt.Sprintf("~ %s: %s on the source, %s on the target", k, jsonText(va), jsonText(vb)))
+			out = append(out, i18n.M("meta.diff.both", k, jsonText(va), jsonText(vb)))
 		}
 	}
 	const max = 40
 	if len(out) > max {
-		out = append(out[:max], fmt.Sprintf("... and %d more differences", len(out)-max))
+		out = append(out[:max], i18n.M("meta.diff.more", len(out)-max))
 	}
 	return out
 }
@@ -661,28 +662,29 @@ func jsonText(v any) string {
 // or a refusal when the item has no documented equivalent on the target. Only what Elasticsearch's and
 // OpenSearch's documentation (and the test runners) show to be equivalent is translated; everything else is
 // sent as it is, and the target's answer says what it cannot take.
-func TranslateMeta(it esclient.MetaItem, src, dst Product) (esclient.MetaItem, []string, string) {
+func TranslateMeta(it esclient.MetaItem, src, dst Product) (esclient.MetaItem, []i18n.Msg, i18n.Msg) {
 	body, _ := deepCopy(it.Body).(map[string]any)
 	if body == nil {
 		body = map[string]any{}
 	}
 	out := esclient.MetaItem{Kind: it.Kind, Name: it.Name, Body: body}
-	var notes []string
+	var notes []i18n.Msg
+	none := i18n.Msg{}
 	toOS := dst.Distribution == esclient.OpenSearch && src.Distribution != esclient.OpenSearch
 	fromOS := src.Distribution == esclient.OpenSearch && dst.Distribution != esclient.OpenSearch
 	switch it.Kind {
 	case esclient.MetaILMPolicy:
 		if dst.Distribution == esclient.OpenSearch {
-			return out, nil, "OpenSearch has no ILM. Its ISM policies are states with transitions, a different language with no documented one-to-one translation (min_age counts from rollover in ILM, from creation in ISM): write an ISM policy by hand and attach it with an ism_template"
+			return out, nil, i18n.M("meta.refuse.ilm")
 		}
 	case esclient.MetaISMPolicy:
 		if dst.Distribution != esclient.OpenSearch {
-			return out, nil, "Elasticsearch has no ISM. ILM policies are phases with actions, with no documented one-to-one translation from ISM states: write an ILM policy by hand"
+			return out, nil, i18n.M("meta.refuse.ism")
 		}
 	case esclient.MetaLegacyTemplate:
 		if src.Distribution != esclient.OpenSearch && src.Version.Major <= 6 && (dst.Version.Major >= 7 || dst.Distribution == esclient.OpenSearch) {
 			if typ, ok := unwrapMappingType(out.Body); ok {
-				notes = append(notes, fmt.Sprintf("mapping type [%s] removed: Elasticsearch 7 and later have typeless mappings (include_type_name)", typ))
+				notes = append(notes, i18n.M("meta.note.type", typ))
 			}
 		}
 		notes = append(notes, translateSettings(out.Body, "settings", toOS)...)
@@ -697,19 +699,19 @@ func TranslateMeta(it esclient.MetaItem, src, dst Product) (esclient.MetaItem, [
 				if name, _ := dig(ds, "timestamp_field", "name").(string); name != "" {
 					delete(ds, "timestamp_field")
 					if name == "@timestamp" {
-						notes = append(notes, "data_stream.timestamp_field left out: Elasticsearch data streams always use @timestamp, as this template does")
+						notes = append(notes, i18n.M("meta.note.timestamp"))
 					} else {
-						notes = append(notes, fmt.Sprintf("data_stream.timestamp_field %q left out: Elasticsearch data streams always use @timestamp, so their documents need that field", name))
+						notes = append(notes, i18n.M("meta.note.timestampfield", name))
 					}
 				}
 			}
 			if _, ok := out.Body["context"]; ok {
 				delete(out.Body, "context")
-				notes = append(notes, "context left out: OpenSearch's application-based templates have no Elasticsearch equivalent")
+				notes = append(notes, i18n.M("meta.note.context"))
 			}
 		}
 	}
-	return out, notes, ""
+	return out, notes, none
 }
 
 // templateField is a field of composable or component templates that only some versions know.
@@ -718,30 +720,30 @@ type templateField struct {
 	kinds   []esclient.MetaKind
 	since   esclient.Version // the first Elasticsearch version that takes it
 	os      bool             // OpenSearch 2.x takes it too
-	meaning string
+	meaning string           // catalogue key: what the target does without the field
 }
 
 // templateFields: measured on the runners (7.10.2, 7.17.29, 8.19.21, OpenSearch 2.19.1: each answers
 // "unknown field [x]" to a field it does not know) and dated from Elasticsearch's release notes.
 var templateFields = []templateField{
 	{[]string{"allow_auto_create"}, []esclient.MetaKind{esclient.MetaIndexTemplate}, esclient.Version{Major: 7, Minor: 11}, false,
-		"the target's action.auto_create_index setting decides instead"},
+		"meta.field.autocreate"},
 	{[]string{"data_stream", "hidden"}, []esclient.MetaKind{esclient.MetaIndexTemplate}, esclient.Version{Major: 7, Minor: 11}, true,
-		"the data stream is visible"},
+		"meta.field.hidden"},
 	{[]string{"data_stream", "allow_custom_routing"}, []esclient.MetaKind{esclient.MetaIndexTemplate}, esclient.Version{Major: 8}, true,
-		"custom routing is refused on the data stream"},
+		"meta.field.routing"},
 	{[]string{"ignore_missing_component_templates"}, []esclient.MetaKind{esclient.MetaIndexTemplate}, esclient.Version{Major: 8, Minor: 7}, false,
-		"every component template it names must exist on the target"},
+		"meta.field.components"},
 	{[]string{"deprecated"}, []esclient.MetaKind{esclient.MetaIndexTemplate, esclient.MetaComponentTemplate}, esclient.Version{Major: 8, Minor: 12}, false,
-		"only a deprecation marker: no warning when it is used"},
+		"meta.field.deprecated"},
 	{[]string{"template", "lifecycle"}, []esclient.MetaKind{esclient.MetaIndexTemplate, esclient.MetaComponentTemplate}, esclient.Version{Major: 8, Minor: 11}, false,
-		"the data stream lifecycle (retention) is not set: use a lifecycle policy on the target instead"},
+		"meta.field.lifecycle"},
 	{[]string{"template", "data_stream_options"}, []esclient.MetaKind{esclient.MetaIndexTemplate, esclient.MetaComponentTemplate}, esclient.Version{Major: 8, Minor: 19}, false,
-		"the failure store is not set up"},
+		"meta.field.failurestore"},
 }
 
-func dropUnknownTemplateFields(body map[string]any, kind esclient.MetaKind, dst Product) []string {
-	var notes []string
+func dropUnknownTemplateFields(body map[string]any, kind esclient.MetaKind, dst Product) []i18n.Msg {
+	var notes []i18n.Msg
 	for _, f := range templateFields {
 		if !containsKind(f.kinds, kind) {
 			continue
@@ -758,17 +760,17 @@ func dropUnknownTemplateFields(body map[string]any, kind esclient.MetaKind, dst 
 			continue
 		}
 		var knows bool
-		var who string
+		var who i18n.Msg
 		if dst.Distribution == esclient.OpenSearch {
-			knows, who = f.os, "OpenSearch"
+			knows, who = f.os, i18n.Name("OpenSearch")
 		} else {
-			knows, who = !dst.Version.Less(f.since), "Elasticsearch before "+fmt.Sprintf("%d.%d", f.since.Major, f.since.Minor)
+			knows, who = !dst.Version.Less(f.since), i18n.M("meta.esbefore", fmt.Sprintf("%d.%d", f.since.Major, f.since.Minor))
 		}
 		if knows {
 			continue
 		}
 		delete(parent, last)
-		notes = append(notes, fmt.Sprintf("%s left out: %s does not know it (%s)", strings.Join(f.path, "."), who, f.meaning))
+		notes = append(notes, i18n.M("meta.note.field", strings.Join(f.path, "."), who, i18n.M(f.meaning)))
 	}
 	return notes
 }
@@ -785,7 +787,7 @@ func containsKind(list []esclient.MetaKind, k esclient.MetaKind) bool {
 // translateSettings removes, for an OpenSearch target, the settings of Elasticsearch features OpenSearch does
 // not have: ILM's index.lifecycle.* (OpenSearch refuses unknown settings) and the data tier allocation filters,
 // which OpenSearch would read as a custom node attribute no node has, leaving the shards unassigned.
-func translateSettings(holder map[string]any, key string, toOS bool) []string {
+func translateSettings(holder map[string]any, key string, toOS bool) []i18n.Msg {
 	if !toOS {
 		return nil
 	}
@@ -807,13 +809,13 @@ func translateSettings(holder map[string]any, key string, toOS bool) []string {
 		}
 	}
 	sort.Strings(removed)
-	var notes []string
+	var notes []i18n.Msg
 	for _, k := range removed {
 		switch {
 		case strings.HasPrefix(k, "index.lifecycle."):
-			notes = append(notes, fmt.Sprintf("setting %s left out: OpenSearch has no ILM (attach an ISM policy with an ism_template instead)", k))
+			notes = append(notes, i18n.M("meta.note.ilmsetting", k))
 		default:
-			notes = append(notes, fmt.Sprintf("setting %s left out: OpenSearch has no data tiers (it would read this as a node attribute no node has, and leave the shards unassigned)", k))
+			notes = append(notes, i18n.M("meta.note.tier", k))
 		}
 	}
 	return notes
@@ -896,10 +898,10 @@ type MetadataOutcome struct {
 	Kind   esclient.MetaKind `json:"kind"`
 	Name   string            `json:"name"`
 	Result string            `json:"result"`
-	Reason string            `json:"reason,omitempty"`
-	Fix    string            `json:"fix,omitempty"`
-	Notes  []string          `json:"notes,omitempty"` // what the translation changed or left out
-	Diff   []string          `json:"diff,omitempty"`  // for a conflict
+	Reason i18n.Msg          `json:"reason,omitzero"`
+	Fix    i18n.Msg          `json:"fix,omitzero"`
+	Notes  []i18n.Msg        `json:"notes,omitempty"` // what the translation changed or left out
+	Diff   []i18n.Msg        `json:"diff,omitempty"`  // for a conflict
 }
 
 // MetadataResult is the metadata step's outcome, for the report.
@@ -925,14 +927,14 @@ func (r *MetadataResult) Problems() int {
 func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overwriteConfirmed bool) (*MetadataResult, error) {
 	res := &MetadataResult{Counts: map[string]int{}}
 	chosen := inv.Selected()
-	e.emit(Event{Kind: KindStart, Phase: PhaseMetadata, Message: fmt.Sprintf("%d item(s) chosen", len(chosen))})
+	e.emit(Event{Kind: KindStart, Phase: PhaseMetadata, Msg: i18n.M("meta.chosen", len(chosen))})
 	if len(chosen) == 0 {
-		e.emit(Event{Kind: KindDone, Phase: PhaseMetadata, Message: "no item chosen"})
+		e.emit(Event{Kind: KindDone, Phase: PhaseMetadata, Msg: i18n.M("meta.nonechosen")})
 		return res, nil
 	}
 	dstList, err := e.dst.Metadata(ctx, distributionOf(inv.Target))
 	if err != nil {
-		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseMetadata, Message: err.Error()})
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseMetadata, Msg: i18n.MsgOf(err)})
 		return res, err
 	}
 	sort.SliceStable(chosen, func(i, j int) bool { return kindRank(chosen[i].Kind) < kindRank(chosen[j].Kind) })
@@ -942,20 +944,20 @@ func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overw
 			en.compare(dstList)
 		}
 		o := MetadataOutcome{Kind: en.Kind, Name: en.Name, Notes: en.Notes, Diff: en.Diff}
-		title := en.Kind.Title() + " " + en.Name
+		title := i18n.M("meta.title", en.Kind.TitleMsg(), en.Name)
 		switch en.State {
 		case MetaNotCopyable:
 			o.Result, o.Reason = MetaLeftOut, en.NotCopyable
 		case MetaIdentical:
-			o.Result, o.Reason = MetaUnchanged, "already the same on the target"
+			o.Result, o.Reason = MetaUnchanged, i18n.M("meta.same")
 		case MetaDifferent:
 			switch {
 			case !overwrite:
-				o.Result, o.Reason = MetaSkipped, "differs on the target; kept the target's (metadata.on_conflict: skip)"
-				o.Fix = "compare the two (the differences are listed), then set metadata.on_conflict: overwrite and confirm it, or change the target's item yourself"
+				o.Result, o.Reason = MetaSkipped, i18n.M("meta.skip")
+				o.Fix = i18n.M("meta.skip.fix")
 			case !overwriteConfirmed:
-				o.Result, o.Reason = MetaSkipped, "differs on the target; metadata.on_conflict: overwrite needs the operator's typed confirmation, which was not given"
-				o.Fix = "confirm the overwrite in the wizard, or run with --allow-metadata-overwrite"
+				o.Result, o.Reason = MetaSkipped, i18n.M("meta.unconfirmed")
+				o.Fix = i18n.M("meta.unconfirmed.fix")
 			default:
 				o.Result = e.putMeta(ctx, en, true, &o)
 			}
@@ -969,16 +971,11 @@ func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overw
 		case MetaRefused, MetaFailed, MetaSkipped, MetaLeftOut:
 			level = LevelWarn
 		}
-		msg := title + ": " + strings.ReplaceAll(o.Result, "_", " ")
-		if o.Reason != "" {
-			msg += ": " + o.Reason
-		}
-		for _, n := range o.Notes {
-			msg += "; " + n
-		}
-		e.log(PhaseMetadata, 0, level, "%s", msg)
+		msg := i18n.Join("list.colon", title, i18n.M("meta.result."+o.Result), o.Reason)
+		msg = i18n.List("list.semi", append([]i18n.Msg{msg}, o.Notes...))
+		e.emit(Event{Kind: KindLog, Level: level, Phase: PhaseMetadata, Batches: e.batches(), Msg: msg})
 	}
-	e.emit(Event{Kind: KindDone, Phase: PhaseMetadata, Message: res.Summary()})
+	e.emit(Event{Kind: KindDone, Phase: PhaseMetadata, Msg: res.SummaryMsg()})
 	return res, nil
 }
 
@@ -1002,11 +999,11 @@ func distributionOf(p Product) string {
 // nothing) and returns the result.
 func (e *Engine) putMeta(ctx context.Context, en MetadataEntry, overwrite bool, o *MetadataOutcome) string {
 	req := esclient.PutMetaRequest(en.Put, overwrite, en.Target)
-	verb := "create"
+	what := i18n.M("req.meta.create", en.Kind.TitleMsg(), en.Name)
 	if overwrite {
-		verb = "overwrite"
+		what = i18n.M("req.meta.overwrite", en.Kind.TitleMsg(), en.Name)
 	}
-	err := e.request(ctx, e.dst, PhaseMetadata, 0, verb+" "+en.Kind.Title()+" "+en.Name, req)
+	err := e.request(ctx, e.dst, PhaseMetadata, 0, what, req)
 	switch {
 	case err == nil && e.opts.DryRun && overwrite:
 		return MetaWouldWrite
@@ -1019,17 +1016,17 @@ func (e *Engine) putMeta(ctx context.Context, en MetadataEntry, overwrite bool, 
 	}
 	var ee *esclient.Error
 	if errors.As(err, &ee) && ee.Status >= 400 && ee.Status < 500 && ee.Status != 401 && ee.Status != 403 && ee.Status != 429 {
-		o.Reason = "the target cannot take this item: " + ee.Type + ": " + ee.Reason
+		o.Reason = i18n.M("meta.refused", ee.Type+": "+ee.Reason)
 		o.Fix = RefusalFix(en.Kind, ee.Reason)
 		return MetaRefused
 	}
-	o.Reason = err.Error()
-	o.Fix = "nothing else was changed; run the step again: items already copied are found identical and left alone"
+	o.Reason = i18n.MsgOf(err)
+	o.Fix = i18n.M("meta.failed.fix")
 	return MetaFailed
 }
 
 // RefusalFix explains, from the target's own reason, why it cannot take an item and what to do.
-func RefusalFix(kind esclient.MetaKind, reason string) string {
+func RefusalFix(kind esclient.MetaKind, reason string) i18n.Msg {
 	between := func(s, open, close string) string {
 		i := strings.Index(s, open)
 		if i < 0 {
@@ -1045,70 +1042,76 @@ func RefusalFix(kind esclient.MetaKind, reason string) string {
 	switch {
 	case strings.Contains(reason, "No processor type exists with name"):
 		p := between(reason, "name [", "]")
-		return fmt.Sprintf("the target has no %q processor: it comes with a module or plugin (ingest-common for most processors) that the target's nodes lack; install it on every target node, or leave this pipeline out and change the writers that name it", p)
+		return i18n.M("meta.fix.processor", p)
 	case strings.Contains(reason, "unsupported lang"):
 		l := between(reason, "lang [", "]")
-		return fmt.Sprintf("the target has no %q script language (module lang-%s): install it on every target node, or leave this script out", l, l)
+		return i18n.M("meta.fix.lang", l)
 	case strings.Contains(reason, "unknown setting"):
 		s := between(reason, "unknown setting [", "]")
-		return fmt.Sprintf("the target does not know the setting %s (it belongs to a plugin or feature the target lacks): install what provides it on every target node, or leave this item out and create it on the target by hand without that setting", s)
+		return i18n.M("meta.fix.setting", s)
 	case strings.Contains(reason, "unknown field"):
 		f := between(reason, "unknown field [", "]")
-		return fmt.Sprintf("the target's version does not know the field %q of this %s: edit the item on the target by hand without it", f, kind.Title())
+		return i18n.M("meta.fix.field", f, kind.TitleMsg())
 	case strings.Contains(reason, "that have the same priority"):
-		return "a template already on the target matches some of the same index patterns with the same priority: give one of them another priority (only one composable template may create an index)"
+		return i18n.M("meta.fix.priority")
 	case strings.Contains(reason, "specifies component templates") && strings.Contains(reason, "that do not exist"):
-		return "copy the component templates it is composed of first (choose them too), then this template"
+		return i18n.M("meta.fix.components")
 	case strings.Contains(reason, "already exists"):
-		return "an item of this name was created on the target meanwhile: run the step again to compare it"
+		return i18n.M("meta.fix.exists")
 	case strings.Contains(reason, "compile error") || strings.Contains(reason, "script_exception"):
-		return "the target's script engine cannot compile this script (another version of the language): adapt the script on the target by hand"
+		return i18n.M("meta.fix.compile")
 	}
-	return "read the target's reason; the item is left out, everything else goes on"
+	return i18n.M("meta.fix.other")
 }
 
 // Summary is one line of counts.
-func (r *MetadataResult) Summary() string {
+func (r *MetadataResult) Summary() string { return r.SummaryMsg().String() }
+
+// SummaryMsg is Summary as a message.
+func (r *MetadataResult) SummaryMsg() i18n.Msg {
 	if r == nil || len(r.Items) == 0 {
-		return "no metadata item chosen"
+		return i18n.M("meta.nonechosen.long")
 	}
-	var parts []string
+	var parts []i18n.Msg
 	for _, k := range []string{MetaCreated, MetaOverwritten, MetaUnchanged, MetaWouldCreate, MetaWouldWrite, MetaSkipped, MetaRefused, MetaLeftOut, MetaFailed} {
 		if n := r.Counts[k]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(k, "_", " ")))
+			parts = append(parts, i18n.M("meta.count", n, i18n.M("meta.result."+k)))
 		}
 	}
-	return strings.Join(parts, ", ")
+	return i18n.List("list.comma", parts)
 }
 
-// Markdown renders the report's metadata section.
-func (r *MetadataResult) Markdown() string {
+// Markdown renders the report's metadata section, in English.
+func (r *MetadataResult) Markdown() string { return r.MarkdownIn(i18n.English) }
+
+// MarkdownIn is the report's metadata section in l's language.
+func (r *MetadataResult) MarkdownIn(l *i18n.Localizer) string {
 	if r == nil || len(r.Items) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## Metadata (templates, pipelines, policies, scripts)\n\n%s\n\n", r.Summary())
-	fmt.Fprintf(&b, "| Kind | Name | Result | Reason |\n|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\n## %s\n\n%s\n\n", l.T("meta.md.title"), l.Msg(r.SummaryMsg()))
+	fmt.Fprintf(&b, "%s\n|---|---|---|---|\n", l.T("meta.md.header"))
 	for _, o := range r.Items {
-		reason := o.Reason
-		if o.Fix != "" {
-			reason += " (" + o.Fix + ")"
+		reason := l.Msg(o.Reason)
+		if !o.Fix.IsZero() {
+			reason = l.T("es.error.fix", reason, o.Fix)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.Kind.Title(), mdCell(o.Name), strings.ReplaceAll(o.Result, "_", " "), mdCell(reason))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", l.Msg(o.Kind.TitleMsg()), mdCell(o.Name), l.T("meta.result."+o.Result), mdCell(reason))
 	}
 	var notes []string
 	for _, o := range r.Items {
 		for _, n := range o.Notes {
-			notes = append(notes, fmt.Sprintf("- %s %s: %s", o.Kind.Title(), o.Name, n))
+			notes = append(notes, "- "+l.T("meta.md.note", o.Kind.TitleMsg(), o.Name, n))
 		}
 		if o.Result == MetaSkipped {
 			for _, d := range o.Diff {
-				notes = append(notes, fmt.Sprintf("- %s %s differs: `%s`", o.Kind.Title(), o.Name, d))
+				notes = append(notes, "- "+l.T("meta.md.differs", o.Kind.TitleMsg(), o.Name, d))
 			}
 		}
 	}
 	if len(notes) > 0 {
-		fmt.Fprintf(&b, "\nWhat was translated, left out or differs:\n\n%s\n", strings.Join(notes, "\n"))
+		fmt.Fprintf(&b, "\n%s\n\n%s\n", l.T("meta.md.notes"), strings.Join(notes, "\n"))
 	}
 	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
@@ -46,7 +47,7 @@ func setupClient(t *testing.T, url string) *esclient.Client {
 
 func mustDo(t *testing.T, c *esclient.Client, req esclient.Request) {
 	t.Helper()
-	if err := c.Do(context.Background(), "test setup", req, nil); err != nil {
+	if err := c.Do(context.Background(), i18n.Text("test setup"), req, nil); err != nil {
 		t.Fatalf("%s %s: %v", req.Method, req.Path, err)
 	}
 }
@@ -58,7 +59,7 @@ func removeMeta(t *testing.T, urls []string, items ...esclient.MetaItem) {
 			c := setupClient(t, u)
 			// templates before what they name: a composable template keeps its component templates in use
 			for i := len(items) - 1; i >= 0; i-- {
-				c.Do(context.Background(), "clean up", esclient.DeleteMetaRequest(items[i].Kind, items[i].Name), nil)
+				c.Do(context.Background(), i18n.Text("clean up"), esclient.DeleteMetaRequest(items[i].Kind, items[i].Name), nil)
 			}
 		}
 	})
@@ -236,7 +237,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	for _, it := range items {
 		en := entry(t, inv, it.Kind, it.Name)
 		if !en.Selected || en.State != steps.MetaAbsent {
-			t.Fatalf("%s: selected %v, state %s (want chosen and absent): %s", it.ID(), en.Selected, en.State, en.NotCopyable)
+			t.Fatalf("%s: selected %v, state %s (want chosen and absent): %s", it.ID(), en.Selected, en.State, en.NotCopyable.String())
 		}
 	}
 	// allow_auto_create: the translation leaves it out where the target does not know it, and says so; the
@@ -244,14 +245,14 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	comp := entry(t, inv, esclient.MetaIndexTemplate, id+"-it")
 	if _, had := items[1].Body["allow_auto_create"]; had {
 		knows := dstInfo.Distribution == esclient.Elasticsearch && !dstInfo.Version.Less(esclient.Version{Major: 7, Minor: 11})
-		noted := strings.Contains(strings.Join(comp.Notes, " "), "allow_auto_create left out")
+		noted := strings.Contains(strings.Join(i18n.Strings(comp.Notes), " "), "allow_auto_create left out")
 		if knows == noted {
 			t.Errorf("%s takes allow_auto_create: %v, but the notes say %v", dstInfo.Product(), knows, comp.Notes)
 		}
 		if !knows {
 			raw := items[1]
 			raw.Name = id + "-raw"
-			err := setupClient(t, d.url).Do(context.Background(), "put untranslated", esclient.PutMetaRequest(raw, false, nil), nil)
+			err := setupClient(t, d.url).Do(context.Background(), i18n.Text("put untranslated"), esclient.PutMetaRequest(raw, false, nil), nil)
 			if err == nil || !strings.Contains(err.Error(), "unknown field [allow_auto_create]") {
 				t.Errorf("the untranslated template should be refused by %s: %v", dstInfo.Product(), err)
 				removeMeta(t, []string{d.url}, raw)
@@ -297,7 +298,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	r = newMetaRun(t, f.url, d.url, mp, steps.Options{})
 	inv = r.inspect()
 	lt := entry(t, inv, esclient.MetaLegacyTemplate, id+"-lt")
-	if lt.State != steps.MetaDifferent || !containsLine(lt.Diff, "~ order: 3 on the source, 9 on the target") {
+	if lt.State != steps.MetaDifferent || !containsLine(i18n.Strings(lt.Diff), "~ order: 3 on the source, 9 on the target") {
 		t.Fatalf("conflict: %s %v", lt.State, lt.Diff)
 	}
 	if o := outcome(t, r.copy(inv, true), esclient.MetaLegacyTemplate, id+"-lt"); o.Result != steps.MetaSkipped || order() != "9" {
@@ -306,7 +307,7 @@ func testTemplatesPair(t *testing.T, f, d metaCluster) {
 	mp.OnConflict = steps.MetaConflictOverwrite
 	r = newMetaRun(t, f.url, d.url, mp, steps.Options{})
 	if o := outcome(t, r.copy(r.inspect(), false), esclient.MetaLegacyTemplate, id+"-lt"); o.Result != steps.MetaSkipped ||
-		!strings.Contains(o.Reason, "typed confirmation") || order() != "9" {
+		!strings.Contains(o.Reason.String(), "typed confirmation") || order() != "9" {
 		t.Errorf("overwrite without the confirmation: %s %s, target order %s", o.Result, o.Reason, order())
 	}
 	r = newMetaRun(t, f.url, d.url, mp, steps.Options{})
@@ -388,7 +389,7 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 		{esclient.MetaStoredScript, id + "-double", "named by ingest pipeline " + id + "-main (script processor)"},
 	} {
 		en := entry(t, inv, want.kind, want.name)
-		if !en.Selected || len(en.UsedBy) == 0 || en.UsedBy[0] != want.used {
+		if !en.Selected || len(en.UsedBy) == 0 || en.UsedBy[0].String() != want.used {
 			t.Errorf("%s: selected %v, used by %v (want %q)", en.ID(), en.Selected, en.UsedBy, want.used)
 		}
 	}
@@ -414,7 +415,7 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 		} `json:"docs"`
 	}
 	dst := setupClient(t, osURL)
-	if err := dst.Do(context.Background(), "simulate", esclient.Request{Method: "POST", Path: "/_ingest/pipeline/" + id + "-main/_simulate",
+	if err := dst.Do(context.Background(), i18n.Text("simulate"), esclient.Request{Method: "POST", Path: "/_ingest/pipeline/" + id + "-main/_simulate",
 		Body: map[string]any{"docs": []any{map[string]any{"_source": map[string]any{"a": 21, "msg": "HeLLo"}}}}}, &sim); err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +428,7 @@ func TestPipelinesWithProcessorsAndStoredScriptsFrom710IntoOpenSearch(t *testing
 	}
 	// The stored search template renders there.
 	var rendered map[string]any
-	if err := dst.Do(context.Background(), "render", esclient.Request{Method: "POST", Path: "/_render/template",
+	if err := dst.Do(context.Background(), i18n.Text("render"), esclient.Request{Method: "POST", Path: "/_render/template",
 		Body: map[string]any{"id": id + "-search", "params": map[string]any{"q": "needle"}}}, &rendered); err != nil {
 		t.Fatal(err)
 	}
@@ -474,10 +475,10 @@ func TestATargetThatCannotTakeAnItemSaysWhyAndTheOthersAreCopied(t *testing.T) {
 		{esclient.MetaPipeline, "-empty", steps.MetaCreated, "", ""},
 	} {
 		o := outcome(t, res, c.kind, id+c.name)
-		if o.Result != c.result || !strings.Contains(o.Reason, c.reason) || !strings.Contains(o.Fix, c.fix) {
+		if o.Result != c.result || !strings.Contains(o.Reason.String(), c.reason) || !strings.Contains(o.Fix.String(), c.fix) {
 			t.Errorf("%s%s: %s / %s / %s", c.kind, c.name, o.Result, o.Reason, o.Fix)
 		}
-		if c.result == steps.MetaRefused && !strings.HasPrefix(o.Reason, "the target cannot take this item: ") {
+		if c.result == steps.MetaRefused && !strings.HasPrefix(o.Reason.String(), "the target cannot take this item: ") {
 			t.Errorf("%s%s: %s", c.kind, c.name, o.Reason)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // listing reads items the way a cluster's answers are read (numbers as json.Number).
@@ -76,11 +77,11 @@ func TestMetadataChoosesWhatTheSelectedIndicesUseAndWhatThatNames(t *testing.T) 
 		}
 	}
 	mon, _ := inv.Entry(esclient.MetaLegacyTemplate, ".monitoring-es")
-	if !strings.Contains(mon.Why, "built in") || mon.Selected {
+	if !strings.Contains(mon.Why.String(), "built in") || mon.Selected {
 		t.Errorf("a dot template is the cluster's own, even when its pattern matches: %+v", mon)
 	}
 	p, _ := inv.Entry(esclient.MetaStoredScript, "tag-script")
-	if len(p.UsedBy) == 0 || !strings.Contains(p.UsedBy[0], "ingest pipeline logs-parse (script processor)") {
+	if len(p.UsedBy) == 0 || !strings.Contains(p.UsedBy[0].String(), "ingest pipeline logs-parse (script processor)") {
 		t.Errorf("the script is used through the pipeline: %+v", p.UsedBy)
 	}
 }
@@ -119,8 +120,8 @@ func TestMetadataComparesWithTheTargetAndShowsTheDifferences(t *testing.T) {
 		`- description: "theirs" (only on the target)`,
 		`~ processors[0].set.value: "b" on the source, "c" on the target`,
 	}
-	if c.State != MetaDifferent || strings.Join(c.Diff, "\n") != strings.Join(want, "\n") {
-		t.Errorf("common differs:\n%s\nwant\n%s", strings.Join(c.Diff, "\n"), strings.Join(want, "\n"))
+	if c.State != MetaDifferent || strings.Join(i18n.Strings(c.Diff), "\n") != strings.Join(want, "\n") {
+		t.Errorf("common differs:\n%s\nwant\n%s", strings.Join(i18n.Strings(c.Diff), "\n"), strings.Join(want, "\n"))
 	}
 	l, _ := inv.Entry(esclient.MetaIndexTemplate, "logs")
 	if l.State != MetaAbsent {
@@ -133,7 +134,7 @@ func TestMetadataForOpenSearchLeavesOutWhatItHasNotAndSaysWhy(t *testing.T) {
 		"index_patterns":["t-*"],"allow_auto_create":true,"data_stream":{"hidden":false},
 		"template":{"settings":{"index":{"lifecycle":{"name":"p"},"number_of_shards":"2","routing":{"allocation":{"include":{"_tier_preference":"data_content"}}}}}}}}]}`)[0]
 	put, notes, refusal := TranslateMeta(it, es("7.10.2"), os_("2.19.1"))
-	if refusal != "" {
+	if !refusal.IsZero() {
 		t.Fatal(refusal)
 	}
 	b, _ := json.Marshal(put.Body)
@@ -148,7 +149,7 @@ func TestMetadataForOpenSearchLeavesOutWhatItHasNotAndSaysWhy(t *testing.T) {
 			t.Errorf("%s should be kept: %s", kept, got)
 		}
 	}
-	all := strings.Join(notes, "\n")
+	all := strings.Join(i18n.Strings(notes), "\n")
 	for _, say := range []string{"allow_auto_create left out: OpenSearch does not know it", "index.lifecycle.name left out: OpenSearch has no ILM",
 		"index.routing.allocation.include._tier_preference left out: OpenSearch has no data tiers"} {
 		if !strings.Contains(all, say) {
@@ -159,7 +160,7 @@ func TestMetadataForOpenSearchLeavesOutWhatItHasNotAndSaysWhy(t *testing.T) {
 		t.Error("the translation must not change the source's item")
 	}
 	ilm := esclient.MetaItem{Kind: esclient.MetaILMPolicy, Name: "p", Body: map[string]any{"policy": map[string]any{}}}
-	if _, _, refusal := TranslateMeta(ilm, es("7.10.2"), os_("2.19.1")); !strings.Contains(refusal, "OpenSearch has no ILM") {
+	if _, _, refusal := TranslateMeta(ilm, es("7.10.2"), os_("2.19.1")); !strings.Contains(refusal.String(), "OpenSearch has no ILM") {
 		t.Errorf("an ILM policy has no documented ISM equivalent: %q", refusal)
 	}
 }
@@ -176,7 +177,7 @@ func TestMetadataForAnOlderElasticsearchLeavesOutNewerTemplateFields(t *testing.
 			t.Errorf("7.17 does not know %s", f)
 		}
 	}
-	if len(notes) != 2 || !strings.Contains(notes[0], "Elasticsearch before 8.") {
+	if len(notes) != 2 || !strings.Contains(notes[0].String(), "Elasticsearch before 8.") {
 		t.Errorf("notes: %v", notes)
 	}
 }
@@ -184,7 +185,7 @@ func TestMetadataForAnOlderElasticsearchLeavesOutNewerTemplateFields(t *testing.
 func TestMetadataUnwrapsA6xMappingTypeForElasticsearch7(t *testing.T) {
 	it := listing(t, esclient.MetaLegacyTemplate, `{"t":{"index_patterns":["t-*"],"mappings":{"doc":{"properties":{"a":{"type":"keyword"}}}}}}`)[0]
 	put, notes, _ := TranslateMeta(it, es("6.8.23"), es("7.17.29"))
-	if dig(put.Body, "mappings", "properties", "a", "type") != "keyword" || len(notes) != 1 || !strings.Contains(notes[0], "mapping type [doc] removed") {
+	if dig(put.Body, "mappings", "properties", "a", "type") != "keyword" || len(notes) != 1 || !strings.Contains(notes[0].String(), "mapping type [doc] removed") {
 		t.Errorf("%v %v", put.Body, notes)
 	}
 	typeless := listing(t, esclient.MetaLegacyTemplate, `{"t":{"index_patterns":["t-*"],"mappings":{"properties":{"a":{"type":"keyword"}}}}}`)[0]
@@ -252,9 +253,9 @@ func TestSimpleMatchIsElasticsearchWildcardMatching(t *testing.T) {
 func TestMetadataReportSectionSaysWhatHappenedAndWhy(t *testing.T) {
 	r := &Report{Metadata: &MetadataResult{Counts: map[string]int{MetaCreated: 1, MetaRefused: 1, MetaSkipped: 1},
 		Items: []MetadataOutcome{
-			{Kind: esclient.MetaIndexTemplate, Name: "logs", Result: MetaCreated, Notes: []string{"allow_auto_create left out: OpenSearch does not know it"}},
-			{Kind: esclient.MetaStoredScript, Name: "s", Result: MetaRefused, Reason: "the target cannot take this item: illegal_argument_exception: unable to put stored script with unsupported lang [painless]", Fix: "install lang-painless"},
-			{Kind: esclient.MetaPipeline, Name: "p|q", Result: MetaSkipped, Reason: "differs", Diff: []string{`~ description: "a" on the source, "b" on the target`}},
+			{Kind: esclient.MetaIndexTemplate, Name: "logs", Result: MetaCreated, Notes: []i18n.Msg{i18n.Text("allow_auto_create left out: OpenSearch does not know it")}},
+			{Kind: esclient.MetaStoredScript, Name: "s", Result: MetaRefused, Reason: i18n.M("meta.refused", "illegal_argument_exception: unable to put stored script with unsupported lang [painless]"), Fix: i18n.Text("install lang-painless")},
+			{Kind: esclient.MetaPipeline, Name: "p|q", Result: MetaSkipped, Reason: i18n.Text("differs"), Diff: []i18n.Msg{i18n.M("meta.diff.both", "description", `"a"`, `"b"`)}},
 		}}}
 	md := r.MarkdownText()
 	for _, want := range []string{"## Metadata", "1 created, 1 skipped, 1 refused", "| stored script | s | refused | the target cannot take this item",
@@ -276,7 +277,7 @@ func TestRefusalFixExplainsTheRunnersAnswers(t *testing.T) {
 		"[1:33] [index_template] unknown field [allow_auto_create]":    `does not know the field "allow_auto_create"`,
 		"index template [b] has index patterns [x*] matching patterns from existing templates [a] with patterns (a => [x*]) that have the same priority [5]": "another priority",
 	} {
-		if got := RefusalFix(esclient.MetaIndexTemplate, reason); !strings.Contains(got, want) {
+		if got := RefusalFix(esclient.MetaIndexTemplate, reason).String(); !strings.Contains(got, want) {
 			t.Errorf("%q: %q lacks %q", reason, got, want)
 		}
 	}

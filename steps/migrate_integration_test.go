@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
@@ -299,7 +300,7 @@ func TestAnIndexAlreadyOnTheTargetIsRefusedBeforeAnySnapshot(t *testing.T) {
 	m := newMigration(t, true, "metrics-small")
 	taken := steps.TargetName("metrics-small", m.plan.Restore)
 	// Someone already has an index of that name on the target.
-	err := m.dst.Do(context.Background(), "create", esclient.Request{Method: "PUT", Path: "/" + taken}, nil)
+	err := m.dst.Do(context.Background(), i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + taken}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

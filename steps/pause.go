@@ -145,7 +145,7 @@ func (e *Engine) pausing() {
 	default:
 		m, p.phase = i18n.M("steps.pause.pausing.start"), PhasePlan
 	}
-	e.emit(Event{Kind: KindPausing, Phase: p.phase, Batches: e.batches(), Msg: m, Message: m.String()})
+	e.emit(Event{Kind: KindPausing, Phase: p.phase, Batches: e.batches(), Msg: m})
 }
 
 // holdBeforePhase is the pause point between phases (runBatch calls it before each): while a pause is asked
@@ -172,13 +172,13 @@ func (e *Engine) holdBeforePhase(ctx context.Context, b *BatchState) error {
 }
 
 func (e *Engine) hold(ctx context.Context, g *PauseGate, held i18n.Msg, phase Phase) error {
-	e.emit(Event{Kind: KindPaused, Phase: phase, Batches: e.batches(), Msg: held, Message: held.String()})
+	e.emit(Event{Kind: KindPaused, Phase: phase, Batches: e.batches(), Msg: held})
 	if err := g.Wait(ctx); err != nil {
 		return err
 	}
 	e.saidPausing.Store(false)
 	m := i18n.M("steps.pause.resumed")
-	e.emit(Event{Kind: KindResumed, Phase: phase, Batches: e.batches(), Msg: m, Message: m.String()})
+	e.emit(Event{Kind: KindResumed, Phase: phase, Batches: e.batches(), Msg: m})
 	return nil
 }
 

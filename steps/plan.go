@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Plan is everything a migration needs to know, as written in plan.yaml. It holds no secret: passwords and API
@@ -123,7 +124,7 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("%q is not a duration (e.g. 1s, 500ms)", n.Value)
+		return i18n.Errorf("plan.duration", n.Value)
 	}
 	d.Duration = v
 	return nil
@@ -192,22 +193,40 @@ type PlanError struct {
 	File  string
 	Line  int
 	Field string
-	Msg   string
+	Msg   string   // what is wrong, in English
+	Say   i18n.Msg // the same as a message
 }
 
-func (e *PlanError) Error() string {
-	var parts []string
+// planErr is a mistake in a field: what is wrong, as a message.
+func planErr(field string, m i18n.Msg) *PlanError {
+	return &PlanError{Field: field, Msg: m.String(), Say: m}
+}
+
+// fileErr is a mistake in a plan file as a whole (or at a line).
+func fileErr(file string, line int, field string, m i18n.Msg) *PlanError {
+	return &PlanError{File: file, Line: line, Field: field, Msg: m.String(), Say: m}
+}
+
+func (e *PlanError) Error() string { return e.Localize().String() }
+
+// Localize is the error as a message: where (file:line, field) and what is wrong.
+func (e *PlanError) Localize() i18n.Msg {
+	var parts []i18n.Msg
 	if e.File != "" {
 		loc := e.File
 		if e.Line > 0 {
 			loc += ":" + strconv.Itoa(e.Line)
 		}
-		parts = append(parts, loc)
+		parts = append(parts, i18n.Name(loc))
 	}
 	if e.Field != "" {
-		parts = append(parts, e.Field)
+		parts = append(parts, i18n.Name(e.Field))
 	}
-	return strings.Join(append(parts, e.Msg), ": ")
+	what := e.Say
+	if what.IsZero() {
+		what = i18n.Text(e.Msg)
+	}
+	return i18n.List("list.colon", append(parts, what))
 }
 
 // LoadPlan reads and checks a plan file.
@@ -236,8 +255,7 @@ func ReadPlanFile(path string) (Plan, *PlanSource, error) {
 		if errors.As(err, &pe) {
 			why = pe.Err.Error()
 		}
-		return DefaultPlan(), nil, &PlanError{File: path, Msg: "cannot read the plan file: " + why +
-			" (check the path; write a plan with `esmigrate plan -o plan.yaml`)"}
+		return DefaultPlan(), nil, fileErr(path, 0, "", i18n.M("plan.unreadable", why))
 	}
 	return decodePlan(b, path)
 }
@@ -275,7 +293,7 @@ func decodePlan(b []byte, name string) (Plan, *PlanSource, error) {
 		return p, nil, yamlError(name, nil, err)
 	}
 	if len(src.root.Content) == 0 {
-		return p, nil, &PlanError{File: name, Msg: "the plan is empty (write one with `esmigrate plan -o plan.yaml`)"}
+		return p, nil, fileErr(name, 0, "", i18n.M("plan.empty"))
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
@@ -299,53 +317,54 @@ func yamlError(name string, root *yaml.Node, err error) error {
 	}
 	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		msg := m[2]
+		msg := i18n.Name(m[2]) // the YAML library's words
 		field := ""
-		if f := yamlFieldRE.FindStringSubmatch(msg); f != nil {
+		if f := yamlFieldRE.FindStringSubmatch(m[2]); f != nil {
 			field = f[1]
-			msg = "unknown field (check its spelling against `esmigrate plan`)"
-		} else if t := yamlTypeRE.FindStringSubmatch(msg); t != nil {
+			msg = i18n.M("plan.yaml.unknown")
+		} else if t := yamlTypeRE.FindStringSubmatch(m[2]); t != nil {
 			if root != nil {
 				field = fieldAt(root, line, t[1])
 			}
-			found := yamlKinds[t[1]]
-			if found == "" {
-				found = t[1]
+			found := i18n.Name(t[1])
+			if yamlKinds[t[1]] {
+				found = i18n.M("plan.kind." + t[1])
 			}
 			if t[2] != "" {
-				found += " (" + t[2] + ")"
+				found = i18n.M("plan.yaml.value", found, t[2])
 			}
-			msg = "expected " + goKind(t[3]) + ", found " + found
+			msg = i18n.M("plan.yaml.expected", goKind(t[3]), found)
 		}
-		return &PlanError{File: name, Line: line, Field: field, Msg: msg}
+		return fileErr(name, line, field, msg)
 	}
-	return &PlanError{File: name, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	return fileErr(name, 0, "", i18n.Name(strings.TrimPrefix(err.Error(), "yaml: ")))
 }
 
-var yamlKinds = map[string]string{"seq": "a list", "map": "a mapping (key: value lines)", "str": "text", "int": "a number",
-	"float": "a number", "bool": "true or false", "null": "nothing", "binary": "binary data", "timestamp": "a date"}
+// yamlKinds are the YAML kinds the catalogue names (plan.kind.<kind>).
+var yamlKinds = map[string]bool{"seq": true, "map": true, "str": true, "int": true, "float": true, "bool": true,
+	"null": true, "binary": true, "timestamp": true}
 
 // goKind says in words what a Go type holds.
-func goKind(t string) string {
+func goKind(t string) i18n.Msg {
 	switch {
 	case t == "steps.Plan":
-		return "a plan: a mapping of fields (version: 1, source:, target:, ...), as `esmigrate plan` writes it"
+		return i18n.M("plan.kind.plan")
 	case t == "steps.Duration":
-		return "a duration (e.g. 1s, 500ms)"
+		return i18n.M("plan.kind.duration")
 	case strings.HasPrefix(t, "steps."):
-		return "a mapping of fields (key: value lines)"
+		return i18n.M("plan.kind.fields")
 	case strings.HasPrefix(t, "[]"):
-		return "a list"
+		return i18n.M("plan.kind.seq")
 	case strings.HasPrefix(t, "map["):
-		return "a mapping (key: value lines)"
+		return i18n.M("plan.kind.map")
 	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint") || strings.HasPrefix(t, "float"):
-		return "a number"
+		return i18n.M("plan.kind.int")
 	case t == "bool":
-		return "true or false"
+		return i18n.M("plan.kind.bool")
 	case t == "string":
-		return "text"
+		return i18n.M("plan.kind.str")
 	}
-	return "another kind of value"
+	return i18n.M("plan.kind.other")
 }
 
 // fieldAt finds the dotted path of the field whose value is on a line of a parsed document and is of the YAML
@@ -412,11 +431,10 @@ func lineOf(root *yaml.Node, path ...string) int {
 
 // Validate checks what can be checked without a cluster. Errors are *PlanError naming the field.
 func (p *Plan) Validate() error {
-	bad := func(field, format string, args ...any) error {
-		return &PlanError{Field: field, Msg: fmt.Sprintf(format, args...)}
-	}
+	bad := func(field, key string, args ...any) error { return planErr(field, i18n.M(key, args...)) }
+	why := func(field string, err error) error { return planErr(field, i18n.MsgOf(err)) }
 	if p.Version != 1 {
-		return bad("version", "version %d is not known to this esmigrate (use 1)", p.Version)
+		return bad("version", "plan.version", p.Version)
 	}
 	// user:password@ in a URL: into the credentials, out of everything that is written or shown.
 	if err := p.Source.moveURLCredentials("source"); err != nil {
@@ -431,102 +449,102 @@ func (p *Plan) Validate() error {
 	}{{"source", p.Source}, {"target", p.Target}} {
 		role, c := rc.role, rc.c
 		if c.URL == "" {
-			return bad(role+".url", "missing: the URL of a node of the %s cluster, e.g. http://10.0.0.5:9200", role)
+			return bad(role+".url", "plan.url.missing", i18n.M("es.cluster.the."+role))
 		}
 		if !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://") {
-			return bad(role+".url", "%q must start with http:// or https://", c.URL)
+			return bad(role+".url", "plan.url.scheme", c.URL)
 		}
 	}
 	if p.Source.URL == p.Target.URL {
-		return bad("target.url", "source and target are the same cluster (%s)", p.Source.URL)
+		return bad("target.url", "plan.url.same", p.Source.URL)
 	}
 	if err := ValidateRepositoryName(p.Repository.Name); err != nil {
-		return bad("repository.name", "%v", err)
+		return why("repository.name", err)
 	}
 	if p.Repository.TargetName != "" {
 		if err := ValidateRepositoryName(p.Repository.TargetName); err != nil {
-			return bad("repository.target_name", "%v", err)
+			return why("repository.target_name", err)
 		}
 	}
 	if p.Repository.SourceLocation == "" {
-		return bad("repository.source_location", "missing: the repository directory as the source nodes see it (in their path.repo), e.g. /opt/data/es_backup")
+		return bad("repository.source_location", "plan.sourcelocation.missing")
 	}
 	if !filepath.IsAbs(p.Repository.SourceLocation) {
-		return bad("repository.source_location", "%q must be an absolute path", p.Repository.SourceLocation)
+		return bad("repository.source_location", "plan.abs", p.Repository.SourceLocation)
 	}
 	if p.Repository.TargetLocation == "" {
 		if !p.Repository.Shared {
-			return bad("repository.target_location", "missing: the directory the target nodes see (or set shared: true when both clusters mount the same share)")
+			return bad("repository.target_location", "plan.targetlocation.missing")
 		}
 		p.Repository.TargetLocation = p.Repository.SourceLocation
 	}
 	if !filepath.IsAbs(p.Repository.TargetLocation) {
-		return bad("repository.target_location", "%q must be an absolute path", p.Repository.TargetLocation)
+		return bad("repository.target_location", "plan.abs", p.Repository.TargetLocation)
 	}
 	if len(p.Indices) == 0 {
-		return bad("indices", "no index selected: list names or patterns, e.g. [\"logs-*\", \"articles\"]")
+		return bad("indices", "plan.indices.none")
 	}
 	for _, pat := range append(append([]string{}, p.Indices...), p.Exclude...) {
 		if _, err := filepath.Match(pat, ""); err != nil || strings.ContainsAny(pat, ", ") {
-			return bad("indices", "%q is not an index name or pattern", pat)
+			return bad("indices", "plan.indices.bad", pat)
 		}
 	}
 	if _, err := ParseBytes(p.BatchMaxSize); err != nil {
-		return bad("batch_max_size", "%v", err)
+		return why("batch_max_size", err)
 	}
 	if err := ValidateSnapshotName(p.SnapshotName + "-1"); err != nil {
-		return bad("snapshot_prefix", "%v", err)
+		return why("snapshot_prefix", err)
 	}
 	if (p.Restore.RenamePattern == "") != (p.Restore.RenameReplacement == "") {
-		return bad("restore.rename_pattern", "rename_pattern and rename_replacement go together")
+		return bad("restore.rename_pattern", "plan.rename.together")
 	}
 	if p.Restore.RenamePattern != "" {
 		if _, err := regexp.Compile(p.Restore.RenamePattern); err != nil {
-			return bad("restore.rename_pattern", "%q is not a regular expression: %v", p.Restore.RenamePattern, err)
+			return bad("restore.rename_pattern", "plan.rename.regexp", p.Restore.RenamePattern, i18n.Name(err.Error()))
 		}
 		// What the replacement writes itself (not the groups it copies) ends up in every renamed index's name:
 		// a character no index name may have is found here, before any request.
 		literal := javaGroupRE.ReplaceAllString(p.Restore.RenameReplacement, "x")
 		if err := ValidateIndexName(literal); err != nil && literal != "" {
-			return bad("restore.rename_replacement", "%q cannot be part of an index name: %v", p.Restore.RenameReplacement, err)
+			return bad("restore.rename_replacement", "plan.rename.replacement", p.Restore.RenameReplacement, err)
 		}
 	}
 	if p.Restore.ReplicasDuringRestore < -1 {
-		return bad("restore.replicas_during_restore", "must be -1 (keep) or a number of replicas")
+		return bad("restore.replicas_during_restore", "plan.replicas")
 	}
 	if p.Copy.Workers < 1 || p.Copy.Workers > 64 {
-		return bad("copy.workers", "must be between 1 and 64")
+		return bad("copy.workers", "plan.workers")
 	}
 	for _, t := range []struct{ field, v string }{{"repository.max_snapshot_bytes_per_sec", p.Repository.MaxSnapshotBytesPerSec},
 		{"repository.max_restore_bytes_per_sec", p.Repository.MaxRestoreBytesPerSec}} {
 		if t.v != "" {
 			if _, err := ParseBytes(t.v); err != nil {
-				return bad(t.field, "%v", err)
+				return why(t.field, err)
 			}
 		}
 	}
 	if p.Copy.BandwidthLimit != "" {
 		if _, err := ParseBytes(p.Copy.BandwidthLimit); err != nil {
-			return bad("copy.bandwidth_limit", "%v", err)
+			return why("copy.bandwidth_limit", err)
 		}
 	}
 	if p.OnConflict != ConflictFail && p.OnConflict != ConflictDelete {
-		return bad("on_conflict", "%q: use fail or delete", p.OnConflict)
+		return bad("on_conflict", "plan.onconflict", p.OnConflict)
 	}
 	if p.Verify == "" {
 		p.Verify = VerifySeqNo
 	}
 	if !slices.Contains(VerifyModes, p.Verify) {
-		return bad("verify", "%q: use count, seqno or content", p.Verify)
+		return bad("verify", "plan.verify", p.Verify)
 	}
 	if p.PollInterval.Duration < 100*time.Millisecond {
-		return bad("poll_interval", "%s is too short (at least 100ms)", p.PollInterval)
+		return bad("poll_interval", "plan.poll.short", p.PollInterval.String())
 	}
 	if p.PollInterval.Duration > time.Minute {
-		return bad("poll_interval", "%s is too long (at most 1m: progress would go unseen that long, and a short batch would wait for it)", p.PollInterval)
+		return bad("poll_interval", "plan.poll.long", p.PollInterval.String())
 	}
 	if p.StateFile == "" {
-		return bad("state_file", "missing")
+		return bad("state_file", "plan.missing")
 	}
 	return p.Metadata.validate()
 }
@@ -577,7 +595,7 @@ var sizeRE = regexp.MustCompile(`^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgtp]?i?b?)\s*$`
 func ParseBytes(s string) (int64, error) {
 	m := sizeRE.FindStringSubmatch(strings.ToLower(s))
 	if m == nil {
-		return 0, fmt.Errorf("%q is not a size (e.g. 50gb, 512mb)", s)
+		return 0, i18n.Errorf("plan.size.bad", s)
 	}
 	f, _ := strconv.ParseFloat(m[1], 64)
 	mult := map[byte]float64{'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30, 't': 1 << 40, 'p': 1 << 50}
@@ -585,11 +603,11 @@ func ParseBytes(s string) (int64, error) {
 		f *= mult[u[0]]
 	}
 	if f <= 0 {
-		return 0, fmt.Errorf("%q must be more than zero", s)
+		return 0, i18n.Errorf("plan.size.zero", s)
 	}
 	// 8192pb is 2^63 bytes: one more than an int64 holds, and converting it gives a negative number.
 	if f >= math.MaxInt64 {
-		return 0, fmt.Errorf("%q is too large (at most 8191pb)", s)
+		return 0, i18n.Errorf("plan.size.large", s)
 	}
 	return int64(f), nil
 }
@@ -600,13 +618,13 @@ var badNameChars = `\/*?"<>| ,#`
 func ValidateSnapshotName(n string) error {
 	switch {
 	case n == "":
-		return errors.New("empty name")
+		return i18n.Errorf("name.empty")
 	case strings.ToLower(n) != n:
-		return fmt.Errorf("%q must be lower case", n)
+		return i18n.Errorf("name.lower", n)
 	case strings.ContainsAny(n, badNameChars):
-		return fmt.Errorf("%q must not contain any of %s", n, badNameChars)
+		return i18n.Errorf("name.chars", n, badNameChars)
 	case strings.HasPrefix(n, "_"):
-		return fmt.Errorf("%q must not start with _", n)
+		return i18n.Errorf("name.underscore", n)
 	}
 	return nil
 }
@@ -617,17 +635,17 @@ func ValidateSnapshotName(n string) error {
 func ValidateIndexName(n string) error {
 	switch {
 	case n == "":
-		return errors.New("empty name")
+		return i18n.Errorf("name.empty")
 	case strings.ToLower(n) != n:
-		return fmt.Errorf("%q must be lower case", n)
+		return i18n.Errorf("name.lower", n)
 	case strings.ContainsAny(n, badNameChars+":"):
-		return fmt.Errorf("%q must not contain any of %s:", n, badNameChars)
+		return i18n.Errorf("name.chars", n, badNameChars+":")
 	case strings.HasPrefix(n, "_") || strings.HasPrefix(n, "-") || strings.HasPrefix(n, "+"):
-		return fmt.Errorf("%q must not start with _, - or +", n)
+		return i18n.Errorf("name.start", n)
 	case n == "." || n == "..":
-		return fmt.Errorf("%q is not an index name", n)
+		return i18n.Errorf("name.dots", n)
 	case len(n) > 255:
-		return fmt.Errorf("%q is longer than 255 bytes", n)
+		return i18n.Errorf("name.long", n)
 	}
 	return nil
 }
@@ -636,11 +654,11 @@ func ValidateIndexName(n string) error {
 func ValidateRepositoryName(n string) error {
 	switch {
 	case n == "":
-		return errors.New("missing: a repository name, e.g. esmigrate")
+		return i18n.Errorf("name.repo.missing")
 	case strings.ContainsAny(n, badNameChars):
-		return fmt.Errorf("%q must not contain any of %s", n, badNameChars)
+		return i18n.Errorf("name.chars", n, badNameChars)
 	case strings.HasPrefix(n, "_"):
-		return fmt.Errorf("%q must not start with _", n)
+		return i18n.Errorf("name.underscore", n)
 	}
 	return nil
 }

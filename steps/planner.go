@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Selection is the outcome of matching the plan's names and patterns against the source's indices.
@@ -19,8 +20,22 @@ type Selection struct {
 
 // Skip is an index left out of the selection.
 type Skip struct {
-	Index  string
-	Reason string
+	Index     string
+	Reason    string   // English
+	ReasonMsg i18n.Msg `json:",omitzero"`
+}
+
+// skip is an index left out, and why.
+func skip(index string, why i18n.Msg) Skip {
+	return Skip{Index: index, Reason: why.String(), ReasonMsg: why}
+}
+
+// Why is the reason as a message (the English as it is in a state file written without one).
+func (s Skip) Why() i18n.Msg {
+	if !s.ReasonMsg.IsZero() {
+		return s.ReasonMsg
+	}
+	return i18n.Text(s.Reason)
 }
 
 // Select applies the plan's names, patterns and exclusions to the source's indices. Hidden and system indices
@@ -61,9 +76,9 @@ func Select(all []esclient.Index, p Plan) Selection {
 		}
 		switch {
 		case excluded:
-			sel.Skipped = append(sel.Skipped, Skip{ix.Name, "excluded by the plan"})
+			sel.Skipped = append(sel.Skipped, skip(ix.Name, i18n.M("select.excluded")))
 		case ix.Closed():
-			sel.Skipped = append(sel.Skipped, Skip{ix.Name, closedReason})
+			sel.Skipped = append(sel.Skipped, skip(ix.Name, closedReason))
 		default:
 			sel.Indices = append(sel.Indices, ix)
 		}
@@ -72,7 +87,7 @@ func Select(all []esclient.Index, p Plan) Selection {
 }
 
 // closedReason is why a closed index is left out.
-const closedReason = "closed: a snapshot cannot include a closed index's data; open it on the source first if it must move"
+var closedReason = i18n.M("select.closed")
 
 // Batch is a group of indices snapshotted and restored together.
 type Batch struct {
@@ -171,7 +186,7 @@ func BatchPreview(p Plan, selected []esclient.Index) ([]Batch, []Skip) {
 	var skipped []Skip
 	for _, ix := range selected {
 		if ix.Closed() {
-			skipped = append(skipped, Skip{ix.Name, closedReason})
+			skipped = append(skipped, skip(ix.Name, closedReason))
 			continue
 		}
 		open = append(open, ix)

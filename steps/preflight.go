@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -32,7 +34,7 @@ func (e *Engine) Preflight(ctx context.Context, src, dst ClusterSummary, sel Sel
 	if ctx.Err() != nil {
 		return checks
 	}
-	e.emit(Event{Kind: KindDone, Phase: PhasePreflight, Message: fmt.Sprintf("%d checks, worst: %s", len(checks), Worst(checks))})
+	e.emit(Event{Kind: KindDone, Phase: PhasePreflight, Msg: i18n.M("preflight.done", len(checks), i18n.M("ev.status."+string(Worst(checks))))})
 	return checks
 }
 
@@ -43,6 +45,11 @@ func (e *Engine) report(ctx context.Context, c Check) Check {
 		return c
 	}
 	cc := c
+	// The English of what the check says, from its messages (newCheck and the setters keep them in step; this
+	// is for a check whose fields were set directly).
+	if !cc.TitleMsg.IsZero() {
+		cc.Title = cc.TitleMsg.String()
+	}
 	e.emit(Event{Kind: KindCheck, Phase: PhasePreflight, Check: &cc})
 	return c
 }
@@ -61,20 +68,21 @@ func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary)
 
 	// Version pair (each index's creation version is checked again with the selection).
 	compat := CanRestore(src.Product(), dst.Product())
-	c := Check{ID: "compat-versions", Title: "Snapshot compatibility", Evidence: fmt.Sprintf("%s → %s", src.Product(), dst.Product())}
-	if compat.OK {
-		c.Status = OK
-	} else {
-		c.Status, c.Evidence, c.Fix = Fail, c.Evidence+": "+compat.Reason, compat.Fix
+	pair := i18n.M("check.compat-versions.pair", src.Product().String(), dst.Product().String())
+	c := newCheck("compat-versions", OK, i18n.M("check.compat-versions"), pair, i18n.Msg{})
+	if !compat.OK {
+		c.Status = Fail
+		c.setEvidence(i18n.Join("list.colon", pair, compat.ReasonMsg))
+		c.setFix(compat.FixMsg)
 	}
 	add(c)
 
 	for _, s := range []ClusterSummary{src, dst} {
-		h := Check{ID: "health-" + s.Role, Title: "Health of the " + s.Role + " cluster", Status: OK,
-			Evidence: fmt.Sprintf("%s, %d node(s), %d unassigned shard(s)", s.Health.Status, len(s.Nodes), s.Health.UnassignedShards)}
+		h := newCheck("health-"+s.Role, OK, i18n.M("check.health-"+s.Role),
+			i18n.M("check.health.found", s.Health.Status, len(s.Nodes), s.Health.UnassignedShards), i18n.Msg{})
 		if s.Health.Status == "red" {
 			h.Status = Warn
-			h.Fix = "some primary shards are unassigned: red indices cannot be snapshotted (source) or may block restores (target); check GET _cluster/allocation/explain"
+			h.setFix(i18n.M("check.health.red.fix"))
 		}
 		add(h)
 	}
@@ -86,9 +94,8 @@ func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary)
 		for _, r := range running {
 			names = append(names, r.Name)
 		}
-		add(Check{ID: "source-busy", Title: "Snapshots already running on the source", Status: Warn,
-			Evidence: strings.Join(names, ", "),
-			Fix:      "before 7.9 only one snapshot runs at a time: wait for these to finish (GET _snapshot/_status)"})
+		add(newCheck("source-busy", Warn, i18n.M("check.source-busy"), i18n.Name(strings.Join(names, ", ")),
+			i18n.M("check.source-busy.fix")))
 	}
 	return out
 }
@@ -113,26 +120,26 @@ func (e *Engine) RepositoryChecks(ctx context.Context, src, dst ClusterSummary) 
 
 // pathRepoCheck: every node's path.repo must cover the location, or Elasticsearch refuses the repository.
 func pathRepoCheck(s ClusterSummary, location string) Check {
-	c := Check{ID: "path-repo-" + s.Role, Title: "path.repo on every " + s.Role + " node covers " + location}
-	var lacking, evidence []string
+	c := newCheck("path-repo-"+s.Role, OK, i18n.M("check.path-repo-"+s.Role, location), i18n.Msg{}, i18n.Msg{})
+	var lacking []string
+	var evidence []i18n.Msg
 	for _, n := range s.Nodes {
 		if !coveredBy(location, n.PathRepo) {
 			lacking = append(lacking, n.Name)
-			pr := "not set"
 			if len(n.PathRepo) > 0 {
-				pr = "[" + strings.Join(n.PathRepo, ", ") + "]"
+				evidence = append(evidence, i18n.M("check.path-repo.is", n.Name, "["+strings.Join(n.PathRepo, ", ")+"]"))
+			} else {
+				evidence = append(evidence, i18n.M("check.path-repo.unset", n.Name))
 			}
-			evidence = append(evidence, fmt.Sprintf("%s: path.repo %s", n.Name, pr))
 		}
 	}
 	if len(lacking) == 0 {
-		c.Status, c.Evidence = OK, fmt.Sprintf("all %d node(s)", len(s.Nodes))
+		c.setEvidence(i18n.M("check.path-repo.all", len(s.Nodes)))
 		return c
 	}
 	c.Status = Fail
-	c.Evidence = strings.Join(evidence, "; ")
-	c.Fix = fmt.Sprintf("path.repo does not include %s on node(s) %s: add `path.repo: [\"%s\"]` to elasticsearch.yml on each and restart them one at a time",
-		location, strings.Join(lacking, ", "), location)
+	c.setEvidence(i18n.List("list.semi", evidence))
+	c.setFix(i18n.M("check.path-repo.fix", location, strings.Join(lacking, ", ")))
 	return c
 }
 
@@ -155,16 +162,20 @@ func (e *Engine) verifyCheck(ctx context.Context, c *esclient.Client, s ClusterS
 	if target {
 		name, location = e.plan.TargetRepoName(), e.plan.Repository.TargetLocation
 	}
-	chk := Check{ID: "verify-repo-" + s.Role, Title: fmt.Sprintf("Every %s node reaches repository %s (%s)", s.Role, name, location)}
+	chk := newCheck("verify-repo-"+s.Role, OK, i18n.M("check.verify-repo-"+s.Role, name, location), i18n.Msg{}, i18n.Msg{})
 	if err := e.ensureRepository(ctx, c, target); err != nil {
-		chk.Status, chk.Evidence, chk.Fix = Fail, err.Error(), fixOf(err)
+		chk.Status = Fail
+		chk.setEvidence(problemOf(err))
+		chk.setFix(fixOf(err))
 		return chk
 	}
 	nodes, err := c.VerifyRepository(ctx, name)
 	if err != nil {
-		chk.Status, chk.Evidence, chk.Fix = Fail, err.Error(), fixOf(err)
-		if chk.Fix == "" {
-			chk.Fix = "mount the share at " + location + " on every node, owned by the elasticsearch user (same uid on all nodes)"
+		chk.Status = Fail
+		chk.setEvidence(problemOf(err))
+		chk.setFix(fixOf(err))
+		if chk.FixMsg.IsZero() {
+			chk.setFix(i18n.M("check.verify-repo.fix", location))
 		}
 		return chk
 	}
@@ -181,22 +192,35 @@ func (e *Engine) verifyCheck(ctx context.Context, c *esclient.Client, s ClusterS
 	}
 	if len(missing) > 0 {
 		chk.Status = Fail
-		chk.Evidence = fmt.Sprintf("%d of %d node(s) answered; not: %s", len(nodes), len(s.Nodes), strings.Join(missing, ", "))
-		chk.Fix = fmt.Sprintf("mount the share at %s on %s (same path, same elasticsearch uid)", location, strings.Join(missing, ", "))
+		chk.setEvidence(i18n.M("check.verify-repo.missing", len(nodes), len(s.Nodes), strings.Join(missing, ", ")))
+		chk.setFix(i18n.M("check.verify-repo.missing.fix", location, strings.Join(missing, ", ")))
 		return chk
 	}
-	chk.Status, chk.Evidence = OK, fmt.Sprintf("%d node(s) answered", len(nodes))
 	if target {
-		chk.Evidence += " (registered read-only: the source cluster is the only writer)"
+		chk.setEvidence(i18n.M("check.verify-repo.answered.readonly", len(nodes)))
+	} else {
+		chk.setEvidence(i18n.M("check.verify-repo.answered", len(nodes)))
 	}
 	return chk
 }
 
-func fixOf(err error) string {
-	if e, ok := err.(*esclient.Error); ok {
-		return e.Fix
+// problemOf is what an error says without its fix (an esclient error's fix is shown on its own: fixOf), as a
+// message.
+func problemOf(err error) i18n.Msg {
+	var e *esclient.Error
+	if errors.As(err, &e) && e == err {
+		return e.ProblemMsg()
 	}
-	return ""
+	return i18n.MsgOf(err)
+}
+
+// fixOf is what an esclient error advises (zero for other errors: their message says what to do).
+func fixOf(err error) i18n.Msg {
+	var e *esclient.Error
+	if errors.As(err, &e) && e == err {
+		return e.FixText()
+	}
+	return i18n.Msg{}
 }
 
 // shareChecks look at the shares from this host: the nfs package's checks, and whether "shared" is true.
@@ -208,8 +232,7 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 
 	if !e.plan.Repository.Shared {
 		// The copy runs on this host: it must see both shares.
-		c := Check{ID: "shares-visible", Title: "This host sees both shares (for the copy)", Status: OK,
-			Evidence: fmt.Sprintf("source share %s, target share %s", srcLocal, dstLocal)}
+		c := newCheck("shares-visible", OK, i18n.M("check.shares-visible"), i18n.M("check.shares-visible.found", srcLocal, dstLocal), i18n.Msg{})
 		// A missing directory whose parent is there is fine: registering the repository creates it.
 		var missing []string
 		if srcErr != nil && (!os.IsNotExist(srcErr) || !parentExists(srcLocal)) {
@@ -220,19 +243,17 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 		}
 		if len(missing) > 0 {
 			c.Status = Fail
-			c.Evidence = "not visible here: " + strings.Join(missing, ", ")
-			c.Fix = "run esmigrate on a host that mounts both shares (or mount them here), and set repository.source_local_path / target_local_path to where they are mounted"
+			c.setEvidence(i18n.M("check.shares-visible.missing", strings.Join(missing, ", ")))
+			c.setFix(i18n.M("check.shares-visible.fix"))
 		}
 		out = append(out, c)
 		if srcErr == nil && dstErr == nil && sameFile(srcLocal, dstLocal) {
-			out = append(out, Check{ID: "shares-distinct", Title: "Source and target shares are different directories", Status: Fail,
-				Evidence: srcLocal + " and " + dstLocal + " are the same directory",
-				Fix:      "set shared: true in the plan (the target then registers the repository read-only and nothing is copied)"})
+			out = append(out, newCheck("shares-distinct", Fail, i18n.M("check.shares-distinct"),
+				i18n.M("check.shares-distinct.found", srcLocal, dstLocal), i18n.M("check.shares-distinct.fix")))
 		}
 	} else if srcErr == nil && dstErr == nil && !sameFile(srcLocal, dstLocal) {
-		out = append(out, Check{ID: "shares-same", Title: "Shared storage is one directory", Status: Warn,
-			Evidence: srcLocal + " and " + dstLocal + " are different directories on this host",
-			Fix:      "if the clusters do not see the same storage, set shared: false so that esmigrate copies the repository"})
+		out = append(out, newCheck("shares-same", Warn, i18n.M("check.shares-same"),
+			i18n.M("check.shares-same.found", srcLocal, dstLocal), i18n.M("check.shares-same.fix")))
 	}
 
 	check := func(role, path string, nodes int, bytes int64) {
@@ -241,9 +262,8 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 			path = filepath.Dir(path)
 		}
 		if _, err := os.Stat(path); err != nil {
-			out = append(out, Check{ID: "share-" + role, Title: "The " + role + " share on this host", Status: Warn,
-				Evidence: path + " is not visible on this host, so its filesystem, owner and free space were not checked",
-				Fix:      "run esmigrate on a node that mounts the share to have it checked"})
+			out = append(out, newCheck("share-"+role, Warn, i18n.M("check.share-"+role),
+				i18n.M("check.share.invisible", path), i18n.M("check.share.invisible.fix")))
 			return
 		}
 		uid, gid := -1, -1
@@ -253,8 +273,8 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 			uid, gid = u, g
 		}
 		for _, r := range nfs.CheckRepositoryPath(ctx, nfs.PathCheck{Path: path, ESUID: uid, ESGID: gid, BytesNeeded: bytes, ClusterNodes: nodes}) {
-			out = append(out, Check{ID: "share-" + role + "-" + r.ID, Title: "The " + role + " share: " + r.Title, Status: Status(r.Status),
-				Evidence: r.Evidence, Fix: r.Fix})
+			out = append(out, newCheck("share-"+role+"-"+r.ID, Status(r.Status), i18n.M("check.share-"+role+"-", r.TitleText()),
+				r.EvidenceText(), r.FixText()))
 		}
 	}
 	check("source", srcLocal, machines(src.Nodes), e.shareNeeds)
@@ -275,8 +295,8 @@ func (e *Engine) shareChecks(ctx context.Context, src, dst ClusterSummary) []Che
 	}
 	for _, host := range sortedKeys(servers) {
 		for _, r := range nfs.CheckServer(ctx, nfs.ServerCheck{Host: host, ExportPath: servers[host]}) {
-			out = append(out, Check{ID: "nfs-server-" + r.ID, Title: "NFS server " + host + ": " + r.Title,
-				Status: Status(r.Status), Evidence: r.Evidence, Fix: r.Fix})
+			out = append(out, newCheck("nfs-server-"+r.ID, Status(r.Status), i18n.M("check.nfs-server-", host, r.TitleText()),
+				r.EvidenceText(), r.FixText()))
 		}
 	}
 	return out
@@ -347,38 +367,33 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	p := e.plan
 
-	sc := Check{ID: "selection", Title: "Selected indices", Status: OK}
 	var total int64
 	for _, ix := range sel.Indices {
 		total += ix.PrimaryBytes
 	}
-	sc.Evidence = fmt.Sprintf("%d index(es), %s of primary data", len(sel.Indices), HumanBytes(total))
+	found := i18n.M("check.selection.found", len(sel.Indices), HumanBytes(total))
+	sc := newCheck("selection", OK, i18n.M("check.selection"), found, i18n.Msg{})
+	var skipped []i18n.Msg
+	for _, s := range sel.Skipped {
+		skipped = append(skipped, i18n.Join("list.colon", i18n.Name(s.Index), s.Why()))
+	}
 	switch {
 	case len(sel.Missing) > 0:
 		sc.Status = Fail
-		sc.Evidence += "; not found on the source: " + strings.Join(sel.Missing, ", ")
-		sc.Fix = "check the names (GET _cat/indices on the source), or remove them from the plan"
+		sc.setEvidence(i18n.Join("list.semi", found, i18n.M("check.selection.missing", strings.Join(sel.Missing, ", "))))
+		sc.setFix(i18n.M("check.selection.missing.fix"))
 	case len(sel.Indices) == 0 && len(sel.Skipped) > 0:
 		sc.Status = Fail
-		var why []string
-		for _, s := range sel.Skipped {
-			why = append(why, s.Index+": "+s.Reason)
-		}
-		sc.Evidence = "nothing to migrate: every matching index is left out (" + strings.Join(why, "; ") + ")"
-		sc.Fix = "open closed indices on the source first, or select other indices"
+		sc.setEvidence(i18n.M("check.selection.allout", i18n.List("list.semi", skipped)))
+		sc.setFix(i18n.M("check.selection.allout.fix"))
 	case len(sel.Indices) == 0:
 		sc.Status = Fail
-		sc.Evidence = "no index matches " + strings.Join(p.Indices, ", ")
-		sc.Fix = "check the patterns; hidden and dot-indices need include_hidden / include_system"
+		sc.setEvidence(i18n.M("check.selection.none", strings.Join(p.Indices, ", ")))
+		sc.setFix(i18n.M("check.selection.none.fix"))
 	}
 	add(sc)
 	if len(sel.Skipped) > 0 {
-		var lines []string
-		for _, s := range sel.Skipped {
-			lines = append(lines, s.Index+": "+s.Reason)
-		}
-		add(Check{ID: "skipped", Title: "Indices left out", Status: Warn, Evidence: strings.Join(lines, "; "),
-			Fix: "open closed indices on the source before the migration if they must move"})
+		add(newCheck("skipped", Warn, i18n.M("check.skipped"), i18n.List("list.semi", skipped), i18n.M("check.skipped.fix")))
 	}
 	if len(sel.Indices) == 0 {
 		return out
@@ -392,13 +407,13 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		}
 	}
 	if len(red) > 0 {
-		add(Check{ID: "red-indices", Title: "Selected indices are healthy", Status: Fail, Evidence: "red: " + strings.Join(red, ", "),
-			Fix: "a snapshot of a red index fails (Indices don't have primary shards): fix their allocation on the source, or leave them out"})
+		add(newCheck("red-indices", Fail, i18n.M("check.red-indices"), i18n.M("check.red-indices.found", strings.Join(red, ", ")),
+			i18n.M("check.red-indices.fix")))
 	}
 
 	// Each index's creation version against the target.
-	var incompatible []string
-	fix := ""
+	var incompatible []i18n.Msg
+	var fix i18n.Msg
 	for _, ix := range sel.Indices {
 		v, err := esclient.ParseVersion(ix.CreatedVersion)
 		if err != nil {
@@ -406,16 +421,15 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		}
 		c := CanRestore(Product{Distribution: src.Info.Distribution, Version: v}, dst.Product())
 		if !c.OK {
-			incompatible = append(incompatible, fmt.Sprintf("%s (created by %s)", ix.Name, v))
-			fix = c.Reason + ": " + c.Fix
+			incompatible = append(incompatible, i18n.M("check.compat-indices.one", ix.Name, v.String()))
+			fix = i18n.Join("list.colon", c.ReasonMsg, c.FixMsg)
 		}
 	}
+	title := i18n.M("check.compat-indices", dst.Product().String())
 	if len(incompatible) > 0 {
-		add(Check{ID: "compat-indices", Title: "Every index can be restored into " + dst.Product().String(), Status: Fail,
-			Evidence: strings.Join(incompatible, ", "), Fix: fix})
+		add(newCheck("compat-indices", Fail, title, i18n.List("list.comma", incompatible), fix))
 	} else {
-		add(Check{ID: "compat-indices", Title: "Every index can be restored into " + dst.Product().String(), Status: OK,
-			Evidence: "index creation versions checked"})
+		add(newCheck("compat-indices", OK, title, i18n.M("check.compat-indices.ok"), i18n.Msg{}))
 	}
 
 	// Names on the target.
@@ -429,15 +443,18 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 	// The names the rename gives, checked with Elasticsearch's rules here: the restore would refuse them only
 	// after the snapshot was taken.
 	var badNames []string
+	var bad []i18n.Msg
 	for _, t := range targetNames {
 		if err := ValidateIndexName(t); err != nil {
-			badNames = append(badNames, fmt.Sprintf("%s ← %s: %v", t, targets[t], err))
+			badNames = append(badNames, t)
 		}
 	}
-	if len(badNames) > 0 {
-		sort.Strings(badNames)
-		add(Check{ID: "target-names", Title: "The rename gives valid index names", Status: Fail, Evidence: strings.Join(badNames, "; "),
-			Fix: "change restore.rename_replacement so that every new name is lower case, without \\ / * ? \" < > | space , # :, and does not start with _ - +"})
+	sort.Strings(badNames)
+	for _, t := range badNames {
+		bad = append(bad, i18n.Join("list.colon", i18n.Name(t+" ← "+targets[t]), i18n.MsgOf(ValidateIndexName(t))))
+	}
+	if len(bad) > 0 {
+		add(newCheck("target-names", Fail, i18n.M("check.target-names"), i18n.List("list.semi", bad), i18n.M("check.target-names.fix")))
 	}
 	if col := RenameCollisions(sel.Indices, p.Restore); len(col) > 0 {
 		var lines []string
@@ -445,34 +462,39 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 			lines = append(lines, fmt.Sprintf("%s ← %s", t, strings.Join(srcs, ", ")))
 		}
 		sort.Strings(lines)
-		add(Check{ID: "rename-collisions", Title: "The rename gives every index its own name", Status: Fail, Evidence: strings.Join(lines, "; "),
-			Fix: "change rename_pattern/rename_replacement so that each index keeps a distinct name (e.g. keep the whole name with (.+) → new_$1)"})
+		add(newCheck("rename-collisions", Fail, i18n.M("check.rename-collisions"), i18n.List("list.semi", namesAsMsgs(lines)),
+			i18n.M("check.rename-collisions.fix")))
 	}
-	check := Check{ID: "conflicts", Title: "No target index is in the way", Status: OK}
+	check := newCheck("conflicts", OK, i18n.M("check.conflicts"), i18n.Msg{}, i18n.Msg{})
 	exists, err := e.dst.Exists(ctx, targetNames)
 	aliasHit, aliasCheck := e.aliasConflicts(ctx, sel)
 	switch {
 	case err != nil:
-		check.Status, check.Evidence = Warn, "could not look up target names: "+err.Error()
+		check.Status = Warn
+		check.setEvidence(i18n.M("check.conflicts.unknown", err))
 	case len(exists) > 0 || len(aliasHit) > 0:
 		var names []string
 		for n := range exists {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		check.Evidence = "already on the target: " + strings.Join(names, ", ")
-		if len(aliasHit) > 0 {
-			check.Evidence = strings.TrimPrefix(check.Evidence+"; ", "already on the target: ; ") + "aliases that are index names on the target: " + strings.Join(aliasHit, ", ")
+		var found []i18n.Msg
+		if len(names) > 0 {
+			found = append(found, i18n.M("check.conflicts.found", strings.Join(names, ", ")))
 		}
+		if len(aliasHit) > 0 {
+			found = append(found, i18n.M("check.conflicts.aliases", strings.Join(aliasHit, ", ")))
+		}
+		check.setEvidence(i18n.List("list.semi", found))
 		if p.OnConflict == ConflictDelete && e.opts.AllowTargetDelete && len(aliasHit) == 0 {
 			check.Status = Warn
-			check.Fix = "these target indices will be DELETED before the restore (on_conflict: delete, confirmed)"
+			check.setFix(i18n.M("check.conflicts.delete"))
 		} else {
 			check.Status = Fail
-			check.Fix = "restore under other names (rename pattern, e.g. (.+) → migrated-$1), or delete them on the target yourself; esmigrate deletes target indices only with on_conflict: delete and a typed confirmation"
+			check.setFix(i18n.M("check.conflicts.fix"))
 		}
 	default:
-		check.Evidence = fmt.Sprintf("none of the %d target name(s) exists", len(targetNames))
+		check.setEvidence(i18n.M("check.conflicts.none", len(targetNames)))
 	}
 	add(check)
 	if aliasCheck != nil {
@@ -525,7 +547,7 @@ func (e *Engine) aliasConflicts(ctx context.Context, sel Selection) ([]string, *
 			writeOn[a] = ix.Name
 		}
 	}
-	var fails, warns []string
+	var fails, warns []i18n.Msg
 	for _, a := range sortedKeys(restored) {
 		there := members[a]
 		if len(there) == 0 {
@@ -534,25 +556,23 @@ func (e *Engine) aliasConflicts(ctx context.Context, sel Selection) ([]string, *
 		src, isWrite := writes[a]
 		switch {
 		case isWrite && writeOn[a] != "":
-			fails = append(fails, fmt.Sprintf("%s: the write index of alias %s on the source, and on the target %s is already its write index (the restore would fail: more than one write index)", src, a, writeOn[a]))
+			fails = append(fails, i18n.M("check.alias-clashes.write", src, a, writeOn[a]))
 		case isWrite:
-			warns = append(warns, fmt.Sprintf("%s becomes the write index of alias %s, which on the target already points at %s: what is written through %s then goes to the restored index", src, a, strings.Join(there, ", "), a))
+			warns = append(warns, i18n.M("check.alias-clashes.takeover", src, a, strings.Join(there, ", ")))
 		default:
-			warns = append(warns, fmt.Sprintf("alias %s of %s already exists on the target (%s): searches through it will read the restored indices too", a, strings.Join(restored[a], ", "), strings.Join(there, ", ")))
+			warns = append(warns, i18n.M("check.alias-clashes.shared", a, strings.Join(restored[a], ", "), strings.Join(there, ", ")))
 		}
 	}
 	if len(fails)+len(warns) == 0 {
 		return hit, nil
 	}
-	c := &Check{ID: "alias-clashes", Title: "The restored aliases do not clash with the target's"}
+	var c Check
 	if len(fails) > 0 {
-		c.Status, c.Evidence = Fail, strings.Join(append(fails, warns...), "; ")
-		c.Fix = "restore without aliases (restore.include_aliases: false) and add them on the target afterwards, or move the write index on the target first (POST _aliases with is_write_index: false on its index)"
+		c = newCheck("alias-clashes", Fail, i18n.M("check.alias-clashes"), i18n.List("list.semi", append(fails, warns...)), i18n.M("check.alias-clashes.fix"))
 	} else {
-		c.Status, c.Evidence = Warn, strings.Join(warns, "; ")
-		c.Fix = "if the target's aliases must stay as they are, restore without aliases (restore.include_aliases: false)"
+		c = newCheck("alias-clashes", Warn, i18n.M("check.alias-clashes"), i18n.List("list.semi", warns), i18n.M("check.alias-clashes.warn.fix"))
 	}
-	return hit, c
+	return hit, &c
 }
 
 // pluginTypes maps analysis component and field types to the plugin that provides them. A restore of an index
@@ -602,7 +622,7 @@ func (e *Engine) pluginChecks(ctx context.Context, src, dst ClusterSummary, sel 
 	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	details, err := e.src.IndexDetails(ctx, namesOf(sel.Indices))
 	if err != nil {
-		add(Check{ID: "plugins", Title: "Plugins the indices need exist on the target", Status: Warn, Evidence: "could not read index settings: " + err.Error()})
+		add(newCheck("plugins", Warn, i18n.M("check.plugins"), i18n.M("check.plugins.unknown", err), i18n.Msg{}))
 		return out
 	}
 	needs := map[string][]string{} // plugin → indices
@@ -649,24 +669,26 @@ func (e *Engine) pluginChecks(ctx context.Context, src, dst ClusterSummary, sel 
 		}
 		return lacking
 	}
-	var problems []string
+	var problems []i18n.Msg
 	var installs []string
-	for pl, ixs := range needs {
+	for _, pl := range sortedKeys(needs) {
+		ixs := needs[pl]
 		sort.Strings(ixs)
 		if lacking := have(dst, pl); len(lacking) > 0 {
-			problems = append(problems, fmt.Sprintf("%s (used by %s) is missing on %s", pl, strings.Join(ixs, ", "), strings.Join(lacking, ", ")))
+			problems = append(problems, i18n.M("check.plugins.missing", pl, strings.Join(ixs, ", "), strings.Join(lacking, ", ")))
 			installs = append(installs, pl)
 		}
 	}
-	sort.Strings(problems)
 	sort.Strings(installs)
-	c := Check{ID: "plugins", Title: "Plugins the indices need exist on the target"}
+	c := newCheck("plugins", OK, i18n.M("check.plugins"), i18n.Msg{}, i18n.Msg{})
 	if len(problems) > 0 {
-		c.Status, c.Evidence = Fail, strings.Join(problems, "; ")
-		c.Fix = fmt.Sprintf("install on every target node: bin/elasticsearch-plugin install %s (the same version as the target), then restart the nodes one at a time", strings.Join(installs, " "))
+		c.Status = Fail
+		c.setEvidence(i18n.List("list.semi", problems))
+		fix := i18n.M("check.plugins.fix", strings.Join(installs, " "))
 		if contains(installs, "analysis-common") {
-			c.Fix += "; analysis-common is a module that every standard Elasticsearch distribution has: use a standard installation of the target"
+			fix = i18n.Join("list.semi", fix, i18n.M("check.plugins.common.fix"))
 		}
+		c.setFix(fix)
 	} else {
 		// Plugins on the source that the target lacks, in case an index uses one in a way we do not know.
 		var extra []string
@@ -677,18 +699,18 @@ func (e *Engine) pluginChecks(ctx context.Context, src, dst ClusterSummary, sel 
 				}
 			}
 		}
-		c.Status, c.Evidence = OK, "no plugin-provided analyzer or field type in use"
+		c.setEvidence(i18n.M("check.plugins.none"))
 		if len(extra) > 0 {
 			c.Status = Warn
-			c.Evidence = "the source has plugins the target lacks: " + strings.Join(extra, ", ")
-			c.Fix = "if any selected index uses them, install them on the target before the restore"
+			c.setEvidence(i18n.M("check.plugins.extra", strings.Join(extra, ", ")))
+			c.setFix(i18n.M("check.plugins.extra.fix"))
 		}
 	}
 	add(c)
 	if len(files) > 0 {
 		sort.Strings(files)
-		add(Check{ID: "analysis-files", Title: "Analysis files the indices read", Status: Warn, Evidence: strings.Join(files, "; "),
-			Fix: "copy these files into the config directory of every target node before the restore (the restore hangs with \"IOException while reading\" otherwise)"})
+		add(newCheck("analysis-files", Warn, i18n.M("check.analysis-files"), i18n.List("list.semi", namesAsMsgs(files)),
+			i18n.M("check.analysis-files.fix")))
 	}
 	return out
 }
@@ -720,7 +742,10 @@ func (e *Engine) capacityChecks(ctx context.Context, dst ClusterSummary, sel Sel
 	disks, err := e.dst.DiskUsage(ctx)
 	limits, lerr := e.dst.Limits(ctx)
 	if err != nil || lerr != nil {
-		add(Check{ID: "target-disk", Title: "Target disk space", Status: Warn, Evidence: fmt.Sprint("could not read: ", err, lerr)})
+		if err == nil {
+			err = lerr
+		}
+		add(newCheck("target-disk", Warn, i18n.M("check.target-disk"), i18n.M("check.target-disk.unknown", err), i18n.Msg{}))
 		return out
 	}
 	var usable, avail int64
@@ -728,16 +753,15 @@ func (e *Engine) capacityChecks(ctx context.Context, dst ClusterSummary, sel Sel
 		avail += d.AvailBytes
 		usable += usableBelowWatermark(d, limits.HighWatermark)
 	}
-	c := Check{ID: "target-disk", Title: "Target disk space", Status: OK,
-		Evidence: fmt.Sprintf("needs %s (primaries) / %s (with replicas); %s usable below the high watermark %s (%s free) on %d data node(s)",
-			HumanBytes(primary), HumanBytes(finalBytes), HumanBytes(usable), limits.HighWatermark, HumanBytes(avail), len(disks))}
+	c := newCheck("target-disk", OK, i18n.M("check.target-disk"), i18n.M("check.target-disk.found",
+		HumanBytes(primary), HumanBytes(finalBytes), HumanBytes(usable), limits.HighWatermark, HumanBytes(avail), len(disks)), i18n.Msg{})
 	switch {
 	case primary > usable:
 		c.Status = Fail
-		c.Fix = "free space on the target, add data nodes, or migrate fewer indices"
+		c.setFix(i18n.M("check.target-disk.fix"))
 	case finalBytes > usable:
 		c.Status = Warn
-		c.Fix = "the primaries fit, but not all replicas: replicas will stay unassigned (yellow) until there is room"
+		c.setFix(i18n.M("check.target-disk.replicas"))
 	}
 	add(c)
 
@@ -746,11 +770,11 @@ func (e *Engine) capacityChecks(ctx context.Context, dst ClusterSummary, sel Sel
 		open = dst.Health.ActiveShards + dst.Health.UnassignedShards + dst.Health.InitializingShards
 	}
 	maxShards := limits.MaxShardsPerNode * max(dst.DataNodes(), 1)
-	sh := Check{ID: "target-shards", Title: "Target shard limit", Status: OK,
-		Evidence: fmt.Sprintf("%d open + %d to restore, limit %d (%d per node × %d data node(s))", open, newShards, maxShards, limits.MaxShardsPerNode, max(dst.DataNodes(), 1))}
+	sh := newCheck("target-shards", OK, i18n.M("check.target-shards"), i18n.M("check.target-shards.found",
+		open, newShards, maxShards, limits.MaxShardsPerNode, max(dst.DataNodes(), 1)), i18n.Msg{})
 	if open+newShards > maxShards {
 		sh.Status = Fail
-		sh.Fix = "raise cluster.max_shards_per_node on the target (PUT _cluster/settings), add data nodes, or migrate fewer indices"
+		sh.setFix(i18n.M("check.target-shards.fix"))
 	}
 	add(sh)
 	return out
@@ -775,6 +799,15 @@ func usableBelowWatermark(d esclient.NodeDisk, watermark string) int64 {
 		return u
 	}
 	return 0
+}
+
+// namesAsMsgs are names (index names, paths, settings) as messages, for a list.
+func namesAsMsgs(names []string) []i18n.Msg {
+	out := make([]i18n.Msg, len(names))
+	for i, n := range names {
+		out[i] = i18n.Name(n)
+	}
+	return out
 }
 
 func namesOf(ixs []esclient.Index) []string {

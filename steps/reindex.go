@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Indices the target cannot open (an index created two majors back, every index of an Elasticsearch 7.11+
@@ -37,7 +38,7 @@ func NeedsReindex(src, dst ClusterSummary, sel Selection) []string {
 func SourceHostPort(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%q is not a URL", raw)
+		return "", i18n.Errorf("es.reason.notaurl", raw)
 	}
 	port := u.Port()
 	if port == "" {
@@ -84,24 +85,24 @@ func whitelisted(entries []string, hostPort string) bool {
 
 // ReindexRemoteChecks decides, without any request, whether the target can pull from the source.
 func ReindexRemoteChecks(dst ClusterSummary, rs esclient.ReindexSupport, sourceURL string, indices []string) []Check {
-	title := "The target can reindex from the source (" + dst.Product().String() + ")"
-	who := ""
-	if len(indices) > 0 {
-		who = fmt.Sprintf(" for %d index(es) it cannot restore (%s)", len(indices), abbreviate(indices, 5))
+	title := i18n.M("check.reindex", dst.Product().String())
+	// what: the finding, and for which indices when the selection has some the target cannot restore.
+	what := func(m i18n.Msg) i18n.Msg {
+		if len(indices) > 0 {
+			return i18n.M("reindex.for", m, len(indices), abbreviate(indices, 5))
+		}
+		return m
 	}
 	if !rs.Module {
-		return []Check{{ID: "reindex-module", Title: title, Status: Fail,
-			Evidence: "the target has no reindex module" + who + ": " + rs.Evidence,
-			Fix: "every Elasticsearch and OpenSearch distribution ships the reindex module (modules/reindex): a target built without it " +
-				"cannot pull from a remote. Install the distribution's reindex module on every target node; or move these indices " +
-				"through an intermediate cluster that can both open them and be restored into the target (for 6.x indices and an 8.x target: " +
-				"a 7.17 cluster, reindex there, then snapshot and restore into 8.x); or export and bulk-load them with a tool such as Logstash"}}
+		return []Check{newCheck("reindex-module", Fail, title, i18n.Join("list.colon", what(i18n.M("reindex.nomodule")), rs.Evidence),
+			i18n.M("reindex.nomodule.fix"))}
 	}
 	hp, err := SourceHostPort(sourceURL)
 	if err != nil {
-		return []Check{{ID: "reindex-whitelist", Title: title, Status: Fail, Evidence: err.Error(), Fix: "give the source's URL with scheme, host and port"}}
+		return []Check{newCheck("reindex-whitelist", Fail, title, i18n.MsgOf(err), i18n.M("es.fix.url"))}
 	}
-	var lacking, evidence []string
+	var lacking []string
+	var evidence []i18n.Msg
 	var line string
 	setting, file := whitelistSetting(dst.Product()), "elasticsearch.yml"
 	if dst.Info.Distribution == esclient.OpenSearch {
@@ -118,24 +119,21 @@ func ReindexRemoteChecks(dst ClusterSummary, rs esclient.ReindexSupport, sourceU
 			continue
 		}
 		lacking = append(lacking, n)
-		have := "not set"
 		if len(wl) > 0 {
-			have = "[" + strings.Join(wl, ", ") + "]"
+			evidence = append(evidence, i18n.Name(n+": ["+strings.Join(wl, ", ")+"]"))
+		} else {
+			evidence = append(evidence, i18n.M("reindex.unset", n))
 		}
-		evidence = append(evidence, n+": "+have)
 		if l := listLine(setting, wl, hp); line == "" || len(l) > len(line) {
 			line = l // the longest keeps every node's entries when they differ
 		}
 	}
 	if len(lacking) == 0 {
-		return []Check{{ID: "reindex-whitelist", Title: title, Status: OK,
-			Evidence: fmt.Sprintf("reindex module present; %s of all %d node(s) covers %s%s", setting, len(nodes), hp, who)}}
+		return []Check{newCheck("reindex-whitelist", OK, title, what(i18n.M("reindex.covered", setting, len(nodes), hp)), i18n.Msg{})}
 	}
-	return []Check{{ID: "reindex-whitelist", Title: title, Status: Fail,
-		Evidence: fmt.Sprintf("%s does not cover the source %s on %s%s", setting, hp, strings.Join(evidence, "; "), who),
-		Fix: fmt.Sprintf("add `%s` to %s on target node(s) %s and restart them one at a time; "+
-			"if the target's nodes reach the source at another address than %s, list that address and give it as the source URL",
-			line, file, strings.Join(lacking, ", "), hp)}}
+	return []Check{newCheck("reindex-whitelist", Fail, title,
+		what(i18n.M("reindex.uncovered", setting, hp, i18n.List("list.semi", evidence))),
+		i18n.M("reindex.whitelist.fix", line, file, strings.Join(lacking, ", "), hp))}
 }
 
 // ReindexChecks reads what the target has (a GET and the nodes' settings) and decides; indices are the ones
@@ -143,8 +141,7 @@ func ReindexRemoteChecks(dst ClusterSummary, rs esclient.ReindexSupport, sourceU
 func (e *Engine) ReindexChecks(ctx context.Context, dst ClusterSummary, indices []string) []Check {
 	rs, err := e.dst.ReindexSupport(ctx)
 	if err != nil {
-		return []Check{e.report(ctx, Check{ID: "reindex-module", Title: "The target can reindex from the source", Status: Warn,
-			Evidence: "could not read the target's reindex support: " + err.Error()})}
+		return []Check{e.report(ctx, newCheck("reindex-module", Warn, i18n.M("check.reindex.plain"), i18n.M("reindex.unknown", err), i18n.Msg{}))}
 	}
 	var out []Check
 	for _, c := range ReindexRemoteChecks(dst, rs, e.plan.Source.URL, indices) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
@@ -46,7 +47,7 @@ func reindexFromRemote(t *testing.T, srcURL, dstURL string) (string, error) {
 	dest := envtest.Unique("rx")
 	dst := setupClient(t, dstURL)
 	t.Cleanup(func() { dst.DeleteIndices(context.Background(), []string{dest}) })
-	err := dst.Do(context.Background(), "reindex from remote", esclient.Request{Method: "POST", Path: "/_reindex",
+	err := dst.Do(context.Background(), i18n.Text("reindex from remote"), esclient.Request{Method: "POST", Path: "/_reindex",
 		Params: map[string][]string{"wait_for_completion": {"true"}, "refresh": {"true"}},
 		Body: map[string]any{"source": map[string]any{"remote": map[string]any{"host": srcURL}, "index": "metrics-small"},
 			"dest": map[string]any{"index": dest}}}, nil)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Report is the outcome of a migration: one row per index, and where the report files are.
@@ -45,7 +47,8 @@ type ReportRow struct {
 	PrimaryBytes int64                   `json:"primary_bytes"`
 	Health       string                  `json:"health,omitempty"`
 	Result       string                  `json:"result"`
-	Reason       string                  `json:"reason,omitempty"`
+	Reason       string                  `json:"reason,omitempty"`       // English
+	ReasonMsg    i18n.Msg                `json:"reason_msg,omitzero"`    // the same as a message
 	Verification string                  `json:"verification,omitempty"` // what the result rests on: count, seqno or content
 	ChangedOps   int64                   `json:"changed_ops,omitempty"`  // operations on the source after the snapshot
 	Content      *ContentResult          `json:"content,omitempty"`
@@ -55,11 +58,22 @@ type ReportRow struct {
 }
 
 // resultText is a row's result with what it rests on: "verified (seqno)".
-func resultText(row ReportRow) string {
+func resultText(l *i18n.Localizer, row ReportRow) string {
 	if row.Result == ResultVerified && row.Verification != "" {
-		return row.Result + " (" + row.Verification + ")"
+		return l.T("report.result.by", l.T("rep.res."+row.Result), row.Verification)
+	}
+	if l.Has("rep.res." + row.Result) {
+		return l.T("rep.res." + row.Result)
 	}
 	return row.Result
+}
+
+// Why is the row's reason as a message.
+func (row ReportRow) Why() i18n.Msg {
+	if !row.ReasonMsg.IsZero() {
+		return row.ReasonMsg
+	}
+	return i18n.Text(row.Reason)
 }
 
 func (e *Engine) buildReport() *Report {
@@ -74,10 +88,10 @@ func (e *Engine) buildReport() *Report {
 		for _, ix := range b.Indices {
 			row := ReportRow{Batch: b.Number, Snapshot: b.Snapshot, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,
 				TargetDocs: ix.TargetDocs, PrimaryBytes: ix.PrimaryBytes, Health: ix.Health, Result: ix.Result, Reason: ix.Reason,
-				Verification: ix.Verification, ChangedOps: ix.ChangedOps, Content: ix.Content,
+				ReasonMsg: ix.ReasonMsg, Verification: ix.Verification, ChangedOps: ix.ChangedOps, Content: ix.Content,
 				Times: map[Phase]time.Duration{}, Seconds: map[Phase]float64{}}
 			if ix.Result == ResultPending && b.Error != "" {
-				row.Reason = b.Error
+				row.Reason, row.ReasonMsg = b.Error, b.ErrorMsg
 			}
 			for p, t := range b.Times {
 				row.Times[p] = t.Duration()
@@ -104,28 +118,35 @@ func (e *Engine) buildReport() *Report {
 }
 
 // Summary is the report's outcome in one line: "3 verified, 1 changed since its snapshot, ...".
-func (r *Report) Summary() string {
-	parts := []string{fmt.Sprintf("%d verified", r.Verified)}
+func (r *Report) Summary() string { return r.SummaryMsg().String() }
+
+// SummaryMsg is Summary as a message.
+func (r *Report) SummaryMsg() i18n.Msg {
+	parts := []i18n.Msg{i18n.M("report.sum.verified", r.Verified)}
 	for _, p := range []struct {
-		n    int
-		what string
-	}{{r.Changed, "changed since the snapshot"}, {r.Mismatched, "mismatched"}, {r.Unverified, "not verifiable"}, {r.Failed, "failed"}, {r.Pending, "pending"}} {
-		if p.n > 0 || p.what == "failed" || p.what == "pending" || p.what == "mismatched" {
-			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		n      int
+		key    string
+		always bool
+	}{{r.Changed, "changed", false}, {r.Mismatched, "mismatch", true}, {r.Unverified, "unverified", false}, {r.Failed, "failed", true}, {r.Pending, "pending", true}} {
+		if p.n > 0 || p.always {
+			parts = append(parts, i18n.M("report.sum."+p.key, p.n))
 		}
 	}
-	return strings.Join(parts, ", ")
+	return i18n.List("list.comma", parts)
 }
 
 // VerifyModeText says in words what a verification mode proves.
-func VerifyModeText(mode string) string {
+func VerifyModeText(mode string) string { return VerifyModeMsg(mode).String() }
+
+// VerifyModeMsg is VerifyModeText as a message.
+func VerifyModeMsg(mode string) i18n.Msg {
 	switch mode {
 	case VerifyCount:
-		return "count: equal numbers of top-level documents (an update, or a delete and an insert, after the snapshot is not seen)"
+		return i18n.M("report.mode.count")
 	case VerifyContent:
-		return "content: every document's id, routing and _source read and compared on both sides, plus sequence numbers and counts"
+		return i18n.M("report.mode.content")
 	default:
-		return "seqno: equal sequence numbers on every primary shard and the same source index as at the snapshot (no operation reached the source after it), plus counts"
+		return i18n.M("report.mode.seqno")
 	}
 }
 
@@ -148,29 +169,37 @@ func (e *Engine) writeReport(r *Report) error {
 	if err := writeAtomic(r.JSON, b, false); err != nil {
 		return err
 	}
-	if err := writeAtomic(r.Markdown, []byte(r.MarkdownText()), false); err != nil {
+	if err := writeAtomic(r.Markdown, []byte(r.MarkdownIn(i18n.New(e.opts.Lang))), false); err != nil {
 		return err
 	}
-	e.log(PhaseReport, 0, LevelInfo, "report written to %s and %s", r.Markdown, r.JSON)
+	e.say(PhaseReport, 0, LevelInfo, "report.written", r.Markdown, r.JSON)
 	return nil
 }
 
-// MarkdownText renders the report for people.
-func (r *Report) MarkdownText() string {
+// MarkdownText renders the report for people, in English.
+func (r *Report) MarkdownText() string { return r.MarkdownIn(i18n.English) }
+
+// MarkdownIn renders the report for people in l's language (the JSON report keeps keys and English).
+func (r *Report) MarkdownIn(l *i18n.Localizer) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# esmigrate report\n\n")
-	fmt.Fprintf(&b, "- Generated: %s\n", r.Generated.UTC().Format(time.RFC3339))
-	fmt.Fprintf(&b, "- Source: %s (%s)\n- Target: %s (%s)\n", r.Source.Name, r.Source.Product, r.Target.Name, r.Target.Product)
-	storage := "separate shares (copied)"
+	line := func(key string, args ...any) { b.WriteString(l.T(key, args...) + "\n") }
+	line("report.md.title")
+	b.WriteString("\n")
+	line("report.md.generated", r.Generated.UTC().Format(time.RFC3339))
+	line("report.md.source", r.Source.Name, r.Source.Product)
+	line("report.md.target", r.Target.Name, r.Target.Product)
+	storage := i18n.M("report.md.copied")
 	if r.Shared {
-		storage = "shared storage (target read-only)"
+		storage = i18n.M("report.md.shared")
 	}
-	fmt.Fprintf(&b, "- Repository: %s, %s\n", r.Repository, storage)
-	fmt.Fprintf(&b, "- Verification: %s\n", VerifyModeText(r.Verify))
-	fmt.Fprintf(&b, "- Result: %s, in %d batch(es)\n\n", r.Summary(), r.Batches)
-	fmt.Fprintf(&b, "Documents are top-level documents, as `_count` counts them (nested documents are not counted).\n\n")
-	fmt.Fprintf(&b, "| Batch | Index | Target | Docs source | Docs target | Size | Snapshot | Transfer | Restore | Verify | Health | Result |\n")
-	fmt.Fprintf(&b, "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+	line("report.md.repository", r.Repository, storage)
+	line("report.md.verification", VerifyModeMsg(r.Verify))
+	line("report.md.result", r.SummaryMsg(), r.Batches)
+	b.WriteString("\n")
+	line("report.md.docs")
+	b.WriteString("\n")
+	line("report.md.header")
+	b.WriteString("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 	for _, row := range r.Rows {
 		d := func(p Phase) string {
 			if t := row.Times[p]; t > 0 {
@@ -180,38 +209,39 @@ func (r *Report) MarkdownText() string {
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", row.Batch, row.Index, row.Target,
 			row.SourceDocs, row.TargetDocs, HumanBytes(row.PrimaryBytes), d(PhaseSnapshot), d(PhaseTransfer), d(PhaseRestore),
-			d(PhaseVerify), row.Health, resultText(row))
+			d(PhaseVerify), row.Health, resultText(l, row))
 	}
 	var problems []string
 	for _, row := range r.Rows {
-		if row.Reason != "" {
-			problems = append(problems, fmt.Sprintf("- **%s**: %s", row.Index, row.Reason))
+		if why := l.Msg(row.Why()); why != "" {
+			problems = append(problems, fmt.Sprintf("- **%s**: %s", row.Index, why))
 		}
 		if c := row.Content; c != nil && len(c.First) > 0 {
 			for _, d := range c.First {
 				id := "`" + d.ID + "`"
 				if d.Routing != "" {
-					id += " (routing `" + d.Routing + "`)"
+					id = l.T("report.md.routing", id, "`"+d.Routing+"`")
 				}
-				problems = append(problems, fmt.Sprintf("  - %s: %s", id, d.What))
+				problems = append(problems, "  - "+l.T("index.reason", id, l.Msg(DiffMsg(d.What))))
 			}
 			if c.Differences > int64(len(c.First)) {
-				more := fmt.Sprintf("%d", c.Differences-int64(len(c.First)))
+				n := c.Differences - int64(len(c.First))
 				if c.Truncated {
-					more += " or more"
+					problems = append(problems, "  - "+l.T("report.md.moreplus", n))
+				} else {
+					problems = append(problems, "  - "+l.T("report.md.more", n))
 				}
-				problems = append(problems, "  - and "+more+" other document(s)")
 			}
 		}
 	}
 	if len(problems) > 0 {
-		fmt.Fprintf(&b, "\n## Problems\n\n%s\n", strings.Join(problems, "\n"))
+		fmt.Fprintf(&b, "\n## %s\n\n%s\n", l.T("report.md.problems"), strings.Join(problems, "\n"))
 	}
-	b.WriteString(r.Metadata.Markdown())
+	b.WriteString(r.Metadata.MarkdownIn(l))
 	if len(r.Skipped) > 0 {
-		fmt.Fprintf(&b, "\n## Left out\n\n")
+		fmt.Fprintf(&b, "\n## %s\n\n", l.T("report.md.leftout"))
 		for _, s := range r.Skipped {
-			fmt.Fprintf(&b, "- %s: %s\n", s.Index, s.Reason)
+			fmt.Fprintf(&b, "- %s\n", l.T("index.reason", s.Index, s.Why()))
 		}
 	}
 	return b.String()

@@ -2,13 +2,13 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -40,8 +40,7 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 			continue
 		}
 		if same, how := e.sameStorage(ctx, c, target, spec, r); same {
-			return fmt.Errorf("repository %q on the %s cluster already writes to %s (registered as %s; %s); two writers corrupt a repository: unregister %q (DELETE _snapshot/%s) or register it with readonly: true, then run again",
-				r.Name, role, spec.Location, r.Location(), how, r.Name, r.Name)
+			return i18n.Errorf("repo.secondwriter", r.Name, i18n.M("es.cluster.the."+role), spec.Location, r.Location(), how)
 		}
 	}
 	for _, r := range repos {
@@ -49,14 +48,12 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 			continue
 		}
 		if r.Type != "fs" || filepath.Clean(r.Location()) != filepath.Clean(spec.Location) {
-			return fmt.Errorf("the %s cluster already has a repository %q (type %s, location %s): choose another name in the plan (repository.name / repository.target_name)",
-				role, r.Name, r.Type, r.Location())
+			return i18n.Errorf("repo.taken", i18n.M("es.cluster.the."+role), r.Name, r.Type, r.Location())
 		}
 		if target && !r.ReadOnly() {
-			return fmt.Errorf("repository %q on the target is registered writable at %s; esmigrate only restores there and needs it read-only (two writers corrupt a repository): unregister it (DELETE _snapshot/%s) and run again",
-				r.Name, r.Location(), r.Name)
+			return i18n.Errorf("repo.writable", r.Name, r.Location())
 		}
-		e.log(PhaseRepository, 0, LevelInfo, "%s: reusing repository %s at %s", role, r.Name, r.Location())
+		e.say(PhaseRepository, 0, LevelInfo, "repo.reuse", i18n.M("es.cluster."+role), r.Name, r.Location())
 		return nil
 	}
 	if target && !e.plan.Repository.Shared && !e.opts.DryRun {
@@ -64,13 +61,13 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 		local := e.plan.TargetLocalPath()
 		if _, err := os.Stat(filepath.Dir(local)); err == nil {
 			if err := os.MkdirAll(local, 0o755); err != nil {
-				return fmt.Errorf("create the target repository directory %s: %w", local, err)
+				return i18n.Errorf("repo.mkdir", local, err)
 			}
 		}
 	}
-	op := fmt.Sprintf("register repository %s at %s on the %s", spec.Name, spec.Location, role)
+	op := i18n.M("req.register."+role, spec.Name, spec.Location)
 	if spec.ReadOnly {
-		op += " (read-only)"
+		op = i18n.M("req.register.readonly."+role, spec.Name, spec.Location)
 	}
 	return e.retry(ctx, PhaseRepository, 0, func() error {
 		return e.request(ctx, c, PhaseRepository, 0, op, esclient.CreateRepositoryRequest(spec))
@@ -86,9 +83,9 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 //   - the plan's repository's own index-N (read on this host): the same snapshots (by uuid) as r lists.
 //
 // Without any of these it cannot tell, and says no.
-func (e *Engine) sameStorage(ctx context.Context, c *esclient.Client, target bool, spec esclient.RepositorySpec, r esclient.Repository) (bool, string) {
+func (e *Engine) sameStorage(ctx context.Context, c *esclient.Client, target bool, spec esclient.RepositorySpec, r esclient.Repository) (bool, i18n.Msg) {
 	if filepath.Clean(r.Location()) == filepath.Clean(spec.Location) {
-		return true, "the same path"
+		return true, i18n.M("repo.same.path")
 	}
 	node, local := e.plan.Repository.SourceLocation, e.plan.SourceLocalPath()
 	if target {
@@ -102,20 +99,20 @@ func (e *Engine) sameStorage(ctx context.Context, c *esclient.Client, target boo
 			ourUUID, _, _ = c.RepositoryIdentity(ctx, spec.Name) // registered there already (a resumed run)
 		}
 		if ourUUID != "" {
-			return ourUUID == theirUUID, "the same repository uuid " + theirUUID
+			return ourUUID == theirUUID, i18n.M("repo.same.uuid", theirUUID)
 		}
 	}
 	if a, err1 := os.Stat(local); err1 == nil {
 		if b, err2 := os.Stat(hostPath(r.Location(), node, local)); err2 == nil {
-			return os.SameFile(a, b), "the same directory (device and inode) on this host"
+			return os.SameFile(a, b), i18n.M("repo.same.inode")
 		}
 	}
 	if oursErr == nil && len(ours.SnapUUIDs) > 0 && len(theirSnaps) == len(ours.SnapUUIDs) {
 		if slices.Equal(slices.Sorted(slices.Values(ours.SnapUUIDs)), slices.Sorted(slices.Values(theirSnaps))) {
-			return true, "the same snapshots as the repository's index-N on this host"
+			return true, i18n.M("repo.same.snapshots")
 		}
 	}
-	return false, ""
+	return false, i18n.Msg{}
 }
 
 // hostPath is where this host sees a directory the cluster's nodes see at loc, given that they see the plan's
@@ -135,11 +132,11 @@ func hostPath(loc, node, local string) string {
 func (e *Engine) EnsureRepositories(ctx context.Context) error {
 	e.emit(Event{Kind: KindStart, Phase: PhaseRepository})
 	if err := e.ensureRepository(ctx, e.src, false); err != nil {
-		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseRepository, Message: err.Error()})
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseRepository, Msg: i18n.MsgOf(err)})
 		return err
 	}
 	if err := e.ensureRepository(ctx, e.dst, true); err != nil {
-		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseRepository, Message: err.Error()})
+		e.emit(Event{Kind: KindError, Level: LevelError, Phase: PhaseRepository, Msg: i18n.MsgOf(err)})
 		return err
 	}
 	e.emit(Event{Kind: KindDone, Phase: PhaseRepository})

@@ -78,7 +78,8 @@ func TestASecondWriterIsFoundByIdentityNotByPath(t *testing.T) {
 	}
 	for _, c := range cases {
 		writeRepo(c.ourUUID, c.ours...)
-		same, how := e.sameStorage(context.Background(), cluster(c.theirUUID, c.theirs...), false, spec, other)
+		same, howMsg := e.sameStorage(context.Background(), cluster(c.theirUUID, c.theirs...), false, spec, other)
+		how := howMsg.String()
 		if same != c.same || !strings.Contains(how, c.how) {
 			t.Errorf("%s: same=%v (%s), want %v (%s)", c.name, same, how, c.same, c.how)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Run carries out the plan from wherever its state file says it stopped: connect, pre-flight (first run only),
@@ -63,7 +64,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	} else {
 		next := e.nextBatch()
 		if next != nil {
-			e.log(PhasePlan, 0, LevelInfo, "resuming from %s: batch %d of %d, %s", e.plan.StateFile, next.Number, len(e.state.Batches), next.Phase)
+			e.say(PhasePlan, 0, LevelInfo, "run.resuming", e.plan.StateFile, next.Number, len(e.state.Batches), i18n.M("run.phase."+string(next.Phase)))
 		}
 	}
 
@@ -86,7 +87,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		if err := e.runBatch(ctx, b); err != nil {
 			var stop *StoppedError
 			if errors.As(err, &stop) {
-				e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: b.Phase, Batch: b.Number, Batches: e.batches(), Message: stop.Error()})
+				e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: b.Phase, Batch: b.Number, Batches: e.batches(), Msg: stop.Localize()})
 				return e.buildReport(), err
 			}
 			runErr = err
@@ -101,7 +102,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	// The report shows the health the indices have now (replicas put back batch by batch may have been built
 	// since).
 	if err := e.refreshHealth(ctx); err != nil {
-		e.log(PhaseReport, 0, LevelWarn, "could not read the target indices' health for the report: %v", err)
+		e.say(PhaseReport, 0, LevelWarn, "run.nohealth", err)
 	}
 	rep := e.buildReport()
 	if allDone && runErr == nil && rep.Verified == len(rep.Rows) {
@@ -109,9 +110,9 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	}
 	if err := e.writeReport(rep); err != nil {
 		// The report is the operator's record of what verified: not having it is a failure, not a footnote.
-		e.log(PhaseReport, 0, LevelError, "could not write the report: %v", err)
+		e.say(PhaseReport, 0, LevelError, "report.notwritten", err)
 		if runErr == nil {
-			runErr = fmt.Errorf("the report could not be written: %w; the results are in the state file %s: make %s a writable directory again, then `esmigrate resume --state %s` writes the report (nothing is migrated twice)", err, e.plan.StateFile, e.plan.ReportDir, e.plan.StateFile)
+			runErr = i18n.Errorf("run.noreport", err, e.plan.StateFile, e.plan.ReportDir)
 		}
 	}
 	if err := e.save(); err != nil && runErr == nil {
@@ -121,7 +122,7 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		return rep, runErr
 	}
 	if rep.Failed > 0 || rep.Mismatched > 0 || rep.Changed > 0 || rep.Unverified > 0 {
-		return rep, fmt.Errorf("not every index verified: %s; see the report %s", rep.Summary(), rep.Markdown)
+		return rep, i18n.Errorf("run.notverified", rep.SummaryMsg(), rep.Markdown)
 	}
 	return rep, nil
 }
@@ -133,14 +134,14 @@ func (e *Engine) finalCleanup(ctx context.Context) {
 	c := e.plan.Cleanup
 	o := CleanupOptions{UnregisterRepositories: c.UnregisterRepositories, DeleteCopiedFiles: c.DeleteCopiedFiles && !e.plan.Repository.Shared}
 	if o.DeleteCopiedFiles && !e.opts.AllowTargetDelete {
-		e.log(PhaseCleanup, 0, LevelWarn, "the plan asks to delete the copied files in %s, which needs --allow-delete-target: left in place", e.plan.TargetLocalPath())
+		e.say(PhaseCleanup, 0, LevelWarn, "run.keepfiles", e.plan.TargetLocalPath())
 		o.DeleteCopiedFiles = false
 	}
 	if !o.UnregisterRepositories && !o.DeleteCopiedFiles {
 		return
 	}
 	if err := e.Cleanup(ctx, o); err != nil {
-		e.log(PhaseCleanup, 0, LevelError, "final clean-up: %v", err)
+		e.say(PhaseCleanup, 0, LevelError, "run.cleanupfailed", err)
 	}
 }
 
@@ -177,7 +178,7 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 	}
 	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), MigrationID: id, Plan: e.plan, Created: now, Updated: now,
 		Source: clusterID(src), Target: clusterID(dst), LeftOut: sel.Skipped}
-	e.log(PhasePlan, 0, LevelInfo, "migration %s: its snapshots are named %s", id, SnapshotName(e.plan, id, 0)[:len(SnapshotName(e.plan, id, 0))-1]+"<batch>")
+	e.say(PhasePlan, 0, LevelInfo, "run.migration", id, SnapshotName(e.plan, id, 0)[:len(SnapshotName(e.plan, id, 0))-1]+"<batch>")
 	for _, b := range batches {
 		bs := BatchState{Number: b.Number, Snapshot: SnapshotName(e.plan, id, b.Number), Phase: PhaseSnapshot}
 		for _, ix := range b.Indices {
@@ -185,19 +186,17 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 				PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries, OriginalReplicas: ix.Replicas, Result: ResultPending})
 		}
 		e.state.Batches = append(e.state.Batches, bs)
-		e.log(PhasePlan, 0, LevelInfo, "batch %d: %d index(es), %s: %v", b.Number, len(b.Indices), HumanBytes(b.PrimaryBytes), b.Names())
+		e.say(PhasePlan, 0, LevelInfo, "plan.batch", b.Number, len(b.Indices), HumanBytes(b.PrimaryBytes), fmt.Sprint(b.Names()))
 	}
 	return e.save()
 }
 
 func (e *Engine) sameClusters(src, dst ClusterSummary) error {
 	if e.state.Source.UUID != "" && e.state.Source.UUID != src.Info.ClusterUUID {
-		return fmt.Errorf("the state file %s was written for source cluster %q (uuid %s), but %s is %q (uuid %s): check the URL, or use another state file",
-			e.plan.StateFile, e.state.Source.Name, e.state.Source.UUID, e.plan.Source.URL, src.Info.ClusterName, src.Info.ClusterUUID)
+		return i18n.Errorf("run.othersource", e.plan.StateFile, e.state.Source.Name, e.state.Source.UUID, e.plan.Source.URL, src.Info.ClusterName, src.Info.ClusterUUID)
 	}
 	if e.state.Target.UUID != "" && e.state.Target.UUID != dst.Info.ClusterUUID {
-		return fmt.Errorf("the state file %s was written for target cluster %q (uuid %s), but %s is %q (uuid %s): check the URL, or use another state file",
-			e.plan.StateFile, e.state.Target.Name, e.state.Target.UUID, e.plan.Target.URL, dst.Info.ClusterName, dst.Info.ClusterUUID)
+		return i18n.Errorf("run.othertarget", e.plan.StateFile, e.state.Target.Name, e.state.Target.UUID, e.plan.Target.URL, dst.Info.ClusterName, dst.Info.ClusterUUID)
 	}
 	return nil
 }
@@ -213,7 +212,7 @@ func (e *Engine) nextBatch() *BatchState {
 
 // dryRun shows every request a run would send that changes something, and sends none.
 func (e *Engine) dryRun(ctx context.Context) error {
-	e.log(PhasePlan, 0, LevelInfo, "dry run: these are the requests a run sends; none is sent now")
+	e.say(PhasePlan, 0, LevelInfo, "run.dry")
 	if err := e.EnsureRepositories(ctx); err != nil {
 		return err
 	}

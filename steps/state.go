@@ -3,7 +3,6 @@ package steps
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // State is what a migration has done so far, written after every transition so that a dropped SSH session or
@@ -46,7 +47,8 @@ type BatchState struct {
 	Phase           Phase               `json:"phase"` // the phase in progress or next; "" when done
 	Done            bool                `json:"done"`
 	Failed          bool                `json:"failed,omitempty"`
-	Error           string              `json:"error,omitempty"`
+	Error           string              `json:"error,omitempty"`    // English
+	ErrorMsg        i18n.Msg            `json:"error_msg,omitzero"` // the same as a message
 	Indices         []IndexState        `json:"indices"`
 	Times           map[Phase]PhaseTime `json:"times,omitempty"`
 	SnapshotStarted bool                `json:"snapshot_started,omitempty"`
@@ -104,7 +106,9 @@ type IndexState struct {
 	TargetDocs       int64  `json:"target_docs"`
 	Health           string `json:"health,omitempty"`
 	Result           string `json:"result"`
-	Reason           string `json:"reason,omitempty"`
+	Reason           string `json:"reason,omitempty"` // English
+	// ReasonMsg is Reason as a message (package i18n).
+	ReasonMsg i18n.Msg `json:"reason_msg,omitzero"`
 
 	// SourceUUID is the source index's UUID when its snapshot was taken: an index deleted and created again
 	// with as many operations would otherwise compare equal by sequence numbers.
@@ -115,6 +119,28 @@ type IndexState struct {
 	ChangedOps int64 `json:"changed_ops,omitempty"`
 	// Content is the outcome of content verification (content mode).
 	Content *ContentResult `json:"content,omitempty"`
+}
+
+// setReason sets why the index has its result, as a message and in English.
+func (ix *IndexState) setReason(m i18n.Msg) { ix.ReasonMsg, ix.Reason = m, m.String() }
+
+// Why is the reason as a message (the English as it is in a state file written without one).
+func (ix IndexState) Why() i18n.Msg {
+	if !ix.ReasonMsg.IsZero() {
+		return ix.ReasonMsg
+	}
+	return i18n.Text(ix.Reason)
+}
+
+// setError records why the batch stopped (zero: it did not), as a message and in English.
+func (b *BatchState) setError(m i18n.Msg) { b.ErrorMsg, b.Error = m, m.String() }
+
+// Why is the batch's error as a message.
+func (b BatchState) Why() i18n.Msg {
+	if !b.ErrorMsg.IsZero() {
+		return b.ErrorMsg
+	}
+	return i18n.Text(b.Error)
 }
 
 // Names lists the batch's source index names (except those that failed before restore).
@@ -143,34 +169,32 @@ type Store struct {
 func OpenStore(path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("state file %s: %w", path, err)
+			return nil, i18n.Errorf("state.mkdir", path, err)
 		}
 	}
 	lockPath := path + ".lock"
-	if err := refuseLink("lock file", lockPath); err != nil {
+	if err := refuseLink(i18n.M("file.what.lock"), lockPath); err != nil {
 		return nil, err
 	}
 	l := flock.New(lockPath, flock.SetFlag(os.O_CREATE|os.O_RDWR|oNoFollow), flock.SetPermissions(filePerm))
 	ok, err := l.TryLock()
 	if err != nil {
-		if lerr := refuseLink("lock file", lockPath); lerr != nil {
+		if lerr := refuseLink(i18n.M("file.what.lock"), lockPath); lerr != nil {
 			return nil, lerr
 		}
-		return nil, fmt.Errorf("lock state file %s: %w", path, err)
+		return nil, i18n.Errorf("state.lock", path, err)
 	}
 	if !ok {
 		pid, _ := readNoFollow(lockPath, 32)
-		who := "another esmigrate"
 		if p := strings.TrimSpace(string(pid)); p != "" {
-			who += " (pid " + p + ")"
+			return nil, i18n.Errorf("state.busy.pid", p, path)
 		}
-		return nil, fmt.Errorf("%s is already working on %s: wait for it to finish, or stop it first (it keeps the lock until it exits)", who, path)
+		return nil, i18n.Errorf("state.busy", path)
 	}
 	fi, err := l.Stat()
 	if err != nil || !fi.Mode().IsRegular() || !singleLink(fi) {
 		l.Unlock()
-		return nil, &OutputError{What: "lock file", Path: lockPath, Why: "is not a regular file with a single name (a hard link?)",
-			Fix: "esmigrate never writes into a file that has another name too: remove it, or give another --state"}
+		return nil, &OutputError{What: i18n.M("file.what.lock"), Path: lockPath, Why: i18n.M("file.hardlink"), Fix: i18n.M("file.hardlink.fix")}
 	}
 	// The pid, for the message a second esmigrate shows. Opened again without following a link, and only
 	// written when it is still the file we locked.
@@ -196,7 +220,7 @@ func (s *Store) Close() error {
 }
 
 // ErrNoState means there is no state file yet: a new migration.
-var ErrNoState = errors.New("no state file")
+var ErrNoState = i18n.Errorf("state.none")
 
 // Load reads the state. A state written for another plan, or a damaged one, is refused with what to do.
 func (s *Store) Load(planHash string) (*State, error) {
@@ -206,19 +230,17 @@ func (s *Store) Load(planHash string) (*State, error) {
 	}
 	if planHash != "" && st.PlanHash != planHash && s.resuming {
 		// resume runs the state's own plan: a different fingerprint is another esmigrate version's.
-		return nil, fmt.Errorf("state file %s holds a plan whose fingerprint this esmigrate computes differently (%s, not %s): finish that migration with the esmigrate version that started it",
-			s.path, planHash, st.PlanHash)
+		return nil, i18n.Errorf("state.otherversion", s.path, planHash, st.PlanHash)
 	}
 	if planHash != "" && st.PlanHash != planHash {
-		return nil, fmt.Errorf("state file %s belongs to another plan (created %s, %d batches): use another state_file for this plan, or run `esmigrate resume --state %s` to finish that one",
-			s.path, st.Created.Format(time.RFC3339), len(st.Batches), s.path)
+		return nil, i18n.Errorf("state.otherplan", s.path, st.Created.Format(time.RFC3339), len(st.Batches))
 	}
 	return st, nil
 }
 
 // ReadState reads a state file without locking it (for status displays). A link is not followed.
 func ReadState(path string) (*State, error) {
-	if err := refuseLink("state file", path); err != nil {
+	if err := refuseLink(i18n.M("file.what.state"), path); err != nil {
 		return nil, err
 	}
 	b, err := readNoFollow(path, 1<<30)
@@ -226,18 +248,17 @@ func ReadState(path string) (*State, error) {
 		return nil, ErrNoState
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read state file: %w", err)
+		return nil, i18n.Errorf("state.read", err)
 	}
 	var st State
 	if err := json.Unmarshal(b, &st); err != nil {
-		hint := ""
 		if _, e := os.Stat(path + ".prev"); e == nil {
-			hint = fmt.Sprintf(" The previous version is in %s.prev: copy it over %s and resume.", path, path)
+			return nil, i18n.Errorf("state.damaged.prev", path, i18n.Name(err.Error()))
 		}
-		return nil, fmt.Errorf("state file %s is damaged (%v).%s Nothing in Elasticsearch is lost: snapshots and restored indices are found again by name when you resume", path, err, hint)
+		return nil, i18n.Errorf("state.damaged", path, i18n.Name(err.Error()))
 	}
 	if st.Version != stateVersion {
-		return nil, fmt.Errorf("state file %s has format %d; this esmigrate reads %d", path, st.Version, stateVersion)
+		return nil, i18n.Errorf("state.format", path, st.Version, stateVersion)
 	}
 	return &st, nil
 }

@@ -8,43 +8,24 @@ import (
 )
 
 // How the engine's checks and events read in a language (package i18n), for the wizard and the headless
-// output alike. English is the engine's own text (String). Until the engine's messages have keys of their own
-// (issue 14, phase 2), another language gets the check titles by check id, the phases and kinds of events by
-// name, and the engine's evidence, fixes and messages as it wrote them, in English.
+// output alike. English is the engine's own text (String); every check, event and error of the engine says
+// itself through message keys, so another language gets all of it from its catalogue.
 
-// checkFamilies are the check ids made of a prefix and an nfs check id (preflight.go).
-var checkFamilies = []string{"share-source-", "share-target-", "nfs-server-"}
+// TitleText is the check's title as a message (the English as it is for a check that has none: one read from
+// a file written before checks had keys).
+func (c Check) TitleText() i18n.Msg {
+	if !c.TitleMsg.IsZero() {
+		return c.TitleMsg
+	}
+	return i18n.Text(c.Title)
+}
 
-// TitleIn is the check's title in l's language: by its id (the share-… and nfs-server-… families by their
-// prefix and the nfs check's id). English, and a check the catalogue does not know, keep the engine's title
-// (it names the directory, the repository, the host); Translated tells which.
+// TitleIn is the check's title in l's language.
 func (c Check) TitleIn(l *i18n.Localizer) string {
-	t, _ := c.titleIn(l)
-	return t
-}
-
-// Translated tells whether TitleIn gives the catalogue's title rather than the engine's.
-func (c Check) Translated(l *i18n.Localizer) bool {
-	_, ok := c.titleIn(l)
-	return ok
-}
-
-func (c Check) titleIn(l *i18n.Localizer) (string, bool) {
-	if !c.TitleMsg.IsZero() && l != nil {
-		return l.Msg(c.TitleMsg), true
+	if l == nil {
+		return c.Title
 	}
-	if l == nil || l.Lang() == "en" {
-		return c.Title, false
-	}
-	if k := "check." + c.ID; l.Has(k) {
-		return l.T(k), true
-	}
-	for _, fam := range checkFamilies {
-		if sub, ok := strings.CutPrefix(c.ID, fam); ok && l.Has("check.nfs."+sub) {
-			return l.T("check."+fam, l.T("check.nfs."+sub)), true
-		}
-	}
-	return c.Title, false
+	return l.Msg(c.TitleText())
 }
 
 // Text is the event as one line in l's language (English: String, the line the headless mode prints).

@@ -3,11 +3,11 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // verifyPhase decides, for every restored index of the batch, whether the target holds what the source holds
@@ -88,21 +88,23 @@ func (e *Engine) verifyBatch(ctx context.Context, b *BatchState, mode string) ([
 		ix.SourceDocs, ix.TargetDocs = sc, tc
 		ix.Verification = mode
 		ix.Content = nil
-		ix.Result, ix.Reason, ix.ChangedOps = judge(mode, ix, sok, tok, srcWhy[ix.Name], dstWhy[ix.Target], srcSeq, dstSeq)
-		msg := fmt.Sprintf("%s: source %d, target %d documents, %s", ix.Target, ix.SourceDocs, ix.TargetDocs, ix.Result)
-		if ix.Reason != "" {
-			msg += ": " + ix.Reason
+		var reason i18n.Msg
+		ix.Result, reason, ix.ChangedOps = judge(mode, ix, sok, tok, srcWhy[ix.Name], dstWhy[ix.Target], srcSeq, dstSeq)
+		ix.setReason(reason)
+		msg := i18n.M("verify.counted", ix.Target, ix.SourceDocs, ix.TargetDocs, i18n.M("rep.res."+ix.Result))
+		if !reason.IsZero() {
+			msg = i18n.Join("list.colon", msg, reason)
 		}
 		ev := Event{Kind: KindProgress, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Index: ix.Name,
-			Done: Counts{Shards: n + 1}, Total: Counts{Shards: len(live)}, Message: msg}
+			Done: Counts{Shards: n + 1}, Total: Counts{Shards: len(live)}, Msg: msg}
 		if mode == VerifyContent {
 			// Its documents are read next: the index is not through yet (the estimator and the bars go by them).
 			ev.Total.Docs = max(ix.SourceDocs+ix.TargetDocs, 1)
-			ev.Message += "; its documents are compared next"
+			ev.Msg = i18n.Join("list.semi", msg, i18n.M("verify.contentnext"))
 		}
 		e.emit(ev)
 		if ix.Result == ResultChanged || ix.Result == ResultMismatch {
-			e.log(PhaseVerify, b.Number, LevelWarn, "%s: %s", ix.Name, ix.Reason)
+			e.say(PhaseVerify, b.Number, LevelWarn, "index.reason", ix.Name, reason)
 		}
 	}
 	if err := e.save(); err != nil {
@@ -118,47 +120,48 @@ func (e *Engine) verifyBatch(ctx context.Context, b *BatchState, mode string) ([
 
 // judge decides one index's result from its counts and, beyond count mode, its sequence numbers. It returns the
 // result, the reason (what is wrong and what to do) and the operations the source took after the snapshot.
-func judge(mode string, ix *IndexState, srcCounted, dstCounted bool, srcWhy, dstWhy string, srcSeq, dstSeq map[string]esclient.IndexSeqNos) (string, string, int64) {
+func judge(mode string, ix *IndexState, srcCounted, dstCounted bool, srcWhy, dstWhy string, srcSeq, dstSeq map[string]esclient.IndexSeqNos) (string, i18n.Msg, int64) {
+	none := i18n.Msg{}
 	if !dstCounted {
-		return ResultFailed, "the target index " + ix.Target + " cannot be counted (" + dstWhy + "): check it on the target (GET _cluster/health/" + ix.Target + "), then resume", 0
+		return ResultFailed, i18n.M("verify.targetuncounted", ix.Target, i18n.Name(dstWhy)), 0
 	}
-	again := "; to bring the target up to date, stop writes to the source and migrate this index again (delete " + ix.Target + " on the target first), or verify again once the source should match"
+	again := i18n.M("verify.again", ix.Target)
 	if mode != VerifyCount {
 		s, sok := srcSeq[ix.Name]
 		t, tok := dstSeq[ix.Target]
 		switch {
 		case !sok || !srcCounted:
-			why := "it no longer exists"
+			why := i18n.M("verify.gone")
 			if srcWhy != "" {
-				why = srcWhy
+				why = i18n.Name(srcWhy) // Elasticsearch's words
 			}
-			return ResultChanged, "the source index cannot be read any more since its snapshot (" + why + "): deleted or closed after the snapshot?; the target holds the snapshot's data", 0
+			return ResultChanged, i18n.M("verify.unreadable", why), 0
 		case ix.SourceUUID != "" && s.UUID != ix.SourceUUID:
-			return ResultChanged, fmt.Sprintf("the source index was deleted and created again since its snapshot (uuid %s then, %s now): the target holds the old index's data%s", ix.SourceUUID, s.UUID, again), 0
+			return ResultChanged, i18n.Join("list.semi", i18n.M("verify.recreated", ix.SourceUUID, s.UUID), again), 0
 		case tok:
 			c := compareSeqNos(s, t)
 			switch {
 			case c.targetAhead > 0:
-				return ResultMismatch, fmt.Sprintf("the target index took %d operation(s) the source does not have: something wrote to %s after the restore; restore it again (delete it on the target first)", c.targetAhead, ix.Target), 0
+				return ResultMismatch, i18n.M("verify.targetahead", c.targetAhead, ix.Target), 0
 			case c.ops > 0 || c.inFlight:
-				what := fmt.Sprintf("%d operation(s) on the source (index, update or delete)", c.ops)
+				what := i18n.M("verify.ops", c.ops)
 				if c.ops == 0 {
-					what = "operations in flight on the source"
+					what = i18n.M("verify.inflight")
 				}
-				return ResultChanged, "changed since its snapshot: " + what + "; the target holds the snapshot's data" + again, c.ops
+				return ResultChanged, i18n.Join("list.semi", i18n.M("verify.changed", what), again), c.ops
 			case c.comparable && srcCounted && ix.SourceDocs == ix.TargetDocs:
-				return ResultVerified, "", 0
+				return ResultVerified, none, 0
 			}
 		}
 	}
 	if !srcCounted {
-		return ResultChanged, "the source index cannot be counted any more (" + srcWhy + "): deleted or closed since its snapshot?", 0
+		return ResultChanged, i18n.M("verify.uncounted", i18n.Name(srcWhy)), 0
 	}
 	if ix.SourceDocs != ix.TargetDocs {
-		return ResultMismatch, fmt.Sprintf("the source has %d top-level documents, the target %d: if the source is still being written to, that explains it; otherwise restore this index again", ix.SourceDocs, ix.TargetDocs), 0
+		return ResultMismatch, i18n.M("verify.counts", ix.SourceDocs, ix.TargetDocs), 0
 	}
 	// Equal counts (count mode; or no sequence numbers to compare: an index created before 6.0).
-	return ResultVerified, "", 0
+	return ResultVerified, none, 0
 }
 
 type seqCompare struct {
@@ -201,7 +204,7 @@ func (e *Engine) readHealth(ctx context.Context, batch int, live []*IndexState) 
 	if err != nil {
 		return err
 	}
-	var yellow []string
+	var yellow []i18n.Msg
 	for _, ix := range live {
 		h, ok := health[ix.Target]
 		if !ok {
@@ -212,18 +215,18 @@ func (e *Engine) readHealth(ctx context.Context, batch int, live []*IndexState) 
 		case "red":
 			if ix.Result != ResultFailed {
 				ix.Result = ResultFailed
-				ix.Reason = "the target index is red: some primary shard is not allocated (GET _cluster/allocation/explain on the target says why)"
+				ix.setReason(i18n.M("verify.red"))
 			}
 		case "yellow":
-			what := fmt.Sprintf("%d replica shard(s) initializing", h.InitializingShards)
-			if h.InitializingShards == 0 {
-				what = fmt.Sprintf("%d replica shard(s) unassigned", h.UnassignedShards)
+			if h.InitializingShards > 0 {
+				yellow = append(yellow, i18n.M("verify.yellow.init", ix.Target, h.InitializingShards))
+			} else {
+				yellow = append(yellow, i18n.M("verify.yellow.unassigned", ix.Target, h.UnassignedShards))
 			}
-			yellow = append(yellow, ix.Target+" ("+what+")")
 		}
 	}
 	if len(yellow) > 0 {
-		e.log(PhaseVerify, batch, LevelInfo, "yellow after putting the replicas back: %s; replicas are copied from the primaries, or wait for more target nodes (a replica never shares a node with its primary)", strings.Join(yellow, ", "))
+		e.say(PhaseVerify, batch, LevelInfo, "verify.yellow", i18n.List("list.comma", yellow))
 	}
 	return nil
 }
@@ -261,7 +264,7 @@ func (e *Engine) Verify(ctx context.Context, mode string) (*Report, error) {
 		mode = e.plan.Verify
 	}
 	if !slices.Contains(VerifyModes, mode) {
-		return nil, fmt.Errorf("verify mode %q: use count, seqno or content", mode)
+		return nil, i18n.Errorf("verify.badmode", mode)
 	}
 	store, err := OpenStore(e.plan.StateFile)
 	if err != nil {
@@ -271,7 +274,7 @@ func (e *Engine) Verify(ctx context.Context, mode string) (*Report, error) {
 	defer store.Close()
 	if e.state, err = store.Load(""); err != nil {
 		if errors.Is(err, ErrNoState) {
-			return nil, fmt.Errorf("no state file at %s: esmigrate verify checks a migration that ran (give its state file with --state)", e.plan.StateFile)
+			return nil, i18n.Errorf("verify.nostate", e.plan.StateFile)
 		}
 		return nil, err
 	}
@@ -290,7 +293,7 @@ func (e *Engine) Verify(ctx context.Context, mode string) (*Report, error) {
 		if !b.Done && b.Phase != PhaseVerify && b.Phase != PhaseCleanup {
 			continue // not restored yet: resume finishes it
 		}
-		e.emit(Event{Kind: KindStart, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Message: strings.Join(b.Names(), ", ")})
+		e.emit(Event{Kind: KindStart, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches(), Msg: i18n.Name(strings.Join(b.Names(), ", "))})
 		live, err := e.verifyBatch(ctx, b, mode)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -305,17 +308,17 @@ func (e *Engine) Verify(ctx context.Context, mode string) (*Report, error) {
 		e.emit(Event{Kind: KindDone, Phase: PhaseVerify, Batch: b.Number, Batches: e.batches()})
 	}
 	if judged == 0 {
-		return nil, fmt.Errorf("no index of %s has been restored yet: run esmigrate resume --state %s first", e.plan.StateFile, e.plan.StateFile)
+		return nil, i18n.Errorf("verify.nothing", e.plan.StateFile)
 	}
 	rep := e.buildReport()
 	if err := e.writeReport(rep); err != nil {
-		e.log(PhaseReport, 0, LevelError, "could not write the report: %v", err)
+		e.say(PhaseReport, 0, LevelError, "report.notwritten", err)
 	}
 	if err := e.save(); err != nil {
 		return rep, err
 	}
 	if rep.Verified != len(rep.Rows) {
-		return rep, fmt.Errorf("not every index verified: %s; see the report %s", rep.Summary(), rep.Markdown)
+		return rep, i18n.Errorf("run.notverified", rep.SummaryMsg(), rep.Markdown)
 	}
 	return rep, nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
@@ -40,7 +41,7 @@ func (o *owner) do(method, path string, body any, params ...string) map[string]a
 	for i := 0; i+1 < len(params); i += 2 {
 		q[params[i]] = append(q[params[i]], params[i+1])
 	}
-	if err := o.c.Do(context.Background(), method+" "+path, esclient.Request{Method: method, Path: path, Params: q, Body: body}, &out); err != nil {
+	if err := o.c.Do(context.Background(), i18n.Text(method+" "+path), esclient.Request{Method: method, Path: path, Params: q, Body: body}, &out); err != nil {
 		o.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	return out
@@ -249,7 +250,7 @@ func TestARerunWithANewStateFileAfterTheSourceChangedRestoresTheNewData(t *testi
 	var doc struct {
 		Source map[string]any `json:"_source"`
 	}
-	if err := m.dst.Do(context.Background(), "get", esclient.Request{Method: "GET", Path: "/" + target + "/_doc/3"}, &doc); err != nil {
+	if err := m.dst.Do(context.Background(), i18n.Text("get"), esclient.Request{Method: "GET", Path: "/" + target + "/_doc/3"}, &doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.Source["text"] != "the new version" {

@@ -51,7 +51,8 @@ func TestJudgingAnIndexByItsCountsAndSequenceNumbers(t *testing.T) {
 		{"seqno equal, counts not", VerifySeqNo, ix(10, 9, "u1"), true, same, restored, ResultMismatch, 0, "the source has 10"},
 	}
 	for _, c := range cases {
-		result, reason, ops := judge(c.mode, c.ix, c.srcCounted, true, "", "", c.src, c.dst)
+		result, reasonMsg, ops := judge(c.mode, c.ix, c.srcCounted, true, "", "", c.src, c.dst)
+		reason := reasonMsg.String()
 		if result != c.result || ops != c.ops || !strings.Contains(reason, c.reason) {
 			t.Errorf("%s: %s, %d ops, %q; want %s, %d ops, reason with %q", c.name, result, ops, reason, c.result, c.ops, c.reason)
 		}
@@ -59,7 +60,7 @@ func TestJudgingAnIndexByItsCountsAndSequenceNumbers(t *testing.T) {
 			t.Errorf("%s: the reason does not say what happened: %q", c.name, reason)
 		}
 	}
-	if r, reason, _ := judge(VerifySeqNo, ix(10, 0, "u1"), true, false, "", "index_not_found_exception: no such index", same, restored); r != ResultFailed || !strings.Contains(reason, "cannot be counted") {
+	if r, reason, _ := judge(VerifySeqNo, ix(10, 0, "u1"), true, false, "", "index_not_found_exception: no such index", same, restored); r != ResultFailed || !strings.Contains(reason.String(), "cannot be counted") {
 		t.Errorf("a target index that cannot be counted: %s %q", r, reason)
 	}
 }
@@ -197,7 +198,7 @@ func TestWhoseSaysWhoTookASnapshot(t *testing.T) {
 		{map[string]any{"policy": "nightly", "owner": "ops"}, "taken by something other than esmigrate, metadata owner=ops policy=nightly"},
 		{nil, "it carries no metadata"},
 	} {
-		if got := whose(esclient.Snapshot{Metadata: c.md, StartMillis: at}, "ours"); !strings.Contains(got, c.want) {
+		if got := whose(esclient.Snapshot{Metadata: c.md, StartMillis: at}, "ours").String(); !strings.Contains(got, c.want) {
 			t.Errorf("%v: %q, want %q", c.md, got, c.want)
 		}
 	}

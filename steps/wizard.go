@@ -2,13 +2,13 @@ package steps
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -73,31 +73,42 @@ func (e *Engine) Repositories(ctx context.Context) (src, dst RepositoryView, err
 type PlannedRequest struct {
 	Phase Phase
 	Batch int
-	What  string
+	What  i18n.Msg
 	Curl  string
+	// Comment stands for the request when esmigrate does the work itself (the copy): said as a comment in
+	// the place of a curl command.
+	Comment i18n.Msg
+}
+
+// Lines are the request's command lines, or its comment in l's language.
+func (r PlannedRequest) Lines(l *i18n.Localizer) []string {
+	if r.Curl == "" && !r.Comment.IsZero() {
+		return []string{"# " + l.Msg(r.Comment)}
+	}
+	return strings.Split(r.Curl, "\n")
 }
 
 // PlannedRequests lists, in order, the requests that change something that a run of these batches sends.
 func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 	var out []PlannedRequest
-	add := func(phase Phase, batch int, what string, c *esclient.Client, r esclient.Request) {
+	add := func(phase Phase, batch int, what i18n.Msg, c *esclient.Client, r esclient.Request) {
 		out = append(out, PlannedRequest{Phase: phase, Batch: batch, What: what, Curl: c.Curl(r)})
 	}
 	srcSpec, dstSpec := e.repositorySpec(false), e.repositorySpec(true)
-	add(PhaseRepository, 0, "register the repository on the source", e.src, esclient.CreateRepositoryRequest(srcSpec))
-	add(PhaseRepository, 0, "register the repository on the target, read-only", e.dst, esclient.CreateRepositoryRequest(dstSpec))
+	add(PhaseRepository, 0, i18n.M("plan.req.register.source"), e.src, esclient.CreateRepositoryRequest(srcSpec))
+	add(PhaseRepository, 0, i18n.M("plan.req.register.target"), e.dst, esclient.CreateRepositoryRequest(dstSpec))
 	for _, b := range batches {
 		// The migration's id is made when it starts: the names show where it goes.
 		snap := SnapshotName(e.plan, MigrationIDPlaceholder, b.Number)
-		add(PhaseSnapshot, b.Number, "snapshot "+strings.Join(b.Names(), ", ")+" ("+MigrationIDPlaceholder+" is the migration's id, made when it starts)", e.src, esclient.CreateSnapshotRequest(
+		add(PhaseSnapshot, b.Number, i18n.M("plan.req.snapshot", strings.Join(b.Names(), ", "), MigrationIDPlaceholder), e.src, esclient.CreateSnapshotRequest(
 			esclient.SnapshotSpec{Repository: srcSpec.Name, Name: snap, Indices: b.Names(),
 				Metadata: map[string]any{"taken_by": "esmigrate", "migration": MigrationIDPlaceholder, "batch": b.Number}}))
 		if !e.plan.Repository.Shared {
-			out = append(out, PlannedRequest{Phase: PhaseTransfer, Batch: b.Number, What: "copy the repository to the target's share",
-				Curl: fmt.Sprintf("# esmigrate copies %s → %s (data first, index-N and index.latest last; like cp -a, but resumable)", e.plan.SourceLocalPath(), e.plan.TargetLocalPath())})
+			out = append(out, PlannedRequest{Phase: PhaseTransfer, Batch: b.Number, What: i18n.M("plan.req.copy"),
+				Comment: i18n.M("plan.req.copy.how", e.plan.SourceLocalPath(), e.plan.TargetLocalPath())})
 		}
 		bs := &BatchState{Snapshot: snap}
-		add(PhaseRestore, b.Number, "restore "+strings.Join(b.Names(), ", "), e.dst, esclient.RestoreRequest(e.restoreSpec(bs, b.Names())))
+		add(PhaseRestore, b.Number, i18n.M("plan.req.restore", strings.Join(b.Names(), ", ")), e.dst, esclient.RestoreRequest(e.restoreSpec(bs, b.Names())))
 		if r := e.plan.Restore; r.RestoreReplicas && r.ReplicasDuringRestore >= 0 {
 			byReplicas := map[int][]string{}
 			for _, ix := range b.Indices {
@@ -106,11 +117,11 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 				}
 			}
 			for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
-				add(PhaseVerify, b.Number, fmt.Sprintf("put number_of_replicas back to %d", n), e.dst, esclient.SetReplicasRequest(byReplicas[n], n))
+				add(PhaseVerify, b.Number, i18n.M("plan.req.replicas", n), e.dst, esclient.SetReplicasRequest(byReplicas[n], n))
 			}
 		}
 		if e.plan.Cleanup.DeleteSnapshots {
-			add(PhaseCleanup, b.Number, "delete the snapshot", e.src, esclient.DeleteSnapshotRequest(srcSpec.Name, snap))
+			add(PhaseCleanup, b.Number, i18n.M("plan.req.deletesnapshot"), e.src, esclient.DeleteSnapshotRequest(srcSpec.Name, snap))
 		}
 	}
 	return out
@@ -150,9 +161,9 @@ type CleanupOptions struct {
 // Cleanup removes what the migration left behind, as chosen. Source indices are never touched.
 func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
 	if o.DeleteCopiedFiles && !e.opts.AllowTargetDelete {
-		return fmt.Errorf("deleting the copied repository in %s needs a confirmation (the wizard asks you to type it; headless: --allow-delete-target)", e.plan.TargetLocalPath())
+		return i18n.Errorf("cleanup.confirm", e.plan.TargetLocalPath())
 	}
-	e.emit(Event{Kind: KindStart, Phase: PhaseCleanup, Message: "final clean-up"})
+	e.emit(Event{Kind: KindStart, Phase: PhaseCleanup, Msg: i18n.M("cleanup.final")})
 	st := e.state
 	if st == nil {
 		loaded, err := ReadState(e.plan.StateFile)
@@ -166,20 +177,20 @@ func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
 			if b.CleanedUp || !b.SnapshotStarted {
 				continue
 			}
-			err := e.request(ctx, e.src, PhaseCleanup, b.Number, "delete snapshot "+b.Snapshot, esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
+			err := e.request(ctx, e.src, PhaseCleanup, b.Number, i18n.M("req.deletesnapshot", b.Snapshot), esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
 			if err != nil && !esclient.IsType(err, "snapshot_missing_exception") {
 				return err
 			}
 		}
 	}
 	if o.UnregisterRepositories || o.DeleteCopiedFiles {
-		err := e.request(ctx, e.dst, PhaseCleanup, 0, "unregister repository "+e.plan.TargetRepoName()+" on the target", esclient.DeleteRepositoryRequest(e.plan.TargetRepoName()))
+		err := e.request(ctx, e.dst, PhaseCleanup, 0, i18n.M("req.unregister.target", e.plan.TargetRepoName()), esclient.DeleteRepositoryRequest(e.plan.TargetRepoName()))
 		if err != nil && !esclient.IsType(err, "repository_missing_exception") {
 			return err
 		}
 	}
 	if o.UnregisterRepositories {
-		err := e.request(ctx, e.src, PhaseCleanup, 0, "unregister repository "+e.plan.Repository.Name+" on the source", esclient.DeleteRepositoryRequest(e.plan.Repository.Name))
+		err := e.request(ctx, e.src, PhaseCleanup, 0, i18n.M("req.unregister.source", e.plan.Repository.Name), esclient.DeleteRepositoryRequest(e.plan.Repository.Name))
 		if err != nil && !esclient.IsType(err, "repository_missing_exception") {
 			return err
 		}
@@ -187,20 +198,20 @@ func (e *Engine) Cleanup(ctx context.Context, o CleanupOptions) error {
 	if o.DeleteCopiedFiles && !e.plan.Repository.Shared {
 		dir := filepath.Clean(e.plan.TargetLocalPath())
 		if dir == "/" || dir == "." || sameFile(dir, e.plan.SourceLocalPath()) {
-			return fmt.Errorf("refusing to delete %s: it is not a separate copy of the repository", dir)
+			return i18n.Errorf("cleanup.notacopy", dir)
 		}
-		e.log(PhaseCleanup, 0, LevelWarn, "deleting the copied repository files in %s (only the repository's own files)", dir)
+		e.say(PhaseCleanup, 0, LevelWarn, "cleanup.deleting", dir)
 		if !e.opts.DryRun {
 			left, err := nfs.RemoveRepository(dir)
 			if err != nil {
 				return err
 			}
 			if len(left) > 0 {
-				e.log(PhaseCleanup, 0, LevelInfo, "left in %s, as it is not part of the repository: %s", dir, strings.Join(left, ", "))
+				e.say(PhaseCleanup, 0, LevelInfo, "cleanup.left", dir, strings.Join(left, ", "))
 			}
 		}
 	}
-	e.emit(Event{Kind: KindDone, Phase: PhaseCleanup, Message: "final clean-up"})
+	e.emit(Event{Kind: KindDone, Phase: PhaseCleanup, Msg: i18n.M("cleanup.final")})
 	return nil
 }
 

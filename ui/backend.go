@@ -30,7 +30,8 @@ type Backend interface {
 	Cleanup(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CleanupOptions, allowTargetDelete bool, on func(steps.Event)) error
 }
 
-type engineBackend struct{}
+// engineBackend drives package steps; lang is the wizard's language, in which the run writes its Markdown report.
+type engineBackend struct{ lang string }
 
 // EngineBackend is the real engine (esmigrate serve wraps it to show the run to every session).
 func EngineBackend() Backend { return engineBackend{} }
@@ -106,8 +107,8 @@ func (engineBackend) ElasticsearchUser(ctx context.Context, p steps.Plan, nodes 
 	return u, g, ok
 }
 
-func (engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
-	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: accept, Pause: pause})
+func (b engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: accept, Pause: pause, Lang: b.lang})
 	if err != nil {
 		return nil, err
 	}

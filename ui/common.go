@@ -112,7 +112,7 @@ func saveNew(path string, content func(name string) []byte) (string, error) {
 func problemOf(c *Common, err error) string {
 	var ee *esclient.Error
 	if errors.As(err, &ee) && ee == err {
-		return c.Verbatim(ee.Problem())
+		return c.Text(ee.ProblemMsg())
 	}
 	return c.Err(err)
 }
@@ -121,7 +121,7 @@ func problemOf(c *Common, err error) string {
 func fixOf(c *Common, err error) string {
 	var ee *esclient.Error
 	if errors.As(err, &ee) && ee.Fix != "" {
-		return c.T("misc.fix", c.Verbatim(ee.Fix))
+		return c.T("misc.fix", c.Text(ee.FixText()))
 	}
 	return ""
 }

@@ -265,7 +265,7 @@ func (m *connectScreen) probeLines() []string {
 			out = append(out, common.Wrap("  "+problemOf(m.c, p.err), m.w))
 			var ee *esclient.Error
 			if errors.As(p.err, &ee) && ee.Fix != "" {
-				out = append(out, common.Wrap("  "+m.c.T("connect.fix", m.c.Verbatim(ee.Fix)), m.w))
+				out = append(out, common.Wrap("  "+m.c.T("connect.fix", m.c.Text(ee.FixText())), m.w))
 			}
 		default:
 			i := p.sum.Info

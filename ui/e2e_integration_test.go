@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esmigrate/esmigrate/i18n/i18ntest"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
 
@@ -35,6 +36,38 @@ type wizardRun struct {
 	dstLoc  string
 	prefix  string // target index prefix (rename)
 	indices []string
+	words   screenWords // what the screens say at each step, in the run's language
+	env2    string      // the locale and terminal variables the wizard runs with
+}
+
+// screenWords are the patterns the walk waits for, in one language.
+type screenWords struct {
+	connect, connected, preflight, checksDone, ready, acceptWarnings, failed, repository, reaches, filter, shown,
+	selected, options, batches, requests, reviewReady, confirm, running, result, reportFiles, typeToConfirm, cleaned string
+}
+
+// english are the English screens' words (the catalogue's en.yaml).
+var english = screenWords{
+	connect: `URL of a node`, connected: `Both clusters answer`, preflight: `Pre-flight checks`,
+	checksDone: `(All checks passed|press a to accept|Warnings accepted|A check failed|Error: )`, ready: "All checks passed",
+	acceptWarnings: "press a to accept", failed: `^(A check failed|Error: )$`, repository: `Source repository`,
+	reaches: `Every source node reaches repository %s`, filter: `Filter:`, shown: `3 of \d+ shown`, selected: `Selected: 3 index\(es\)`,
+	options: `Restore options`, batches: `Batches under 8mb: 2`, requests: `Requests that change something`,
+	reviewReady: `(Ready\. enter: start|press a to accept)`, confirm: `Start the migration now\?`, running: `(Overall|Report files)`,
+	result: `3 verified, 0 mismatched, 0 failed, 0 pending, in 2 batch\(es\)`, reportFiles: `Report files:\s*\S*esmigrate-report`,
+	typeToConfirm: `Type "%s" to confirm`, cleaned: `Done: delete the migration's snapshots`,
+}
+
+// chinese are the Chinese screens' words (zh.yaml): the same walk, read in Chinese.
+var chinese = screenWords{
+	connect: `节点地址`, connected: `两个集群都已连通`, preflight: `预检`,
+	checksDone: `(全部检查通过|按 a 接受并继续|按 a 接受。|已接受警告|有检查失败|错误：)`, ready: "全部检查通过",
+	acceptWarnings: "按 a 接受", failed: `^(有检查失败|错误：)$`, repository: `源集群的仓库`,
+	reaches: `源集群每个节点都能访问仓库 %s`, filter: `过滤：`, shown: `显示 3 / \d+`, selected: `已选：3 个索引`,
+	options: `恢复选项`, batches: `每批不超过 8mb：共 2 批`, requests: `会改变集群的请求`,
+	reviewReady: `(准备就绪。回车：开始迁移|按 a 接受)`, confirm: `现在开始迁移吗？`, running: `(总进度|报告文件)`,
+	result: `3 个校验通过，0 个不一致，0 个失败，0 个未完成，共 2 批`, reportFiles: `报告文件：\s*\S*esmigrate-report`,
+	typeToConfirm: `输入 "%s" 以确认`, cleaned: `完成：删除本次迁移的快照`,
 }
 
 func newWizardRun(t *testing.T) *wizardRun {
@@ -48,7 +81,7 @@ func newWizardRun(t *testing.T) *wizardRun {
 	id := envtest.Unique("uie2e")
 	w := &wizardRun{env: env, id: id, dir: t.TempDir(), repo: id,
 		srcLoc: filepath.Join(env.SourceRepoDir, id), dstLoc: filepath.Join(env.TargetRepoDir, id), prefix: id + "-",
-		indices: []string{"logs-2026.11.01", "logs-2026.11.02", "logs-2026.11.03"}}
+		indices: []string{"logs-2026.11.01", "logs-2026.11.02", "logs-2026.11.03"}, words: english, env2: "LANG=C.UTF-8 TERM=xterm-256color"}
 	w.bin = filepath.Join(w.dir, "esmigrate")
 	build := exec.Command("go", "build", "-o", w.bin, "..")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -66,9 +99,9 @@ func newWizardRun(t *testing.T) *wizardRun {
 	return w
 }
 
-// command is the shell command that starts the wizard (in w.dir, UTF-8, English).
+// command is the shell command that starts the wizard (in w.dir, with w.env2: UTF-8, English by default).
 func (w *wizardRun) command() string {
-	return fmt.Sprintf("cd %s && env LANG=C.UTF-8 TERM=xterm-256color %s --source %s --target %s --repository %s --source-location %s --target-location %s --state %s --report-dir %s; echo $? > %s; sleep 3600",
+	return fmt.Sprintf("cd %s && env "+w.env2+" %s --source %s --target %s --repository %s --source-location %s --target-location %s --state %s --report-dir %s; echo $? > %s; sleep 3600",
 		w.dir, w.bin, w.env.SourceURL, w.env.TargetURL, w.repo, w.srcLoc, w.dstLoc,
 		filepath.Join(w.dir, "state.json"), filepath.Join(w.dir, "reports"), filepath.Join(w.dir, "rc"))
 }
@@ -137,13 +170,15 @@ func (s *tmux) waitFor(re string, timeout time.Duration) string {
 }
 
 // passChecks waits for a checklist to finish, accepts warnings, fails on failures, and goes on.
-func (s *tmux) passChecks(timeout time.Duration) {
+func (s *tmux) passChecks(timeout time.Duration) { s.passChecksIn(english, timeout) }
+
+func (s *tmux) passChecksIn(w screenWords, timeout time.Duration) {
 	s.t.Helper()
-	got := s.waitFor(`(All checks passed|press a to accept|Warnings accepted|A check failed|Error: )`, timeout)
-	switch got {
-	case "A check failed", "Error: ":
+	got := s.waitFor(w.checksDone, timeout)
+	switch {
+	case regexp.MustCompile(w.failed).MatchString(got):
 		s.t.Fatalf("checks failed:\n%s", s.screen())
-	case "press a to accept":
+	case strings.HasPrefix(got, w.acceptWarnings):
 		s.keys("a")
 	}
 	s.keys("Enter")
@@ -167,20 +202,21 @@ type throttles struct{ snapshot, restore, copy string }
 // startWith is start with the repository's throttles; atReview, when set, is called on the review screen once
 // it is ready, before the migration is started.
 func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func()) {
+	say := w.words
 	// 1 Connect: the form is prefilled from the flags; enter through it, the connections are tested.
-	s.waitFor(`URL of a node`, 60*time.Second)
+	s.waitFor(say.connect, 60*time.Second)
 	for i := 0; i < 8; i++ {
 		s.keys("Enter")
 	}
-	s.waitFor(`Both clusters answer`, 60*time.Second)
+	s.waitFor(say.connected, 60*time.Second)
 	s.keys("Enter")
 
 	// 2 Pre-flight.
-	s.waitFor(`Pre-flight checks`, 30*time.Second)
-	s.passChecks(3 * time.Minute)
+	s.waitFor(say.preflight, 30*time.Second)
+	s.passChecksIn(say, 3*time.Minute)
 
 	// 3 Repository: new repository, the flag's locations, copy to the target's share, no throttles.
-	s.waitFor(`Source repository`, 60*time.Second)
+	s.waitFor(say.repository, 60*time.Second)
 	for i := 0; i < 7; i++ {
 		s.keys("Enter")
 	}
@@ -190,47 +226,47 @@ func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func
 		}
 		s.keys("Enter")
 	}
-	s.waitFor(`Every source node reaches repository `+w.repo, 2*time.Minute)
-	s.passChecks(3 * time.Minute)
+	s.waitFor(fmt.Sprintf(say.reaches, w.repo), 2*time.Minute)
+	s.passChecksIn(say, 3*time.Minute)
 
 	// 4 Indices: filter, select all shown, restore options (rename into this run's names, 8mb batches, no
 	// aliases: other tests' indices may hold them).
-	s.waitFor(`Filter:`, 60*time.Second)
+	s.waitFor(say.filter, 60*time.Second)
 	s.literal("logs-2026.11")
-	s.waitFor(`3 of \d+ shown`, 10*time.Second)
+	s.waitFor(say.shown, 10*time.Second)
 	s.keys("C-t")
-	s.waitFor(`Selected: 3 index\(es\)`, 10*time.Second)
+	s.waitFor(say.selected, 10*time.Second)
 	s.keys("C-e")
-	s.waitFor(`Restore options`, 10*time.Second)
+	s.waitFor(say.options, 10*time.Second)
 	s.literal("(.+)")
 	s.keys("Enter")
 	s.literal(w.prefix + "$1")
 	s.keys("Enter", "C-u")
 	s.literal("8mb")
 	s.keys("Enter", "Enter", "Enter", "n", "n")
-	s.waitFor(`Batches under 8mb: 2`, 10*time.Second)
+	s.waitFor(say.batches, 10*time.Second)
 	s.keys("Enter")
 
 	// 5 Review.
-	s.waitFor(`Requests that change something`, 30*time.Second)
-	s.waitFor(`(Ready\. enter: start|press a to accept)`, 2*time.Minute)
-	if strings.Contains(s.screen(), "press a to accept") {
+	s.waitFor(say.requests, 30*time.Second)
+	if got := s.waitFor(say.reviewReady, 2*time.Minute); strings.HasPrefix(got, say.acceptWarnings) {
 		s.keys("a")
 	}
 	if atReview != nil {
 		atReview()
 	}
 	s.keys("Enter")
-	s.waitFor(`Start the migration now\?`, 10*time.Second)
+	s.waitFor(say.confirm, 10*time.Second)
 	s.keys("y")
 }
 
 // finish waits for the run and the report, checks the target, cleans up through the wizard and quits.
 func (w *wizardRun) finish(t *testing.T, s *tmux) {
+	say := w.words
 	// 6 Run, then 7 Report.
-	s.waitFor(`(Overall|Report files)`, 60*time.Second)
-	s.waitFor(`3 verified, 0 mismatched, 0 failed, 0 pending, in 2 batch\(es\)`, 10*time.Minute)
-	s.waitFor(`Report files:\s*\S*esmigrate-report`, 10*time.Second) // a path too long for the line starts the next one
+	s.waitFor(say.running, 60*time.Second)
+	s.waitFor(say.result, 10*time.Minute)
+	s.waitFor(say.reportFiles, 10*time.Second) // a path too long for the line starts the next one
 
 	// The doc counts on the target match the source's.
 	for _, ix := range w.indices {
@@ -242,12 +278,12 @@ func (w *wizardRun) finish(t *testing.T, s *tmux) {
 
 	// Clean-up through the wizard: delete the snapshots and unregister the repositories, each confirmed by typing.
 	s.keys("1", "3", "x")
-	s.waitFor(`Type "`+w.repo+`" to confirm`, 10*time.Second)
+	s.waitFor(fmt.Sprintf(say.typeToConfirm, w.repo), 10*time.Second)
 	s.literal(w.repo)
 	s.keys("Enter")
 	s.literal(w.repo)
 	s.keys("Enter")
-	s.waitFor(`Done: delete the migration's snapshots`, 2*time.Minute)
+	s.waitFor(say.cleaned, 2*time.Minute)
 	s.keys("q")
 	rc := waitFile(t, filepath.Join(w.dir, "rc"), 30*time.Second)
 	if strings.TrimSpace(rc) != "0" {
@@ -292,8 +328,112 @@ func waitFile(t *testing.T, path string, timeout time.Duration) string {
 
 func TestWizardInTmux(t *testing.T) {
 	w := newWizardRun(t)
-	s := startTmux(t, w.command(), 100, 30)
+	s, raw := startRecordedTmux(t, w.command(), 100, 30)
 	w.drive(t, s)
+	// With colours (no NO_COLOR), the recording sees them: what the Chinese test finds absent can be seen.
+	if b, _ := os.ReadFile(raw); len(colourEscapes(string(b))) == 0 {
+		t.Errorf("no colour escape recorded from a wizard with colours (%d bytes recorded)", len(b))
+	}
+}
+
+// startRecordedTmux is startTmux with the pane's whole output stream recorded in a file (tmux pipe-pane); the
+// command starts a second later, when the recording is in place.
+func startRecordedTmux(t *testing.T, cmd string, width, height int) (*tmux, string) {
+	t.Helper()
+	raw := filepath.Join(t.TempDir(), "pane.raw")
+	s := startTmux(t, "sleep 1; "+cmd, width, height)
+	if out, err := exec.Command("tmux", "-L", s.socket, "pipe-pane", "-t", "w", "-o", "cat >> "+raw).CombinedOutput(); err != nil {
+		t.Fatalf("pipe-pane: %v\n%s", err, out)
+	}
+	return s, raw
+}
+
+// The whole migration in Chinese without colour, as an operator with LANG=zh_CN.UTF-8 and NO_COLOR runs it: the
+// walk waits for every screen's Chinese words (connect to clean-up), the engine's checks, events and report say
+// themselves in Chinese (nothing labelled as English, no English of the catalogue on any screen seen), and not
+// one colour escape is written to the terminal (the pane's whole output stream is recorded and read).
+func TestWizardInChineseWithoutColourInTmux(t *testing.T) {
+	w := newWizardRun(t)
+	w.words, w.env2 = chinese, "LANG=zh_CN.UTF-8 NO_COLOR=1 TERM=xterm-256color"
+	s, raw := startRecordedTmux(t, w.command(), 100, 30)
+	stop := make(chan struct{})
+	screens := make(chan []string, 1)
+	go func() { // every screen the walk passes through, sampled
+		var seen []string
+		defer func() { screens <- seen }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			if scr := s.screen(); len(seen) == 0 || seen[len(seen)-1] != scr {
+				seen = append(seen, scr)
+			}
+		}
+	}()
+	w.start(t, s, "")
+	w.finish(t, s)
+	close(stop)
+	seen := <-screens
+
+	// English of ours on a Chinese screen: the label of a text without a key, and words of the catalogue's
+	// English screens and engine messages.
+	english := []string{"英文原文", "Pre-flight", "Repository", "Overall", "verified", "Every source node", "Selected indices",
+		"Target disk space", "took ", "snapshot ", "copying repository", "register repository", "restore snapshot", "report written"}
+	for _, scr := range seen {
+		for _, e := range english {
+			if strings.Contains(scr, e) {
+				t.Errorf("%q on a Chinese screen:\n%s", e, scr)
+			}
+		}
+		// And by the catalogues' rule: no word of our English that Chinese never uses (i18ntest).
+		if w := i18ntest.EnglishOfOurs(scr); len(w) > 0 {
+			t.Errorf("English of ours %q on a Chinese screen:\n%s", w, scr)
+		}
+	}
+	if len(seen) < 20 {
+		t.Errorf("only %d screens seen: the sampling did not follow the walk", len(seen))
+	}
+
+	b, err := os.ReadFile(raw)
+	if err != nil || len(b) < 10000 {
+		t.Fatalf("the pane's output was not recorded (%d bytes, %v)", len(b), err)
+	}
+	if !strings.Contains(string(b), "预检") || !strings.Contains(string(b), "总进度") {
+		t.Errorf("the recorded output is not the Chinese wizard's")
+	}
+	if c := colourEscapes(string(b)); len(c) > 0 {
+		t.Errorf("colour escapes written with NO_COLOR: %q (of %d)", c[:min(len(c), 5)], len(c))
+	}
+	// The report written is in Chinese too.
+	reports, _ := filepath.Glob(filepath.Join(w.dir, "reports", "esmigrate-report-*.md"))
+	if md, _ := os.ReadFile(reports[0]); !strings.Contains(string(md), "# esmigrate 迁移报告") {
+		t.Errorf("the report is not in Chinese:\n%s", md)
+	}
+}
+
+// sgrRE is a Select Graphic Rendition sequence; colourEscapes lists those that set a colour (foreground or
+// background: 30–38, 40–48, 90–97, 100–107). Bold, reverse video and resets (39, 49, 0) are not colours.
+var sgrRE = regexp.MustCompile(`\x1b\[([0-9;:]*)m`)
+
+func colourEscapes(out string) []string {
+	var found []string
+	for _, m := range sgrRE.FindAllStringSubmatch(out, -1) {
+		params := strings.FieldsFunc(m[1], func(r rune) bool { return r == ';' || r == ':' })
+		for i := 0; i < len(params); i++ {
+			var n int
+			fmt.Sscan(params[i], &n)
+			switch {
+			case n == 38 || n == 48 || n == 58:
+				found = append(found, m[0])
+				i = len(params)
+			case n >= 30 && n <= 37, n >= 40 && n <= 47, n >= 90 && n <= 97, n >= 100 && n <= 107:
+				found = append(found, m[0])
+			}
+		}
+	}
+	return found
 }
 
 // sshd is Debian's openssh-server on a loopback port with a throw-away host key and key authentication,

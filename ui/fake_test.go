@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
@@ -72,13 +73,19 @@ func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Cre
 	f.mu.Unlock()
 	checks := f.checks
 	if checks == nil {
+		// As the engine makes them (steps.NewCheck with the engine's keys), so that the screens show them as
+		// they show the real ones.
 		checks = []steps.Check{
-			{ID: "compat-versions", Title: "Snapshot compatibility", Status: steps.OK, Evidence: "Elasticsearch 7.17.29 → Elasticsearch 7.17.29"},
-			{ID: "path-repo-source", Title: "path.repo on every source node covers " + p.Repository.SourceLocation, Status: steps.OK, Evidence: "all 1 node(s)"},
-			{ID: "share-source-repo.esuser", Title: "The source share: Elasticsearch uid", Status: steps.Warn, Evidence: "no uid given", Fix: "give the uid/gid Elasticsearch runs as"},
+			steps.NewCheck("compat-versions", steps.OK, i18n.M("check.compat-versions"),
+				i18n.M("check.compat-versions.pair", "Elasticsearch 7.17.29", "Elasticsearch 7.17.29"), i18n.Msg{}),
+			steps.NewCheck("path-repo-source", steps.OK, i18n.M("check.path-repo-source", p.Repository.SourceLocation),
+				i18n.M("check.path-repo.all", 1), i18n.Msg{}),
+			steps.NewCheck("share-source-repo.esuser", steps.Warn, i18n.M("check.share-source-", i18n.M("check.nfs.repo.esuser")),
+				i18n.M("nfs.esuser.unknown"), i18n.M("nfs.esuser.unknown.fix")),
 		}
 		if register {
-			checks = append(checks, steps.Check{ID: "verify-repo-source", Title: "Every source node reaches repository " + p.Repository.Name, Status: steps.OK, Evidence: "1 node(s) answered"})
+			checks = append(checks, steps.NewCheck("verify-repo-source", steps.OK,
+				i18n.M("check.verify-repo-source", p.Repository.Name, p.Repository.SourceLocation), i18n.M("check.verify-repo.answered", 1), i18n.Msg{}))
 		}
 	}
 	for i := range checks {
@@ -115,10 +122,16 @@ func (f *fakeBackend) Repositories(context.Context, steps.Plan, steps.Credential
 }
 
 func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error) {
-	checks := []steps.Check{{ID: "selection", Title: "Selected indices", Status: steps.OK, Evidence: fmt.Sprintf("%d index(es)", len(sel.Indices))},
-		{ID: "conflicts", Title: "No target index is in the way", Status: steps.OK, Evidence: "none exists"}}
+	var total int64
+	for _, ix := range sel.Indices {
+		total += ix.PrimaryBytes
+	}
+	checks := []steps.Check{
+		steps.NewCheck("selection", steps.OK, i18n.M("check.selection"), i18n.M("check.selection.found", len(sel.Indices), steps.HumanBytes(total)), i18n.Msg{}),
+		steps.NewCheck("conflicts", steps.OK, i18n.M("check.conflicts"), i18n.M("check.conflicts.none", len(sel.Indices)), i18n.Msg{})}
 	if f.selWarn {
-		checks = append(checks, steps.Check{ID: "target-disk", Title: "Target disk space", Status: steps.Warn, Evidence: "tight", Fix: "free some space"})
+		checks = append(checks, steps.NewCheck("target-disk", steps.Warn, i18n.M("check.target-disk"),
+			i18n.M("check.target-disk.found", "1.0gb", "2.0gb", "1.5gb", "90%", "3.0gb", 1), i18n.M("check.target-disk.replicas")))
 	}
 	for i := range checks {
 		c := checks[i]
@@ -128,10 +141,10 @@ func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.C
 }
 
 func (f *fakeBackend) PlannedRequests(p steps.Plan, _ steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
-	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: "register the repository on the source",
+	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: i18n.M("plan.req.register.source"),
 		Curl: "curl -sS -X PUT '" + p.Source.URL + "/_snapshot/" + p.Repository.Name + "' -H 'Content-Type: application/json' -d '{\"type\":\"fs\"}'"}}
 	for _, b := range batches {
-		out = append(out, steps.PlannedRequest{Phase: steps.PhaseSnapshot, Batch: b.Number, What: "snapshot " + strings.Join(b.Names(), ", "),
+		out = append(out, steps.PlannedRequest{Phase: steps.PhaseSnapshot, Batch: b.Number, What: i18n.M("plan.req.snapshot", strings.Join(b.Names(), ", "), steps.MigrationIDPlaceholder),
 			Curl: fmt.Sprintf("curl -sS -X PUT '%s/_snapshot/%s/esmigrate-%d'", p.Source.URL, p.Repository.Name, b.Number)})
 	}
 	return out, nil
@@ -160,7 +173,7 @@ func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials
 	events := f.runEvents
 	if events == nil {
 		events = []steps.Event{
-			{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 1 index(es)"},
+			{Kind: steps.KindLog, Phase: steps.PhasePlan, Msg: i18n.M("plan.batch", 1, 1, "7.0mb", "[logs-2026.11.02]")}, // as the engine says it (run.go)
 			{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1},
 			{Kind: steps.KindProgress, Phase: steps.PhaseSnapshot, Batch: 1, Done: steps.Counts{Bytes: 3 << 20}, Total: steps.Counts{Bytes: 7 << 20}, Rate: 1 << 20, ETA: 4 * time.Second,
 				Estimate: &steps.Estimate{Done: 3, Total: 28, ETA: 38 * time.Second, Subject: 3.0 / 7}},

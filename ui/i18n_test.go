@@ -1,9 +1,6 @@
 package ui
 
 import (
-	"regexp"
-	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -23,97 +20,34 @@ func hasHan(s string) bool {
 	return false
 }
 
-// engineCheckIDs reads the check ids the engine and the nfs package write (their sources, so that a new check
-// without a title fails here): exact ids, ids made with the role (source and target), and the families made
-// with an nfs check's id.
-func engineCheckIDs(t *testing.T) (exact, nfsIDs []string, families map[string]bool) {
-	t.Helper()
-	families = map[string]bool{}
-	read := func(glob string) string {
-		var b strings.Builder
-		for _, src := range goSources(t, glob) {
-			b.WriteString(src)
-		}
-		return b.String()
-	}
-	// Check{ID: "a" + role + "-" + r.ID, ...}: the literal, then what is added to it.
-	checkRE := regexp.MustCompile(`Check\{ID: "([a-z0-9.-]+)"((?:\s*\+\s*(?:"[^"]*"|[\w.]+))*)`)
-	for _, m := range checkRE.FindAllStringSubmatch(read("../steps/*.go"), -1) {
-		id, rest := m[1], strings.ReplaceAll(strings.ReplaceAll(m[2], " ", ""), `"`, "")
-		switch {
-		case rest == "":
-			exact = append(exact, id)
-		case strings.HasSuffix(rest, "+r.ID"): // a family: the prefix, by role when the role is in it
-			pre := strings.TrimSuffix(rest, "+r.ID")
-			if pre == "" {
-				families[id] = true
-				continue
-			}
-			for _, role := range []string{"source", "target"} {
-				families[id+role+strings.TrimPrefix(strings.TrimPrefix(pre, "+role"), "+")] = true
-			}
-		case rest == "+s.Role" || rest == "+role":
-			exact = append(exact, id+"source", id+"target")
-		default:
-			t.Fatalf("check id %q%s: this test does not know how it is made", id, m[2])
+// The engine's checks are shown with their titles, findings and fixes from the catalogue: in Chinese every
+// part is Chinese (names, paths and numbers aside), in English the engine's own words.
+func TestEngineChecksInBothLanguages(t *testing.T) {
+	ch := steps.NewCheck("path-repo-source", steps.Fail, i18n.M("check.path-repo-source", "/data/repo"),
+		i18n.M("check.path-repo.unset", "source-1"), i18n.M("check.path-repo.fix", "/data/repo", "source-1"))
+	zh := strings.Join(checklist.Lines(NewCommon(nil, "zh", true), ch, 200), "\n")
+	for _, want := range []string{"源集群每个节点的 path.repo 都包含 /data/repo", "详情：source-1：未设置 path.repo",
+		"节点 source-1 的 path.repo 不包含 /data/repo"} {
+		if !strings.Contains(zh, want) {
+			t.Errorf("Chinese lines lack %q:\n%s", want, zh)
 		}
 	}
-	resultRE := regexp.MustCompile(`Result\{ID: "([a-z0-9.-]+)"`)
-	for _, m := range resultRE.FindAllStringSubmatch(read("../nfs/*.go"), -1) {
-		nfsIDs = append(nfsIDs, m[1])
+	if strings.Contains(zh, "英文") || strings.Contains(zh, "not set") {
+		t.Errorf("Chinese lines show English:\n%s", zh)
 	}
-	sort.Strings(exact)
-	if len(exact) < 20 || len(nfsIDs) < 15 || len(families) != 3 {
-		t.Fatalf("read %d check ids, %d nfs ids, families %v: the sources changed shape", len(exact), len(nfsIDs), families)
-	}
-	return exact, nfsIDs, families
-}
-
-// Every check the engine can report has a Chinese title (the families by prefix and the nfs check's id); English
-// keeps the engine's title.
-func TestCheckTitlesTranslated(t *testing.T) {
-	exact, nfsIDs, families := engineCheckIDs(t)
-	// The ids the wizard's screens rely on, whatever the sources say.
-	for _, id := range []string{"compat-versions", "health-source", "health-target", "path-repo-source", "path-repo-target",
-		"verify-repo-source", "verify-repo-target", "shares-visible", "shares-distinct", "shares-same", "selection", "skipped",
-		"red-indices", "compat-indices", "rename-collisions", "conflicts", "plugins", "analysis-files", "target-disk",
-		"target-shards", "source-busy", "share-source", "share-target"} {
-		if !slices.Contains(exact, id) {
-			t.Errorf("the engine no longer writes check %q", id)
-		}
-	}
-	var ids []string
-	ids = append(ids, exact...)
-	for fam := range families {
-		for _, sub := range nfsIDs {
-			ids = append(ids, fam+sub)
-		}
-	}
-	zh, en := i18n.New("zh"), i18n.New("en")
-	for _, id := range ids {
-		ch := steps.Check{ID: id, Title: "engine title of " + id}
-		if got := ch.TitleIn(zh); got == ch.Title || !hasHan(got) {
-			t.Errorf("check %s has no Chinese title: %q", id, got)
-		}
-		if got := ch.TitleIn(en); got != ch.Title {
-			t.Errorf("check %s in English is %q, want the engine's title", id, got)
-		}
-	}
-	unknown := steps.Check{ID: "something-new", Title: "Something new"}
-	if got := unknown.TitleIn(zh); got != "Something new" {
-		t.Errorf("an unknown check shows %q, want the engine's title", got)
-	}
-	if got := (steps.Check{ID: "nfs-server-nfs.server.mount"}).TitleIn(zh); got != "NFS 服务器：服务器允许本机挂载该导出" {
-		t.Errorf("family title %q", got)
+	en := strings.Join(checklist.Lines(NewCommon(nil, "en", true), ch, 200), "\n")
+	if !strings.Contains(en, "path.repo on every source node covers /data/repo") || !strings.Contains(en, "source-1: path.repo not set") {
+		t.Errorf("English lines:\n%s", en)
 	}
 }
 
-// A translated check keeps what the engine wrote in its details, labelled as English.
-func TestCheckDetailsLabelTheEnglish(t *testing.T) {
+// A check that comes without keys (from a file written before they existed) is shown as written, labelled as
+// English in another language.
+func TestCheckWithoutKeysIsLabelledAsEnglish(t *testing.T) {
 	ch := steps.Check{ID: "path-repo-source", Title: "path.repo on every source node covers /data/repo", Status: steps.Fail,
 		Evidence: "source-1: path.repo not set", Fix: "add path.repo: [/data/repo] to elasticsearch.yml"}
-	zh := strings.Join(checklist.Details(NewCommon(nil, "zh", true), ch, 200), "\n")
-	for _, want := range []string{"英文原文：path.repo on every source node covers /data/repo", "详情：source-1: path.repo not set（英文原文）",
+	zh := strings.Join(checklist.Lines(NewCommon(nil, "zh", true), ch, 200), "\n")
+	for _, want := range []string{"path.repo on every source node covers /data/repo（英文原文）", "详情：source-1: path.repo not set（英文原文）",
 		"解决办法：add path.repo: [/data/repo] to elasticsearch.yml（英文原文）"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("details lack %q:\n%s", want, zh)
@@ -125,29 +59,37 @@ func TestCheckDetailsLabelTheEnglish(t *testing.T) {
 	}
 }
 
-// The run's log names batches, phases and kinds from the catalogue; the engine's messages stay (until they have
-// keys). English is the engine's own line, the one the headless mode prints.
+// The run's log is the engine's events in the catalogue's words: phases, kinds and what the engine said. English
+// is the engine's own line, the one the headless mode prints.
 func TestEventLogInChinese(t *testing.T) {
 	zh, en := i18n.New("zh"), i18n.New("en")
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	chk := steps.Check{ID: "target-disk", Title: "Target disk space", Status: steps.Warn, Evidence: "80% used"}
+	chk := steps.NewCheck("target-disk", steps.Warn, i18n.M("check.target-disk"),
+		i18n.M("check.target-disk.found", "1.0gb", "2.0gb", "1.5gb", "90%", "3.0gb", 2), i18n.M("check.target-disk.replicas"))
+	msg := func(key string, args ...any) i18n.Msg { return i18n.M(key, args...) }
 	cases := []struct {
 		e    steps.Event
 		want string
 	}{
 		{steps.Event{Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Batch: 1, Batches: 2}, "第 1/2 批 快照：开始"},
-		{steps.Event{Kind: steps.KindDone, Phase: steps.PhaseRestore, Batch: 2, Batches: 2, Message: "took 1.5s"}, "第 2/2 批 恢复：完成：took 1.5s"},
-		{steps.Event{Kind: steps.KindError, Level: steps.LevelError, Phase: steps.PhaseTransfer, Batch: 1, Batches: 1, Message: "disk full"}, "第 1/1 批 传输：失败：disk full"},
-		{steps.Event{Kind: steps.KindLog, Level: steps.LevelWarn, Phase: steps.PhaseVerify, Batch: 1, Batches: 1, Index: "logs", Message: "yellow"}, "第 1/1 批 校验 logs：警告：yellow"},
-		{steps.Event{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "batch 1: 3 index(es)"}, "计划：batch 1: 3 index(es)"},
-		{steps.Event{Kind: steps.KindLog, Phase: steps.PhaseConnect, Message: "connected"}, "连接：connected"},
-		{steps.Event{Kind: steps.KindRequest, Phase: steps.PhaseRepository, Message: "register", Curl: "curl -X PUT x"}, "快照仓库：请求：register：curl -X PUT x"},
-		{steps.Event{Kind: steps.KindCheck, Phase: steps.PhasePreflight, Check: &chk}, "预检：检查：警告 目标集群磁盘空间：80% used"},
-		{steps.Event{Kind: steps.KindDone, Phase: steps.PhaseCleanup, Message: "final clean-up"}, "清理：完成：final clean-up"},
+		{steps.Event{Kind: steps.KindDone, Phase: steps.PhaseRestore, Batch: 2, Batches: 2, Msg: msg("batch.took", "1.5s")}, "第 2/2 批 恢复：完成：耗时 1.5s"},
+		{steps.Event{Kind: steps.KindError, Level: steps.LevelError, Phase: steps.PhaseTransfer, Batch: 1, Batches: 1,
+			Msg: msg("nfs.copy.space", "/mnt/t", "1.0gb", "2.0gb")}, "第 1/1 批 传输：失败：目标共享目录 /mnt/t 剩余 1.0gb，而复制需要 2.0gb：请释放空间或者换一个共享目录"},
+		{steps.Event{Kind: steps.KindLog, Level: steps.LevelWarn, Phase: steps.PhaseVerify, Batch: 1, Batches: 1, Index: "logs",
+			Msg: msg("index.reason", "logs", msg("verify.counts", 10, 9))}, "第 1/1 批 校验 logs：警告：logs：源索引有 10 个顶层文档，目标索引有 9 个：如果源索引仍在被写入，这就是原因；否则请重新恢复这个索引"},
+		{steps.Event{Kind: steps.KindLog, Phase: steps.PhasePlan, Msg: msg("plan.batch", 1, 3, "12.0mb", "[a b c]")}, "计划：第 1 批：3 个索引，12.0mb：[a b c]"},
+		{steps.Event{Kind: steps.KindStart, Phase: steps.PhaseConnect, Msg: msg("conn.connecting", "http://a:9200", "http://b:9200")}, "连接：开始：正在连接 http://a:9200 和 http://b:9200"},
+		{steps.Event{Kind: steps.KindRequest, Phase: steps.PhaseRepository, Msg: msg("req.register.source", "esmigrate", "/r"), Curl: "curl -X PUT x"},
+			"快照仓库：请求：在源集群上注册仓库 esmigrate（位置 /r）：curl -X PUT x"},
+		{steps.Event{Kind: steps.KindCheck, Phase: steps.PhasePreflight, Check: &chk}, "预检：检查：警告 目标集群磁盘空间：需要 1.0gb（主分片）/ 2.0gb（含副本）；2 个数据节点在高水位线 90% 以下可用 1.5gb（剩余 3.0gb）"},
+		{steps.Event{Kind: steps.KindDone, Phase: steps.PhaseCleanup, Msg: msg("cleanup.final")}, "清理：完成：最后清理"},
 		{steps.Event{Kind: steps.KindDone, Phase: steps.PhaseReport}, "报告：完成"},
 	}
 	for _, c := range cases {
 		c.e.Time = at
+		if c.e.Message == "" && !c.e.Msg.IsZero() {
+			c.e.Message = c.e.Msg.String() // as the engine's emitter fills it in
+		}
 		if got := c.e.Text(zh); got != c.want {
 			t.Errorf("zh %+v:\n got %q\nwant %q", c.e, got, c.want)
 		}

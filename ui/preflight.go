@@ -116,7 +116,7 @@ func (m *preflightScreen) genCommands() {
 		m.script, m.text, m.cmdErr = "", "", m.c.Err(err)
 		return
 	}
-	m.setup, m.script, m.text, m.cmdErr = setup, setup.Script(), setup.Text(), ""
+	m.setup, m.script, m.text, m.cmdErr = setup, setup.ScriptIn(nfs.ScriptName, m.c.L), setup.TextIn(m.c.L), ""
 }
 
 func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
@@ -169,7 +169,7 @@ func (m *preflightScreen) Update(msg tea.Msg) tea.Cmd {
 		setup := m.setup
 		path := steps.NextTo(m.s.Plan.StateFile, "esmigrate-nfs-setup-"+m.distro+".sh")
 		return ioCmd(func() tea.Msg {
-			name, err := saveNew(path, func(name string) []byte { return []byte(setup.ScriptFor(name)) })
+			name, err := saveNew(path, func(name string) []byte { return []byte(setup.ScriptIn(name, m.c.L)) })
 			return savedMsg{path: name, err: err}
 		})
 	case key.Matches(k, km.Next):

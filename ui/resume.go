@@ -348,7 +348,7 @@ func (m *resumeScreen) facts() [][2]string {
 	case next != nil:
 		out = append(out, [2]string{t("rs.l.stopped"), t("rs.stopped", next.Number, len(st.Batches), t("run.phase."+string(next.Phase)))})
 		if next.Error != "" {
-			out = append(out, [2]string{t("rs.l.error"), m.c.Verbatim(next.Error)})
+			out = append(out, [2]string{t("rs.l.error"), m.c.Text(next.Why())})
 		}
 	case len(st.Batches) > 0:
 		out = append(out, [2]string{t("rs.l.stopped"), t("rs.afterlast")})

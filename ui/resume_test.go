@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -72,7 +73,7 @@ func writeState(t *testing.T, st *steps.State) {
 
 func TestResumeScreenShowsTheMigrationAndResumes(t *testing.T) {
 	be := &fakeBackend{block: true, runEvents: []steps.Event{
-		{Kind: steps.KindLog, Phase: steps.PhasePlan, Message: "resuming from esmigrate-state.json: batch 2 of 2, restore"},
+		{Kind: steps.KindLog, Phase: steps.PhasePlan, Msg: i18n.M("run.resuming", "esmigrate-state.json", 2, 2, i18n.M("run.phase.restore"))},
 		{Kind: steps.KindStart, Phase: steps.PhaseRestore, Batch: 2}}}
 	st := sampleState("esmigrate-state.json", false)
 	h := newHarnessWith(t, "en", 100, 30, be, withState(st, steps.Credentials{}))

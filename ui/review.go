@@ -88,7 +88,7 @@ func (m *reviewScreen) Enter() tea.Cmd {
 func (m *reviewScreen) curl() string {
 	var b strings.Builder
 	for _, r := range m.requests {
-		b.WriteString("# " + r.What + "\n" + r.Curl + "\n\n")
+		b.WriteString("# " + m.c.L.Msg(r.What) + "\n" + strings.Join(r.Lines(m.c.L), "\n") + "\n\n")
 	}
 	return b.String()
 }
@@ -188,7 +188,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 func (m *reviewScreen) widest() int {
 	w := 0
 	for _, r := range m.requests {
-		for _, l := range strings.Split(r.Curl, "\n") {
+		for _, l := range r.Lines(m.c.L) {
 			w = max(w, common.Width(l))
 		}
 	}
@@ -249,8 +249,8 @@ func (m *reviewScreen) content() []string {
 		add(st.Subtle.Render(m.c.T("rv.sideways")))
 	}
 	for _, r := range m.requests {
-		out = append(out, m.sideways(st.Subtle.Render("# "+m.c.Verbatim(r.What))))
-		for _, l := range strings.Split(r.Curl, "\n") {
+		out = append(out, m.sideways(st.Subtle.Render("# "+m.c.Text(r.What))))
+		for _, l := range r.Lines(m.c.L) {
 			out = append(out, m.sideways(m.c.ASCII(l)))
 		}
 	}

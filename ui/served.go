@@ -30,7 +30,7 @@ func NewServed(ctx context.Context, o ServedOptions) (*Model, *Session) {
 	s := NewSession(o.Options)
 	s.Distro = string(nfs.DetectDistro(""))
 	s.Served, s.AutoResume, s.Pause = true, true, o.Pause
-	be := Backend(engineBackend{})
+	be := Backend(engineBackend{lang: c.L.Lang()})
 	if o.Backend != nil {
 		be = o.Backend(be)
 	}

@@ -40,7 +40,7 @@ func Run(ctx context.Context, o Options) error {
 	// This host's distribution, for the setup commands (reads /etc/os-release: done here, not in Update).
 	s.Distro = string(nfs.DetectDistro(""))
 	s.Pause = steps.NewPauseGate(false)
-	m := NewModel(c, s, engineBackend{})
+	m := NewModel(c, s, engineBackend{lang: c.L.Lang()})
 	p := tea.NewProgram(m, ProgramOptions(ctx, env)...)
 	_, err := p.Run()
 	// A migration's goroutine may still be writing its state (the session hung up): wait for it.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // Identity is who an SSH session is: the key it authenticated with, as the files name it.
@@ -28,7 +30,7 @@ type Access struct {
 // has a line that is not a key is refused with its name and line, and with what to do.
 func CheckAccess(authorized, operators string) (*Access, error) {
 	if authorized == "" && operators == "" {
-		return nil, fmt.Errorf("give --operators FILE (keys that drive) and/or --authorized-keys FILE (keys that watch), in authorized_keys format")
+		return nil, i18n.Errorf("serve.access.none")
 	}
 	a := &Access{Authorized: authorized, Operators: operators}
 	n := 0
@@ -43,7 +45,7 @@ func CheckAccess(authorized, operators string) (*Access, error) {
 		n += len(keys)
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("%s has no key: nobody could attach; add the operators' public keys (one line each, as in ~/.ssh/authorized_keys)", strings.Join(nonEmpty(operators, authorized), " and "))
+		return nil, i18n.Errorf("serve.access.empty", strings.Join(nonEmpty(operators, authorized), ", "))
 	}
 	return a, nil
 }
@@ -94,7 +96,7 @@ type fileKey struct {
 func readKeys(path string, strict bool) ([]fileKey, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading keys: %w: check the path", err)
+		return nil, i18n.Errorf("serve.access.open", err)
 	}
 	defer f.Close()
 	if strict {
@@ -103,7 +105,7 @@ func readKeys(path string, strict bool) ([]fileKey, error) {
 			return nil, err
 		}
 		if st.Mode().Perm()&0o022 != 0 {
-			return nil, fmt.Errorf("%s may be written by others (mode %04o): anyone who can write it can let a key in; run chmod go-w %s", path, st.Mode().Perm(), path)
+			return nil, i18n.Errorf("serve.access.writable", path, fmt.Sprintf("%04o", st.Mode().Perm()), path)
 		}
 	}
 	var keys []fileKey
@@ -117,14 +119,14 @@ func readKeys(path string, strict bool) ([]fileKey, error) {
 		key, comment, _, _, err := gossh.ParseAuthorizedKey([]byte(text))
 		if err != nil {
 			if strict {
-				return nil, fmt.Errorf("%s line %d is not a public key (%v): write one key per line as ssh-keygen writes it (ssh-ed25519 AAAA… name)", path, line, err)
+				return nil, i18n.Errorf("serve.access.badline", path, line, i18n.Name(err.Error()))
 			}
 			continue
 		}
 		keys = append(keys, fileKey{key: key, comment: strings.TrimSpace(comment)})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, i18n.Errorf("serve.access.read", path, err)
 	}
 	return keys, nil
 }

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 func hostKeyLink(path string) error {
-	return fmt.Errorf("host key %s is a symbolic link: esmigrate does not follow one there; remove it (a new key is made at the next start), or give --host-key a file", path)
+	return i18n.Errorf("serve.hostkey.link", path)
 }
 
 // HostKeyName is the host key's file name, in the state file's directory.
@@ -41,7 +43,7 @@ func HostKey(path string) (signer gossh.Signer, created bool, err error) {
 	case isLinkErr(err):
 		return nil, false, hostKeyLink(path)
 	case err != nil:
-		return nil, false, fmt.Errorf("host key %s: %w", path, err)
+		return nil, false, i18n.Errorf("serve.hostkey.open", path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -49,14 +51,14 @@ func HostKey(path string) (signer gossh.Signer, created bool, err error) {
 		return nil, false, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, false, fmt.Errorf("host key %s is not a regular file: remove it (a new key is made at the next start, and clients must then trust the new one) or give another path with --host-key", path)
+		return nil, false, i18n.Errorf("serve.hostkey.notfile", path)
 	}
 	ownerOK, modeOK, uid := privateTo(st)
 	if !modeOK {
-		return nil, false, fmt.Errorf("host key %s may be read by others (mode %04o): run chmod 600 %s (or remove it: a new key is made at the next start, and clients must then trust the new one)", path, st.Mode().Perm(), path)
+		return nil, false, i18n.Errorf("serve.hostkey.readable", path, fmt.Sprintf("%04o", st.Mode().Perm()), path)
 	}
 	if !ownerOK {
-		return nil, false, fmt.Errorf("host key %s belongs to uid %d, not to this user (uid %d): run esmigrate serve as its owner, or chown it", path, uid, os.Geteuid())
+		return nil, false, i18n.Errorf("serve.hostkey.owner", path, uid, os.Geteuid())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
@@ -64,7 +66,7 @@ func HostKey(path string) (signer gossh.Signer, created bool, err error) {
 	}
 	s, err := gossh.ParsePrivateKey(b)
 	if err != nil {
-		return nil, false, fmt.Errorf("host key %s cannot be read as an SSH private key (%v): remove it and a new one is made at the next start", path, err)
+		return nil, false, i18n.Errorf("serve.hostkey.parse", path, i18n.Name(err.Error()))
 	}
 	return s, false, nil
 }
@@ -80,7 +82,7 @@ func createHostKey(path string) (gossh.Signer, error) {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("creating host key %s: %w: check that its directory exists and this user may write there", path, err)
+		return nil, i18n.Errorf("serve.hostkey.create", path, err)
 	}
 	// The mode is 0600 whatever the umask; the file is durable before the key is used (clients remember it).
 	if err := f.Chmod(0o600); err != nil {
@@ -90,7 +92,7 @@ func createHostKey(path string) (gossh.Signer, error) {
 	if _, err := f.Write(pem.EncodeToMemory(block)); err != nil {
 		f.Close()
 		os.Remove(path)
-		return nil, fmt.Errorf("writing host key %s: %w", path, err)
+		return nil, i18n.Errorf("serve.hostkey.write", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()

@@ -7,7 +7,6 @@ package serve
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -59,7 +58,7 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w: choose another --listen address, or stop what listens there", cfg.Listen, err)
+		return i18n.Errorf("serve.listen", cfg.Listen, err)
 	}
 	hub := NewHub(ctx, HubOptions{Wizard: cfg.Wizard, Pause: gate, Log: log})
 	lang := ui.DetectLang(cfg.Wizard.Lang, os.Getenv)

@@ -285,7 +285,7 @@ func statusGlyph(c *common.Common, s steps.Status) string {
 // Line is one check's line: the expand sign, the status and the title (in the wizard's language).
 func Line(c *common.Common, ch steps.Check, expanded bool) string {
 	st, g := c.Styles, c.Glyphs
-	title := c.ASCII(ch.TitleIn(c.L))
+	title := c.Text(ch.TitleText())
 	exp := g.Expand
 	if expanded {
 		exp = g.Collapse
@@ -303,8 +303,7 @@ func Line(c *common.Common, ch steps.Check, expanded bool) string {
 	return exp + statusGlyph(c, ch.Status) + " " + style.Render(title)
 }
 
-// Lines is an expanded check wrapped to w: its whole title, then, indented, its title as the engine wrote it
-// when the screen shows a translation, what was found and the fix.
+// Lines is an expanded check wrapped to w: its whole title, then, indented, what was found and the fix.
 func Lines(c *common.Common, ch steps.Check, w int) []string {
 	head := strings.Split(common.Wrap(Line(c, ch, true), w), "\n")
 	out := []string{head[0]}
@@ -318,8 +317,8 @@ func Lines(c *common.Common, ch steps.Check, w int) []string {
 	return out
 }
 
-// Details are a check's details wrapped to w: its original title when the screen shows a translation, what
-// the engine found and the fix (labelled as English where the engine wrote them without a key).
+// Details are a check's details wrapped to w: what the engine found and the fix (labelled as English where a
+// check read from elsewhere has them without a key).
 func Details(c *common.Common, ch steps.Check, w int) []string {
 	var out []string
 	add := func(text string, style func(...string) string) {
@@ -328,9 +327,6 @@ func Details(c *common.Common, ch steps.Check, w int) []string {
 		}
 	}
 	plain := func(s ...string) string { return strings.Join(s, "") }
-	if ch.Translated(c.L) && ch.TitleMsg.IsZero() {
-		add(c.T("pf.title.en", ch.Title), c.Styles.Subtle.Render)
-	}
 	if ev := c.Text(ch.EvidenceText()); ev != "" {
 		add(c.T("pf.evidence", ev), plain)
 	}
