@@ -49,14 +49,15 @@ func LiftWriteBlockRequest(indices []string) Request {
 // not exist are absent.
 func (c *Client) WriteBlocked(ctx context.Context, indices []string) (map[string]bool, error) {
 	out := map[string]bool{}
-	q := url.Values{"flat_settings": {"true"}, "ignore_unavailable": {"true"}, "allow_no_indices": {"true"},
-		"expand_wildcards": {"all"}, "filter_path": {"*.settings.index.blocks.write"}}
-	for _, chunk := range pathChunks(indices, "/", "/_settings/index.blocks.write", q) {
+	// index.uuid too: an index without the block has no index.blocks.write to show, and would be absent.
+	const suffix = "/_settings/index.uuid,index.blocks.write"
+	q := url.Values{"flat_settings": {"true"}, "ignore_unavailable": {"true"}, "allow_no_indices": {"true"}, "expand_wildcards": {"all"}}
+	for _, chunk := range pathChunks(indices, "/", suffix, q) {
 		var raw map[string]struct {
 			Settings map[string]any `json:"settings"`
 		}
 		if err := c.do(ctx, "read the write block of "+strings.Join(chunk, ","), Request{Method: "GET",
-			Path: joinedPath("/", chunk, "/_settings/index.blocks.write"), Params: q}, &raw); err != nil {
+			Path: joinedPath("/", chunk, suffix), Params: q}, &raw); err != nil {
 			return nil, err
 		}
 		for name, s := range raw {
