@@ -56,6 +56,7 @@ func main() {
 	statsPath := flag.String("stats", "", "write the statistics as JSON to this file")
 	seed := flag.Int64("seed", 1, "random seed")
 	prefix := flag.String("id-prefix", "w", "prefix of the ids of the documents it creates")
+	insertsOnly := flag.Bool("inserts-only", false, "only index new documents (no update, no delete)")
 	flag.Parse()
 	if *url == "" || *indices == "" {
 		fmt.Fprintln(os.Stderr, "writer: --url and --indices are required")
@@ -64,7 +65,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	w := &writer{url: strings.TrimRight(*url, "/"), indices: strings.Split(*indices, ","), rnd: rand.New(rand.NewSource(*seed)),
-		prefix: *prefix, ids: map[string][]string{}, client: &http.Client{Timeout: 30 * time.Second}}
+		prefix: *prefix, ids: map[string][]string{}, client: &http.Client{Timeout: 30 * time.Second}, insertsOnly: *insertsOnly}
 	w.stats.Started = time.Now()
 	if err := w.loadIDs(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "writer:", err)
@@ -131,7 +132,10 @@ type writer struct {
 	client  *http.Client
 	ids     map[string][]string // ids known to exist, by index
 	next    int
-	mu      sync.Mutex
+	// insertsOnly: new documents only. An update or a delete marks a document of an older segment deleted,
+	// which OpenSearch 2.19 counts as a change of that whole segment when it restores over the closed index.
+	insertsOnly bool
+	mu          sync.Mutex
 	stats   Stats
 }
 
@@ -175,7 +179,7 @@ func (w *writer) bulk(ctx context.Context, n int) {
 		known := w.ids[ix]
 		r := w.rnd.Intn(10)
 		switch {
-		case r < 5 || len(known) == 0:
+		case r < 5 || len(known) == 0 || w.insertsOnly:
 			w.next++
 			id := fmt.Sprintf("%s-%d", w.prefix, w.next)
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q}}`+"\n", ix, id)
