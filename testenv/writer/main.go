@@ -136,7 +136,7 @@ type writer struct {
 	// which OpenSearch 2.19 counts as a change of that whole segment when it restores over the closed index.
 	insertsOnly bool
 	mu          sync.Mutex
-	stats   Stats
+	stats       Stats
 }
 
 // loadIDs reads up to 10,000 existing document ids of each index, to update and delete some of them.
