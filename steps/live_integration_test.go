@@ -665,3 +665,80 @@ func (m *migration) stateOf() *steps.State {
 	}
 	return st
 }
+
+// A whole live migration, first pass, catch-up, cut-over and rollback, seen at the source's wire (a recording
+// proxy in front of it): every request is a read, a refresh, a search, a snapshot of the plan's repository, or
+// (the one exception) the cut-over's write block and its lifting, on the migration's own indices only and only
+// after the cut-over was confirmed. The rule is this test's own, written apart from esmigrate's guard.
+func TestLiveMigrationChangesNothingOnTheSourceButTheConfirmedBlock(t *testing.T) {
+	m, names, w := liveMigration(t, 50)
+	realURL := m.plan.Source.URL
+	p := faultproxy.Start(t, realURL, faultproxy.Options{Record: true})
+	m.plan.Source.URL = p.URL
+	defer func() { m.plan.Source.URL = realURL }()
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err == nil {
+		t.Fatal("the first pass while the writer runs should report changed indices")
+	}
+	if _, err := m.catchUp(steps.CatchUpOptions{Rounds: 1}); err != nil {
+		t.Fatal(err)
+	}
+	confirmed := len(p.Recorded())
+	if _, err := m.cutover(steps.CutoverOptions{Confirm: clusterName(t, realURL), NoContent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.rollback(); err != nil {
+		t.Fatal(err)
+	}
+	w.stop()
+	own := map[string]bool{}
+	for _, n := range names {
+		own[n] = true
+	}
+	seen := map[string]int{}
+	for i, r := range p.Recorded() {
+		why := mayReachSource(r, m.plan.Repository.Name)
+		if why == "" {
+			continue
+		}
+		kind := cutoverRequest(r, own)
+		switch {
+		case kind == "":
+			t.Errorf("a request that may change the source reached it: %s %s %s: %s", r.Method, r.Path, r.Body, why)
+		case i < confirmed:
+			t.Errorf("%s reached the source before the cut-over was confirmed: %s %s", kind, r.Method, r.Path)
+		default:
+			seen[kind]++
+		}
+	}
+	if seen["block"] == 0 || seen["lift"] == 0 {
+		t.Errorf("the rule should have judged the block and its lifting: %v", seen)
+	}
+}
+
+// cutoverRequest is this test's rule for the cut-over's exception: "block" for PUT <indices>/_block/write and
+// "lift" for PUT <indices>/_settings whose body only sets index.blocks.write to null or false, every index one
+// of the migration's; "" for anything else.
+func cutoverRequest(r faultproxy.Recorded, own map[string]bool) string {
+	segs := strings.Split(strings.Trim(r.Path, "/"), "/")
+	if r.Method != "PUT" || len(segs) < 2 {
+		return ""
+	}
+	for _, n := range strings.Split(segs[0], ",") {
+		if !own[n] {
+			return ""
+		}
+	}
+	switch {
+	case len(segs) == 3 && segs[1] == "_block" && segs[2] == "write" && len(r.Body) == 0:
+		return "block"
+	case len(segs) == 2 && segs[1] == "_settings":
+		var body map[string]any
+		if json.Unmarshal(r.Body, &body) != nil || len(body) != 1 {
+			return ""
+		}
+		if v, ok := body["index.blocks.write"]; ok && (v == nil || v == false) {
+			return "lift"
+		}
+	}
+	return ""
+}
