@@ -36,7 +36,7 @@ func TestTheNextRoundIsEstimatedFromTheSnapshotsNewBytes(t *testing.T) {
 	start := t0.Add(100 * time.Second)
 	rs := RoundState{Number: 1, Started: start, Ended: start.Add(5 * time.Second), SnapshotBytes: 10 << 20,
 		Changed: []ChangedIndex{{Name: "a"}},
-		Batch: BatchState{Times: map[Phase]PhaseTime{PhaseSnapshot: {Start: start, End: start.Add(time.Second)}}}}
+		Batch:   BatchState{Times: map[Phase]PhaseTime{PhaseSnapshot: {Start: start, End: start.Add(time.Second)}}}}
 	e.state.Live.Rounds = []RoundState{rs}
 	// At its end: 10 MB came in 100 s; in the 5 s since its snapshot began, 0.5 MB: 0.05 s to move, plus 4 s.
 	if got, want := e.nextRoundEstimate(&e.state.Live.Rounds[0], rs.Ended), 4050*time.Millisecond; absDiff(got, want) > 5*time.Millisecond {
