@@ -149,6 +149,12 @@ type LiveStatus struct {
 	Stalled bool `json:"stalled,omitempty"`
 	// Cutover is the cut-over as the state records it (nil: none).
 	Cutover *CutoverState `json:"cutover,omitempty"`
+	// Source and Target are the clusters' names: the cut-over is confirmed by typing the source's
+	// (CutoverWord), a deletion on the target by typing the target's.
+	Source string `json:"source"`
+	Target string `json:"target"`
+	// StateFile is the migration's state file (for the commands the screens show).
+	StateFile string `json:"state_file"`
 }
 
 // RoundSummary is one round as the screens show it.
@@ -332,7 +338,8 @@ func (e *Engine) detectChanges(ctx context.Context) (changed []ChangedIndex, ski
 
 // status is where the live migration stands, from the state and a fresh change detection.
 func (e *Engine) status(changed []ChangedIndex, skipped []Skip, n int) *LiveStatus {
-	st := &LiveStatus{Indices: n, Changed: changed, Skipped: skipped, Threshold: e.plan.Live.ThresholdOrDefault()}
+	st := &LiveStatus{Indices: n, Changed: changed, Skipped: skipped, Threshold: e.plan.Live.ThresholdOrDefault(),
+		Source: CutoverWord(e.srcSum), Target: e.dstSum.Info.ClusterName, StateFile: e.plan.StateFile}
 	if e.state.Live != nil {
 		for _, r := range e.state.Live.Rounds {
 			st.Rounds = append(st.Rounds, r.summary())
