@@ -227,7 +227,9 @@ func (e *Engine) newCutover(ctx context.Context, o CutoverOptions) (*CutoverStat
 		return nil, i18n.Errorf("live.cutover.oldsource", e.srcSum.Info.Product())
 	}
 	word := CutoverWord(e.srcSum)
-	if strings.TrimSpace(o.Confirm) != word {
+	// A dry run sends nothing that changes the source and saves no state: it needs no confirmation (the
+	// command does not ask for one), but a name given with it is still checked.
+	if (!e.opts.DryRun || o.Confirm != "") && strings.TrimSpace(o.Confirm) != word {
 		return nil, &InputError{Err: i18n.Errorf("live.cutover.confirm", word, o.Confirm)}
 	}
 	moves, err := e.aliasMoves(o.Aliases)
