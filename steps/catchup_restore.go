@@ -13,7 +13,7 @@ import (
 // into an existing index only when that index is closed and has as many shards; it then compares the
 // snapshot's files with those in the shard's store and copies only the ones that differ (_recovery shows the
 // others as reused). Measured on the test runners, every target kind reuses: Elasticsearch 7.17 and 8.19 from a
-// 7.17 repository, OpenSearch 2.19 from a 7.10 one (catchup_integration_test.go proves it on each, through
+// 7.17 repository, OpenSearch 2.19 from a 7.10 one (live_integration_test.go proves it on each, through
 // _recovery). Where a restore over the closed index is refused (another number of shards: the source index was
 // created again), the target index is opened again as it was, and deleted and restored whole only with the
 // operator's typed confirmation (AllowTargetDelete).

@@ -238,3 +238,73 @@ func readOnly(r faultproxy.Recorded) bool {
 	last := r.Path[strings.LastIndex(r.Path, "/")+1:]
 	return r.Method == "POST" && (last == "_search" || last == "_count" || last == "_msearch" || last == "scroll")
 }
+
+// shardsOf reads an index's number of primary shards directly.
+func shardsOf(t *testing.T, url, index string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/" + index + "/_settings/index.number_of_shards?flat_settings=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw map[string]struct {
+		Settings map[string]string `json:"settings"`
+	}
+	json.NewDecoder(resp.Body).Decode(&raw)
+	return raw[index].Settings["index.number_of_shards"]
+}
+
+// A target index a round cannot restore over (its source index was created again with another number of
+// shards, which Elasticsearch refuses over a closed index) is opened again as it was, with its documents, and
+// its round fails saying how to confirm; only with the confirmation (AllowTargetDelete: --allow-delete-target,
+// the wizard's typed name) is it deleted and restored whole, and then it holds the source's documents.
+func TestLiveRoundOverAnIndexOfAnotherShapeDeletesOnlyWithTheConfirmation(t *testing.T) {
+	m, names, w := liveMigration(t, 20)
+	w.stop()
+	src := m.plan.Source.URL
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err != nil && !strings.Contains(err.Error(), "changed") {
+		t.Fatal(err)
+	}
+	// The application drops the index and creates it again with 3 shards and 500 documents (the test's own
+	// writes, straight to the source).
+	o := ownerOf(t, src)
+	o.do("DELETE", "/"+names[0], nil)
+	o.index(names[0], 3, 500, nil)
+	target := steps.TargetName(names[0], m.plan.Restore)
+	if shardsOf(t, m.plan.Target.URL, target) != "2" {
+		t.Fatalf("the target index should have the first pass's 2 shards")
+	}
+	kept := contentOf(t, m.plan.Target.URL, target)
+
+	st, err := m.catchUp(steps.CatchUpOptions{Rounds: 1})
+	var reason string
+	if rounds := m.stateOf().Live.Rounds; len(rounds) > 0 {
+		for _, ix := range rounds[len(rounds)-1].Batch.Indices {
+			if ix.Name == names[0] {
+				reason = ix.Reason
+			}
+		}
+	}
+	if err == nil && reason == "" {
+		t.Fatalf("the round over an index of another shape should fail without the confirmation: %+v", st)
+	}
+	if msg := fmt.Sprint(err) + reason; !strings.Contains(msg, "--allow-delete-target") {
+		t.Errorf("the failure should say how to confirm the deletion: %s", msg)
+	}
+	// Still there, open (a search on a closed index fails), with every document it had.
+	if got := contentOf(t, m.plan.Target.URL, target); len(got) != len(kept) || shardsOf(t, m.plan.Target.URL, target) != "2" {
+		t.Errorf("without the confirmation the target index should be as it was: %d documents of %d", len(got), len(kept))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := m.engine(steps.Options{AllowTargetDelete: true}).CatchUp(ctx, steps.CatchUpOptions{Rounds: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if shardsOf(t, m.plan.Target.URL, target) != "3" {
+		t.Errorf("with the confirmation the target index should have been restored whole with the source's 3 shards")
+	}
+	if d := compareContent(t, m, src, names); !d.zero() {
+		t.Errorf("after the confirmed round the target should hold the source's documents: %+v", d)
+	}
+}
