@@ -78,8 +78,17 @@ func prepareLive(h *harness, run *runEnv) error {
 	if err := block(true); err != nil {
 		return err
 	}
+	// A clone takes number_of_replicas from its request (1 when not given), not from its source: give it the
+	// source index's own, so that the copy is as the benchmark data (one node: no replica).
+	var replicas map[string]struct {
+		Settings map[string]string `json:"settings"`
+	}
+	if err := h.src.call("GET", "/"+strings.Join(h.data.Indices, ",")+"/_settings/index.number_of_replicas?flat_settings=true", nil, &replicas); err != nil {
+		return err
+	}
 	for _, ix := range h.data.Indices {
-		if err := h.src.call("POST", "/"+ix+"/_clone/"+liveName(ix)+"?wait_for_active_shards=all", map[string]any{}, nil); err != nil {
+		body := map[string]any{"settings": map[string]any{"index.number_of_replicas": replicas[ix].Settings["index.number_of_replicas"]}}
+		if err := h.src.call("POST", "/"+ix+"/_clone/"+liveName(ix)+"?wait_for_active_shards=all", body, nil); err != nil {
 			block(false)
 			return err
 		}
