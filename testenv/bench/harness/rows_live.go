@@ -32,8 +32,8 @@ const liveFirstPassMBps = 18.4
 
 func init() {
 	register(&Row{Key: "esmigrate-live", Table: "live", Setting: "defaults", Floor: "esmigrate-separate", Ours: true,
-		Name:  "esmigrate live: first pass while a writer changes 1% of the documents, catch-up rounds, cut-over",
-		Notes: "a writer process indexes, updates and deletes documents of a copy of the benchmark indices from the start, at a rate that changes about 1% of them during the first pass, and goes on until the block refuses its writes; `esmigrate run`, `esmigrate catch-up` (threshold 30 s), `esmigrate cutover` (content verification after the freeze); throttles at their defaults",
+		Name:  "esmigrate live: first pass while a writer changes documents (rate aimed at 1% of them), catch-up rounds, cut-over",
+		Notes: "a writer process indexes, updates and deletes documents of a copy of the benchmark indices from the start, at a rate set to change about 1% of them during a first pass at 18.4 MB/s (the table shows the share it changed), from the moment it writes, and goes on until the block refuses its writes; `esmigrate run`, `esmigrate catch-up` (threshold 30 s), `esmigrate cutover` (content verification after the freeze); throttles at their defaults",
 		Sizes: []string{"default", "small", "ci"},
 		Needs: func(h *harness) string {
 			if h.writer == "" {
@@ -126,6 +126,11 @@ const liveScript = `mark() { echo "$1 $(date +%s.%N)" >>"$W/times"; }
 "$WRITER" --url "$SRC" --indices "$LIVE_INDICES" --rate "$RATE" --stats "$W/writer.json" --id-prefix live >"$W/writer.out" 2>"$W/writer.log" &
 wpid=$!
 trap 'kill $wpid 2>/dev/null || true' EXIT
+# The writer first reads the ids it may update or delete (seconds at 1M documents); the first pass starts when it
+# writes (its statistics file appears after its first second of writing), so that the share it changes during
+# the first pass is the one its rate was set for.
+for _ in $(seq 600); do [ -e "$W/writer.json" ] && break; kill -0 $wpid 2>/dev/null || { cat "$W/writer.log"; exit 1; }; sleep 0.2; done
+[ -e "$W/writer.json" ] || { echo "the writer did not start writing in 2 minutes"; cat "$W/writer.log"; exit 1; }
 mark start
 # The first pass sees the writes: its verification reports changed indices (exit 1), which is what catch-up is for.
 set +e
@@ -295,7 +300,7 @@ func liveTable(r results, heading string, nums map[string]int) string {
 	}
 	t := tableOf("live")
 	p("%s %s\n\n%s\n\n", heading, t.Title, t.Text)
-	p("| # | Method | First pass s | Writer changes in it | Rounds (s) | Next estimated s | Cut-over s | **Write freeze s** | Freeze / full re-migration | Freeze / first pass | Content differences |\n")
+	p("| # | Method | First pass s | Writer changes in it | Rounds, in s | Next estimated s | Cut-over s | **Write freeze s** | Freeze / full re-migration | Freeze / first pass | Content differences |\n")
 	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, x := range rows {
 		n := nums[x.Key]
@@ -317,7 +322,7 @@ func liveTable(r results, heading string, nums map[string]int) string {
 		if f[figFirstPass].Median > 0 {
 			own = fmt.Sprintf("%.1f%%", 100*f[figFreeze].Median/f[figFirstPass].Median)
 		}
-		p("| %d | %s | %s | %s (%.2f%%) | %.0f (%s) | %s | %s | **%s** | %s | %s | %.0f |\n", n, x.Name, rng(f[figFirstPass], "%.1f", runs),
+		p("| %d | %s | %s | %s (%.2f%%) | %.0f in %s | %s | %s | **%s** | %s | %s | %.0f |\n", n, x.Name, rng(f[figFirstPass], "%.1f", runs),
 			num(int64(f[figChangedFirst].Median)), 100*f[figChangedShare].Median, f[figRounds].Median, rng(f[figCatchUp], "%.1f", runs),
 			rng(f[figLastEstimate], "%.1f", runs), rng(f[figCutover], "%.1f", runs), rng(f[figFreeze], "%.2f", runs), full, own, f[figDifferences].Max)
 	}
