@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -80,7 +81,7 @@ func stateEngine(out io.Writer, f *clusterFlags, o steps.Options) (*steps.Engine
 	}
 	st, err := steps.ReadState(path)
 	if errors.Is(err, steps.ErrNoState) {
-		return nil, steps.Plan{}, usageError{fmt.Errorf("no state file at %s: give the migration's state file with --state", path)}
+		return nil, steps.Plan{}, usageError{i18n.Errorf("cmd.verify.nostate", path)}
 	}
 	if err != nil {
 		return nil, steps.Plan{}, err
@@ -92,11 +93,12 @@ func stateEngine(out io.Writer, f *clusterFlags, o steps.Options) (*steps.Engine
 		return nil, p, err
 	}
 	var mu sync.Mutex
-	o.Credentials, o.DryRun, o.AllowTargetDelete = creds, f.dryRun, f.allowTargetDelete
+	o.Credentials, o.DryRun, o.AllowTargetDelete, o.Lang = creds, f.dryRun, f.allowTargetDelete, f.l.Lang()
 	o.OnEvent = func(e steps.Event) {
-		line := e.Time.Format("15:04:05") + " " + e.String()
+		// Each line in the command's language, as runHeadless prints them.
+		line := e.Time.Format("15:04:05") + " " + e.Text(f.l)
 		if e.Kind == steps.KindRequest && f.dryRun {
-			line = "# " + e.Message + "\n" + e.Curl
+			line = "# " + f.l.Msg(e.MessageText()) + "\n" + e.Curl
 		}
 		mu.Lock()
 		fmt.Fprintln(out, line)

@@ -2,6 +2,7 @@ package esclient
 
 import (
 	"context"
+	"github.com/esmigrate/esmigrate/i18n"
 	"net/url"
 	"sort"
 	"strings"
@@ -56,7 +57,7 @@ func (c *Client) WriteBlocked(ctx context.Context, indices []string) (map[string
 		var raw map[string]struct {
 			Settings map[string]any `json:"settings"`
 		}
-		if err := c.do(ctx, "read the write block of "+strings.Join(chunk, ","), Request{Method: "GET",
+		if err := c.do(ctx, i18n.M("es.op.writeblock", strings.Join(chunk, ",")), Request{Method: "GET",
 			Path: joinedPath("/", chunk, suffix), Params: q}, &raw); err != nil {
 			return nil, err
 		}
@@ -71,7 +72,7 @@ func (c *Client) WriteBlocked(ctx context.Context, indices []string) (map[string
 func (c *Client) AliasHolders(ctx context.Context, alias string) ([]string, error) {
 	var raw map[string]any
 	q := url.Values{"ignore_unavailable": {"true"}, "expand_wildcards": {"all"}}
-	err := c.do(ctx, "read alias "+alias, Request{Method: "GET", Path: "/_alias/" + url.PathEscape(alias), Params: q}, &raw, 404)
+	err := c.do(ctx, i18n.M("es.op.alias", alias), Request{Method: "GET", Path: "/_alias/" + url.PathEscape(alias), Params: q}, &raw, 404)
 	if err != nil {
 		return nil, err
 	}

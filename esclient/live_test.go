@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The cut-over's requests, sent through a real source client (the transport, not the guard's function alone):
@@ -30,7 +32,7 @@ func TestTheCutoverRequestsReachTheWireOnlyWithThePermission(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	send := func(r Request) error { return c.Do(ctx, "test", r, nil) }
+	send := func(r Request) error { return c.Do(ctx, i18n.Text("test"), r, nil) }
 	if err := send(WriteBlockRequest([]string{"logs"})); err == nil {
 		t.Error("the write block passed without the permission")
 	}

@@ -43,11 +43,11 @@ func (e *Engine) CatchUp(ctx context.Context, o CatchUpOptions) (*LiveStatus, er
 		return nil, stoppedLive(ctx, err, e.plan.StateFile)
 	}
 	if e.plan.Cleanup.DeleteSnapshots {
-		e.say(PhaseCatchUp, LevelWarn, "live.deletesnapshots")
+		e.say(PhaseCatchUp, 0, LevelWarn, "live.deletesnapshots")
 	}
 	// A round that was stopped or failed is finished first: its snapshot may be taken, its restore started.
 	if rs := e.lastRound(); rs != nil && !rs.Batch.Done && !rs.Final {
-		e.say(PhaseCatchUp, LevelInfo, "live.round.resume", rs.Number, rs.Batch.Phase)
+		e.say(PhaseCatchUp, 0, LevelInfo, "live.round.resume", rs.Number, rs.Batch.Phase)
 		if _, err := e.finishRound(ctx, rs); err != nil {
 			return nil, stoppedLive(ctx, err, e.plan.StateFile)
 		}
@@ -60,7 +60,7 @@ func (e *Engine) CatchUp(ctx context.Context, o CatchUpOptions) (*LiveStatus, er
 		}
 		st := e.status(changed, skipped, n)
 		for _, s := range skipped {
-			e.say(PhaseCatchUp, LevelWarn, "live.skip", s.Index, s.Reason)
+			e.say(PhaseCatchUp, 0, LevelWarn, "live.skip", s.Index, s.Reason)
 		}
 		switch {
 		case len(changed) == 0:
@@ -161,7 +161,7 @@ func (e *Engine) finishRound(ctx context.Context, rs *RoundState) (*RoundState, 
 	e.round = rs.Number
 	defer func() { e.round = 0 }()
 	if !rs.Final {
-		e.say(PhaseCatchUp, LevelInfo, "live.round.start", rs.Number, len(rs.Batch.Indices), rs.Batch.Snapshot)
+		e.say(PhaseCatchUp, 0, LevelInfo, "live.round.start", rs.Number, len(rs.Batch.Indices), rs.Batch.Snapshot)
 	}
 	err := e.runBatch(ctx, &rs.Batch)
 	if err != nil {
@@ -184,7 +184,7 @@ func (e *Engine) finishRound(ctx context.Context, rs *RoundState) (*RoundState, 
 		return rs, err
 	}
 	verified := rs.summary().Verified
-	e.say(PhaseCatchUp, LevelInfo, "live.round.done", rs.Number, rs.Duration().Round(100*time.Millisecond), verified, len(rs.Batch.Indices),
+	e.say(PhaseCatchUp, 0, LevelInfo, "live.round.done", rs.Number, rs.Duration().Round(100*time.Millisecond), verified, len(rs.Batch.Indices),
 		HumanBytes(rs.SnapshotBytes), HumanBytes(rs.CopiedBytes), HumanBytes(rs.ReusedBytes), HumanBytes(rs.RestoredBytes),
 		rs.NextEstimate.Round(100*time.Millisecond))
 	return rs, nil
@@ -206,7 +206,7 @@ func (e *Engine) roundFigures(ctx context.Context, rs *RoundState) {
 	}
 	reuse, err := e.dst.Reuse(ctx, targets)
 	if err != nil {
-		e.say(PhaseCatchUp, LevelWarn, "live.reuse.unread", err)
+		e.say(PhaseCatchUp, 0, LevelWarn, "live.reuse.unread", err)
 		return
 	}
 	rs.RestoredBytes, rs.ReusedBytes, rs.Files, rs.ReusedFiles = 0, 0, 0, 0
@@ -218,7 +218,7 @@ func (e *Engine) roundFigures(ctx context.Context, rs *RoundState) {
 		rs.ReusedFiles += r.ReusedFiles
 		if r.Bytes > 0 && r.ReusedBytes == 0 && !slicesContains(rs.Deleted, t) {
 			// Restored over the closed index, and nothing was taken from it: the round moved the whole index.
-			e.say(PhaseCatchUp, LevelWarn, "live.reuse.none", t, HumanBytes(r.Bytes))
+			e.say(PhaseCatchUp, 0, LevelWarn, "live.reuse.none", t, HumanBytes(r.Bytes))
 		}
 	}
 }
@@ -242,10 +242,10 @@ func (e *Engine) applyRound(rs *RoundState) {
 		}
 		if r.Result == ResultFailed {
 			// Not restored: the target holds what it held; the index stays changed, with the round's reason.
-			ix.Result, ix.Reason = ResultChanged, r.Reason
+			ix.Result, ix.Reason, ix.ReasonMsg = ResultChanged, r.Reason, r.ReasonMsg
 			continue
 		}
-		ix.Result, ix.Reason, ix.ChangedOps = r.Result, r.Reason, r.ChangedOps
+		ix.Result, ix.Reason, ix.ReasonMsg, ix.ChangedOps = r.Result, r.Reason, r.ReasonMsg, r.ChangedOps
 		ix.SourceDocs, ix.TargetDocs, ix.Health = r.SourceDocs, r.TargetDocs, r.Health
 		ix.SourceUUID, ix.Verification, ix.Content = r.SourceUUID, r.Verification, r.Content
 		ix.CaughtUpFrom = rs.Batch.Snapshot

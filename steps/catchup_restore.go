@@ -27,11 +27,11 @@ func (e *Engine) roundRestore(ctx context.Context, b *BatchState) error {
 			targets = append(targets, ix.Target)
 		}
 		for _, chunk := range esclient.IndexChunks(targets, "/_close") {
-			if err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.close", strings.Join(chunk, ", ")).String(), esclient.CloseIndexRequest(chunk)); err != nil {
+			if err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.close", strings.Join(chunk, ", ")), esclient.CloseIndexRequest(chunk)); err != nil {
 				return err
 			}
 		}
-		return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.restore", b.Snapshot, strings.Join(b.Names(), ", ")).String(),
+		return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.restore", b.Snapshot, strings.Join(b.Names(), ", ")),
 			esclient.RestoreRequest(e.roundRestoreSpec(b, b.Names())))
 	}
 	if !b.RestoreStarted {
@@ -87,7 +87,7 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 		}
 		for _, s := range shards {
 			if s.Primary && s.Type == "SNAPSHOT" && s.Snapshot == b.Snapshot && pending[s.Index] != nil {
-				e.log(PhaseRestore, b.Number, LevelInfo, "%s", i18n.M("live.restore.following", s.Index, b.Snapshot).String())
+				e.say(PhaseRestore, b.Number, LevelInfo, "live.restore.following", s.Index, b.Snapshot)
 				delete(pending, s.Index)
 				delete(exists, s.Index)
 			}
@@ -98,7 +98,7 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 	}
 	closing := keys(exists)
 	for _, chunk := range esclient.IndexChunks(closing, "/_close") {
-		op := i18n.M("live.req.close", strings.Join(chunk, ", ")).String()
+		op := i18n.M("live.req.close", strings.Join(chunk, ", "))
 		if err := e.retry(ctx, PhaseRestore, b.Number, func() error {
 			return e.request(ctx, e.dst, PhaseRestore, b.Number, op, esclient.CloseIndexRequest(chunk))
 		}); err != nil {
@@ -111,7 +111,7 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 			names = append(names, ix.Name)
 		}
 		sort.Strings(names)
-		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.restore", b.Snapshot, strings.Join(names, ", ")).String(),
+		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.restore", b.Snapshot, strings.Join(names, ", ")),
 			esclient.RestoreRequest(e.roundRestoreSpec(b, names)))
 		if err == nil {
 			return nil
@@ -134,8 +134,8 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 			// Refused over the closed index: open it again as it was before anything else.
 			e.reopen(ctx, b, []string{culprit})
 			if e.opts.AllowTargetDelete {
-				e.say(PhaseRestore, LevelWarn, "live.restore.fallback", culprit, err)
-				if derr := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.delete", culprit).String(), esclient.DeleteIndexRequest([]string{culprit})); derr != nil {
+				e.say(PhaseRestore, b.Number, LevelWarn, "live.restore.fallback", culprit, err)
+				if derr := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.delete", culprit), esclient.DeleteIndexRequest([]string{culprit})); derr != nil {
 					return derr
 				}
 				delete(exists, culprit)
@@ -149,8 +149,8 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 			}
 		}
 		ix.Result = ResultFailed
-		ix.Reason = i18n.M("live.restore.refused", culprit, err, culprit).String()
-		e.log(PhaseRestore, b.Number, LevelError, "%s: %s", ix.Name, ix.Reason)
+		ix.setReason(i18n.M("live.restore.refused", culprit, err, culprit))
+		e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
 		delete(pending, culprit)
 		if serr := e.save(); serr != nil {
 			return serr
@@ -162,8 +162,8 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 // reopen opens target indices that a refused restore left closed.
 func (e *Engine) reopen(ctx context.Context, b *BatchState, targets []string) {
 	for _, chunk := range esclient.IndexChunks(targets, "/_open") {
-		if err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.open", strings.Join(chunk, ", ")).String(), esclient.OpenIndexRequest(chunk)); err != nil {
-			e.say(PhaseRestore, LevelError, "live.restore.reopen", strings.Join(chunk, ", "), err)
+		if err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.open", strings.Join(chunk, ", ")), esclient.OpenIndexRequest(chunk)); err != nil {
+			e.say(PhaseRestore, b.Number, LevelError, "live.restore.reopen", strings.Join(chunk, ", "), err)
 		}
 	}
 }

@@ -36,6 +36,15 @@ const (
 	CutoverRolled  = "rolled-back"
 )
 
+// CutoverPhaseMsg is a cut-over phase in words (the state file keeps the phase's name).
+func CutoverPhaseMsg(phase string) i18n.Msg {
+	switch phase {
+	case CutoverBlock, CutoverRound, CutoverVerify, CutoverAliases, CutoverContent, CutoverDone, CutoverRolled:
+		return i18n.M("live.phase." + phase)
+	}
+	return i18n.Text(phase) // a phase of another version: its name as the state file has it
+}
+
 // CutoverState is the cut-over as the state file records it.
 type CutoverState struct {
 	ConfirmedAt time.Time `json:"confirmed_at"`
@@ -163,7 +172,7 @@ func (e *Engine) cutover(ctx context.Context, o CutoverOptions) (*Report, error)
 		if !c.BlockRequestedAt.IsZero() {
 			since = c.BlockRequestedAt.Format(time.RFC3339)
 		}
-		e.say(PhaseCutover, LevelWarn, "live.cutover.resume", len(c.Indices), since, c.Phase, e.plan.StateFile)
+		e.say(PhaseCutover, 0, LevelWarn, "live.cutover.resume", len(c.Indices), since, CutoverPhaseMsg(c.Phase), e.plan.StateFile)
 	default:
 		var err error
 		if c, err = e.newCutover(ctx, o); err != nil {
@@ -190,16 +199,16 @@ func (e *Engine) cutover(ctx context.Context, o CutoverOptions) (*Report, error)
 		case CutoverContent:
 			err = e.contentAfterFreeze(ctx, c)
 		default:
-			err = fmt.Errorf("cut-over in an unknown phase %q (state file from another esmigrate version?)", c.Phase)
+			err = i18n.Errorf("live.cutover.unknownphase", c.Phase)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				e.say(PhaseCutover, LevelWarn, "live.cutover.stopped", len(c.Indices), e.plan.StateFile, e.plan.StateFile)
+				e.say(PhaseCutover, 0, LevelWarn, "live.cutover.stopped", len(c.Indices), e.plan.StateFile, e.plan.StateFile)
 				return e.buildReport(), &StoppedError{Phase: PhaseCutover, StatePath: e.plan.StateFile}
 			}
 			c.Error = err.Error()
 			_ = e.save()
-			e.say(PhaseCutover, LevelError, "live.cutover.failed", err, e.plan.StateFile, e.plan.StateFile)
+			e.say(PhaseCutover, 0, LevelError, "live.cutover.failed", err, e.plan.StateFile, e.plan.StateFile)
 			return e.buildReport(), err
 		}
 		c.Error = ""
@@ -209,7 +218,7 @@ func (e *Engine) cutover(ctx context.Context, o CutoverOptions) (*Report, error)
 	}
 	rep := e.buildReport()
 	if err := e.writeReport(rep); err != nil {
-		e.log(PhaseReport, 0, LevelError, "could not write the report: %v", err)
+		e.say(PhaseReport, 0, LevelError, "report.notwritten", err)
 		return rep, err
 	}
 	if rep.Mismatched > 0 || rep.Failed > 0 || rep.Changed > 0 || rep.Unverified > 0 {
@@ -248,7 +257,7 @@ func (e *Engine) newCutover(ctx context.Context, o CutoverOptions) (*CutoverStat
 	for _, n := range names {
 		switch has, ok := blocked[n]; {
 		case !ok:
-			e.say(PhaseCutover, LevelWarn, "live.cutover.gone", n)
+			e.say(PhaseCutover, 0, LevelWarn, "live.cutover.gone", n)
 		case has:
 			c.AlreadyBlocked = append(c.AlreadyBlocked, n)
 		default:
@@ -256,7 +265,7 @@ func (e *Engine) newCutover(ctx context.Context, o CutoverOptions) (*CutoverStat
 		}
 	}
 	if len(c.AlreadyBlocked) > 0 {
-		e.say(PhaseCutover, LevelInfo, "live.cutover.alreadyblocked", strings.Join(c.AlreadyBlocked, ", "))
+		e.say(PhaseCutover, 0, LevelInfo, "live.cutover.alreadyblocked", strings.Join(c.AlreadyBlocked, ", "))
 	}
 	if len(c.Indices) == 0 {
 		return nil, i18n.Errorf("live.cutover.noindex")
@@ -268,7 +277,7 @@ func (e *Engine) newCutover(ctx context.Context, o CutoverOptions) (*CutoverStat
 	if err := e.save(); err != nil {
 		return nil, err
 	}
-	e.say(PhaseCutover, LevelInfo, "live.cutover.confirmed", len(c.Indices), word)
+	e.say(PhaseCutover, 0, LevelInfo, "live.cutover.confirmed", len(c.Indices), word)
 	return c, nil
 }
 
@@ -321,7 +330,7 @@ func (e *Engine) setBlock(ctx context.Context, c *CutoverState) error {
 		}
 	}
 	for _, chunk := range esclient.IndexChunks(c.Indices, "/_block/write") {
-		op := i18n.M("live.req.block", strings.Join(chunk, ", ")).String()
+		op := i18n.M("live.req.block", strings.Join(chunk, ", "))
 		// Idempotent: setting the block again changes nothing.
 		if err := e.retry(ctx, PhaseCutover, 0, func() error {
 			return e.request(ctx, e.src, PhaseCutover, 0, op, esclient.WriteBlockRequest(chunk))
@@ -368,19 +377,19 @@ func (e *Engine) finalRound(ctx context.Context, c *CutoverState) error {
 		return err
 	}
 	for _, s := range skipped {
-		e.say(PhaseCutover, LevelWarn, "live.skip", s.Index, s.Reason)
+		e.say(PhaseCutover, 0, LevelWarn, "live.skip", s.Index, s.Reason)
 	}
 	if len(changed) > 0 {
 		c.FinalRound = len(e.state.Live.Rounds) + 1
 		if err := e.save(); err != nil {
 			return err
 		}
-		e.say(PhaseCutover, LevelInfo, "live.final.start", len(changed))
+		e.say(PhaseCutover, 0, LevelInfo, "live.final.start", len(changed))
 		if _, err := e.runRound(ctx, changed, true); err != nil {
 			return err
 		}
 	} else {
-		e.say(PhaseCutover, LevelInfo, "live.final.none")
+		e.say(PhaseCutover, 0, LevelInfo, "live.final.none")
 	}
 	c.Phase = CutoverVerify
 	return nil
@@ -428,7 +437,7 @@ func (e *Engine) verifyUnderBlock(ctx context.Context, c *CutoverState) error {
 		_ = e.save()
 		return i18n.Errorf("live.verify.notequal", strings.Join(bad, ", "), e.plan.StateFile, e.plan.StateFile)
 	}
-	e.say(PhaseCutover, LevelInfo, "live.verify.ok", verified)
+	e.say(PhaseCutover, 0, LevelInfo, "live.verify.ok", verified)
 	c.Phase = CutoverAliases
 	return nil
 }
@@ -466,7 +475,7 @@ func (e *Engine) moveAliases(ctx context.Context, c *CutoverState) error {
 			acts = append(acts, esclient.AliasAction{Index: p, Alias: m.Alias})
 		}
 		acts = append(acts, esclient.AliasAction{Add: true, Index: m.Index, Alias: m.Alias})
-		op := i18n.M("live.req.alias", m.Alias, m.Index, strings.Join(m.Previous, ", ")).String()
+		op := i18n.M("live.req.alias", m.Alias, m.Index, strings.Join(m.Previous, ", "))
 		if err := e.retry(ctx, PhaseCutover, 0, func() error {
 			return e.request(ctx, e.dst, PhaseCutover, 0, op, esclient.AliasesRequest(acts))
 		}); err != nil {
@@ -514,14 +523,14 @@ func (e *Engine) contentAfterFreeze(ctx context.Context, c *CutoverState) error 
 	res.Seconds = e.opts.Now().Sub(start).Seconds()
 	c.Content = res
 	c.Phase = CutoverDone
-	e.say(PhaseCutover, LevelInfo, "live.content.done", res.Verified, res.Indices, res.Differences, e.plan.StateFile)
+	e.say(PhaseCutover, 0, LevelInfo, "live.content.done", res.Verified, res.Indices, res.Differences, e.plan.StateFile)
 	return nil
 }
 
 // dryCutover shows the requests a cut-over sends, and sends none.
 func (e *Engine) dryCutover(ctx context.Context, c *CutoverState) error {
 	for _, chunk := range esclient.IndexChunks(c.Indices, "/_block/write") {
-		_ = e.request(ctx, e.src, PhaseCutover, 0, i18n.M("live.req.block", strings.Join(chunk, ", ")).String(), esclient.WriteBlockRequest(chunk))
+		_ = e.request(ctx, e.src, PhaseCutover, 0, i18n.M("live.req.block", strings.Join(chunk, ", ")), esclient.WriteBlockRequest(chunk))
 	}
 	changed, _, _, err := e.detectChanges(ctx)
 	if err != nil {
@@ -533,7 +542,7 @@ func (e *Engine) dryCutover(ctx context.Context, c *CutoverState) error {
 		}
 	}
 	for _, m := range c.Aliases {
-		_ = e.request(ctx, e.dst, PhaseCutover, 0, i18n.M("live.req.alias", m.Alias, m.Index, "").String(),
+		_ = e.request(ctx, e.dst, PhaseCutover, 0, i18n.M("live.req.alias", m.Alias, m.Index, ""),
 			esclient.AliasesRequest([]esclient.AliasAction{{Add: true, Index: m.Index, Alias: m.Alias}}))
 	}
 	return nil
@@ -548,11 +557,11 @@ func (e *Engine) Rollback(ctx context.Context) (*CutoverState, error) {
 	defer e.closeLive()
 	c := e.state.Live.Cutover
 	if c == nil || c.ConfirmedAt.IsZero() {
-		e.say(PhaseCutover, LevelInfo, "live.rollback.none", e.plan.StateFile)
+		e.say(PhaseCutover, 0, LevelInfo, "live.rollback.none", e.plan.StateFile)
 		return nil, nil
 	}
 	if c.RolledBack {
-		e.say(PhaseCutover, LevelInfo, "live.rollback.again", c.RolledBackAt.Format(time.RFC3339))
+		e.say(PhaseCutover, 0, LevelInfo, "live.rollback.again", c.RolledBackAt.Format(time.RFC3339))
 	}
 	// The permission comes from the state's confirmed cut-over; a cut-over rolled back before is looked at
 	// again (its block read, lifted if it is still there) with the same indices.
@@ -572,7 +581,7 @@ func (e *Engine) Rollback(ctx context.Context) (*CutoverState, error) {
 		}
 	}
 	for _, chunk := range esclient.IndexChunks(lift, "/_settings") {
-		op := i18n.M("live.req.lift", strings.Join(chunk, ", ")).String()
+		op := i18n.M("live.req.lift", strings.Join(chunk, ", "))
 		if err := e.retry(ctx, PhaseCutover, 0, func() error {
 			return e.request(ctx, e.src, PhaseCutover, 0, op, esclient.LiftWriteBlockRequest(chunk))
 		}); err != nil {
@@ -601,7 +610,7 @@ func (e *Engine) Rollback(ctx context.Context) (*CutoverState, error) {
 	if err := e.save(); err != nil {
 		return c, err
 	}
-	e.say(PhaseCutover, LevelInfo, "live.rollback.done", len(lift), len(c.Indices), countSent(c.Aliases))
+	e.say(PhaseCutover, 0, LevelInfo, "live.rollback.done", len(lift), len(c.Indices), countSent(c.Aliases))
 	return c, nil
 }
 
@@ -642,7 +651,7 @@ func (e *Engine) undoAliases(ctx context.Context, c *CutoverState) error {
 			}
 		}
 		if len(acts) > 0 {
-			op := i18n.M("live.req.aliasback", m.Alias, strings.Join(m.Previous, ", "), m.Index).String()
+			op := i18n.M("live.req.aliasback", m.Alias, strings.Join(m.Previous, ", "), m.Index)
 			if err := e.retry(ctx, PhaseCutover, 0, func() error {
 				return e.request(ctx, e.dst, PhaseCutover, 0, op, esclient.AliasesRequest(acts))
 			}); err != nil {
@@ -681,23 +690,23 @@ func (e *Engine) liveReport() *LiveReport {
 	return r
 }
 
-// Markdown renders the live part of the report.
-func (r *LiveReport) Markdown() string {
+// Markdown renders the live part of the report, in English.
+func (r *LiveReport) Markdown() string { return r.MarkdownIn(i18n.English) }
+
+// MarkdownIn renders the live part of the report in l's language.
+func (r *LiveReport) MarkdownIn(l *i18n.Localizer) string {
 	if r == nil {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n## Live migration\n\n")
+	fmt.Fprintf(&b, "\n## %s\n\n", l.T("report.md.live.title"))
 	if len(r.Rounds) > 0 {
-		b.WriteString("| Round | Indices | Time | Snapshot wrote | Copied | Restore reused / total | Next round, estimated |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(&b, "%s\n|---:|---:|---:|---:|---:|---:|---:|\n", l.T("report.md.live.header"))
 		for _, s := range r.Rounds {
 			name := fmt.Sprint(s.Number)
-			if s.Final {
-				name += " (cut-over)"
-			}
 			next := s.NextEstimate.Round(100 * time.Millisecond).String()
 			if s.Final {
-				next = "-"
+				name, next = l.T("report.md.live.final", s.Number), "-"
 			}
 			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s / %s | %s |\n", name, s.Indices, s.Duration.Round(10*time.Millisecond),
 				HumanBytes(s.SnapshotBytes), HumanBytes(s.CopiedBytes), HumanBytes(s.ReusedBytes), HumanBytes(s.RestoredBytes), next)
@@ -705,43 +714,41 @@ func (r *LiveReport) Markdown() string {
 	}
 	c := r.Cutover
 	if c == nil {
-		b.WriteString("\nNo cut-over yet.\n")
+		fmt.Fprintf(&b, "\n%s\n", l.T("report.md.live.nocutover"))
 		return b.String()
 	}
 	b.WriteString("\n")
+	line := func(key string, args ...any) { fmt.Fprintf(&b, "- %s\n", l.T(key, args...)) }
 	switch {
 	case c.RolledBack:
-		fmt.Fprintf(&b, "- Cut-over rolled back at %s: the write block was lifted from the source indices.\n", c.RolledBackAt.UTC().Format(time.RFC3339))
+		line("report.md.live.rolledback", c.RolledBackAt.UTC().Format(time.RFC3339))
 	case c.Done():
-		fmt.Fprintf(&b, "- **Write freeze: %s** (write block requested %s, writers could move to the target %s), %d source indices.\n",
-			c.Freeze.Round(time.Millisecond), c.BlockRequestedAt.UTC().Format(time.RFC3339Nano), c.FreezeEnd.UTC().Format(time.RFC3339Nano), len(c.Indices))
-		fmt.Fprintf(&b, "- The source indices stay write-blocked: `esmigrate cutover --rollback` lifts the block.\n")
+		line("report.md.live.freeze", c.Freeze.Round(time.Millisecond), c.BlockRequestedAt.UTC().Format(time.RFC3339Nano), c.FreezeEnd.UTC().Format(time.RFC3339Nano), len(c.Indices))
+		line("report.md.live.staysblocked")
 	default:
-		fmt.Fprintf(&b, "- Cut-over in phase %s; the write block may be on the source indices since %s: `esmigrate resume` goes on, `esmigrate cutover --rollback` lifts it.\n",
-			c.Phase, c.BlockRequestedAt.UTC().Format(time.RFC3339))
+		line("report.md.live.running", l.Msg(CutoverPhaseMsg(c.Phase)), c.BlockRequestedAt.UTC().Format(time.RFC3339))
 	}
 	if c.SeqNoVerified > 0 {
-		fmt.Fprintf(&b, "- Verified by sequence numbers under the block: %d of %d indices.\n", c.SeqNoVerified, len(c.Indices))
+		line("report.md.live.seqno", c.SeqNoVerified, len(c.Indices))
 	}
 	if ct := c.Content; ct != nil {
-		fmt.Fprintf(&b, "- Content verification after the freeze, the source still blocked: %d of %d indices identical, %d document(s) differ (%.1f s).\n",
-			ct.Verified, ct.Indices, ct.Differences, ct.Seconds)
+		line("report.md.live.content", ct.Verified, ct.Indices, ct.Differences, fmt.Sprintf("%.1f", ct.Seconds))
 	}
 	for _, m := range c.Aliases {
-		prev := "nothing"
+		prev := l.T("report.md.live.aliasnone")
 		if len(m.Previous) > 0 {
 			prev = strings.Join(m.Previous, ", ")
 		}
-		state := "moved"
+		key := "report.md.live.aliasmoved"
 		if !m.Done {
-			state = "not moved"
+			key = "report.md.live.aliasnotmoved"
 		}
-		fmt.Fprintf(&b, "- Alias %s → %s (%s; before: %s).\n", m.Alias, m.Index, state, prev)
+		line(key, m.Alias, m.Index, prev)
 	}
 	if len(c.AlreadyBlocked) > 0 {
 		sorted := append([]string(nil), c.AlreadyBlocked...)
 		sort.Strings(sorted)
-		fmt.Fprintf(&b, "- Write-blocked before the cut-over (left as they were): %s.\n", strings.Join(sorted, ", "))
+		line("report.md.live.alreadyblocked", strings.Join(sorted, ", "))
 	}
 	return b.String()
 }

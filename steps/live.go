@@ -190,12 +190,6 @@ func RoundSnapshotName(p Plan, migrationID string, round int) string {
 	return fmt.Sprintf("%s-%s-r%d", p.SnapshotName, migrationID, round)
 }
 
-// say emits a log event with a message key.
-func (e *Engine) say(phase Phase, level Level, key string, args ...any) {
-	m := i18n.M(key, args...)
-	e.emit(Event{Kind: KindLog, Level: level, Phase: phase, Batches: e.batches(), Message: m.String(), Msg: m})
-}
-
 // openLive opens a migration's state for catch-up or cut-over: the lock, the state, both clusters (the ones
 // the state was written for). The first pass must have restored something.
 func (e *Engine) openLive(ctx context.Context, what string) error {
@@ -390,5 +384,5 @@ func (e *Engine) LiveStatus(ctx context.Context) (*LiveStatus, error) {
 
 // emitStatus hands the live status to the listener.
 func (e *Engine) emitStatus(phase Phase, st *LiveStatus, m i18n.Msg) {
-	e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: phase, Batches: e.batches(), Live: st, Message: m.String(), Msg: m})
+	e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: phase, Batches: e.batches(), Live: st, Msg: m})
 }

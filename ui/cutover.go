@@ -422,7 +422,7 @@ func (m *cutoverScreen) freezeLines() []string {
 		wrap(m.c.T("co.done", m.s.Plan.StateFile), st.Warn.Render)
 	case m.active():
 		since := c.BlockRequestedAt.In(m.c.Now().Location()).Format("15:04:05")
-		wrap(m.c.T("co.active", len(c.Indices), since, c.Phase), st.Error.Render)
+		wrap(m.c.T("co.active", len(c.Indices), since, steps.CutoverPhaseMsg(c.Phase)), st.Error.Render)
 	}
 	if n := len(m.steps); n > 0 {
 		for _, l := range m.steps[max(n-4, 0):] {
