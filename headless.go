@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -67,4 +70,40 @@ func runHeadless(out io.Writer, p steps.Plan, creds steps.Credentials, f *cluste
 		fmt.Fprintf(out, "\n%s\n", f.l.T("cmd.report", rep.SummaryMsg(), rep.Markdown))
 	}
 	return err
+}
+
+// stateEngine builds an engine on a migration's state file (the commands that go on from a run: catch-up,
+// cutover), printing every event as a line. The plan is the state's own.
+func stateEngine(out io.Writer, f *clusterFlags, o steps.Options) (*steps.Engine, steps.Plan, error) {
+	path := f.state
+	if path == "" {
+		path = steps.DefaultPlan().StateFile
+	}
+	st, err := steps.ReadState(path)
+	if errors.Is(err, steps.ErrNoState) {
+		return nil, steps.Plan{}, usageError{i18n.Errorf("cmd.verify.nostate", path)}
+	}
+	if err != nil {
+		return nil, steps.Plan{}, err
+	}
+	p := st.Plan
+	p.StateFile = path
+	creds, err := f.credentials(p, true)
+	if err != nil {
+		return nil, p, err
+	}
+	var mu sync.Mutex
+	o.Credentials, o.DryRun, o.AllowTargetDelete, o.Lang = creds, f.dryRun, f.allowTargetDelete, f.l.Lang()
+	o.OnEvent = func(e steps.Event) {
+		// Each line in the command's language, as runHeadless prints them.
+		line := e.Time.Format("15:04:05") + " " + e.Text(f.l)
+		if e.Kind == steps.KindRequest && f.dryRun {
+			line = "# " + f.l.Msg(e.MessageText()) + "\n" + e.Curl
+		}
+		mu.Lock()
+		fmt.Fprintln(out, line)
+		mu.Unlock()
+	}
+	eng, err := steps.New(p, o)
+	return eng, p, err
 }

@@ -71,6 +71,7 @@ type ShardRecovery struct {
 	RecoveredBytes int64  `json:"recovered_bytes"`
 	TotalFiles     int    `json:"total_files"`
 	RecoveredFiles int    `json:"recovered_files"`
+	ReusedFiles    int    `json:"reused_files"` // files already on the target (a restore over a closed index)
 	StartMillis    int64  `json:"start_millis"`
 	StopMillis     int64  `json:"stop_millis"`
 	TargetNode     string `json:"target_node,omitempty"`
@@ -86,7 +87,7 @@ var recoveryFilter = strings.Join([]string{
 	"*.shards.source.snapshot", "*.shards.source.repository",
 	"*.shards.target.name",
 	"*.shards.index.size.total_in_bytes", "*.shards.index.size.reused_in_bytes", "*.shards.index.size.recovered_in_bytes",
-	"*.shards.index.files.total", "*.shards.index.files.recovered",
+	"*.shards.index.files.total", "*.shards.index.files.recovered", "*.shards.index.files.reused",
 }, ",")
 
 // Recovery returns the recovery state of every shard of the named indices (finished ones included), sorted by
@@ -116,6 +117,7 @@ func (c *Client) Recovery(ctx context.Context, indices []string) ([]ShardRecover
 				Files struct {
 					Total     int `json:"total"`
 					Recovered int `json:"recovered"`
+					Reused    int `json:"reused"`
 				} `json:"files"`
 			} `json:"index"`
 		} `json:"shards"`
@@ -132,7 +134,7 @@ func (c *Client) Recovery(ctx context.Context, indices []string) ([]ShardRecover
 			out = append(out, ShardRecovery{Index: index, Shard: s.ID, Primary: s.Primary, Type: s.Type, Stage: s.Stage,
 				Snapshot: s.Source.Snapshot, Repository: s.Source.Repository, TotalBytes: s.Index.Size.Total,
 				ReusedBytes: s.Index.Size.Reused, RecoveredBytes: s.Index.Size.Recovered, TotalFiles: s.Index.Files.Total,
-				RecoveredFiles: s.Index.Files.Recovered, StartMillis: s.Start, StopMillis: s.Stop, TargetNode: s.Target.Name})
+				RecoveredFiles: s.Index.Files.Recovered, ReusedFiles: s.Index.Files.Reused, StartMillis: s.Start, StopMillis: s.Stop, TargetNode: s.Target.Name})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -34,6 +34,19 @@ type transport struct {
 }
 
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.GetBody == nil {
+		// olivere/elastic sets a body without GetBody: read it once, so that the guard (whose one body-dependent
+		// route, lifting the cut-over's write block, reads it) and the observer see what is sent.
+		b, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		r = r.Clone(r.Context())
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+		r.ContentLength = int64(len(b))
+	}
 	if t.guard != nil {
 		body := func() []byte {
 			if r.GetBody == nil {

@@ -407,6 +407,9 @@ func (e *Engine) ensureTargetSees(ctx context.Context, b *BatchState) error {
 // restorePhase starts the restore of the batch (skipping indices that a previous run already restored from
 // this snapshot) and follows the recovery until every index is complete or failed.
 func (e *Engine) restorePhase(ctx context.Context, b *BatchState) error {
+	if b.Round > 0 {
+		return e.roundRestore(ctx, b) // a catch-up round: over the closed target indices (catchup_restore.go)
+	}
 	if e.opts.DryRun {
 		// The dry run shows what the run sends, the DELETE of target indices in the way included.
 		var exists map[string]bool
@@ -598,7 +601,8 @@ func (e *Engine) followRestore(ctx context.Context, b *BatchState) error {
 		now := e.opts.Now()
 		per := map[string]*agg{}
 		for _, s := range shards {
-			if !s.Primary || s.Type != "SNAPSHOT" {
+			if !s.Primary || s.Type != "SNAPSHOT" || s.Snapshot != "" && s.Snapshot != b.Snapshot {
+				// Not this restore (a catch-up round's index shows its earlier restore until the new one starts).
 				continue
 			}
 			a := per[s.Index]

@@ -58,6 +58,8 @@ type Engine struct {
 	// where is the batch and phase the run is at (a position; pause.go reads it from another goroutine).
 	where       atomic.Value
 	saidPausing atomic.Bool // the current pause was explained (KindPausing)
+	// round is the catch-up round running (live.go): its events carry it.
+	round int
 }
 
 // New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.
@@ -151,7 +153,12 @@ func (e *Engine) State() *State {
 	return &c
 }
 
-func (e *Engine) emit(ev Event) { e.em.emit(ev) }
+func (e *Engine) emit(ev Event) {
+	if e.round > 0 && ev.Round == 0 {
+		ev.Round = e.round
+	}
+	e.em.emit(ev)
+}
 
 // say tells the operator something: the message key and its arguments (package i18n).
 func (e *Engine) say(phase Phase, batch int, level Level, key string, args ...any) {

@@ -25,6 +25,9 @@ const (
 	PhaseVerify     Phase = "verify"
 	PhaseCleanup    Phase = "cleanup"
 	PhaseReport     Phase = "report"
+	// A live migration (live.go): catch-up rounds after the first pass, and the cut-over.
+	PhaseCatchUp Phase = "catchup"
+	PhaseCutover Phase = "cutover"
 )
 
 // BatchPhases are the phases every batch goes through, in order.
@@ -85,6 +88,12 @@ type Event struct {
 	// Estimate is the run's progress and time left as the engine's one estimator saw it when this event was
 	// emitted (estimate.go); nil outside a run's batches. Every display of progress reads it.
 	Estimate *Estimate `json:"estimate,omitempty"`
+	// Round is the catch-up round the event belongs to (live.go; 0 outside rounds): a round goes through a
+	// batch's phases, and Batch then holds the round's number too.
+	Round int `json:"round,omitempty"`
+	// Live is where a live migration stands (changed indices, rounds, next estimate, the cut-over and its
+	// freeze), on the events that change it.
+	Live *LiveStatus `json:"live,omitempty"`
 }
 
 // MessageText is the event's message as a message: Msg, or the English Message as it is.
@@ -133,7 +142,10 @@ func (e Event) String() string {
 		e.Message = e.Msg.String() // an event that did not pass the emitter (a test's, a decoded one) says its key in English
 	}
 	where := string(e.Phase)
-	if e.Batch > 0 {
+	switch {
+	case e.Round > 0:
+		where = fmt.Sprintf("round %d %s", e.Round, e.Phase)
+	case e.Batch > 0:
 		where = fmt.Sprintf("batch %d/%d %s", e.Batch, e.Batches, e.Phase)
 	}
 	if e.Index != "" {

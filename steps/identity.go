@@ -45,6 +45,10 @@ func SnapshotName(p Plan, migrationID string, batch int) string {
 // state file is, so that whoever finds the snapshot knows whose it is.
 func (e *Engine) snapshotMetadata(b *BatchState) map[string]any {
 	md := map[string]any{"taken_by": "esmigrate", "migration": e.state.MigrationID, "batch": b.Number, "plan": e.plan.Hash()}
+	if b.Round > 0 {
+		delete(md, "batch")
+		md["round"] = b.Round // a catch-up round's snapshot (live.go)
+	}
 	if abs, err := filepath.Abs(e.plan.StateFile); err == nil {
 		md["state_file"] = abs
 	}

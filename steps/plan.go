@@ -45,6 +45,9 @@ type Plan struct {
 	// Metadata: templates, pipelines, policies and scripts copied item by item (steps/metadata.go). omitzero
 	// keeps the hash of a plan without the section what it was, so that its state file is still accepted.
 	Metadata MetadataPlan `yaml:"metadata,omitempty" json:"metadata,omitzero"`
+	// Live: catch-up rounds and the cut-over (live.go). omitzero, and left out of the hash: how the rounds
+	// are paced and which aliases move does not change what is migrated.
+	Live LivePlan `yaml:"live,omitempty" json:"live,omitzero"`
 }
 
 // ClusterPlan says how to reach a cluster.
@@ -546,6 +549,9 @@ func (p *Plan) Validate() error {
 	if p.StateFile == "" {
 		return bad("state_file", "plan.missing")
 	}
+	if err := p.Live.validate(); err != nil {
+		return err
+	}
 	return p.Metadata.validate()
 }
 
@@ -582,6 +588,7 @@ func (p Plan) Hash() string {
 	// How thoroughly the result is checked does not change what is migrated either (and a state file written
 	// before the field existed keeps its hash).
 	q.Verify = ""
+	q.Live = LivePlan{}
 	b, _ := json.Marshal(q)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])

@@ -34,6 +34,8 @@ type Report struct {
 
 	// Metadata is the metadata step's outcome (nil when the step did not run); steps/metadata.go.
 	Metadata *MetadataResult `json:"metadata,omitempty"`
+	// Live is a live migration's catch-up rounds and cut-over, with the write freeze (nil: none); live.go.
+	Live *LiveReport `json:"live,omitempty"`
 }
 
 // ReportRow is one index's outcome.
@@ -84,9 +86,14 @@ func (e *Engine) buildReport() *Report {
 	}
 	r.Source, r.Target, r.Batches, r.Finished = st.Source, st.Target, len(st.Batches), st.Finished
 	r.Skipped = st.LeftOut
+	r.Live = e.liveReport()
 	for _, b := range st.Batches {
 		for _, ix := range b.Indices {
-			row := ReportRow{Batch: b.Number, Snapshot: b.Snapshot, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,
+			snap := b.Snapshot
+			if ix.CaughtUpFrom != "" {
+				snap = ix.CaughtUpFrom // a catch-up round restored it last (live.go)
+			}
+			row := ReportRow{Batch: b.Number, Snapshot: snap, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,
 				TargetDocs: ix.TargetDocs, PrimaryBytes: ix.PrimaryBytes, Health: ix.Health, Result: ix.Result, Reason: ix.Reason,
 				ReasonMsg: ix.ReasonMsg, Verification: ix.Verification, ChangedOps: ix.ChangedOps, Content: ix.Content,
 				Times: map[Phase]time.Duration{}, Seconds: map[Phase]float64{}}
@@ -238,6 +245,7 @@ func (r *Report) MarkdownIn(l *i18n.Localizer) string {
 		fmt.Fprintf(&b, "\n## %s\n\n%s\n", l.T("report.md.problems"), strings.Join(problems, "\n"))
 	}
 	b.WriteString(r.Metadata.MarkdownIn(l))
+	b.WriteString(r.Live.MarkdownIn(l))
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "\n## %s\n\n", l.T("report.md.leftout"))
 		for _, s := range r.Skipped {

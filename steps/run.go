@@ -55,6 +55,10 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 		e.adoptState()
+		if e.state.Live != nil && e.state.Live.Cutover.Active() {
+			// A cut-over was running (the write block may be on the source): it goes on (cutover.go).
+			return e.resumeCutover(ctx)
+		}
 	}
 
 	if e.state == nil || len(e.state.Batches) == 0 {

@@ -30,6 +30,9 @@ type State struct {
 
 	// MigrationID is this migration's own id, made with the state file: in every snapshot's name and metadata.
 	MigrationID string `json:"migration_id,omitempty"`
+
+	// Live is a live migration's catch-up rounds and cut-over (live.go); nil until the first catch-up.
+	Live *LiveState `json:"live,omitempty"`
 }
 
 // ClusterID identifies a cluster, so that a state file is not replayed against another cluster.
@@ -64,6 +67,10 @@ type BatchState struct {
 	// SnapshotSent is saved before the snapshot request goes out: the state's own record that this migration
 	// started the snapshot (all there is below Elasticsearch 7.3, which keeps no snapshot metadata).
 	SnapshotSent bool `json:"snapshot_sent,omitempty"`
+
+	// Round is the catch-up round this batch is (live.go): its restore goes over the closed target indices
+	// instead of into new ones. 0 for the batches of the first pass.
+	Round int `json:"round,omitempty"`
 }
 
 // PhaseTime is when a phase started and ended.
@@ -119,6 +126,9 @@ type IndexState struct {
 	ChangedOps int64 `json:"changed_ops,omitempty"`
 	// Content is the outcome of content verification (content mode).
 	Content *ContentResult `json:"content,omitempty"`
+	// CaughtUpFrom is the snapshot of the last catch-up round that restored this index (live.go): the target
+	// holds that snapshot's data, not the batch's. "" when no round restored it.
+	CaughtUpFrom string `json:"caught_up_from,omitempty"`
 }
 
 // setReason sets why the index has its result, as a message and in English.

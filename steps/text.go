@@ -34,7 +34,10 @@ func (e Event) Text(l *i18n.Localizer) string {
 		return e.String()
 	}
 	where := l.T("run.phase." + string(e.Phase))
-	if e.Batch > 0 {
+	switch {
+	case e.Round > 0:
+		where = l.T("run.round", e.Round) + " " + where
+	case e.Batch > 0:
 		where = l.T("run.batch", e.Batch, e.Batches) + " " + where
 	}
 	if e.Index != "" {

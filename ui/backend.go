@@ -28,6 +28,12 @@ type Backend interface {
 	// Run runs the migration; pause, when not nil, holds it between phases while it is paused.
 	Run(ctx context.Context, p steps.Plan, c steps.Credentials, acceptWarnings bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error)
 	Cleanup(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CleanupOptions, allowTargetDelete bool, on func(steps.Event)) error
+	// A live migration, from the plan's state file (steps/live.go): where it stands, catch-up rounds, the
+	// cut-over (confirm is what the operator typed) and its rollback.
+	LiveStatus(ctx context.Context, p steps.Plan, c steps.Credentials) (*steps.LiveStatus, error)
+	CatchUp(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CatchUpOptions, allowTargetDelete bool, on func(steps.Event)) (*steps.LiveStatus, error)
+	Cutover(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CutoverOptions, on func(steps.Event)) (*steps.Report, error)
+	Rollback(ctx context.Context, p steps.Plan, c steps.Credentials, on func(steps.Event)) (*steps.CutoverState, error)
 }
 
 // engineBackend drives package steps; lang is the wizard's language, in which the run writes its Markdown report.
@@ -121,6 +127,38 @@ func (engineBackend) Cleanup(ctx context.Context, p steps.Plan, c steps.Credenti
 		return err
 	}
 	return eng.Cleanup(ctx, o)
+}
+
+func (engineBackend) LiveStatus(ctx context.Context, p steps.Plan, c steps.Credentials) (*steps.LiveStatus, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c})
+	if err != nil {
+		return nil, err
+	}
+	return eng.LiveStatus(ctx)
+}
+
+func (engineBackend) CatchUp(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CatchUpOptions, allow bool, on func(steps.Event)) (*steps.LiveStatus, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AllowTargetDelete: allow})
+	if err != nil {
+		return nil, err
+	}
+	return eng.CatchUp(ctx, o)
+}
+
+func (engineBackend) Cutover(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CutoverOptions, on func(steps.Event)) (*steps.Report, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on})
+	if err != nil {
+		return nil, err
+	}
+	return eng.Cutover(ctx, o)
+}
+
+func (engineBackend) Rollback(ctx context.Context, p steps.Plan, c steps.Credentials, on func(steps.Event)) (*steps.CutoverState, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on})
+	if err != nil {
+		return nil, err
+	}
+	return eng.Rollback(ctx)
 }
 
 // ioCmd runs a blocking call and delivers its message.

@@ -42,6 +42,12 @@ type fakeBackend struct {
 	runPlan   steps.Plan
 	runCreds  steps.Credentials
 	runAccept bool
+	// A live migration: the cut-over the state records (nil: none), what catch-up and cut-over were given.
+	cut       *steps.CutoverState
+	liveBlock bool // CatchUp and Cutover wait for the context (a round, a freeze, that runs)
+	catchUps  []steps.CatchUpOptions
+	confirms  []string
+	rollbacks int
 }
 
 var fixedTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -297,7 +303,7 @@ func (h *harness) run(cmd tea.Cmd) {
 			continue
 		}
 		switch msg.(type) {
-		case common.SpinMsg, runTickMsg, previewTickMsg:
+		case common.SpinMsg, runTickMsg, previewTickMsg, freezeTickMsg:
 			continue // timers: tests send them when they need them
 		}
 		if name := fmt.Sprintf("%T", msg); name == "tea.QuitMsg" || strings.Contains(name, "linkMsg") {
@@ -448,4 +454,88 @@ func (h *harness) mustNot(text, why string) {
 	if strings.Contains(h.screen(), text) {
 		h.t.Fatalf("%s: the screen shows %q:\n%s", why, text, h.screen())
 	}
+}
+
+// sampleLive is a live migration after one catch-up round: two of three indices changed since, the next round
+// estimated under the threshold.
+func sampleLive() *steps.LiveStatus {
+	return &steps.LiveStatus{Indices: 3, Threshold: 30 * time.Second, NextEstimate: 4200 * time.Millisecond, Estimated: true, Ready: true,
+		Source: "source-cluster", Target: "target-cluster", StateFile: "esmigrate-state.json",
+		Changed: []steps.ChangedIndex{
+			{Name: "logs-2026.11.02", Target: "logs-2026.11.02", Ops: 1234, Since: "esmigrate-0a1b2c3d4e-r1"},
+			{Name: "logs-2026.11.03", Target: "logs-2026.11.03", Ops: 56, Since: "esmigrate-0a1b2c3d4e-2"},
+		},
+		Rounds: []steps.RoundSummary{{Number: 1, Indices: 3, Duration: 12300 * time.Millisecond, SnapshotBytes: 3 << 20, CopiedBytes: 3 << 20,
+			ReusedBytes: 11 << 20, RestoredBytes: 13 << 20, NextEstimate: 4200 * time.Millisecond, Verified: 1}}}
+}
+
+// sampleCutover is a cut-over whose block went on 2.5 s before the fake clock, in its last round.
+func sampleCutover() *steps.CutoverState {
+	return &steps.CutoverState{ConfirmedAt: fixedTime.Add(-3 * time.Second), Confirmation: "source-cluster",
+		Indices: []string{"logs-2026.11.01", "logs-2026.11.02", "logs-2026.11.03"}, Phase: steps.CutoverRound,
+		BlockRequestedAt: fixedTime.Add(-2500 * time.Millisecond), BlockSetAt: fixedTime.Add(-2400 * time.Millisecond)}
+}
+
+func (f *fakeBackend) LiveStatus(context.Context, steps.Plan, steps.Credentials) (*steps.LiveStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := sampleLive()
+	st.Cutover = f.cut
+	return st, nil
+}
+
+func (f *fakeBackend) CatchUp(ctx context.Context, p steps.Plan, _ steps.Credentials, o steps.CatchUpOptions, allow bool, on func(steps.Event)) (*steps.LiveStatus, error) {
+	f.mu.Lock()
+	f.catchUps = append(f.catchUps, o)
+	f.allowDel = append(f.allowDel, allow)
+	f.mu.Unlock()
+	on(steps.Event{Time: fixedTime, Kind: steps.KindStart, Phase: steps.PhaseSnapshot, Round: 2, Batch: 2})
+	on(steps.Event{Time: fixedTime, Kind: steps.KindProgress, Phase: steps.PhaseRestore, Round: 2, Batch: 2, Done: steps.Counts{Bytes: 1}, Total: steps.Counts{Bytes: 2}})
+	if f.liveBlock {
+		<-ctx.Done()
+		return nil, &steps.StoppedError{Phase: steps.PhaseCatchUp, StatePath: p.StateFile}
+	}
+	st := sampleLive()
+	st.Rounds = append(st.Rounds, steps.RoundSummary{Number: 2, Indices: 2, Duration: 3900 * time.Millisecond, SnapshotBytes: 200 << 10,
+		CopiedBytes: 200 << 10, ReusedBytes: 8 << 20, RestoredBytes: 8<<20 + 300<<10, NextEstimate: 3100 * time.Millisecond, Verified: 2})
+	st.NextEstimate = 3100 * time.Millisecond
+	return st, nil
+}
+
+func (f *fakeBackend) Cutover(ctx context.Context, p steps.Plan, _ steps.Credentials, o steps.CutoverOptions, on func(steps.Event)) (*steps.Report, error) {
+	f.mu.Lock()
+	f.confirms = append(f.confirms, o.Confirm)
+	f.mu.Unlock()
+	c := sampleCutover()
+	st := sampleLive()
+	st.Cutover = c
+	on(steps.Event{Time: fixedTime, Kind: steps.KindLog, Phase: steps.PhaseCutover, Live: st, Message: "write block on 3 source index(es)",
+		Msg: i18n.M("live.block.on", 3, 100*time.Millisecond)})
+	on(steps.Event{Time: fixedTime, Kind: steps.KindProgress, Phase: steps.PhaseRestore, Round: 3, Batch: 3, Done: steps.Counts{Bytes: 1}, Total: steps.Counts{Bytes: 4}})
+	if f.liveBlock {
+		<-ctx.Done()
+		return nil, &steps.StoppedError{Phase: steps.PhaseCutover, StatePath: p.StateFile}
+	}
+	done := *c
+	done.Phase, done.SeqNoVerified = steps.CutoverDone, 3
+	done.FreezeEnd = c.BlockRequestedAt.Add(3400 * time.Millisecond)
+	done.Freeze = 3400 * time.Millisecond
+	done.Content = &steps.LiveContent{Indices: 3, Verified: 3}
+	f.mu.Lock()
+	f.cut = &done
+	f.mu.Unlock()
+	return &steps.Report{Batches: 2, Finished: true, Verified: 3, Live: &steps.LiveReport{Cutover: &done}}, nil
+}
+
+func (f *fakeBackend) Rollback(context.Context, steps.Plan, steps.Credentials, func(steps.Event)) (*steps.CutoverState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rollbacks++
+	if f.cut == nil {
+		return nil, nil
+	}
+	c := *f.cut
+	c.RolledBack, c.RolledBackAt, c.Phase = true, fixedTime, steps.CutoverRolled
+	f.cut = &c
+	return &c, nil
 }

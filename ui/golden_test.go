@@ -21,56 +21,75 @@ func TestGolden(t *testing.T) {
 		name string
 		to   func(h *harness)
 		prep func(s *Session) // the state file the wizard starts on
+		be   func(be *fakeBackend)
 	}
+	// A live migration: the state file records a cut-over whose block went on (the wizard starts on it).
+	cutting := func(s *Session) {
+		st := sampleState("esmigrate-state.json", true)
+		st.Live = &steps.LiveState{Cutover: sampleCutover()}
+		withState(st, steps.Credentials{})(s)
+	}
+	toCatchUp := func(h *harness) { h.toReview(); h.keys("enter", "y", "l") }
+	toCutover := func(h *harness) { toCatchUp(h); h.keys("c", "enter"); h.typeText("source-clu") }
 	unfinished := withState(sampleState("esmigrate-state.json", false), steps.Credentials{})
 	screens := []step{
-		{"0-resume", func(h *harness) {}, unfinished},
-		{"0-resume-startover", func(h *harness) { h.keys("n") }, unfinished},
+		{"0-resume", func(h *harness) {}, unfinished, nil},
+		{"0-resume-startover", func(h *harness) { h.keys("n") }, unfinished, nil},
 		{"0-resume-password", func(h *harness) { h.keys("enter"); h.typeText("secret") }, func(s *Session) {
 			st := sampleState("esmigrate-state.json", false)
 			st.Plan.Source.Username = "elastic"
 			withState(st, steps.Credentials{})(s)
-		}},
-		{"0-finished", func(h *harness) {}, withState(sampleState("esmigrate-state.json", true), steps.Credentials{})},
-		{"1-connect", func(h *harness) {}, nil},
-		{"2-preflight", func(h *harness) { h.toPreflight() }, nil},
+		}, nil},
+		{"0-finished", func(h *harness) {}, withState(sampleState("esmigrate-state.json", true), steps.Credentials{}), nil},
+		{"1-connect", func(h *harness) {}, nil, nil},
+		{"2-preflight", func(h *harness) { h.toPreflight() }, nil, nil},
 		{"3-repository", func(h *harness) {
 			h.toRepository()
 			for i := 0; i < 12 && h.m.screens[scrRepository].(*repositoryScreen).form != nil; i++ {
 				h.keys("enter")
 			}
-		}, nil},
+		}, nil, nil},
 		{"4-indices", func(h *harness) {
 			h.toIndices()
 			h.typeText("logs")
 			h.keys("ctrl+t", "ctrl+u")
 			h.send(previewTickMsg{seq: h.m.screens[scrIndices].(*indicesScreen).previewSeq})
-		}, nil},
-		{"4-indices-help", func(h *harness) { h.toIndices(); h.keys("?") }, nil},
-		{"5-review", func(h *harness) { h.toReview() }, nil},
+		}, nil, nil},
+		{"4-indices-help", func(h *harness) { h.toIndices(); h.keys("?") }, nil, nil},
+		{"5-review", func(h *harness) { h.toReview() }, nil, nil},
 		{"5-review-sideways", func(h *harness) {
 			h.toReview()
 			h.keys("pgdown", "right")
-		}, nil},
+		}, nil, nil},
 		{"6-run", func(h *harness) {
 			h.be.block = true
 			h.toReview()
 			h.keys("enter", "y")
-		}, nil},
+		}, nil, nil},
 		{"7-report", func(h *harness) {
 			h.toReview()
 			h.keys("enter", "y", "1", "x")
-		}, nil},
+		}, nil, nil},
+		{"8-catchup", toCatchUp, nil, nil},
+		{"8-catchup-round", func(h *harness) { toCatchUp(h); h.keys("r") }, nil, func(be *fakeBackend) { be.liveBlock = true }},
+		{"8-catchup-rounds-done", func(h *harness) { toCatchUp(h); h.keys("a") }, nil, nil},
+		{"9-cutover", toCutover, nil, nil},
+		{"9-cutover-freeze", func(h *harness) { toCutover(h); h.typeText("ster"); h.keys("enter") }, nil, func(be *fakeBackend) { be.liveBlock = true }},
+		{"9-cutover-done", func(h *harness) { toCutover(h); h.typeText("ster"); h.keys("enter") }, nil, nil},
+		{"0-cutover-running", func(h *harness) {}, cutting, func(be *fakeBackend) { be.cut = sampleCutover() }},
 	}
 	for _, sc := range screens {
 		for _, lang := range []string{"en", "zh"} {
 			for _, size := range [][2]int{{80, 24}, {120, 40}} {
 				t.Run(fmt.Sprintf("%s/%s/%dx%d", sc.name, lang, size[0], size[1]), func(t *testing.T) {
 					be := &fakeBackend{}
+					if sc.be != nil {
+						sc.be(be)
+					}
 					h := newHarnessWith(t, lang, size[0], size[1], be, sc.prep)
 					sc.to(h)
 					golden.RequireEqual(t, h.screen()+"\n")
-					if be.block {
+					if be.block || be.liveBlock {
 						h.keys("q", "y")
 						h.settle()
 					}

@@ -51,6 +51,13 @@ func (m *reportScreen) Enter() tea.Cmd {
 	return nil
 }
 
+// liveReady: the first pass is over and something is on the target: catch-up rounds can follow (a live
+// migration), from the migration's state file.
+func (m *reportScreen) liveReady() bool {
+	r := m.s.Report
+	return r != nil && r.Finished && r.Verified+r.Changed > 0 && m.s.Plan.StateFile != ""
+}
+
 // earlier: the report is of a migration that had finished before the wizard started (its state file).
 func (m *reportScreen) earlier() bool { return m.s.Prev != nil && m.s.Prev.Finished }
 
@@ -165,6 +172,8 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 			return quitWith(nil)
 		case key.Matches(msg, km.New) && m.earlier():
 			return goTo(scrResume)
+		case key.Matches(msg, km.Live) && m.liveReady():
+			return goTo(scrCatchUp)
 		case key.Matches(msg, km.Up):
 			m.off = max(m.off-1, 0)
 		case key.Matches(msg, km.Down):
@@ -338,6 +347,9 @@ func (m *reportScreen) ShortHelp() []key.Binding {
 	if m.earlier() {
 		b = append([]key.Binding{km.Finish, km.New}, b[1:]...)
 	}
+	if m.liveReady() {
+		b = append([]key.Binding{b[0], km.Live}, b[1:]...)
+	}
 	return b
 }
 
@@ -346,6 +358,9 @@ func (m *reportScreen) FullHelp() [][]key.Binding {
 	last := []key.Binding{km.Finish}
 	if m.earlier() {
 		last = append(last, km.New)
+	}
+	if m.liveReady() {
+		last = append(last, km.Live)
 	}
 	return [][]key.Binding{{km.Up, km.Down}, {km.CleanSnapshots, km.CleanFiles, km.CleanRepos, km.Clean}, last}
 }

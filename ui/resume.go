@@ -79,6 +79,10 @@ func (s *Session) startScreen() screenID {
 	switch {
 	case s.Prev == nil:
 		return scrConnect
+	case s.Prev.Live != nil && s.Prev.Live.Cutover.Active():
+		// A cut-over runs: the write block may be on the source. It is said first, with continue and rollback.
+		s.Plan, s.Creds = s.Prev.Plan, s.PrevCreds
+		return scrCutover
 	case s.Prev.Finished:
 		s.Plan, s.Creds = s.Prev.Plan, s.PrevCreds // for the clean-up
 		s.Report = steps.StateReport(s.Prev)

@@ -24,6 +24,9 @@ const (
 	scrRun
 	scrReport
 	scrResume // the start screen of an unfinished migration: not one of the steps
+	// A live migration after the report (not numbered steps either): catch-up rounds, then the cut-over.
+	scrCatchUp
+	scrCutover
 	numScreens
 )
 
@@ -99,6 +102,8 @@ func NewModel(c *Common, s *Session, be Backend) *Model {
 		newRun(c, s, be),
 		newReport(c, s, be),
 		newResume(c, s, be),
+		newCatchUp(c, s, be),
+		newCutover(c, s, be),
 	}
 	m.cur = s.startScreen()
 	m.layout()
@@ -114,6 +119,9 @@ func (m *Model) Current() screenID { return m.cur }
 // Step is the step the wizard shows, 1 (connect) to 7 (report); 0 on the start screen of an unfinished
 // migration.
 func (m *Model) Step() int {
+	if m.live() {
+		return int(scrReport) + 1 // the live screens follow the report
+	}
 	if m.cur >= numSteps {
 		return 0
 	}
@@ -193,10 +201,24 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			m.layout()
 			return nil
 		case !scr.Capturing() && key.Matches(msg, km.Back) && scr.CanGoBack() && m.cur > 0:
-			return goTo(m.cur - 1)
+			return goTo(m.previous())
 		}
 	}
 	return scr.Update(msg)
+}
+
+// live tells whether the active screen is one of a live migration's (after the report).
+func (m *Model) live() bool { return m.cur == scrCatchUp || m.cur == scrCutover }
+
+// previous is the screen esc goes back to.
+func (m *Model) previous() screenID {
+	switch m.cur {
+	case scrCatchUp:
+		return scrReport
+	case scrCutover:
+		return scrCatchUp
+	}
+	return m.cur - 1
 }
 
 // chrome is the height of the header, the rule above the footer and the footer (one line, full help or not).
@@ -215,7 +237,10 @@ func (m *Model) header() string {
 	title := st.Title.Render(m.c.T("app.title"))
 	var parts, compact []string
 	cur := m.cur
-	if cur >= numSteps {
+	switch {
+	case m.live():
+		cur = numSteps // every step done
+	case cur >= numSteps:
 		cur = -1 // before the first step
 	}
 	for i := scrConnect; i < numSteps; i++ {
@@ -235,6 +260,14 @@ func (m *Model) header() string {
 		}
 	}
 	sep := " " + m.c.Glyphs.Pointer + " "
+	if m.live() {
+		label := m.c.T("step.catchup")
+		if m.cur == scrCutover {
+			label = m.c.T("step.cutover")
+		}
+		parts = append(parts, st.StepActive.Render(label))
+		compact = append(compact, st.StepActive.Render(label))
+	}
 	line := title + "  " + strings.Join(parts, st.Step.Render(sep))
 	if common.Width(line) > m.c.Width {
 		line = title + "  " + strings.Join(compact, " ")

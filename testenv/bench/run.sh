@@ -104,15 +104,16 @@ shares="$ESM_TESTENV_DIR/shares"
 work="$ESM_TESTENV_DIR/work"
 mkdir -p "$work"
 
-log "building esmigrate"
+log "building esmigrate and the live row's writer"
 go build -o "$ESM_TESTENV_DIR/esmigrate" .
+go build -o "$ESM_TESTENV_DIR/writer" ./testenv/writer
 
 log "generating the $size data set (seed $seed${BENCH_DOCS:+, $BENCH_DOCS documents})"
 go run ./testenv/bench/gen --url "http://127.0.0.1:$SOURCE_PORT" --size "$size" --seed "$seed" ${BENCH_DOCS:+--docs "$BENCH_DOCS"} >"$work/gen.json"
 
 args=(--size "$size" --runs "$runs" --source "http://127.0.0.1:$SOURCE_PORT" --target "http://127.0.0.1:$TARGET_PORT"
   --shares "$shares" --run-dir "$ESM_TESTENV_DIR" --work "$work" --esmigrate "$ESM_TESTENV_DIR/esmigrate"
-  --elasticdump "$elasticdump" --gen "$work/gen.json")
+  --elasticdump "$elasticdump" --writer "$ESM_TESTENV_DIR/writer" --gen "$work/gen.json")
 publish=0
 case "$size" in
   default|small) publish=1 ;;

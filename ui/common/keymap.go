@@ -39,6 +39,8 @@ type KeyMap struct {
 	Resume, StartOver key.Binding
 	// esmigrate serve: an operator who watches takes the wizard over.
 	TakeOver key.Binding
+	// A live migration: the report's way to the catch-up rounds, the Catch-up and Cut-over screens.
+	Live, Round, Rounds, ToCutover, AllowDelete, Rollback key.Binding
 }
 
 // NewKeyMap builds the key map with its help in a language; without UTF-8 the help names the arrow keys.
@@ -126,5 +128,12 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 		StartOver: b("n", "n", "", "key.startover"),
 
 		TakeOver: b("t", "t", "", "key.takeover"),
+
+		Live:        b("l", "l", "", "key.live"),
+		Round:       b("r", "r", "", "key.round"),
+		Rounds:      b("a", "a", "", "key.rounds"),
+		ToCutover:   b("c", "c", "", "key.tocutover"),
+		AllowDelete: b("x", "x", "", "key.allowdelete"),
+		Rollback:    b("R", "R", "", "key.rollback"),
 	}
 }

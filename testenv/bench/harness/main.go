@@ -34,6 +34,7 @@ type harness struct {
 	shares, runDir   string
 	work, out, root  string
 	esm, elasticdump string
+	writer           string // testenv/writer, the live row's application
 	only, sections   string
 	commit           string
 	runs             int
@@ -110,6 +111,7 @@ func main() {
 	flag.StringVar(&h.out, "out", "", "where latest[-size].md and .json go (empty: only the work directory)")
 	flag.StringVar(&h.esm, "esmigrate", "", "the esmigrate binary")
 	flag.StringVar(&h.elasticdump, "elasticdump", "", "the elasticdump command (empty: its rows are not measured)")
+	flag.StringVar(&h.writer, "writer", "", "the testenv/writer binary (empty: the live row is not measured)")
 	flag.StringVar(&h.pattern, "pattern", "bench-*", "the indices of the benchmark data set")
 	flag.StringVar(&genFile, "gen", "", "the JSON line testenv/bench/gen printed")
 	flag.StringVar(&h.only, "only", "", "comma-separated row keys to run (default all; the results then go to the work directory only)")

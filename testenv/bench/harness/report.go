@@ -60,6 +60,10 @@ func migrationTables(r results, heading string) string {
 	nums := rowNumbers(r.Rows)
 	var notes []string
 	for _, t := range tables {
+		if t.Key == "live" {
+			p("%s", liveTable(r, heading, nums))
+			continue
+		}
 		var rows []rowResult
 		for _, x := range r.Rows {
 			if x.Table == t.Key {

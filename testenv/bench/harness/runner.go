@@ -33,6 +33,9 @@ type runResult struct {
 	LossCause         []string `json:"loss_cause,omitempty"`
 	Error             string   `json:"error,omitempty"`
 	Dir               string   `json:"dir"`
+	// Figures are a row's own measurements beyond the wall time (the live row's write freeze...), set by its
+	// Verify.
+	Figures map[string]float64 `json:"figures,omitempty"`
 }
 
 // stat is a median with its range over a row's runs.
@@ -90,6 +93,8 @@ type rowResult struct {
 	Errors     int      `json:"runs_failed"`
 
 	NotMeasuredBecause string `json:"not_measured_because,omitempty"`
+	// Figures: the medians and ranges of the runs' own figures (runResult.Figures).
+	Figures map[string]stat `json:"figures,omitempty"`
 }
 
 // runRows runs every row h.runs times (fewer where a row caps its runs at this size), in alternating order:
@@ -187,6 +192,21 @@ func summarize(rows []rowResult) {
 			}
 		}
 		r.Wall, r.CPU, r.PeakRSSMB = statOf(wall), statOf(cpu), statOf(rss)
+		figs := map[string][]float64{}
+		for _, x := range r.Runs {
+			if x.Error == "" {
+				for k, v := range x.Figures {
+					figs[k] = append(figs[k], v)
+				}
+			}
+		}
+		r.Figures = nil
+		for k, v := range figs {
+			if r.Figures == nil {
+				r.Figures = map[string]stat{}
+			}
+			r.Figures[k] = statOf(v)
+		}
 		r.SourceRequests, r.TargetRequests, r.ClusterCPU, r.OtherCPU = statOf(sreq), statOf(treq), statOf(ccpu), statOf(ocpu)
 		if r.Wall.Median > 0 {
 			r.DocsPerSecond = float64(r.Docs) / r.Wall.Median

@@ -1,0 +1,310 @@
+//go:build integration
+
+package steps_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/testenv/faultproxy"
+)
+
+// The live promises judged with the test's own means, apart from esmigrate's verification: every document of
+// both sides read directly (a scroll over _source) and compared id by id; every request that reached either
+// cluster recorded at the wire.
+
+// contentOf reads every document of an index directly: _id → its _source, compacted. Reads only (a scroll:
+// POST _search is a read, like the scroll's own requests); the caller refreshes the source when it must.
+func contentOf(t *testing.T, url, index string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	post := func(path, body string, v any) {
+		req, _ := http.NewRequest("POST", url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("POST %s: HTTP %d", path, resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type page struct {
+		ScrollID string `json:"_scroll_id"`
+		Hits     struct {
+			Hits []struct {
+				ID     string          `json:"_id"`
+				Source json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	var p page
+	post("/"+index+"/_search?scroll=1m", `{"size":1000,"sort":["_doc"]}`, &p)
+	for len(p.Hits.Hits) > 0 {
+		for _, h := range p.Hits.Hits {
+			var c bytes.Buffer
+			if err := json.Compact(&c, h.Source); err != nil {
+				t.Fatal(err)
+			}
+			out[h.ID] = c.String()
+		}
+		id := p.ScrollID
+		p = page{}
+		post("/_search/scroll", fmt.Sprintf(`{"scroll":"1m","scroll_id":%q}`, id), &p)
+	}
+	return out
+}
+
+// contentDiff compares every source index with its target index, document by document: the documents only on
+// the source (inserted since), only on the target (deleted since) and on both with a different _source
+// (updated since).
+type contentDiff struct{ onlySource, onlyTarget, differ int }
+
+func (d contentDiff) zero() bool { return d == contentDiff{} }
+
+func compareContent(t *testing.T, m *migration, srcURL string, names []string) contentDiff {
+	t.Helper()
+	var d contentDiff
+	for _, n := range names {
+		req, _ := http.NewRequest("POST", srcURL+"/"+n+"/_refresh", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+		src := contentOf(t, srcURL, n)
+		dst := contentOf(t, m.plan.Target.URL, steps.TargetName(n, m.plan.Restore))
+		if len(src) == 0 {
+			t.Fatalf("%s has no document on the source: nothing to compare", n)
+		}
+		for id, s := range src {
+			switch v, ok := dst[id]; {
+			case !ok:
+				d.onlySource++
+			case v != s:
+				d.differ++
+			}
+		}
+		for id := range dst {
+			if _, ok := src[id]; !ok {
+				d.onlyTarget++
+			}
+		}
+	}
+	return d
+}
+
+// A catch-up round really brings the source's changes to the target: after the first pass, the writer
+// inserts, updates and deletes documents, and the target is seen to lack each kind of change (the fault the
+// round exists for); after one round, every document of the target is the source's, as read from both sides.
+func TestLiveCatchUpRoundBringsEveryChangeToTheTarget(t *testing.T) {
+	m, names, w := liveMigration(t, 50)
+	src := m.plan.Source.URL
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err == nil {
+		t.Fatal("the first pass while the writer runs should report changed indices")
+	}
+	w.waitChanged(w.read().changed() + 60) // changes after the first pass too
+	ws := w.stop()
+	if ws.Indexed == 0 || ws.Updated == 0 || ws.Deleted == 0 {
+		t.Fatalf("the writer should have inserted, updated and deleted: %+v", ws)
+	}
+	before := compareContent(t, m, src, names)
+	if before.onlySource == 0 || before.onlyTarget == 0 || before.differ == 0 {
+		t.Fatalf("before the round the target should lack inserts, deletes and updates of the source: %+v", before)
+	}
+	st, err := m.catchUp(steps.CatchUpOptions{Rounds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Rounds) != 1 || st.Rounds[0].Failed {
+		t.Fatalf("one round expected: %+v", st)
+	}
+	if after := compareContent(t, m, src, names); !after.zero() {
+		t.Errorf("after the round the target should hold exactly the source's documents (before: %+v): %+v", before, after)
+	}
+}
+
+// After a cut-over the target holds exactly what the blocked source holds, compared document by document by
+// the test itself (not only by esmigrate's content verification), while the writer ran until the block.
+func TestLiveCutoverLeavesTheTargetIdenticalToTheBlockedSource(t *testing.T) {
+	m, names, w := liveMigration(t, 100)
+	src := m.plan.Source.URL
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err == nil {
+		t.Fatal("the first pass while the writer runs should report changed indices")
+	}
+	w.waitChanged(w.read().changed() + 30)
+	if before := compareContent(t, m, src, names); before.zero() {
+		t.Fatalf("the target should lag behind the written source before the cut-over (the fault it exists for): %+v", before)
+	}
+	rep, err := m.cutover(steps.CutoverOptions{Confirm: clusterName(t, src)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := w.waitBlocked(); ws.Blocked == 0 {
+		t.Fatalf("the writer should have run until the block refused it: %+v", ws)
+	}
+	if c := rep.Live.Cutover; !c.Done() {
+		t.Fatalf("cut-over: %+v", c)
+	}
+	if d := compareContent(t, m, src, names); !d.zero() {
+		t.Errorf("after the cut-over the target should hold exactly the blocked source's documents: %+v", d)
+	}
+	w.stop()
+	if _, err := m.rollback(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A dry run of catch-up and of the cut-over sends nothing that changes either cluster (every request recorded
+// at both wires, judged by the test's own rule: reads only), shows as curl what it would send (a snapshot, a
+// restore and the write block), needs no confirmation, and leaves the state file as it was.
+func TestLiveDryRunsChangeNothingAndShowTheRequests(t *testing.T) {
+	m, names, w := liveMigration(t, 50)
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err == nil {
+		t.Fatal("the first pass while the writer runs should report changed indices")
+	}
+	w.waitChanged(w.read().changed() + 20)
+	w.stop()
+	state, err := os.ReadFile(m.plan.StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	realSrc, realDst := m.plan.Source.URL, m.plan.Target.URL
+	sp := faultproxy.Start(t, realSrc, faultproxy.Options{Record: true})
+	dp := faultproxy.Start(t, realDst, faultproxy.Options{Record: true})
+	m.plan.Source.URL, m.plan.Target.URL = sp.URL, dp.URL
+	m.mu.Lock()
+	m.events = nil
+	m.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := m.engine(steps.Options{DryRun: true}).CatchUp(ctx, steps.CatchUpOptions{}); err != nil {
+		t.Errorf("catch-up --dry-run: %v", err)
+	}
+	if _, err := m.engine(steps.Options{DryRun: true}).Cutover(ctx, steps.CutoverOptions{}); err != nil {
+		t.Errorf("cutover --dry-run (no confirmation: it changes nothing): %v", err)
+	}
+	m.plan.Source.URL, m.plan.Target.URL = realSrc, realDst
+
+	for side, p := range map[string]*faultproxy.Proxy{"source": sp, "target": dp} {
+		if len(p.Recorded()) == 0 {
+			t.Errorf("nothing reached the %s: the proxy was not in the path", side)
+		}
+		for _, r := range p.Recorded() {
+			if !readOnly(r) {
+				t.Errorf("the dry run sent a request that may change the %s: %s %s %s", side, r.Method, r.Path, r.Body)
+			}
+		}
+	}
+	var curls []string
+	m.mu.Lock()
+	for _, e := range m.events {
+		if e.Kind == steps.KindRequest && strings.HasPrefix(e.Curl, "curl") {
+			curls = append(curls, e.Curl)
+		}
+	}
+	m.mu.Unlock()
+	all := strings.Join(curls, "\n")
+	for _, want := range []string{"/_snapshot/" + m.plan.Repository.Name + "/", "/_restore", "/_block/write"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the dry run should show a request with %s as curl; it showed:\n%s", want, all)
+		}
+	}
+	if after, _ := os.ReadFile(m.plan.StateFile); !bytes.Equal(after, state) {
+		t.Errorf("the dry run changed the state file")
+	}
+	for ix, v := range blockOf(t, realSrc, names...) {
+		if v != "" {
+			t.Errorf("%s is blocked after a dry run: %q", ix, v)
+		}
+	}
+}
+
+// readOnly is this test's rule for a request that changes nothing: GET or HEAD, or a search, count or scroll.
+func readOnly(r faultproxy.Recorded) bool {
+	if r.Method == "GET" || r.Method == "HEAD" {
+		return true
+	}
+	last := r.Path[strings.LastIndex(r.Path, "/")+1:]
+	return r.Method == "POST" && (last == "_search" || last == "_count" || last == "_msearch" || last == "scroll")
+}
+
+// shardsOf reads an index's number of primary shards directly.
+func shardsOf(t *testing.T, url, index string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/" + index + "/_settings/index.number_of_shards?flat_settings=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw map[string]struct {
+		Settings map[string]string `json:"settings"`
+	}
+	json.NewDecoder(resp.Body).Decode(&raw)
+	return raw[index].Settings["index.number_of_shards"]
+}
+
+// A target index a round cannot restore over (its source index was created again with another number of
+// shards, which Elasticsearch refuses over a closed index) is opened again as it was, with its documents, and
+// its round fails saying how to confirm; only with the confirmation (AllowTargetDelete: --allow-delete-target,
+// the wizard's typed name) is it deleted and restored whole, and then it holds the source's documents.
+func TestLiveRoundOverAnIndexOfAnotherShapeDeletesOnlyWithTheConfirmation(t *testing.T) {
+	m, names, w := liveMigration(t, 20)
+	w.stop()
+	src := m.plan.Source.URL
+	if _, err := m.run(steps.Options{AcceptWarnings: true}); err != nil && !strings.Contains(err.Error(), "changed") {
+		t.Fatal(err)
+	}
+	// The application drops the index and creates it again with 3 shards and 500 documents (the test's own
+	// writes, straight to the source).
+	o := ownerOf(t, src)
+	o.do("DELETE", "/"+names[0], nil)
+	o.index(names[0], 3, 500, nil)
+	target := steps.TargetName(names[0], m.plan.Restore)
+	if shardsOf(t, m.plan.Target.URL, target) != "2" {
+		t.Fatalf("the target index should have the first pass's 2 shards")
+	}
+	kept := contentOf(t, m.plan.Target.URL, target)
+
+	st, err := m.catchUp(steps.CatchUpOptions{Rounds: 1})
+	var reason string
+	if rounds := m.stateOf().Live.Rounds; len(rounds) > 0 {
+		for _, ix := range rounds[len(rounds)-1].Batch.Indices {
+			if ix.Name == names[0] {
+				reason = ix.Reason
+			}
+		}
+	}
+	if err == nil && reason == "" {
+		t.Fatalf("the round over an index of another shape should fail without the confirmation: %+v", st)
+	}
+	if msg := fmt.Sprint(err) + reason; !strings.Contains(msg, "--allow-delete-target") {
+		t.Errorf("the failure should say how to confirm the deletion: %s", msg)
+	}
+	// Still there, open (a search on a closed index fails), with every document it had.
+	if got := contentOf(t, m.plan.Target.URL, target); len(got) != len(kept) || shardsOf(t, m.plan.Target.URL, target) != "2" {
+		t.Errorf("without the confirmation the target index should be as it was: %d documents of %d", len(got), len(kept))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := m.engine(steps.Options{AllowTargetDelete: true}).CatchUp(ctx, steps.CatchUpOptions{Rounds: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if shardsOf(t, m.plan.Target.URL, target) != "3" {
+		t.Errorf("with the confirmation the target index should have been restored whole with the source's 3 shards")
+	}
+	if d := compareContent(t, m, src, names); !d.zero() {
+		t.Errorf("after the confirmed round the target should hold the source's documents: %+v", d)
+	}
+}
