@@ -69,12 +69,13 @@ func TestRepositoryContentOfRealRepositories(t *testing.T) {
 	}
 }
 
-// A snapshot caught while it runs (throttled to 20kb/s, uncompressed) on real 7.10 and 7.17 clusters: the
+// A snapshot caught while it runs (throttled to 20kb/s; uncompressed on 7.10 and 7.17, compressed on 8.19 and
+// OpenSearch 2.19) on real clusters: the
 // listing taken then holds its new blobs, shard index files and snap-*.dat beside the finished snapshot's.
 // finished.txt are the files whose modification time on the share was before the running snapshot started (or
 // that it deleted when it finished): an independent account of what the finished snapshot consists of.
 func TestRepositoryContentLeavesOutTheRunningSnapshot(t *testing.T) {
-	for _, v := range []string{"es-7.10-running-uncompressed", "es-7.17-running-uncompressed"} {
+	for _, v := range []string{"es-7.10-running-uncompressed", "es-7.17-running-uncompressed", "es-8.19-running", "os-2.19-running"} {
 		t.Run(v, func(t *testing.T) {
 			dir := filepath.Join("testdata", "repositories", v)
 			c, err := ReadRepositoryContent(dir)
