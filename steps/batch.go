@@ -551,8 +551,13 @@ func (e *Engine) deleteInTheWay(ctx context.Context, b *BatchState, names []stri
 	if len(names) == 0 || e.plan.OnConflict != ConflictDelete || !e.opts.AllowTargetDelete {
 		return nil
 	}
-	return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.deleteinway", strings.Join(names, ", ")),
-		esclient.DeleteIndexRequest(names))
+	// One request per group of names that fits a request line: hundreds of names in one path are refused.
+	for _, r := range esclient.DeleteIndexRequests(names) {
+		if err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.deleteinway", strings.Join(names, ", ")), r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // followRestore polls the recovery API and index health until every index of the batch is complete (all
@@ -701,10 +706,12 @@ func (e *Engine) putReplicasBack(ctx context.Context, b *BatchState, dry bool) e
 	for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
 		names := byReplicas[n]
 		op := i18n.M("req.replicas", strings.Join(names, ", "), n)
-		if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
-			return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
-		}); err != nil {
-			return err
+		for _, r := range esclient.SetReplicasRequests(names, n) {
+			if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
+				return e.request(ctx, e.dst, PhaseVerify, b.Number, op, r)
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	b.ReplicasPutBack = !dry
