@@ -31,6 +31,7 @@ type clusterFlags struct {
 	state                              string
 	reportDir                          string
 	batchMaxSize                       string
+	batchesInFlight                    int
 	renamePattern, renameReplacement   string
 	nfsServer, nfsExport               string
 	maxSnapshotRate, maxRestoreRate    string
@@ -53,7 +54,7 @@ var planFlags = map[string]string{
 	"indices": "indices", "exclude": "indices", "repository": "repository.name", "source-location": "repository.source_location",
 	"target-location": "repository.target_location", "source-local-path": "repository.source_local_path",
 	"target-local-path": "repository.target_local_path", "state": "state_file", "report-dir": "report_dir",
-	"batch-max-size": "batch_max_size", "rename-pattern": "restore.rename_pattern", "rename-replacement": "restore.rename_replacement",
+	"batch-max-size": "batch_max_size", "batches-in-flight": "batches_in_flight", "rename-pattern": "restore.rename_pattern", "rename-replacement": "restore.rename_replacement",
 	"nfs-server": "nfs.server", "nfs-export": "nfs.export", "max-snapshot-bytes-per-sec": "repository.max_snapshot_bytes_per_sec",
 	"max-restore-bytes-per-sec": "repository.max_restore_bytes_per_sec", "copy-bandwidth-limit": "copy.bandwidth_limit",
 }
@@ -86,6 +87,7 @@ func (f *clusterFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.state, "state", "", t("flag.state"))
 	fl.StringVar(&f.reportDir, "report-dir", "", t("flag.report-dir"))
 	fl.StringVar(&f.batchMaxSize, "batch-max-size", "", t("flag.batch-max-size"))
+	fl.IntVar(&f.batchesInFlight, "batches-in-flight", 0, t("flag.batches-in-flight"))
 	fl.StringVar(&f.renamePattern, "rename-pattern", "", t("flag.rename-pattern"))
 	fl.StringVar(&f.renameReplacement, "rename-replacement", "", t("flag.rename-replacement"))
 	fl.StringVar(&f.maxSnapshotRate, "max-snapshot-bytes-per-sec", "", t("flag.max-snapshot-bytes-per-sec"))
@@ -178,6 +180,10 @@ func (f *clusterFlags) planAndSource(cmd *cobra.Command) (steps.Plan, *planOrigi
 	}
 	if ch("shared") {
 		p.Repository.Shared = f.shared
+	}
+	if ch("batches-in-flight") {
+		p.BatchesInFlight = f.batchesInFlight
+		mark("batches-in-flight")
 	}
 	if ch("delete-snapshots") {
 		p.Cleanup.DeleteSnapshots = f.deleteSnapshots

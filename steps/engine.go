@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +61,9 @@ type Engine struct {
 	saidPausing atomic.Bool // the current pause was explained (KindPausing)
 	// round is the catch-up round running (live.go): its events carry it.
 	round int
+	// lane is the engine lock of a run's two lanes (pipeline.go); pipe their coordination, nil outside a run.
+	lane sync.Mutex
+	pipe *pipeline
 }
 
 // New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.

@@ -50,6 +50,7 @@ exclude:{{range .Exclude}}
 include_hidden: {{y .IncludeHidden}}   # let patterns match hidden indices
 include_system: {{y .IncludeSystem}}   # let patterns match dot-indices (.kibana, .security...): usually NOT wanted
 batch_max_size: {{y .BatchMaxSize}}   # primary data per batch (snapshot, copy, restore, verify, then the next)
+batches_in_flight: {{y .InFlight}}   # 2: the next batch's snapshot runs while the previous one is copied, restored and verified; 1: one after the other
 snapshot_prefix: {{y .SnapshotName}}
 
 restore:

@@ -66,9 +66,13 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 			return nil, stopped(PhasePreflight, err)
 		}
 	} else {
-		next := e.nextBatch()
-		if next != nil {
-			e.say(PhasePlan, 0, LevelInfo, "run.resuming", e.plan.StateFile, next.Number, len(e.state.Batches), i18n.M("run.phase."+string(next.Phase)))
+		if next := e.nextBatch(); next != nil {
+			// Every batch that was under way (two, in a pipeline): each goes on where it was.
+			for i := range e.state.Batches {
+				if b := &e.state.Batches[i]; inFlight(b) || b == next {
+					e.say(PhasePlan, 0, LevelInfo, "steps.resume.batch", e.plan.StateFile, b.Number, len(e.state.Batches), i18n.M("run.phase."+string(b.Phase)))
+				}
+			}
 		}
 	}
 
@@ -82,21 +86,13 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 		return nil, stopped(PhaseRepository, err)
 	}
 
-	var runErr error
-	for i := range e.state.Batches {
-		b := &e.state.Batches[i]
-		if b.Done {
-			continue
-		}
-		if err := e.runBatch(ctx, b); err != nil {
-			var stop *StoppedError
-			if errors.As(err, &stop) {
-				e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: b.Phase, Batch: b.Number, Batches: e.batches(), Msg: stop.Localize()})
-				return e.buildReport(), err
-			}
-			runErr = err
-			break
-		}
+	// The batches, in the two lanes of the pipeline (pipeline.go): the next batch's snapshot runs while the
+	// previous one is copied, restored and verified.
+	runErr := e.runBatches(ctx)
+	var stop *StoppedError
+	if errors.As(runErr, &stop) {
+		e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: stop.Phase, Batch: stop.Batch, Batches: e.batches(), Msg: stop.Localize()})
+		return e.buildReport(), runErr
 	}
 	allDone := true
 	for _, b := range e.state.Batches {
@@ -221,7 +217,7 @@ func (e *Engine) dryRun(ctx context.Context) error {
 		return err
 	}
 	for i := range e.state.Batches {
-		if err := e.runBatch(ctx, &e.state.Batches[i]); err != nil {
+		if err := e.runBatch(ctx, &e.state.Batches[i], ""); err != nil {
 			return err
 		}
 	}
