@@ -162,8 +162,16 @@ func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[strin
 	out := map[string]IndexHealth{}
 	q := params("level", "indices", "expand_wildcards", "all", "filter_path", "indices.*.status,indices.*.active_shards,indices.*.initializing_shards,indices.*.unassigned_shards,indices.*.relocating_shards")
 	chunks := pathChunks(indices, "/_cluster/health/", "", q)
-	if len(indices) == 0 {
+	want := map[string]bool{}
+	switch {
+	case len(indices) == 0:
 		chunks = [][]string{nil} // the whole cluster (_all)
+	case len(chunks) > 1:
+		// More names than one request line holds: every index's health in one request, matched here.
+		for _, n := range indices {
+			want[n] = true
+		}
+		chunks = [][]string{nil}
 	}
 	for _, chunk := range chunks {
 		var raw struct {
@@ -173,7 +181,9 @@ func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[strin
 			return nil, err
 		}
 		for k, v := range raw.Indices {
-			out[k] = v
+			if len(want) == 0 || want[k] {
+				out[k] = v
+			}
 		}
 	}
 	return out, nil
