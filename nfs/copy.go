@@ -386,7 +386,7 @@ func lockTarget(dst string) (func(), error) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, i18n.Errorf("nfs.copy.busy", dst, name)
+			return nil, &i18n.Error{Msg: i18n.M("nfs.copy.busy", dst, name), Cause: ErrCopyLocked}
 		}
 		return nil, i18n.Errorf("nfs.copy.lock", name, err)
 	}

@@ -374,16 +374,26 @@ func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
 	pause := e.copyPauser(b)
 	var res nfs.CopyResult
 	var err error
-	// The copy runs without the engine lock: the other lane follows its snapshot meanwhile (pipeline.go). Its
-	// progress goes out through the emitter, which has a lock of its own.
-	e.unlocked(ctx, func() {
-		res, err = nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit, Pause: pause,
-			Progress: func(p nfs.CopyProgress) {
-				e.emit(Event{Kind: KindProgress, Phase: PhaseTransfer, Batch: number, Batches: batches,
-					Done:  Counts{Bytes: p.BytesDone, Files: p.FilesDone},
-					Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Msg: i18n.Name(p.CurrentFile)})
-			}})
-	})
+	for told := false; ; {
+		// The copy runs without the engine lock: the other lane follows its snapshot meanwhile (pipeline.go).
+		// Its progress goes out through the emitter, which has a lock of its own.
+		e.unlocked(ctx, func() {
+			res, err = CopyRepository(ctx, src, dst, CopyCommand{Workers: e.plan.Copy.Workers, BytesPerSecond: limit, Pause: pause,
+				Batch: number, Batches: batches}, e.emit)
+		})
+		if !errors.Is(err, nfs.ErrCopyLocked) {
+			break
+		}
+		// Another copy into the target runs (esmigrate copy on the NFS server): it brings the same files; this
+		// one goes on when it is done and finds them there.
+		if !told {
+			told = true
+			e.say(PhaseTransfer, b.Number, LevelInfo, "steps.copy.locked", dst)
+		}
+		if err := e.wait(ctx, time.Time{}); err != nil {
+			return err
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -503,3 +503,89 @@ func atKillBatch(st *steps.State, phase steps.Phase) int {
 	}
 	return 0
 }
+
+// esmigrate copy alone, as on the NFS server: a repository the source wrote is copied to the target's share with
+// the transfer's progress lines, the target restores from it, and a second run copies nothing.
+func TestEsmigrateCopyAloneMakesARepositoryTheTargetRestoresFrom(t *testing.T) {
+	env := envtest.Load(t)
+	ctx := context.Background()
+	m := newMigration(t, false, "metrics-small")
+	src, _ := esclient.New(esclient.Config{Role: "source", URL: env.SourceURL})
+	if err := src.CreateRepository(ctx, esclient.RepositorySpec{Name: m.id, Location: m.plan.Repository.SourceLocation, Compress: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Do(ctx, "snapshot", esclient.Request{Method: "PUT", Path: "/_snapshot/" + m.id + "/s1",
+		Params: map[string][]string{"wait_for_completion": {"true"}}, Body: map[string]any{"indices": "metrics-small", "include_global_state": false}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "copy", "--progress-interval", "1", m.plan.Repository.SourceLocation, m.plan.Repository.TargetLocation).CombinedOutput()
+	if err != nil {
+		t.Fatalf("esmigrate copy: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"copying the repository " + m.plan.Repository.SourceLocation, "transfer: 100%", "files ", "copied "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the output lacks %q:\n%s", want, text)
+		}
+	}
+	if err := m.dst.CreateRepository(ctx, esclient.RepositorySpec{Name: m.plan.TargetRepoName(), Location: m.plan.Repository.TargetLocation, ReadOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.dst.Do(ctx, "restore", esclient.Request{Method: "POST", Path: "/_snapshot/" + m.plan.TargetRepoName() + "/s1/_restore",
+		Params: map[string][]string{"wait_for_completion": {"true"}},
+		Body:   map[string]any{"indices": "metrics-small", "rename_pattern": "(.+)", "rename_replacement": m.id + "-$1", "index_settings": map[string]any{"index.number_of_replicas": 0}}}, nil); err != nil {
+		t.Fatalf("restore from the copy: %v", err)
+	}
+	m.countsEqual("metrics-small")
+	again, err := exec.Command(binary, "copy", m.plan.Repository.SourceLocation, m.plan.Repository.TargetLocation).CombinedOutput()
+	if err != nil || !strings.Contains(string(again), "copied 0 file(s)") {
+		t.Errorf("a second run: %v\n%s", err, again)
+	}
+}
+
+// A copy running into the target's share (esmigrate copy on the NFS server holds its lock): the migration's
+// transfer waits for it, says so, and goes on when it is done.
+func TestTheTransferWaitsForACopyRunningElsewhere(t *testing.T) {
+	m := newMigration(t, false, "metrics-small")
+	if err := os.MkdirAll(m.plan.Repository.TargetLocation, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(filepath.Join(m.plan.Repository.TargetLocation, ".esmigrate-copy.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	var waited sync.Once
+	saw := make(chan struct{})
+	e := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
+		if ev.Phase == steps.PhaseTransfer && strings.Contains(ev.Message, "another esmigrate copy into") {
+			waited.Do(func() { close(saw) })
+		}
+	})
+	go func() {
+		select {
+		case <-saw:
+			time.Sleep(500 * time.Millisecond)
+		case <-time.After(2 * time.Minute):
+		}
+		syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+		lock.Close()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := e.Run(ctx)
+	if err != nil {
+		t.Fatalf("migration: %v", err)
+	}
+	select {
+	case <-saw:
+	default:
+		t.Fatal("the transfer never said it waits for the other copy")
+	}
+	if rep.Verified != 1 {
+		t.Fatalf("report: %s", rep.Summary())
+	}
+	m.countsEqual("metrics-small")
+}
