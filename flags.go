@@ -32,6 +32,9 @@ type clusterFlags struct {
 	reportDir                          string
 	batchMaxSize                       string
 	batchesInFlight                    int
+	targetRecoveryRate                 string
+	allowTargetSettings                bool
+	measureShares                      bool
 	renamePattern, renameReplacement   string
 	nfsServer, nfsExport               string
 	maxSnapshotRate, maxRestoreRate    string
@@ -57,6 +60,7 @@ var planFlags = map[string]string{
 	"batch-max-size": "batch_max_size", "batches-in-flight": "batches_in_flight", "rename-pattern": "restore.rename_pattern", "rename-replacement": "restore.rename_replacement",
 	"nfs-server": "nfs.server", "nfs-export": "nfs.export", "max-snapshot-bytes-per-sec": "repository.max_snapshot_bytes_per_sec",
 	"max-restore-bytes-per-sec": "repository.max_restore_bytes_per_sec", "copy-bandwidth-limit": "copy.bandwidth_limit",
+	"target-recovery-max-bytes-per-sec": "restore.target_recovery_max_bytes_per_sec",
 }
 
 func (f *clusterFlags) register(c *cobra.Command) {
@@ -92,6 +96,7 @@ func (f *clusterFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.renameReplacement, "rename-replacement", "", t("flag.rename-replacement"))
 	fl.StringVar(&f.maxSnapshotRate, "max-snapshot-bytes-per-sec", "", t("flag.max-snapshot-bytes-per-sec"))
 	fl.StringVar(&f.maxRestoreRate, "max-restore-bytes-per-sec", "", t("flag.max-restore-bytes-per-sec"))
+	fl.StringVar(&f.targetRecoveryRate, "target-recovery-max-bytes-per-sec", "", t("flag.target-recovery-max-bytes-per-sec"))
 	fl.StringVar(&f.copyBandwidth, "copy-bandwidth-limit", "", t("flag.copy-bandwidth-limit"))
 	fl.StringVar(&f.nfsServer, "nfs-server", "", t("flag.nfs-server"))
 	fl.StringVar(&f.nfsExport, "nfs-export", "", t("flag.nfs-export"))
@@ -171,7 +176,7 @@ func (f *clusterFlags) planAndSource(cmd *cobra.Command) (steps.Plan, *planOrigi
 		"batch-max-size": &p.BatchMaxSize, "rename-pattern": &p.Restore.RenamePattern,
 		"rename-replacement": &p.Restore.RenameReplacement, "nfs-server": &p.NFS.Server, "nfs-export": &p.NFS.Export,
 		"max-snapshot-bytes-per-sec": &p.Repository.MaxSnapshotBytesPerSec, "max-restore-bytes-per-sec": &p.Repository.MaxRestoreBytesPerSec,
-		"copy-bandwidth-limit": &p.Copy.BandwidthLimit}
+		"copy-bandwidth-limit": &p.Copy.BandwidthLimit, "target-recovery-max-bytes-per-sec": &p.Restore.TargetRecoveryMaxBytesPerSec}
 	for flag, dst := range str {
 		if ch(flag) {
 			*dst = cmd.Flags().Lookup(flag).Value.String()

@@ -99,6 +99,10 @@ type RestorePlan struct {
 	IncludeGlobalState  bool           `yaml:"include_global_state" json:"include_global_state"`
 	IndexSettings       map[string]any `yaml:"index_settings,omitempty" json:"index_settings,omitempty"`
 	IgnoreIndexSettings []string       `yaml:"ignore_index_settings,omitempty" json:"ignore_index_settings,omitempty"`
+	// TargetRecoveryMaxBytesPerSec, when set, is put into the target cluster's indices.recovery.max_bytes_per_sec
+	// (restores are recoveries, throttled per node, 40mb by default) for the migration, and the old value put
+	// back at its end (throttle.go). A setting of the target cluster: changed only with AllowTargetSettings.
+	TargetRecoveryMaxBytesPerSec string `yaml:"target_recovery_max_bytes_per_sec,omitempty" json:"target_recovery_max_bytes_per_sec,omitempty"`
 }
 
 // CopyPlan tunes the repository copy (separate shares only).
@@ -534,6 +538,11 @@ func (p *Plan) Validate() error {
 			}
 		}
 	}
+	if v := p.Restore.TargetRecoveryMaxBytesPerSec; v != "" {
+		if _, err := ParseBytes(v); err != nil {
+			return bad("restore.target_recovery_max_bytes_per_sec", "%v", err)
+		}
+	}
 	if p.Copy.BandwidthLimit != "" {
 		if _, err := ParseBytes(p.Copy.BandwidthLimit); err != nil {
 			return why("copy.bandwidth_limit", err)
@@ -608,8 +617,9 @@ func (p Plan) Hash() string {
 	// Where files go and how fast we poll does not change what is migrated.
 	q.StateFile, q.ReportDir, q.PollInterval = "", "", Duration{}
 	q.Cleanup, q.Copy = CleanupPlan{}, CopyPlan{}
-	// Nor how many batches are under way at once.
+	// Nor how many batches are under way at once, nor how fast the target restores.
 	q.BatchesInFlight = 0
+	q.Restore.TargetRecoveryMaxBytesPerSec = ""
 	// How thoroughly the result is checked does not change what is migrated either (and a state file written
 	// before the field existed keeps its hash).
 	q.Verify = ""

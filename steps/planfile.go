@@ -60,6 +60,7 @@ restore:
   restore_replicas: {{y .Restore.RestoreReplicas}}         # put each index's original number_of_replicas back after verification
   include_aliases: {{y .Restore.IncludeAliases}}
   include_global_state: {{y .Restore.IncludeGlobalState}}     # true overwrites the target's templates and settings: usually NOT wanted
+  target_recovery_max_bytes_per_sec: {{y .Restore.TargetRecoveryMaxBytesPerSec}}   # the target's indices.recovery.max_bytes_per_sec during the migration (empty: untouched); needs --allow-target-settings; put back at the end
   ignore_index_settings:{{range .Restore.IgnoreIndexSettings}}
     - {{y .}}{{else}} []{{end}}
 

@@ -87,6 +87,9 @@ func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary)
 		add(h)
 	}
 
+	if c, ok := e.recoveryCheck(ctx); ok {
+		add(c)
+	}
 	add(pathRepoCheck(src, e.plan.Repository.SourceLocation))
 	add(pathRepoCheck(dst, e.plan.Repository.TargetLocation))
 	running, err := e.src.AllRunningSnapshots(ctx)
@@ -117,6 +120,9 @@ func (e *Engine) RepositoryChecks(ctx context.Context, src, dst ClusterSummary) 
 		add(e.verifyCheck(ctx, e.dst, dst, true))
 	}
 	for _, c := range e.shareChecks(ctx, src, dst) {
+		add(c)
+	}
+	if c, ok := e.throughputCheck(ctx, src, dst); ok {
 		add(c)
 	}
 	return out

@@ -85,6 +85,9 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if err := e.EnsureRepositories(ctx); err != nil {
 		return nil, stopped(PhaseRepository, err)
 	}
+	if err := e.applyTargetSettings(ctx); err != nil {
+		return nil, stopped(PhaseRepository, err)
+	}
 
 	// The batches, in the two lanes of the pipeline (pipeline.go): the next batch's snapshot runs while the
 	// previous one is copied, restored and verified.
@@ -93,6 +96,13 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if errors.As(runErr, &stop) {
 		e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: stop.Phase, Batch: stop.Batch, Batches: e.batches(), Msg: stop.Localize()})
 		return e.buildReport(), runErr
+	}
+	// The target's settings go back to what they were, after a failure too (a stop leaves them: resume goes on).
+	if err := e.restoreTargetSettings(ctx); err != nil {
+		e.emit(Event{Kind: KindLog, Level: LevelError, Phase: PhaseCleanup, Batches: e.batches(), Msg: i18n.MsgOf(err)})
+		if runErr == nil {
+			runErr = err
+		}
 	}
 	allDone := true
 	for _, b := range e.state.Batches {
@@ -214,6 +224,9 @@ func (e *Engine) nextBatch() *BatchState {
 func (e *Engine) dryRun(ctx context.Context) error {
 	e.say(PhasePlan, 0, LevelInfo, "run.dry")
 	if err := e.EnsureRepositories(ctx); err != nil {
+		return err
+	}
+	if err := e.applyTargetSettings(ctx); err != nil {
 		return err
 	}
 	for i := range e.state.Batches {
