@@ -10,14 +10,14 @@ import (
 	"github.com/esmigrate/esmigrate/esclient"
 )
 
-func throttleEngine(t *testing.T, measure bool) (*Engine, string, string) {
+func throttleEngine(t *testing.T, o Options) (*Engine, string, string) {
 	t.Helper()
 	srcDir, dstDir := t.TempDir(), t.TempDir()
 	p := DefaultPlan()
 	p.Source.URL, p.Target.URL = "http://127.0.0.1:1", "http://127.0.0.1:2"
 	p.Repository.SourceLocation, p.Repository.TargetLocation = filepath.Join(srcDir, "repo"), filepath.Join(dstDir, "repo")
 	p.Indices = []string{"logs"}
-	e, err := New(p, Options{MeasureShares: measure})
+	e, err := New(p, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func entries(t *testing.T, dir string) []string {
 // The pre-flight's probe of the shares proposes per-node throttles that share the measured rate among the data
 // nodes that use the share at once (never below Elasticsearch's 40mb default), and leaves nothing on the shares.
 func TestTheShareProbeProposesPerNodeThrottlesAndLeavesNothingBehind(t *testing.T) {
-	e, srcDir, dstDir := throttleEngine(t, true)
+	e, srcDir, dstDir := throttleEngine(t, Options{MeasureShares: true})
 	c, ok := e.throughputCheck(context.Background(), dataNodes(2), dataNodes(3))
 	if !ok || c.Status != OK {
 		t.Fatalf("no throughput check: %+v", c)
@@ -86,7 +86,7 @@ func TestTheShareProbeProposesPerNodeThrottlesAndLeavesNothingBehind(t *testing.
 
 // Unless asked, the pre-flight writes nothing to the shares.
 func TestTheShareProbeRunsOnlyWhenAsked(t *testing.T) {
-	e, srcDir, dstDir := throttleEngine(t, false)
+	e, srcDir, dstDir := throttleEngine(t, Options{})
 	if c, ok := e.throughputCheck(context.Background(), dataNodes(1), dataNodes(1)); ok {
 		t.Fatalf("a throughput check without MeasureShares: %+v", c)
 	}
