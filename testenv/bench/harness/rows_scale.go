@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,8 +9,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/nfs"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -61,6 +64,43 @@ func init() {
 			Notes:   "the same plan with `batches_in_flight: 1`",
 			Prepare: fourBatchesSequential, Script: esmRun},
 	)
+	// The throughput advice (issue 13, point 5): the 1 GB set at Elasticsearch's defaults, esmigrate with the
+	// throttles its pre-flight proposes, against the bare procedure at the defaults. The probe runs inside the
+	// timing (--measure-shares); the plan gets the values the same functions propose (nfs.MeasureShare,
+	// nfs.ProposeThrottles), measured once more beforehand, since a run prints its advice but does not apply it.
+	register(&Row{Key: "esmigrate-advised", Table: "defaults", Setting: "defaults", Floor: "bare", Ours: true, Sizes: []string{"default"},
+		Name:    "esmigrate, separate shares, with the pre-flight's throttle advice applied (`--measure-shares`)",
+		Notes:   "the plan of `esmigrate-separate` with `max_snapshot_bytes_per_sec` and `restore.target_recovery_max_bytes_per_sec` set to the proposal for these shares and one node per cluster; `run --measure-shares --allow-target-settings` (the probe of both shares is timed; the target's setting is put back at the end)",
+		Prepare: advisedPlan, Script: `exec "$ESM" run --plan "$W/plan.yaml" --accept-warnings --measure-shares --allow-target-settings` + "\n"})
+}
+
+// advisedPlan writes the separate-shares plan with the throttles the pre-flight proposes for the bench's shares.
+func advisedPlan(h *harness, run *runEnv) error {
+	if err := esmPlan(false, false)(h, run); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	probe := nfs.SpeedOptions{Bytes: 32 << 20, MaxTime: 2 * time.Second} // as the pre-flight's
+	w, err := nfs.MeasureShare(ctx, filepath.Join(h.shares, "source-repo"), probe)
+	if err != nil {
+		return err
+	}
+	r, err := nfs.MeasureShare(ctx, filepath.Join(h.shares, "target-repo"), probe)
+	if err != nil {
+		return err
+	}
+	if !r.CacheDrop {
+		return fmt.Errorf("the target share's read rate could not be measured past the page cache: no advice for the target")
+	}
+	t := nfs.ProposeThrottles(w, r, 1, 1)
+	path := filepath.Join(run.Dir, "plan.yaml")
+	p, err := steps.LoadPlan(path)
+	if err != nil {
+		return err
+	}
+	p.Repository.MaxSnapshotBytesPerSec = fmt.Sprintf("%dmb", t.SnapshotPerNode>>20)
+	p.Restore.TargetRecoveryMaxBytesPerSec = fmt.Sprintf("%dmb", t.RestorePerNode>>20)
+	return os.WriteFile(path, p.YAML(), 0o644)
 }
 
 func indicesWord(n int) string {
