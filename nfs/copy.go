@@ -172,7 +172,7 @@ func copyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		return res, err
 	}
 	if content.Generation != gen {
-		return res, &generationMovedError{err: fmt.Errorf("source repository %s moved from generation %d to %d while it was read", src, gen, content.Generation)}
+		return res, &generationMovedError{err: i18n.Errorf("nfs.copy.genmoved", src, gen, content.Generation)}
 	}
 	latest = content.Latest
 	genName := "index-" + strconv.FormatInt(gen, 10)
@@ -183,9 +183,9 @@ func copyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		case errors.Is(err, fs.ErrNotExist) && content.Optional[rel]:
 			continue
 		case err != nil:
-			return res, sourceGone(src, latest, fmt.Errorf("source repository %s, generation %d, names %s, which cannot be read (%v): the repository is damaged, or a snapshot was deleted meanwhile; run the copy again", src, gen, rel, err))
+			return res, sourceGone(src, latest, i18n.Errorf("nfs.copy.named.unreadable", src, gen, rel, err))
 		case !fi.Mode().IsRegular():
-			return res, fmt.Errorf("source repository %s holds %s, which is not a regular file: an fs repository has only files and directories; remove it or copy by hand", src, rel)
+			return res, i18n.Errorf("nfs.copy.irregular", src, rel)
 		}
 		ph, g := classify(rel)
 		files = append(files, copyFile{rel: rel, size: fi.Size(), mode: fi.Mode().Perm(), phase: ph, gen: g})

@@ -33,5 +33,5 @@ func ShareServer(path string) (server, export string, ok bool) { return "", "", 
 
 // FreeBytes is not known on this system.
 func FreeBytes(ctx context.Context, path string) (int64, error) {
-	return 0, errors.New("free space is read on Linux only")
+	return 0, i18n.Errorf("nfs.freespace.linuxonly")
 }

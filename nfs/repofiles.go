@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // What the finished snapshots of a repository consist of, read from the repository's own metadata: the copy
@@ -58,7 +60,7 @@ func ReadRepositoryContent(dir string) (RepositoryContent, error) {
 	}
 	root, err := os.ReadFile(filepath.Join(dir, "index-"+strconv.FormatInt(gen, 10)))
 	if err != nil {
-		return RepositoryContent{}, fmt.Errorf("repository %s: %s says generation %d, but its index-%d cannot be read (%v): a snapshot or a deletion may have just replaced it; try again", dir, indexLatest, gen, gen, err)
+		return RepositoryContent{}, i18n.Errorf("nfs.repo.genunreadable", dir, indexLatest, gen, gen, err)
 	}
 	c, err := contentOf(root, func(rel string) ([]byte, error) {
 		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
@@ -71,7 +73,7 @@ func ReadRepositoryContent(dir string) (RepositoryContent, error) {
 		return names, err
 	})
 	if err != nil {
-		return RepositoryContent{}, fmt.Errorf("repository %s, generation %d: %w", dir, gen, err)
+		return RepositoryContent{}, i18n.Errorf("nfs.repo.content", dir, gen, err)
 	}
 	c.Generation, c.Latest, c.Root = gen, latest, root
 	return c, nil
@@ -134,7 +136,7 @@ func contentOf(root []byte, read func(rel string) ([]byte, error), list func(rel
 			return c, fmt.Errorf("index %s has no id", name)
 		}
 		if ix.PathType != nil && *ix.PathType != 0 {
-			return c, fmt.Errorf("index %s is stored with OpenSearch's shard path type %d (a hashed layout for remote stores), which this copy does not read: copy this repository with the storage's own tools", name, *ix.PathType)
+			return c, i18n.Errorf("nfs.repo.pathtype", name, *ix.PathType)
 		}
 		base := "indices/" + ix.ID + "/"
 		inIndex := map[string]bool{}

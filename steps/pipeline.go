@@ -208,7 +208,7 @@ func (p *pipeline) room(ctx context.Context, b *BatchState) bool {
 	}
 	if !p.toldWait[b.Number] {
 		p.toldWait[b.Number] = true
-		e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: PhaseSnapshot, Batch: b.Number, Batches: e.batches(), Msg: why, Message: why.String()})
+		e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: PhaseSnapshot, Batch: b.Number, Batches: e.batches(), Msg: why})
 	}
 	return false
 }
@@ -264,7 +264,7 @@ func (e *Engine) beforeDelete(ctx context.Context, batch int) error {
 		if !told {
 			told = true
 			m := i18n.M("steps.pipeline.wait.delete", batch, e.srcSum.Info.VersionText)
-			e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: PhaseCleanup, Batch: batch, Batches: e.batches(), Msg: m, Message: m.String()})
+			e.emit(Event{Kind: KindLog, Level: LevelInfo, Phase: PhaseCleanup, Batch: batch, Batches: e.batches(), Msg: m})
 		}
 		p.cond.Wait()
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
@@ -100,7 +101,7 @@ func makeIndexSet(env envtest.Env, id, prefix string, blocks, perBlock int) ([]s
 	name := func(block, i int) string { return fmt.Sprintf("%s-%03d-%03d", prefix, block, i) }
 	limits := func(v any) error {
 		for _, c := range []*esclient.Client{src, dst} {
-			if err := c.Do(ctx, "shard limit", esclient.Request{Method: "PUT", Path: "/_cluster/settings",
+			if err := c.Do(ctx, i18n.Text("shard limit"), esclient.Request{Method: "PUT", Path: "/_cluster/settings",
 				Body: map[string]any{"transient": map[string]any{"cluster.max_shards_per_node": v}}}, nil); err != nil {
 				return err
 			}
@@ -116,16 +117,16 @@ func makeIndexSet(env envtest.Env, id, prefix string, blocks, perBlock int) ([]s
 			}
 		}
 		src.DeleteIndices(ctx, names)
-		src.Do(ctx, "", esclient.Request{Method: "DELETE", Path: "/_snapshot/" + repo + "/base"}, nil)
-		src.Do(ctx, "", esclient.Request{Method: "DELETE", Path: "/_snapshot/" + repo}, nil)
-		src.Do(ctx, "", esclient.Request{Method: "DELETE", Path: "/_template/" + id}, nil)
+		src.Do(ctx, i18n.Text(""), esclient.Request{Method: "DELETE", Path: "/_snapshot/" + repo + "/base"}, nil)
+		src.Do(ctx, i18n.Text(""), esclient.Request{Method: "DELETE", Path: "/_snapshot/" + repo}, nil)
+		src.Do(ctx, i18n.Text(""), esclient.Request{Method: "DELETE", Path: "/_template/" + id}, nil)
 		os.RemoveAll(filepath.Join(env.SourceRepoDir, repo))
 		limits(nil)
 	})
 	if err := limits(5000); err != nil {
 		return nil, err
 	}
-	if err := src.Do(ctx, "template", esclient.Request{Method: "PUT", Path: "/_template/" + id, Body: map[string]any{
+	if err := src.Do(ctx, i18n.Text("template"), esclient.Request{Method: "PUT", Path: "/_template/" + id, Body: map[string]any{
 		"index_patterns": []string{prefix + "*"}, "settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0},
 		"mappings": map[string]any{"properties": map[string]any{"n": map[string]any{"type": "long"}, "msg": map[string]any{"type": "keyword"}}}}}, nil); err != nil {
 		return nil, err
@@ -139,19 +140,19 @@ func makeIndexSet(env envtest.Env, id, prefix string, blocks, perBlock int) ([]s
 	var res struct {
 		Errors bool `json:"errors"`
 	}
-	if err := src.Do(ctx, "bulk", esclient.Request{Method: "POST", Path: "/_bulk", Params: map[string][]string{"refresh": {"true"}}, Body: bulk.String()}, &res); err != nil || res.Errors {
+	if err := src.Do(ctx, i18n.Text("bulk"), esclient.Request{Method: "POST", Path: "/_bulk", Params: map[string][]string{"refresh": {"true"}}, Body: bulk.String()}, &res); err != nil || res.Errors {
 		return nil, fmt.Errorf("bulk: %v (errors %v)", err, res.Errors)
 	}
 	if err := src.CreateRepository(ctx, esclient.RepositorySpec{Name: repo, Location: filepath.Join(env.SourceRepoDir, repo)}); err != nil {
 		return nil, err
 	}
-	if err := src.Do(ctx, "snapshot", esclient.Request{Method: "PUT", Path: "/_snapshot/" + repo + "/base",
+	if err := src.Do(ctx, i18n.Text("snapshot"), esclient.Request{Method: "PUT", Path: "/_snapshot/" + repo + "/base",
 		Params: map[string][]string{"wait_for_completion": {"true"}},
 		Body:   map[string]any{"indices": prefix + "-000-*", "include_global_state": false}}, nil); err != nil {
 		return nil, err
 	}
 	for b := 1; b < blocks; b++ {
-		if err := src.Do(ctx, "restore", esclient.Request{Method: "POST", Path: "/_snapshot/" + repo + "/base/_restore",
+		if err := src.Do(ctx, i18n.Text("restore"), esclient.Request{Method: "POST", Path: "/_snapshot/" + repo + "/base/_restore",
 			Body: map[string]any{"indices": prefix + "-000-*", "include_global_state": false, "include_aliases": false,
 				"rename_pattern": "(.+)-000-(\\d+)", "rename_replacement": fmt.Sprintf("$1-%03d-$2", b)}}, nil); err != nil {
 			return nil, err
@@ -161,7 +162,7 @@ func makeIndexSet(env envtest.Env, id, prefix string, blocks, perBlock int) ([]s
 	var health struct {
 		TimedOut bool `json:"timed_out"`
 	}
-	if err := src.Do(ctx, "wait", esclient.Request{Method: "GET", Path: "/_cluster/health/" + prefix + "-*",
+	if err := src.Do(ctx, i18n.Text("wait"), esclient.Request{Method: "GET", Path: "/_cluster/health/" + prefix + "-*",
 		Params: map[string][]string{"wait_for_status": {"green"}, "timeout": {"300s"}}}, &health); err != nil || health.TimedOut {
 		return nil, fmt.Errorf("the restored indices are not green after 300s: %v", err)
 	}
@@ -295,7 +296,7 @@ func pipeIndices(t *testing.T, env envtest.Env, n, docs int) []string {
 	for i := 0; i < n; i++ {
 		name := fmt.Sprintf("%s-pipe-%d", id, i)
 		names = append(names, name)
-		if err := src.Do(ctx, "create", esclient.Request{Method: "PUT", Path: "/" + name,
+		if err := src.Do(ctx, i18n.Text("create"), esclient.Request{Method: "PUT", Path: "/" + name,
 			Body: map[string]any{"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0}}}, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -307,11 +308,11 @@ func pipeIndices(t *testing.T, env envtest.Env, n, docs int) []string {
 	var res struct {
 		Errors bool `json:"errors"`
 	}
-	if err := src.Do(ctx, "bulk", esclient.Request{Method: "POST", Path: "/_bulk", Params: map[string][]string{"refresh": {"true"}}, Body: bulk.String()}, &res); err != nil || res.Errors {
+	if err := src.Do(ctx, i18n.Text("bulk"), esclient.Request{Method: "POST", Path: "/_bulk", Params: map[string][]string{"refresh": {"true"}}, Body: bulk.String()}, &res); err != nil || res.Errors {
 		t.Fatalf("bulk: %v (errors %v)", err, res.Errors)
 	}
 	// one segment each, so that the sizes the planner reads are the sizes the snapshot writes
-	if err := src.Do(ctx, "merge", esclient.Request{Method: "POST", Path: "/" + strings.Join(names, ",") + "/_forcemerge",
+	if err := src.Do(ctx, i18n.Text("merge"), esclient.Request{Method: "POST", Path: "/" + strings.Join(names, ",") + "/_forcemerge",
 		Params: map[string][]string{"max_num_segments": {"1"}}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +545,7 @@ func TestEsmigrateCopyAloneMakesARepositoryTheTargetRestoresFrom(t *testing.T) {
 	if err := src.CreateRepository(ctx, esclient.RepositorySpec{Name: m.id, Location: m.plan.Repository.SourceLocation, Compress: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Do(ctx, "snapshot", esclient.Request{Method: "PUT", Path: "/_snapshot/" + m.id + "/s1",
+	if err := src.Do(ctx, i18n.Text("snapshot"), esclient.Request{Method: "PUT", Path: "/_snapshot/" + m.id + "/s1",
 		Params: map[string][]string{"wait_for_completion": {"true"}}, Body: map[string]any{"indices": "metrics-small", "include_global_state": false}}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -561,7 +562,7 @@ func TestEsmigrateCopyAloneMakesARepositoryTheTargetRestoresFrom(t *testing.T) {
 	if err := m.dst.CreateRepository(ctx, esclient.RepositorySpec{Name: m.plan.TargetRepoName(), Location: m.plan.Repository.TargetLocation, ReadOnly: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.dst.Do(ctx, "restore", esclient.Request{Method: "POST", Path: "/_snapshot/" + m.plan.TargetRepoName() + "/s1/_restore",
+	if err := m.dst.Do(ctx, i18n.Text("restore"), esclient.Request{Method: "POST", Path: "/_snapshot/" + m.plan.TargetRepoName() + "/s1/_restore",
 		Params: map[string][]string{"wait_for_completion": {"true"}},
 		Body:   map[string]any{"indices": "metrics-small", "rename_pattern": "(.+)", "rename_replacement": m.id + "-$1", "index_settings": map[string]any{"index.number_of_replicas": 0}}}, nil); err != nil {
 		t.Fatalf("restore from the copy: %v", err)
