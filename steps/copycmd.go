@@ -29,7 +29,7 @@ func CopyRepository(ctx context.Context, src, dst string, c CopyCommand, emit fu
 		Progress: func(p nfs.CopyProgress) {
 			emit(Event{Time: time.Now(), Kind: KindProgress, Phase: PhaseTransfer, Batch: c.Batch, Batches: c.Batches,
 				Done:  Counts{Bytes: p.BytesDone, Files: p.FilesDone},
-				Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Message: p.CurrentFile})
+				Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Msg: i18n.Name(p.CurrentFile)})
 		}}
 	if c.ProgressInterval > 0 {
 		o.ProgressInterval = secondsDuration(c.ProgressInterval)
