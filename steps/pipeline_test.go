@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
@@ -78,5 +79,72 @@ func TestBatchesInFlightCapsTheBatchesUnderWay(t *testing.T) {
 	p.e.state.Batches[0].Done = true
 	if !p.room(ctx, &p.e.state.Batches[1]) {
 		t.Error("a batch with nothing else under way was held back")
+	}
+}
+
+// deleteEngine is an engine in a run's pipeline whose snapshot lane is taking a snapshot, on a source of the
+// given version; its log events go to the channel.
+func deleteEngine(t *testing.T, version string) (*Engine, *pipeline, chan Event) {
+	t.Helper()
+	events := make(chan Event, 16)
+	e, _, _ := throttleEngine(t, Options{OnEvent: func(ev Event) { events <- ev }})
+	v, err := esclient.ParseVersion(version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srcSum.Info = esclient.Info{Distribution: esclient.Elasticsearch, Version: v, VersionText: version}
+	e.state = &State{MigrationID: "0123456789", Batches: []BatchState{{Number: 1}, {Number: 2}}}
+	p := &pipeline{e: e, k: 2, toldWait: map[int]bool{}, snapshotting: true}
+	p.cond = sync.NewCond(&e.lane)
+	e.pipe = p
+	return e, p, events
+}
+
+// Before Elasticsearch 7.9 a snapshot cannot be deleted while another one runs: the clean-up waits, says so,
+// until the snapshot lane is idle, and the snapshot lane starts no snapshot until the deletion is over.
+func TestBefore79ACleanupWaitsForTheRunningSnapshot(t *testing.T) {
+	e, p, events := deleteEngine(t, "7.8.1")
+	type result struct {
+		snapshottingThen bool
+		err              error
+	}
+	done := make(chan result, 1)
+	go func() {
+		e.lane.Lock()
+		defer e.lane.Unlock()
+		err := e.beforeDelete(context.Background(), 1)
+		done <- result{p.snapshotting, err}
+	}()
+	ev := <-events // the clean-up says why it waits: it reached the wait with the snapshot running
+	if ev.Msg.Key != "steps.pipeline.wait.delete" {
+		t.Fatalf("first event %+v, want steps.pipeline.wait.delete", ev)
+	}
+	e.lane.Lock()
+	p.snapshotting = false // the snapshot lane's snapshot ended
+	p.cond.Broadcast()
+	e.lane.Unlock()
+	r := <-done
+	if r.err != nil || r.snapshottingThen {
+		t.Fatalf("the deletion went ahead with a snapshot running (%v, %v)", r.snapshottingThen, r.err)
+	}
+	e.lane.Lock()
+	defer e.lane.Unlock()
+	if !p.deleting {
+		t.Fatal("the snapshot lane is not held back while the snapshot is deleted")
+	}
+	e.afterDelete()
+	if p.deleting {
+		t.Fatal("afterDelete did not let the snapshot lane go on")
+	}
+}
+
+// From 7.9 on the deletion does not wait for the running snapshot.
+func TestFrom79ACleanupDeletesBesideTheRunningSnapshot(t *testing.T) {
+	e, p, events := deleteEngine(t, "7.9.0")
+	e.lane.Lock()
+	err := e.beforeDelete(context.Background(), 1)
+	e.lane.Unlock()
+	if err != nil || p.deleting || len(events) != 0 {
+		t.Fatalf("7.9 waited or held the snapshot lane: %v, deleting %v, %d event(s)", err, p.deleting, len(events))
 	}
 }
