@@ -44,5 +44,6 @@ func newResumeCommand(f *clusterFlags) *cobra.Command {
 	resume.Flags().StringVar(&f.sourcePassword, "source-password", "", t("flag.resume.source-password"))
 	resume.Flags().StringVar(&f.targetPassword, "target-password", "", t("flag.resume.target-password"))
 	resume.Flags().BoolVar(&f.allowTargetDelete, "allow-delete-target", false, t("flag.resume.allow-delete-target"))
+	resume.Flags().BoolVar(&f.allowTargetSettings, "allow-target-settings", false, t("flag.resume.allow-target-settings"))
 	return resume
 }

@@ -29,5 +29,7 @@ func newRunCommand(f *clusterFlags) *cobra.Command {
 	run.Flags().BoolVar(&f.dryRun, "dry-run", false, t("flag.run.dry-run"))
 	run.Flags().BoolVar(&f.acceptWarnings, "accept-warnings", false, t("flag.run.accept-warnings"))
 	run.Flags().BoolVar(&f.allowTargetDelete, "allow-delete-target", false, t("flag.run.allow-delete-target"))
+	run.Flags().BoolVar(&f.measureShares, "measure-shares", false, t("flag.run.measure-shares"))
+	run.Flags().BoolVar(&f.allowTargetSettings, "allow-target-settings", false, t("flag.run.allow-target-settings"))
 	return run
 }

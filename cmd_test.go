@@ -256,3 +256,24 @@ func TestAPlanThatIsNotAMappingIsSaidWithoutGoTypes(t *testing.T) {
 		}
 	}
 }
+
+// esmigrate copy: bad usage exits 2 and names what is wrong; a directory that is no repository is said so.
+func TestCopyCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"copy", dir}, exitUsage, "takes 2 argument(s), 1 given"},
+		{[]string{"copy", "--workers", "0", dir, filepath.Join(dir, "t")}, exitUsage, "--workers 0"},
+		{[]string{"copy", "--bandwidth-limit", "fast", dir, filepath.Join(dir, "t")}, exitUsage, "--bandwidth-limit"},
+		{[]string{"copy", filepath.Join(dir, "missing"), filepath.Join(dir, "t")}, exitUsage, "the source repository"},
+		{[]string{"copy", dir, filepath.Join(t.TempDir(), "t")}, exitError, "is not an Elasticsearch repository"},
+	} {
+		code, out := cli(t, c.args...)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d (want %d)\n%s", c.args, code, c.code, out)
+		}
+	}
+}

@@ -31,6 +31,10 @@ type clusterFlags struct {
 	state                              string
 	reportDir                          string
 	batchMaxSize                       string
+	batchesInFlight                    int
+	targetRecoveryRate                 string
+	allowTargetSettings                bool
+	measureShares                      bool
 	renamePattern, renameReplacement   string
 	nfsServer, nfsExport               string
 	maxSnapshotRate, maxRestoreRate    string
@@ -53,9 +57,10 @@ var planFlags = map[string]string{
 	"indices": "indices", "exclude": "indices", "repository": "repository.name", "source-location": "repository.source_location",
 	"target-location": "repository.target_location", "source-local-path": "repository.source_local_path",
 	"target-local-path": "repository.target_local_path", "state": "state_file", "report-dir": "report_dir",
-	"batch-max-size": "batch_max_size", "rename-pattern": "restore.rename_pattern", "rename-replacement": "restore.rename_replacement",
+	"batch-max-size": "batch_max_size", "batches-in-flight": "batches_in_flight", "rename-pattern": "restore.rename_pattern", "rename-replacement": "restore.rename_replacement",
 	"nfs-server": "nfs.server", "nfs-export": "nfs.export", "max-snapshot-bytes-per-sec": "repository.max_snapshot_bytes_per_sec",
 	"max-restore-bytes-per-sec": "repository.max_restore_bytes_per_sec", "copy-bandwidth-limit": "copy.bandwidth_limit",
+	"target-recovery-max-bytes-per-sec": "restore.target_recovery_max_bytes_per_sec",
 }
 
 func (f *clusterFlags) register(c *cobra.Command) {
@@ -86,10 +91,12 @@ func (f *clusterFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.state, "state", "", t("flag.state"))
 	fl.StringVar(&f.reportDir, "report-dir", "", t("flag.report-dir"))
 	fl.StringVar(&f.batchMaxSize, "batch-max-size", "", t("flag.batch-max-size"))
+	fl.IntVar(&f.batchesInFlight, "batches-in-flight", 0, t("flag.batches-in-flight"))
 	fl.StringVar(&f.renamePattern, "rename-pattern", "", t("flag.rename-pattern"))
 	fl.StringVar(&f.renameReplacement, "rename-replacement", "", t("flag.rename-replacement"))
 	fl.StringVar(&f.maxSnapshotRate, "max-snapshot-bytes-per-sec", "", t("flag.max-snapshot-bytes-per-sec"))
 	fl.StringVar(&f.maxRestoreRate, "max-restore-bytes-per-sec", "", t("flag.max-restore-bytes-per-sec"))
+	fl.StringVar(&f.targetRecoveryRate, "target-recovery-max-bytes-per-sec", "", t("flag.target-recovery-max-bytes-per-sec"))
 	fl.StringVar(&f.copyBandwidth, "copy-bandwidth-limit", "", t("flag.copy-bandwidth-limit"))
 	fl.StringVar(&f.nfsServer, "nfs-server", "", t("flag.nfs-server"))
 	fl.StringVar(&f.nfsExport, "nfs-export", "", t("flag.nfs-export"))
@@ -169,7 +176,7 @@ func (f *clusterFlags) planAndSource(cmd *cobra.Command) (steps.Plan, *planOrigi
 		"batch-max-size": &p.BatchMaxSize, "rename-pattern": &p.Restore.RenamePattern,
 		"rename-replacement": &p.Restore.RenameReplacement, "nfs-server": &p.NFS.Server, "nfs-export": &p.NFS.Export,
 		"max-snapshot-bytes-per-sec": &p.Repository.MaxSnapshotBytesPerSec, "max-restore-bytes-per-sec": &p.Repository.MaxRestoreBytesPerSec,
-		"copy-bandwidth-limit": &p.Copy.BandwidthLimit}
+		"copy-bandwidth-limit": &p.Copy.BandwidthLimit, "target-recovery-max-bytes-per-sec": &p.Restore.TargetRecoveryMaxBytesPerSec}
 	for flag, dst := range str {
 		if ch(flag) {
 			*dst = cmd.Flags().Lookup(flag).Value.String()
@@ -178,6 +185,10 @@ func (f *clusterFlags) planAndSource(cmd *cobra.Command) (steps.Plan, *planOrigi
 	}
 	if ch("shared") {
 		p.Repository.Shared = f.shared
+	}
+	if ch("batches-in-flight") {
+		p.BatchesInFlight = f.batchesInFlight
+		mark("batches-in-flight")
 	}
 	if ch("delete-snapshots") {
 		p.Cleanup.DeleteSnapshots = f.deleteSnapshots

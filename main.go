@@ -3,7 +3,7 @@
 // (esmigrate run --plan plan.yaml).
 //
 // One file per command: cmd_wizard.go (the root command), cmd_run.go, cmd_resume.go, cmd_plan.go,
-// cmd_nfssetup.go, cmd_version.go, cmd_verify.go, cmd_serve.go, cmd_catchup.go, cmd_cutover.go; flags.go holds the flags
+// cmd_nfssetup.go, cmd_version.go, cmd_verify.go, cmd_serve.go, cmd_catchup.go, cmd_cutover.go, cmd_copy.go; flags.go holds the flags
 // they share and how they make a plan.
 package main
 
@@ -50,7 +50,7 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// parsing by commandLang; declared here so that cobra accepts it anywhere).
 	root.PersistentFlags().StringVar(&f.lang, "lang", "", l.T("flag.lang"))
 	root.AddCommand(newRunCommand(f), newResumeCommand(f), newPlanCommand(f), newNFSSetupCommand(l), newVersionCommand(l), newVerifyCommand(f), newServeCommand(f),
-		newCatchUpCommand(f), newCutoverCommand(f))
+		newCatchUpCommand(f), newCutoverCommand(f), newCopyCommand(l))
 	localizeCobra(root, l)
 	err := root.Execute()
 	if err == nil {

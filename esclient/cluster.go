@@ -162,8 +162,16 @@ func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[strin
 	out := map[string]IndexHealth{}
 	q := params("level", "indices", "expand_wildcards", "all", "filter_path", "indices.*.status,indices.*.active_shards,indices.*.initializing_shards,indices.*.unassigned_shards,indices.*.relocating_shards")
 	chunks := pathChunks(indices, "/_cluster/health/", "", q)
-	if len(indices) == 0 {
+	want := map[string]bool{}
+	switch {
+	case len(indices) == 0:
 		chunks = [][]string{nil} // the whole cluster (_all)
+	case len(chunks) > 1:
+		// More names than one request line holds: every index's health in one request, matched here.
+		for _, n := range indices {
+			want[n] = true
+		}
+		chunks = [][]string{nil}
 	}
 	for _, chunk := range chunks {
 		var raw struct {
@@ -173,7 +181,9 @@ func (c *Client) IndicesHealth(ctx context.Context, indices []string) (map[strin
 			return nil, err
 		}
 		for k, v := range raw.Indices {
-			out[k] = v
+			if len(want) == 0 || want[k] {
+				out[k] = v
+			}
 		}
 	}
 	return out, nil
@@ -428,4 +438,50 @@ func (c *Client) ExplainUnassigned(ctx context.Context, index string, shard int,
 		}
 	}
 	return strings.Join(parts, ": "), nil
+}
+
+// RecoverySetting is indices.recovery.max_bytes_per_sec, the per-node throttle of recoveries (restores are
+// recoveries): what the cluster's persistent settings say (nil: not set there) and the value in force
+// (transient, persistent or the default, 40mb). Asked in the nested form: filter_path does not match the
+// dotted keys of flat_settings=true (the answer is then {}).
+func (c *Client) RecoverySetting(ctx context.Context) (persistent *string, effective string, err error) {
+	var raw map[string]any
+	err = c.do(ctx, i18n.M("es.op.recoverysetting"), Request{Method: "GET", Path: "/_cluster/settings",
+		Params: params("include_defaults", "true", "filter_path", "*.indices.recovery.max_bytes_per_sec")}, &raw)
+	if err != nil {
+		return nil, "", err
+	}
+	get := func(layer string) (string, bool) {
+		var v any = raw[layer]
+		for _, k := range []string{"indices", "recovery", "max_bytes_per_sec"} {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return "", false
+			}
+			if v, ok = m[k]; !ok {
+				return "", false
+			}
+		}
+		return fmt.Sprint(v), true
+	}
+	if v, ok := get("persistent"); ok {
+		persistent = &v
+	}
+	for _, layer := range []string{"transient", "persistent", "defaults"} {
+		if v, ok := get(layer); ok {
+			return persistent, v, nil
+		}
+	}
+	return nil, "", i18n.Errorf("es.recoverysetting.missing", c.cfg.Role)
+}
+
+// SetRecoverySettingRequest describes setting indices.recovery.max_bytes_per_sec persistently (nil: remove it,
+// back to the default or the elasticsearch.yml value).
+func SetRecoverySettingRequest(value *string) Request {
+	var v any
+	if value != nil {
+		v = *value
+	}
+	return Request{Method: "PUT", Path: "/_cluster/settings",
+		Body: map[string]any{"persistent": map[string]any{"indices.recovery.max_bytes_per_sec": v}}}
 }

@@ -230,26 +230,46 @@ func (c *Client) Refresh(ctx context.Context, indices ...string) error {
 	return nil
 }
 
-// SetReplicasRequest describes setting number_of_replicas on indices of the target.
-func SetReplicasRequest(indices []string, replicas int) Request {
-	return Request{Method: "PUT", Path: "/" + joinIndices(indices) + "/_settings",
-		Body: map[string]any{"index": map[string]any{"number_of_replicas": replicas}}}
+// SetReplicasRequests describe setting number_of_replicas on indices of the target: one request per group of
+// names that fits a request line (a batch of hundreds of indices would otherwise be refused with
+// too_long_http_line_exception).
+func SetReplicasRequests(indices []string, replicas int) []Request {
+	var out []Request
+	for _, chunk := range pathChunks(indices, "/", "/_settings", nil) {
+		out = append(out, Request{Method: "PUT", Path: joinedPath("/", chunk, "/_settings"),
+			Body: map[string]any{"index": map[string]any{"number_of_replicas": replicas}}})
+	}
+	return out
 }
 
 // SetReplicas changes number_of_replicas (the engine restores with 0 and puts the original value back after).
 func (c *Client) SetReplicas(ctx context.Context, indices []string, replicas int) error {
-	return c.do(ctx, i18n.M("es.op.replicas", strings.Join(indices, ","), replicas),
-		SetReplicasRequest(indices, replicas), nil)
+	for _, r := range SetReplicasRequests(indices, replicas) {
+		if err := c.do(ctx, i18n.M("es.op.replicas", strings.Join(indices, ","), replicas), r, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// DeleteIndexRequest describes deleting indices. Only ever sent to the target, after a typed confirmation.
-func DeleteIndexRequest(indices []string) Request {
-	return Request{Method: "DELETE", Path: "/" + joinIndices(indices)}
+// DeleteIndexRequests describe deleting indices, one request per group of names that fits a request line.
+// Only ever sent to the target, after a typed confirmation. An empty list gives no request (never DELETE /_all).
+func DeleteIndexRequests(indices []string) []Request {
+	var out []Request
+	for _, chunk := range pathChunks(indices, "/", "", nil) {
+		out = append(out, Request{Method: "DELETE", Path: joinedPath("/", chunk, "")})
+	}
+	return out
 }
 
 // DeleteIndices deletes indices (target only; a read-only client refuses it).
 func (c *Client) DeleteIndices(ctx context.Context, indices []string) error {
-	return c.do(ctx, i18n.M("es.op.deleteindices", strings.Join(indices, ",")), DeleteIndexRequest(indices), nil)
+	for _, r := range DeleteIndexRequests(indices) {
+		if err := c.do(ctx, i18n.M("es.op.deleteindices", strings.Join(indices, ",")), r, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Exists tells which of the names exist as an index (or an alias) on this cluster.

@@ -123,13 +123,30 @@ func (c *Client) Recovery(ctx context.Context, indices []string) ([]ShardRecover
 		} `json:"shards"`
 	}
 	q := url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}, "filter_path": {recoveryFilter}}
-	for _, chunk := range pathChunks(indices, "/", "/_recovery", q) {
-		if err := c.do(ctx, i18n.M("es.op.recovery"), Request{Method: "GET", Path: joinedPath("/", chunk, "/_recovery"), Params: q}, &raw); err != nil {
+	chunks := pathChunks(indices, "/", "/_recovery", q)
+	want := map[string]bool{}
+	if len(chunks) > 1 {
+		// More names than one request line holds: the whole cluster's answer in one request, matched here,
+		// instead of a request per chunk at every poll of a restore of thousands of indices.
+		for _, n := range indices {
+			want[n] = true
+		}
+		chunks = [][]string{nil}
+	}
+	for _, chunk := range chunks {
+		path := "/_recovery"
+		if chunk != nil {
+			path = joinedPath("/", chunk, "/_recovery")
+		}
+		if err := c.do(ctx, i18n.M("es.op.recovery"), Request{Method: "GET", Path: path, Params: q}, &raw); err != nil {
 			return nil, err
 		}
 	}
 	var out []ShardRecovery
 	for index, r := range raw {
+		if len(want) > 0 && !want[index] {
+			continue
+		}
 		for _, s := range r.Shards {
 			out = append(out, ShardRecovery{Index: index, Shard: s.ID, Primary: s.Primary, Type: s.Type, Stage: s.Stage,
 				Snapshot: s.Source.Snapshot, Repository: s.Source.Repository, TotalBytes: s.Index.Size.Total,

@@ -99,6 +99,33 @@ func TestTheEngineWritesNoEnglishOfItsOwn(t *testing.T) {
 		`fmt.Errorf("RPC record too large`:  true,
 		`fmt.Errorf("unknown kind %q", k)`:  true, // esclient: a programming error (kinds come from ParseMetaKind)
 		`fmt.Errorf("unknown scan mode`:     true, // esclient: a programming error
+		// nfs: the copy's sentinel, shown as nfs.copy.busy (the i18n.Error's cause)
+		`errors.New("the target is locked by another copy")`: true,
+		// nfs: what the repository metadata's decoders (Smile, the codec envelope) and readers find wrong: details
+		// carried inside nfs.repo.content, which says what failed and what to do
+		`errors.New("not an Elasticsearch metadata blob`: true,
+		`errors.New("its checksum does not match`:        true,
+		`errors.New("damaged codec header")`:             true,
+		`fmt.Errorf("inflate: %w", err)`:                 true,
+		`fmt.Errorf("the root index file is not what`:    true,
+		`fmt.Errorf("index %s has no id", name)`:         true,
+		`fmt.Errorf("snapshot %s names metadata`:         true,
+		`fmt.Errorf("listing %s: %w"`:                    true,
+		`fmt.Errorf("shard %d of index %s:`:              true,
+		`errors.New("not an object")`:                    true,
+		`errors.New("a file without a name")`:            true,
+		"errors.New(`\"snapshots\" is not an object`)":   true,
+		`fmt.Errorf("snapshot %s lists file %s`:          true,
+		`errors.New("not a Smile document`:               true,
+		`fmt.Errorf("smile at byte %d: %w"`:              true,
+		`errors.New("unexpected end of data")`:           true,
+		`errors.New("variable-length integer too long")`: true,
+		`errors.New("binary length out of range")`:       true,
+		`fmt.Errorf("unknown value token`:                true,
+		`fmt.Errorf("shared value reference`:             true,
+		`errors.New("invalid UTF-8 in a name")`:          true,
+		`fmt.Errorf("unknown name token`:                 true,
+		`fmt.Errorf("shared name reference`:              true,
 		// the source guard's refusal: a safety net that only a bug reaches, sent back as Elasticsearch's reason
 		// of an esmigrate_source_protection error whose fix (es.fix.guard) is translated
 		`fmt.Errorf("%s %s: %v", m, rawPath, err)`:    true,

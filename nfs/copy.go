@@ -47,6 +47,16 @@ const (
 var phaseNames = [phases]i18n.Msg{i18n.M("nfs.copy.phase.blobs"), i18n.M("nfs.copy.phase.meta"), i18n.M("nfs.copy.phase.snap"),
 	i18n.M("nfs.copy.phase.gen"), i18n.Name("index.latest")}
 
+// waiter is the bandwidth limiter's one method the copy uses.
+type waiter interface {
+	WaitN(ctx context.Context, n int) error
+}
+
+// newLimiter makes the copy's bandwidth limiter (tests record what it is charged).
+var newLimiter = func(bytesPerSecond int64, burst int) waiter {
+	return rate.NewLimiter(rate.Limit(bytesPerSecond), burst)
+}
+
 // afterRename, when set (by tests), is called each time a file has been renamed into place.
 var afterRename func(rel string)
 
@@ -64,6 +74,10 @@ type copyFile struct {
 // CopyRepository copies the Elasticsearch `fs` repository in src to dst (the target cluster's share), so that
 // dst is at every moment a valid repository or an incomplete copy that nothing points at yet:
 //
+//   - only the files that the source's current generation names are taken (repofiles.go: root index-N →
+//     snapshots and indices → shard index files → blobs), so a snapshot running on the source meanwhile (the
+//     next batch's) is never copied half-written; the copy starts again from the new generation when a
+//     snapshot deleted meanwhile takes away a file it was about to copy;
 //   - files are copied in phases, each finished (fsynced, renamed, directories fsynced) before the next:
 //     data blobs, the rest of indices/, root snap-*.dat/meta-*.dat, root index-N, and index.latest last;
 //   - each file is written under a temporary hidden name, fsynced, then renamed, so a cancelled or killed copy
@@ -81,8 +95,45 @@ type copyFile struct {
 //   - files are fsynced in batches, directories after each phase; as root, new files and directories take the
 //     owner of dst.
 //
-// Copy only after the snapshot is SUCCESS; register dst on the target cluster with readonly: true.
+// A snapshot is in the copy once it is SUCCESS (finalized); register dst on the target cluster with
+// readonly: true.
 func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyResult, error) {
+	// A snapshot deleted on the source while the copy runs (the clean-up of an earlier batch) takes files away
+	// that the generation read at the start names: the copy then starts again from the new generation, and
+	// what it already copied is skipped.
+	for attempt := 1; ; attempt++ {
+		res, err := copyRepository(ctx, src, dst, o)
+		var moved *generationMovedError
+		if errors.As(err, &moved) && attempt < 5 && ctx.Err() == nil {
+			continue
+		}
+		if moved != nil {
+			return res, moved.err
+		}
+		return res, err
+	}
+}
+
+// generationMovedError: a file the generation being copied names is gone, and the source has another
+// generation now.
+type generationMovedError struct{ err error }
+
+func (e *generationMovedError) Error() string { return e.err.Error() }
+func (e *generationMovedError) Unwrap() error { return e.err }
+
+// sourceGone turns the failure to read a source file into generationMovedError when the source's generation
+// is no longer the one being copied.
+func sourceGone(src string, latest []byte, err error) error {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if now, _, gerr := readGeneration(src); gerr == nil && !bytes.Equal(now, latest) {
+		return &generationMovedError{err: err}
+	}
+	return err
+}
+
+func copyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyResult, error) {
 	start := time.Now()
 	var res CopyResult
 	if o.Workers <= 0 {
@@ -104,43 +155,45 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 		return res, i18n.Errorf("nfs.copy.inside", src, dst)
 	}
 
-	// --- the source
+	// --- the source: what its current generation names, and nothing else. A snapshot still running writes
+	// blobs, shard index files and snap-*.dat that no generation names yet: they are not taken. index.latest
+	// and the current root index-N are read now and written from memory: Elasticsearch deletes that index-N
+	// soon after a newer snapshot writes index-N+1, which may happen during the copy. Older root index-N
+	// files are leftovers that nothing reads any more (Elasticsearch deletes them too) and are not copied.
 	latest, gen, err := readGeneration(src)
 	if err != nil {
 		return res, err
 	}
-	files, err := listRepository(src)
+	content, err := ReadRepositoryContent(src)
 	if err != nil {
+		if now, _, gerr := readGeneration(src); gerr == nil && !bytes.Equal(now, latest) {
+			return res, &generationMovedError{err: err}
+		}
 		return res, err
 	}
-	// The current root index-N is read now, like index.latest, and written from memory: Elasticsearch deletes
-	// it soon after a newer snapshot writes index-N+1, which may happen during the copy. Older root index-N
-	// files are leftovers that nothing reads any more (Elasticsearch deletes them too) and are not copied.
+	if content.Generation != gen {
+		return res, &generationMovedError{err: i18n.Errorf("nfs.copy.genmoved", src, gen, content.Generation)}
+	}
+	latest = content.Latest
 	genName := "index-" + strconv.FormatInt(gen, 10)
-	genBytes, err := os.ReadFile(filepath.Join(src, genName))
-	if err != nil {
-		return res, i18n.Errorf("nfs.copy.genunreadable", src, indexLatest, gen, genName, err)
-	}
-	listed := false
-	for _, f := range files {
-		listed = listed || f.rel == genName
-	}
-	if !listed {
-		return res, i18n.Errorf("nfs.copy.genunseen", src, indexLatest, gen, genName)
-	}
-	kept := files[:0]
-	for _, f := range files {
+	files := make([]copyFile, 0, len(content.Files)+2)
+	for _, rel := range content.Files {
+		fi, err := os.Lstat(filepath.Join(src, filepath.FromSlash(rel)))
 		switch {
-		case f.rel == genName:
-			f.content, f.size = genBytes, int64(len(genBytes))
-		case f.rel == indexLatest:
-			f.content, f.size = latest, int64(len(latest))
-		case f.phase == phaseGen:
+		case errors.Is(err, fs.ErrNotExist) && content.Optional[rel]:
 			continue
+		case err != nil:
+			return res, sourceGone(src, latest, i18n.Errorf("nfs.copy.named.unreadable", src, gen, rel, err))
+		case !fi.Mode().IsRegular():
+			return res, i18n.Errorf("nfs.copy.irregular", src, rel)
 		}
-		kept = append(kept, f)
+		ph, g := classify(rel)
+		files = append(files, copyFile{rel: rel, size: fi.Size(), mode: fi.Mode().Perm(), phase: ph, gen: g})
 	}
-	files = kept
+	files = append(files,
+		copyFile{rel: genName, size: int64(len(content.Root)), mode: 0o644, phase: phaseGen, gen: gen, content: content.Root},
+		copyFile{rel: indexLatest, size: int64(len(latest)), mode: 0o644, phase: phaseLatest, content: latest})
+	genBytes := content.Root
 
 	// --- the target
 	if err := os.MkdirAll(dst, 0o755); err != nil {
@@ -192,11 +245,11 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 
 	// --- copy
 	owner := targetOwner(dst)
-	var lim *rate.Limiter
+	var lim waiter
 	chunk := int64(copyChunk)
 	if o.BytesPerSecond > 0 {
 		chunk = min(chunk, max(o.BytesPerSecond/4, 4096))
-		lim = rate.NewLimiter(rate.Limit(o.BytesPerSecond), int(chunk))
+		lim = newLimiter(o.BytesPerSecond, int(chunk))
 	}
 	pr := newProgress(o, nTodo, need)
 	defer pr.stop()
@@ -205,7 +258,7 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 			continue
 		}
 		if err := runPhase(ctx, src, dst, todo[p], o.Workers, chunk, lim, owner, pr); err != nil {
-			return pr.result(res, start), i18n.Errorf("nfs.copy.phase", phaseNames[p], src, dst, err)
+			return pr.result(res, start), sourceGone(src, latest, i18n.Errorf("nfs.copy.phase", phaseNames[p], src, dst, err))
 		}
 		pr.emit()
 	}
@@ -252,16 +305,6 @@ func ours(rel string, isDir bool) bool {
 	return isDir && !strings.Contains(rel, "/") && strings.HasPrefix(base, "tests-")
 }
 
-// notRepository says whether a source name is not the repository's to copy: ours, and any root directory but
-// indices/. An fs repository keeps its blobs in files at its root and under indices/; another root directory
-// is something else's, such as another repository registered in a subdirectory of this one's location (as when
-// the repository was made at a path.repo root that already holds others), which a copy must not take along
-// and may find being written. In the target such a directory still counts: a first copy refuses a directory
-// that holds something else, rather than share it (a clean-up may delete the whole target directory).
-func notRepository(rel string, isDir bool) bool {
-	return ours(rel, isDir) || isDir && !strings.Contains(rel, "/") && rel != "indices"
-}
-
 func classify(rel string) (phase int, gen int64) {
 	base := path.Base(rel)
 	switch {
@@ -278,38 +321,14 @@ func classify(rel string) (phase int, gen int64) {
 	return phaseRoot, 0
 }
 
-func listRepository(root string) ([]copyFile, error) {
-	var out []copyFile
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return i18n.Errorf("nfs.copy.readsource", err, root)
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "." {
-			return nil
-		}
-		if notRepository(rel, d.IsDir()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return i18n.Errorf("nfs.copy.irregular", root, rel)
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		ph, g := classify(rel)
-		out = append(out, copyFile{rel: rel, size: info.Size(), mode: info.Mode().Perm(), phase: ph, gen: g})
-		return nil
-	})
-	return out, err
+// repositoryName says whether a path is named like a file of an fs repository: under indices/, or a root
+// snap-, meta- or index- file. Another directory at the root is something else's (another repository
+// registered in a subdirectory of this one's location).
+func repositoryName(rel string) bool {
+	if strings.HasPrefix(rel, "indices/") {
+		return true
+	}
+	return !strings.Contains(rel, "/") && (strings.HasPrefix(rel, "snap-") || strings.HasPrefix(rel, "meta-") || strings.HasPrefix(rel, "index"))
 }
 
 // scanTarget lists the target's files (relative path → size) and removes temporaries of earlier copies.
@@ -367,7 +386,7 @@ func lockTarget(dst string) (func(), error) {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, i18n.Errorf("nfs.copy.busy", dst, name)
+			return nil, &i18n.Error{Msg: i18n.M("nfs.copy.busy", dst, name), Cause: ErrCopyLocked}
 		}
 		return nil, i18n.Errorf("nfs.copy.lock", name, err)
 	}
@@ -404,7 +423,12 @@ func checkLineage(src, dst string, files []copyFile, existing map[string]int64, 
 	how := i18n.M("nfs.copy.how")
 	if dstGen < 0 {
 		for rel := range existing {
-			if _, ok := srcSet[rel]; !ok {
+			if _, ok := srcSet[rel]; ok {
+				continue
+			}
+			// not named by the source's generation, but still one of its files (an earlier generation's, copied
+			// by an interrupted first copy)
+			if fi, err := os.Lstat(filepath.Join(src, filepath.FromSlash(rel))); err != nil || !fi.Mode().IsRegular() || !repositoryName(rel) {
 				return i18n.Errorf("nfs.copy.foreignfile", dst, rel, src, how)
 			}
 		}
@@ -571,7 +595,7 @@ func targetOwner(dst string) fileOwner {
 }
 
 // runPhase copies files with workers and makes them durable and visible (renamed) before it returns.
-func runPhase(ctx context.Context, src, dst string, files []copyFile, workers int, chunk int64, lim *rate.Limiter,
+func runPhase(ctx context.Context, src, dst string, files []copyFile, workers int, chunk int64, lim waiter,
 	owner fileOwner, pr *progress) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -786,7 +810,7 @@ func mkdirOwned(root, dir string, owner fileOwner) error {
 }
 
 // copyOne writes f to a temporary name next to its destination and returns it, still open, for the committer.
-func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim *rate.Limiter, owner fileOwner,
+func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim waiter, owner fileOwner,
 	pr *progress) (_ pendingFile, err error) {
 	from := filepath.Join(src, filepath.FromSlash(f.rel))
 	to := filepath.Join(dst, filepath.FromSlash(f.rel))
@@ -822,7 +846,9 @@ func copyOne(ctx context.Context, src, dst string, f copyFile, chunk int64, lim 
 				return pendingFile{}, err
 			}
 			if lim != nil {
-				if err = lim.WaitN(ctx, int(chunk)); err != nil {
+				// charge what this read can move: a chunk, or what is left of the file (a small file is charged
+				// its size, not a whole chunk)
+				if err = lim.WaitN(ctx, int(max(min(chunk, f.size-n), 0))); err != nil {
 					return pendingFile{}, err
 				}
 			}

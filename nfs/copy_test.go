@@ -84,12 +84,21 @@ func TestCopyRepositoryFullThenIncremental(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dst, "index-0")); err != nil {
 		t.Errorf("without Prune the old generation file stays: %v", err)
 	}
+	// what the source no longer has: index-0 and each shard's index file of the first snapshot, replaced by
+	// the second's (3 indices × 2 shards)
+	stale := 0
+	srcNow := tree(t, src)
+	for rel := range tree(t, dst) {
+		if _, ok := srcNow[rel]; !ok {
+			stale++
+		}
+	}
 	res, err = CopyRepository(context.Background(), src, dst, CopyOptions{Prune: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.FilesCopied != 0 || res.FilesPruned != 1 {
-		t.Errorf("prune: %+v", res)
+	if res.FilesCopied != 0 || res.FilesPruned != 1+3*2 || stale != res.FilesPruned {
+		t.Errorf("prune: %+v, %d stale files", res, stale)
 	}
 	sameTree(t, src, dst)
 }
@@ -320,12 +329,14 @@ func TestCopyRepositoryLocked(t *testing.T) {
 	}
 }
 
-// A snapshot finishing on the source during the copy: the target gets the generation seen at the start,
-// complete, and the result says to copy again.
+// A snapshot of other indices (the next batch's) finishing on the source during the copy: the target gets the
+// generation seen at the start, complete, and the result says to copy again.
 func TestCopyRepositorySourceChanges(t *testing.T) {
 	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
-	r := newFakeRepo(t, src, 10, 1, 2)
+	r := newFakeRepo(t, src, 10, 2, 2)
+	r.subset = []int{0}
 	r.snapshot(t, 2, 4096)
+	r.subset = []int{1}
 	once := sync.Once{}
 	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Progress: func(CopyProgress) {
 		once.Do(func() { r.snapshot(t, 2, 4096) })
@@ -344,6 +355,84 @@ func TestCopyRepositorySourceChanges(t *testing.T) {
 		t.Fatalf("second copy: %+v %v", res, err)
 	}
 	sameTree(t, src, dst)
+}
+
+// A snapshot of the same indices finishing during the copy replaces the shard index files the copy was about
+// to take (Elasticsearch deletes the old ones): the copy starts again from the new generation and ends with
+// it, complete.
+func TestCopyRepositoryStartsAgainWhenItsGenerationIsGone(t *testing.T) {
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 10, 1, 2)
+	r.snapshot(t, 2, 4096)
+	once := sync.Once{}
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{Progress: func(CopyProgress) {
+		once.Do(func() { r.snapshot(t, 2, 4096) })
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Generation != 1 || res.SourceChanged {
+		t.Errorf("result %+v: want the new generation, complete", res)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dst, indexLatest)); binary.BigEndian.Uint64(b) != 1 {
+		t.Errorf("target index.latest = %d, want 1", binary.BigEndian.Uint64(b))
+	}
+	dstTree := tree(t, dst)
+	for rel, v := range tree(t, src) {
+		if dstTree[rel] != v {
+			t.Errorf("%s of generation 1 is missing or differs in the target", rel)
+		}
+	}
+}
+
+// A snapshot running on the source (the next batch's, in a pipeline) has written blobs, shard index files and
+// snap-*.dat, but no generation names them yet: the copy takes none of them, only the finished snapshot's.
+func TestCopyRepositoryLeavesARunningSnapshotAlone(t *testing.T) {
+	for _, sameIndices := range []bool{false, true} {
+		src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+		r := newFakeRepo(t, src, 16, 2, 2)
+		if !sameIndices {
+			r.subset = []int{0}
+		}
+		r.snapshot(t, 3, 150<<10)
+		finished := tree(t, src)
+		if !sameIndices {
+			r.subset = []int{1}
+		}
+		r.startSnapshot(t, 3, 150<<10)
+		running := 0
+		for rel := range tree(t, src) {
+			if _, ok := finished[rel]; !ok {
+				running++
+			}
+		}
+		if running < 10 {
+			t.Fatalf("the running snapshot wrote only %d files", running)
+		}
+		res, err := CopyRepository(context.Background(), src, dst, CopyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := tree(t, dst)
+		for rel, v := range finished {
+			if got[rel] != v {
+				t.Errorf("same indices %v: finished snapshot's %s not copied", sameIndices, rel)
+			}
+		}
+		for rel := range got {
+			if _, ok := finished[rel]; !ok {
+				t.Errorf("same indices %v: %s was copied, but only the running snapshot has it", sameIndices, rel)
+			}
+		}
+		if res.Generation != 0 || res.FilesCopied != len(finished) {
+			t.Errorf("result %+v, want the %d files of generation 0", res, len(finished))
+		}
+		r.finishSnapshot(t)
+		if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{Prune: true}); err != nil {
+			t.Fatal(err)
+		}
+		sameTree(t, src, dst)
+	}
 }
 
 func TestCopyRepositoryOwner(t *testing.T) {
@@ -422,8 +511,9 @@ func TestCopyRepositoryLineageByMarker(t *testing.T) {
 	if err != nil || m.Source != src || m.Generation != 0 {
 		t.Fatalf("marker %+v %v", m, err)
 	}
-	r.snapshot(t, 2, 1024)
-	os.Remove(filepath.Join(src, "snap-"+r.snaps[0]+".dat")) // the first batch's snapshot was deleted
+	r.subset = []int{}
+	r.snapshot(t, 2, 1024) // a snapshot of nothing, so that deleting the first one leaves a generation
+	r.deleteSnapshot(t, 0) // the first batch's snapshot was deleted
 	os.Rename(filepath.Join(dst, markerName), filepath.Join(t.TempDir(), "saved"))
 	if _, err := CopyRepository(context.Background(), src, dst, CopyOptions{}); err == nil || !strings.Contains(err.Error(), "cannot tell") {
 		t.Fatalf("without the marker the lineage cannot be proved: %v", err)
@@ -434,7 +524,7 @@ func TestCopyRepositoryLineageByMarker(t *testing.T) {
 		t.Fatalf("with the marker: %v", err)
 	}
 	sameTree(t, src, dst)
-	if m, _ := readMarker(dst); m.Generation != 1 || res.Generation != 1 {
+	if m, _ := readMarker(dst); m.Generation != 2 || res.Generation != 2 {
 		t.Errorf("marker after the second copy: %+v", m)
 	}
 }
@@ -503,4 +593,48 @@ func TestCopyRepositoryFollowsALinkedSourceAndTarget(t *testing.T) {
 	if err != nil || len(info.Snapshots) != 1 {
 		t.Errorf("ReadRepository through the link: %+v %v", info, err)
 	}
+}
+
+// recordingLimiter counts what the copy charges its bandwidth limiter, and never waits.
+type recordingLimiter struct {
+	mu      sync.Mutex
+	charged int64
+	calls   int
+}
+
+func (l *recordingLimiter) WaitN(_ context.Context, n int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.charged += int64(n)
+	l.calls++
+	return nil
+}
+
+// The bandwidth limit is charged the bytes the copy reads from files, not a whole chunk per file: a
+// repository of small files under a limit copies at the limit, not at a fraction of it.
+func TestCopyRepositoryLimiterChargesTheBytesCopied(t *testing.T) {
+	rec := &recordingLimiter{}
+	var chunkSeen int
+	old := newLimiter
+	newLimiter = func(bps int64, burst int) waiter { chunkSeen = burst; return rec }
+	t.Cleanup(func() { newLimiter = old })
+
+	src, dst := filepath.Join(t.TempDir(), "src"), filepath.Join(t.TempDir(), "dst")
+	r := newFakeRepo(t, src, 31, 2, 2)
+	r.partSize = 3000 // a blob of more than 3000 bytes comes in parts: files of every size
+	r.snapshot(t, 20, 2048)
+	res, err := CopyRepository(context.Background(), src, dst, CopyOptions{BytesPerSecond: 256 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := os.ReadFile(filepath.Join(src, "index-0"))
+	fromFiles := res.BytesCopied - int64(len(root)) - 8 // index-N and index.latest are written from memory
+	if rec.charged != fromFiles {
+		t.Errorf("the limiter was charged %d bytes for %d bytes read from %d files", rec.charged, fromFiles, res.FilesCopied-2)
+	}
+	// the fault this guards against: a chunk per file would have charged far more than the bytes
+	if int64(res.FilesCopied-2)*int64(chunkSeen) < 4*fromFiles {
+		t.Fatalf("files too large to tell a chunk per file from the bytes: %d files, chunk %d, %d bytes", res.FilesCopied-2, chunkSeen, fromFiles)
+	}
+	sameTree(t, src, dst)
 }

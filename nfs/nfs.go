@@ -9,6 +9,7 @@ package nfs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -151,6 +152,10 @@ type PathCheck struct {
 	MountinfoFile, FstabFile string
 	Timeout                  time.Duration // per filesystem operation (stat, statfs, write test); 0 = 10s
 }
+
+// ErrCopyLocked is the cause of a copy refused because another copy into the same target runs (esmigrate copy on
+// the NFS server, say): the migration waits for it rather than failing.
+var ErrCopyLocked = errors.New("the target is locked by another copy")
 
 // CopyOptions tunes CopyRepository.
 type CopyOptions struct {

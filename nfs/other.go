@@ -30,3 +30,8 @@ func CopyRepository(ctx context.Context, src, dst string, o CopyOptions) (CopyRe
 
 // ShareServer cannot read a mount table outside Linux.
 func ShareServer(path string) (server, export string, ok bool) { return "", "", false }
+
+// FreeBytes is not known on this system.
+func FreeBytes(ctx context.Context, path string) (int64, error) {
+	return 0, i18n.Errorf("nfs.freespace.linuxonly")
+}

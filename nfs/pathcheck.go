@@ -555,3 +555,13 @@ func fstabLine(m Mount) string {
 	}
 	return fmt.Sprintf("%s %s %s defaults 0 2", escapeFstab(m.Source), escapeFstab(m.MountPoint), m.FSType)
 }
+
+// FreeBytes is the space an unprivileged writer may still use on the filesystem of path (or of its nearest
+// existing parent), within the usual filesystem time-out: what the pipeline keeps its batches in flight under.
+func FreeBytes(ctx context.Context, path string) (int64, error) {
+	var sfs unix.Statfs_t
+	if err := withTimeout(ctx, defaultFSTimeout, func() error { return unix.Statfs(existingParent(path), &sfs) }); err != nil {
+		return 0, err
+	}
+	return int64(sfs.Bavail) * int64(sfs.Bsize), nil
+}

@@ -14,10 +14,11 @@ import (
 	"github.com/esmigrate/esmigrate/nfs"
 )
 
-// runBatch takes one batch from where its state says it is to the end: snapshot → transfer → restore →
-// verify → cleanup. State is saved after each phase and at each point of no return.
-func (e *Engine) runBatch(ctx context.Context, b *BatchState) error {
-	for !b.Done {
+// runBatch takes one batch from where its state says it is to the end (until ""), or up to the phase until:
+// snapshot → transfer → restore → verify → cleanup. State is saved after each phase and at each point of no
+// return.
+func (e *Engine) runBatch(ctx context.Context, b *BatchState, until Phase) error {
+	for !b.Done && (until == "" || b.Phase != until) {
 		if err := e.holdBeforePhase(ctx, b); err != nil { // pause.go
 			return &StoppedError{Phase: b.Phase, Batch: b.Number, StatePath: e.plan.StateFile}
 		}
@@ -122,12 +123,16 @@ func nextPhase(p Phase) Phase {
 func (e *Engine) wait(ctx context.Context, since time.Time) error {
 	t := time.NewTimer(pollDelay(e.opts.Now().Sub(since), e.plan.PollInterval.Duration))
 	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	var err error
+	// the other lane works meanwhile (pipeline.go)
+	e.unlocked(ctx, func() {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-t.C:
+		}
+	})
+	return err
 }
 
 // minPoll is the first poll's delay after a phase starts.
@@ -365,12 +370,30 @@ func (e *Engine) transferPhase(ctx context.Context, b *BatchState) error {
 		return i18n.Errorf("transfer.wrongsource", b.Snapshot, e.plan.Repository.SourceLocation, src, why)
 	}
 	e.say(PhaseTransfer, b.Number, LevelInfo, "transfer.copying", src, dst)
-	res, err := nfs.CopyRepository(ctx, src, dst, nfs.CopyOptions{Workers: e.plan.Copy.Workers, BytesPerSecond: limit, Pause: e.copyPauser(b),
-		Progress: func(p nfs.CopyProgress) {
-			e.emit(Event{Kind: KindProgress, Phase: PhaseTransfer, Batch: b.Number, Batches: e.batches(),
-				Done:  Counts{Bytes: p.BytesDone, Files: p.FilesDone},
-				Total: Counts{Bytes: p.BytesTotal, Files: p.FilesTotal}, Rate: p.BytesPerSecond, ETA: p.ETA, Msg: i18n.Name(p.CurrentFile)})
-		}})
+	number, batches := b.Number, e.batches()
+	pause := e.copyPauser(b)
+	var res nfs.CopyResult
+	var err error
+	for told := false; ; {
+		// The copy runs without the engine lock: the other lane follows its snapshot meanwhile (pipeline.go).
+		// Its progress goes out through the emitter, which has a lock of its own.
+		e.unlocked(ctx, func() {
+			res, err = CopyRepository(ctx, src, dst, CopyCommand{Workers: e.plan.Copy.Workers, BytesPerSecond: limit, Pause: pause,
+				Batch: number, Batches: batches}, e.emit)
+		})
+		if !errors.Is(err, nfs.ErrCopyLocked) {
+			break
+		}
+		// Another copy into the target runs (esmigrate copy on the NFS server): it brings the same files; this
+		// one goes on when it is done and finds them there.
+		if !told {
+			told = true
+			e.say(PhaseTransfer, b.Number, LevelInfo, "steps.copy.locked", dst)
+		}
+		if err := e.wait(ctx, time.Time{}); err != nil {
+			return err
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -551,8 +574,13 @@ func (e *Engine) deleteInTheWay(ctx context.Context, b *BatchState, names []stri
 	if len(names) == 0 || e.plan.OnConflict != ConflictDelete || !e.opts.AllowTargetDelete {
 		return nil
 	}
-	return e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.deleteinway", strings.Join(names, ", ")),
-		esclient.DeleteIndexRequest(names))
+	// One request per group of names that fits a request line: hundreds of names in one path are refused.
+	for _, r := range esclient.DeleteIndexRequests(names) {
+		if err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.deleteinway", strings.Join(names, ", ")), r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // followRestore polls the recovery API and index health until every index of the batch is complete (all
@@ -701,10 +729,12 @@ func (e *Engine) putReplicasBack(ctx context.Context, b *BatchState, dry bool) e
 	for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
 		names := byReplicas[n]
 		op := i18n.M("req.replicas", strings.Join(names, ", "), n)
-		if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
-			return e.request(ctx, e.dst, PhaseVerify, b.Number, op, esclient.SetReplicasRequest(names, n))
-		}); err != nil {
-			return err
+		for _, r := range esclient.SetReplicasRequests(names, n) {
+			if err := e.retry(ctx, PhaseVerify, b.Number, func() error {
+				return e.request(ctx, e.dst, PhaseVerify, b.Number, op, r)
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	b.ReplicasPutBack = !dry
@@ -724,6 +754,11 @@ func (e *Engine) cleanupPhase(ctx context.Context, b *BatchState) error {
 		}
 	}
 	op := i18n.M("req.deletesnapshot.verified", b.Snapshot)
+	// before 7.9 no snapshot may be deleted while another one runs: wait for the snapshot lane (pipeline.go)
+	if err := e.beforeDelete(ctx, b.Number); err != nil {
+		return err
+	}
+	defer e.afterDelete()
 	if err := e.retry(ctx, PhaseCleanup, b.Number, func() error {
 		err := e.request(ctx, e.src, PhaseCleanup, b.Number, op, esclient.DeleteSnapshotRequest(e.plan.Repository.Name, b.Snapshot))
 		if esclient.IsType(err, "snapshot_missing_exception") {

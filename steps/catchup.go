@@ -163,7 +163,7 @@ func (e *Engine) finishRound(ctx context.Context, rs *RoundState) (*RoundState, 
 	if !rs.Final {
 		e.say(PhaseCatchUp, 0, LevelInfo, "live.round.start", rs.Number, len(rs.Batch.Indices), rs.Batch.Snapshot)
 	}
-	err := e.runBatch(ctx, &rs.Batch)
+	err := e.runBatch(ctx, &rs.Batch, "")
 	if err != nil {
 		var stop *StoppedError
 		if !errors.As(err, &stop) {

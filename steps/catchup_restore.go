@@ -135,7 +135,7 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 			e.reopen(ctx, b, []string{culprit})
 			if e.opts.AllowTargetDelete {
 				e.say(PhaseRestore, b.Number, LevelWarn, "live.restore.fallback", culprit, err)
-				if derr := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.delete", culprit), esclient.DeleteIndexRequest([]string{culprit})); derr != nil {
+				if derr := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.delete", culprit), esclient.DeleteIndexRequests([]string{culprit})[0]); derr != nil { // one name: one request
 					return derr
 				}
 				delete(exists, culprit)

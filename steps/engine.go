@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,6 +21,15 @@ type Options struct {
 	// AllowTargetDelete lets on_conflict: delete remove existing target indices. The wizard sets it after a
 	// typed confirmation; the headless mode after --allow-delete-target.
 	AllowTargetDelete bool
+	// AllowTargetSettings lets the plan's restore.target_recovery_max_bytes_per_sec change the target cluster's
+	// indices.recovery.max_bytes_per_sec for the migration (put back at its end). The wizard sets it after a
+	// typed confirmation; the headless mode after --allow-target-settings.
+	AllowTargetSettings bool
+	// MeasureShares makes the pre-flight measure the shares' write and read rates with a probe file (32 MiB or
+	// 2 s of writing, then read back past the page cache) and propose throttles that fit them (throttle.go). Off
+	// unless asked (the wizard asks; headless: --measure-shares): the probe loads a production share and costs
+	// seconds that a migration of a few small indices would otherwise not spend.
+	MeasureShares bool
 	// AcceptWarnings lets the migration start although pre-flight checks warned.
 	AcceptWarnings bool
 	// Resuming: this run is `esmigrate resume`, whose plan is the state file's own. Advice to "resume" is then
@@ -60,6 +70,11 @@ type Engine struct {
 	saidPausing atomic.Bool // the current pause was explained (KindPausing)
 	// round is the catch-up round running (live.go): its events carry it.
 	round int
+	// lane is the engine lock of a run's two lanes (pipeline.go); pipe their coordination, nil outside a run.
+	lane sync.Mutex
+	pipe *pipeline
+	// advice is what the pre-flight measured of the shares and proposes (throttle.go).
+	advice *Advice
 }
 
 // New prepares an engine for a plan. It validates the plan and builds both clients; it sends nothing.

@@ -410,7 +410,7 @@ func (e *Engine) LifecycleChecks(ctx context.Context, src, dst ClusterSummary, s
 	var out []Check
 	add := func(c Check) { out = append(out, e.report(ctx, c)) }
 	fail := func(err error) []Check {
-		add(newCheck("lifecycle", Warn, i18n.M("check.lifecycle"), i18n.M("lifecycle.unknown", err), i18n.Msg{}))
+		add(notRun("lifecycle", i18n.M("check.lifecycle"), err))
 		return out
 	}
 	in, err := e.lifecycleInput(ctx, src, dst, sel, inv)

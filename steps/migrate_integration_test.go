@@ -26,6 +26,9 @@ import (
 
 var binary string
 
+// atExit runs after the package's tests: clean-ups of fixtures that several tests share.
+var atExit []func()
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "esmigrate-bin")
 	if err != nil {
@@ -37,6 +40,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

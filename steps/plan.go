@@ -32,16 +32,20 @@ type Plan struct {
 	IncludeHidden bool        `yaml:"include_hidden" json:"include_hidden"`
 	IncludeSystem bool        `yaml:"include_system" json:"include_system"`
 	BatchMaxSize  string      `yaml:"batch_max_size" json:"batch_max_size"`
-	SnapshotName  string      `yaml:"snapshot_prefix" json:"snapshot_prefix"`
-	Restore       RestorePlan `yaml:"restore" json:"restore"`
-	Copy          CopyPlan    `yaml:"copy" json:"copy"`
-	Cleanup       CleanupPlan `yaml:"cleanup" json:"cleanup"`
-	OnConflict    string      `yaml:"on_conflict" json:"on_conflict"`
-	Verify        string      `yaml:"verify" json:"verify,omitempty"` // count, seqno (default) or content: see VerifyModes
-	PollInterval  Duration    `yaml:"poll_interval" json:"poll_interval"`
-	StateFile     string      `yaml:"state_file" json:"state_file"`
-	ReportDir     string      `yaml:"report_dir" json:"report_dir"`
-	NFS           NFSPlan     `yaml:"nfs,omitempty" json:"nfs,omitempty"`
+	// BatchesInFlight is how many batches may be under way at once (pipeline.go): with 2, the next batch's
+	// snapshot runs while the previous one is copied, restored and verified; 1 takes them one after the other.
+	// 0 (a plan written before the field existed) is the default.
+	BatchesInFlight int         `yaml:"batches_in_flight,omitempty" json:"batches_in_flight,omitempty"`
+	SnapshotName    string      `yaml:"snapshot_prefix" json:"snapshot_prefix"`
+	Restore         RestorePlan `yaml:"restore" json:"restore"`
+	Copy            CopyPlan    `yaml:"copy" json:"copy"`
+	Cleanup         CleanupPlan `yaml:"cleanup" json:"cleanup"`
+	OnConflict      string      `yaml:"on_conflict" json:"on_conflict"`
+	Verify          string      `yaml:"verify" json:"verify,omitempty"` // count, seqno (default) or content: see VerifyModes
+	PollInterval    Duration    `yaml:"poll_interval" json:"poll_interval"`
+	StateFile       string      `yaml:"state_file" json:"state_file"`
+	ReportDir       string      `yaml:"report_dir" json:"report_dir"`
+	NFS             NFSPlan     `yaml:"nfs,omitempty" json:"nfs,omitempty"`
 	// Metadata: templates, pipelines, policies and scripts copied item by item (steps/metadata.go). omitzero
 	// keeps the hash of a plan without the section what it was, so that its state file is still accepted.
 	Metadata MetadataPlan `yaml:"metadata,omitempty" json:"metadata,omitzero"`
@@ -95,6 +99,10 @@ type RestorePlan struct {
 	IncludeGlobalState  bool           `yaml:"include_global_state" json:"include_global_state"`
 	IndexSettings       map[string]any `yaml:"index_settings,omitempty" json:"index_settings,omitempty"`
 	IgnoreIndexSettings []string       `yaml:"ignore_index_settings,omitempty" json:"ignore_index_settings,omitempty"`
+	// TargetRecoveryMaxBytesPerSec, when set, is put into the target cluster's indices.recovery.max_bytes_per_sec
+	// (restores are recoveries, throttled per node, 40mb by default) for the migration, and the old value put
+	// back at its end (throttle.go). A setting of the target cluster: changed only with AllowTargetSettings.
+	TargetRecoveryMaxBytesPerSec string `yaml:"target_recovery_max_bytes_per_sec,omitempty" json:"target_recovery_max_bytes_per_sec,omitempty"`
 }
 
 // CopyPlan tunes the repository copy (separate shares only).
@@ -175,19 +183,20 @@ var VerifyModes = []string{VerifyCount, VerifySeqNo, VerifyContent}
 // DefaultPlan is a plan with every default filled in.
 func DefaultPlan() Plan {
 	return Plan{
-		Version:      1,
-		Source:       ClusterPlan{PasswordEnv: "ES_SOURCE_PASSWORD", APIKeyEnv: "ES_SOURCE_API_KEY"},
-		Target:       ClusterPlan{PasswordEnv: "ES_TARGET_PASSWORD", APIKeyEnv: "ES_TARGET_API_KEY"},
-		Repository:   RepoPlan{Name: "esmigrate", Compress: true},
-		BatchMaxSize: "50gb",
-		SnapshotName: "esmigrate",
-		Restore:      RestorePlan{ReplicasDuringRestore: 0, RestoreReplicas: true, IncludeAliases: true},
-		Copy:         CopyPlan{Workers: 4},
-		OnConflict:   ConflictFail,
-		Verify:       VerifySeqNo,
-		PollInterval: Duration{time.Second},
-		StateFile:    "esmigrate-state.json",
-		ReportDir:    ".",
+		Version:         1,
+		Source:          ClusterPlan{PasswordEnv: "ES_SOURCE_PASSWORD", APIKeyEnv: "ES_SOURCE_API_KEY"},
+		Target:          ClusterPlan{PasswordEnv: "ES_TARGET_PASSWORD", APIKeyEnv: "ES_TARGET_API_KEY"},
+		Repository:      RepoPlan{Name: "esmigrate", Compress: true},
+		BatchMaxSize:    "50gb",
+		BatchesInFlight: DefaultBatchesInFlight,
+		SnapshotName:    "esmigrate",
+		Restore:         RestorePlan{ReplicasDuringRestore: 0, RestoreReplicas: true, IncludeAliases: true},
+		Copy:            CopyPlan{Workers: 4},
+		OnConflict:      ConflictFail,
+		Verify:          VerifySeqNo,
+		PollInterval:    Duration{time.Second},
+		StateFile:       "esmigrate-state.json",
+		ReportDir:       ".",
 	}
 }
 
@@ -495,6 +504,9 @@ func (p *Plan) Validate() error {
 	if _, err := ParseBytes(p.BatchMaxSize); err != nil {
 		return why("batch_max_size", err)
 	}
+	if p.BatchesInFlight < 0 || p.BatchesInFlight > MaxBatchesInFlight {
+		return bad("batches_in_flight", "%d: use 1 (one batch after the other) to %d (2: the next batch's snapshot runs while the previous one is copied and restored)", p.BatchesInFlight, MaxBatchesInFlight)
+	}
 	if err := ValidateSnapshotName(p.SnapshotName + "-1"); err != nil {
 		return why("snapshot_prefix", err)
 	}
@@ -526,6 +538,11 @@ func (p *Plan) Validate() error {
 			}
 		}
 	}
+	if v := p.Restore.TargetRecoveryMaxBytesPerSec; v != "" {
+		if _, err := ParseBytes(v); err != nil {
+			return bad("restore.target_recovery_max_bytes_per_sec", "%v", err)
+		}
+	}
 	if p.Copy.BandwidthLimit != "" {
 		if _, err := ParseBytes(p.Copy.BandwidthLimit); err != nil {
 			return why("copy.bandwidth_limit", err)
@@ -553,6 +570,21 @@ func (p *Plan) Validate() error {
 		return err
 	}
 	return p.Metadata.validate()
+}
+
+// Batches in flight: the default and the most a plan may ask for (each batch in flight holds its snapshot on the
+// shares until it is verified).
+const (
+	DefaultBatchesInFlight = 2
+	MaxBatchesInFlight     = 8
+)
+
+// InFlight is how many batches may be under way at once.
+func (p Plan) InFlight() int {
+	if p.BatchesInFlight <= 0 {
+		return DefaultBatchesInFlight
+	}
+	return p.BatchesInFlight
 }
 
 // TargetRepoName is the repository's name on the target.
@@ -585,6 +617,9 @@ func (p Plan) Hash() string {
 	// Where files go and how fast we poll does not change what is migrated.
 	q.StateFile, q.ReportDir, q.PollInterval = "", "", Duration{}
 	q.Cleanup, q.Copy = CleanupPlan{}, CopyPlan{}
+	// Nor how many batches are under way at once, nor how fast the target restores.
+	q.BatchesInFlight = 0
+	q.Restore.TargetRecoveryMaxBytesPerSec = ""
 	// How thoroughly the result is checked does not change what is migrated either (and a state file written
 	// before the field existed keeps its hash).
 	q.Verify = ""

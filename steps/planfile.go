@@ -50,6 +50,7 @@ exclude:{{range .Exclude}}
 include_hidden: {{y .IncludeHidden}}   # let patterns match hidden indices
 include_system: {{y .IncludeSystem}}   # let patterns match dot-indices (.kibana, .security...): usually NOT wanted
 batch_max_size: {{y .BatchMaxSize}}   # primary data per batch (snapshot, copy, restore, verify, then the next)
+batches_in_flight: {{y .InFlight}}   # 2: the next batch's snapshot runs while the previous one is copied, restored and verified; 1: one after the other
 snapshot_prefix: {{y .SnapshotName}}
 
 restore:
@@ -59,6 +60,7 @@ restore:
   restore_replicas: {{y .Restore.RestoreReplicas}}         # put each index's original number_of_replicas back after verification
   include_aliases: {{y .Restore.IncludeAliases}}
   include_global_state: {{y .Restore.IncludeGlobalState}}     # true overwrites the target's templates and settings: usually NOT wanted
+  target_recovery_max_bytes_per_sec: {{y .Restore.TargetRecoveryMaxBytesPerSec}}   # the target's indices.recovery.max_bytes_per_sec during the migration (empty: untouched); needs --allow-target-settings; put back at the end
   ignore_index_settings:{{range .Restore.IgnoreIndexSettings}}
     - {{y .}}{{else}} []{{end}}
 

@@ -141,7 +141,7 @@ func ReindexRemoteChecks(dst ClusterSummary, rs esclient.ReindexSupport, sourceU
 func (e *Engine) ReindexChecks(ctx context.Context, dst ClusterSummary, indices []string) []Check {
 	rs, err := e.dst.ReindexSupport(ctx)
 	if err != nil {
-		return []Check{e.report(ctx, newCheck("reindex-module", Warn, i18n.M("check.reindex.plain"), i18n.M("reindex.unknown", err), i18n.Msg{}))}
+		return []Check{e.report(ctx, notRun("reindex-module", i18n.M("check.reindex.plain"), err))}
 	}
 	var out []Check
 	for _, c := range ReindexRemoteChecks(dst, rs, e.plan.Source.URL, indices) {

@@ -66,9 +66,13 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 			return nil, stopped(PhasePreflight, err)
 		}
 	} else {
-		next := e.nextBatch()
-		if next != nil {
-			e.say(PhasePlan, 0, LevelInfo, "run.resuming", e.plan.StateFile, next.Number, len(e.state.Batches), i18n.M("run.phase."+string(next.Phase)))
+		if next := e.nextBatch(); next != nil {
+			// Every batch that was under way (two, in a pipeline): each goes on where it was.
+			for i := range e.state.Batches {
+				if b := &e.state.Batches[i]; inFlight(b) || b == next {
+					e.say(PhasePlan, 0, LevelInfo, "steps.resume.batch", e.plan.StateFile, b.Number, len(e.state.Batches), i18n.M("run.phase."+string(b.Phase)))
+				}
+			}
 		}
 	}
 
@@ -81,21 +85,23 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if err := e.EnsureRepositories(ctx); err != nil {
 		return nil, stopped(PhaseRepository, err)
 	}
+	if err := e.applyTargetSettings(ctx); err != nil {
+		return nil, stopped(PhaseRepository, err)
+	}
 
-	var runErr error
-	for i := range e.state.Batches {
-		b := &e.state.Batches[i]
-		if b.Done {
-			continue
-		}
-		if err := e.runBatch(ctx, b); err != nil {
-			var stop *StoppedError
-			if errors.As(err, &stop) {
-				e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: b.Phase, Batch: b.Number, Batches: e.batches(), Msg: stop.Localize()})
-				return e.buildReport(), err
-			}
+	// The batches, in the two lanes of the pipeline (pipeline.go): the next batch's snapshot runs while the
+	// previous one is copied, restored and verified.
+	runErr := e.runBatches(ctx)
+	var stop *StoppedError
+	if errors.As(runErr, &stop) {
+		e.emit(Event{Kind: KindLog, Level: LevelWarn, Phase: stop.Phase, Batch: stop.Batch, Batches: e.batches(), Msg: stop.Localize()})
+		return e.buildReport(), runErr
+	}
+	// The target's settings go back to what they were, after a failure too (a stop leaves them: resume goes on).
+	if err := e.restoreTargetSettings(ctx); err != nil {
+		e.emit(Event{Kind: KindLog, Level: LevelError, Phase: PhaseCleanup, Batches: e.batches(), Msg: i18n.MsgOf(err)})
+		if runErr == nil {
 			runErr = err
-			break
 		}
 	}
 	allDone := true
@@ -220,8 +226,11 @@ func (e *Engine) dryRun(ctx context.Context) error {
 	if err := e.EnsureRepositories(ctx); err != nil {
 		return err
 	}
+	if err := e.applyTargetSettings(ctx); err != nil {
+		return err
+	}
 	for i := range e.state.Batches {
-		if err := e.runBatch(ctx, &e.state.Batches[i]); err != nil {
+		if err := e.runBatch(ctx, &e.state.Batches[i], ""); err != nil {
 			return err
 		}
 	}

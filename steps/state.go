@@ -28,11 +28,24 @@ type State struct {
 	LeftOut  []Skip       `json:"skipped,omitempty"` // selected indices left out (closed...), with why
 	Finished bool         `json:"finished"`
 
+	// TargetSettings are the target cluster's settings the migration changed (throttle.go), with their values
+	// before: put back at the end, also by a resume after a crash.
+	TargetSettings []SettingChange `json:"target_settings,omitempty"`
+
 	// MigrationID is this migration's own id, made with the state file: in every snapshot's name and metadata.
 	MigrationID string `json:"migration_id,omitempty"`
 
 	// Live is a live migration's catch-up rounds and cut-over (live.go); nil until the first catch-up.
 	Live *LiveState `json:"live,omitempty"`
+}
+
+// SettingChange is one cluster setting the migration changed.
+type SettingChange struct {
+	Name     string  `json:"name"`
+	Old      *string `json:"old"` // the persistent value before (nil: it was not set)
+	New      string  `json:"new"`
+	Sent     bool    `json:"sent"`     // saved before the change is sent: from then on the old value is put back
+	Restored bool    `json:"restored"` // the old value is back
 }
 
 // ClusterID identifies a cluster, so that a state file is not replayed against another cluster.

@@ -117,7 +117,9 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 				}
 			}
 			for _, n := range slices.Sorted(maps.Keys(byReplicas)) {
-				add(PhaseVerify, b.Number, i18n.M("plan.req.replicas", n), e.dst, esclient.SetReplicasRequest(byReplicas[n], n))
+				for _, r := range esclient.SetReplicasRequests(byReplicas[n], n) {
+					add(PhaseVerify, b.Number, i18n.M("plan.req.replicas", n), e.dst, r)
+				}
 			}
 		}
 		if e.plan.Cleanup.DeleteSnapshots {

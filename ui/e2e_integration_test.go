@@ -243,7 +243,7 @@ func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func
 	s.literal(w.prefix + "$1")
 	s.keys("Enter", "C-u")
 	s.literal("8mb")
-	s.keys("Enter", "Enter", "Enter", "n", "n")
+	s.keys("Enter", "Enter", "Enter", "Enter", "n", "n") // batches in flight as they are (2), replicas, put back, no aliases, no global state
 	s.waitFor(say.batches, 10*time.Second)
 	s.keys("Enter")
 

@@ -42,8 +42,8 @@ type indicesScreen struct {
 }
 
 type restoreFields struct {
-	RenamePattern, RenameReplacement, Replicas, BatchMax string
-	PutBack, Aliases, Global                             bool
+	RenamePattern, RenameReplacement, Replicas, BatchMax, InFlight string
+	PutBack, Aliases, Global                                       bool
 }
 
 type indicesMsg struct {
@@ -257,7 +257,7 @@ func (m *indicesScreen) commit() {
 func (m *indicesScreen) openForm() tea.Cmd {
 	r := m.s.Plan.Restore
 	m.opts = restoreFields{RenamePattern: r.RenamePattern, RenameReplacement: r.RenameReplacement,
-		Replicas: strconv.Itoa(r.ReplicasDuringRestore), BatchMax: m.s.Plan.BatchMaxSize,
+		Replicas: strconv.Itoa(r.ReplicasDuringRestore), BatchMax: m.s.Plan.BatchMaxSize, InFlight: strconv.Itoa(m.s.Plan.InFlight()),
 		PutBack: r.RestoreReplicas, Aliases: r.IncludeAliases, Global: r.IncludeGlobalState}
 	t := m.c.T
 	o := &m.opts
@@ -278,6 +278,12 @@ func (m *indicesScreen) openForm() tea.Cmd {
 			huh.NewInput().Title(t("ix.opts.batch")).Value(&o.BatchMax).Validate(func(s string) error {
 				if _, err := steps.ParseBytes(s); err != nil {
 					return errors.New(t("repo.size.bad"))
+				}
+				return nil
+			}),
+			huh.NewInput().Title(t("ix.opts.inflight")).Value(&o.InFlight).Validate(func(s string) error {
+				if n, err := strconv.Atoi(strings.TrimSpace(s)); err != nil || n < 1 || n > steps.MaxBatchesInFlight {
+					return errors.New(t("ix.opts.inflight.bad", steps.MaxBatchesInFlight))
 				}
 				return nil
 			}),
@@ -307,6 +313,7 @@ func (m *indicesScreen) updateForm(msg tea.Msg) tea.Cmd {
 		r.ReplicasDuringRestore, _ = strconv.Atoi(strings.TrimSpace(o.Replicas))
 		r.RestoreReplicas, r.IncludeAliases, r.IncludeGlobalState = o.PutBack, o.Aliases, o.Global
 		m.s.Plan.BatchMaxSize = strings.TrimSpace(o.BatchMax)
+		m.s.Plan.BatchesInFlight, _ = strconv.Atoi(strings.TrimSpace(o.InFlight))
 		m.form = nil
 		return tea.Batch(cmd, m.schedulePreview())
 	}

@@ -256,12 +256,16 @@ func TestIndicesFilterToggleSortAndOptions(t *testing.T) {
 	h.keys("ctrl+u")
 	h.typeText("5mb")
 	h.keys("enter")
+	h.must("Batches under way at once")
+	h.keys("ctrl+u")
+	h.typeText("1") // one batch after the other
+	h.keys("enter")
 	h.typeText("") // replicas stay 0
 	for i := 0; i < 4; i++ {
 		h.keys("enter")
 	}
-	if h.s.Plan.BatchMaxSize != "5mb" {
-		t.Fatalf("batch size %q", h.s.Plan.BatchMaxSize)
+	if h.s.Plan.BatchMaxSize != "5mb" || h.s.Plan.BatchesInFlight != 1 {
+		t.Fatalf("batch size %q, batches in flight %d", h.s.Plan.BatchMaxSize, h.s.Plan.BatchesInFlight)
 	}
 	h.send(previewTickMsg{seq: scr.previewSeq})
 	h.must("Batches under 5mb: 2")

@@ -78,8 +78,10 @@ func (a *admin) call(method, path string, body any, out any, ok ...int) error {
 
 // counts returns the top-level document count of each index.
 func (a *admin) counts(indices []string) (map[string]int64, error) {
-	if err := a.call("POST", "/"+strings.Join(indices, ",")+"/_refresh", nil, nil); err != nil {
-		return nil, err
+	for i := 0; i < len(indices); i += 50 { // a request line holds about 50 long names
+		if err := a.call("POST", "/"+strings.Join(indices[i:min(i+50, len(indices))], ",")+"/_refresh", nil, nil); err != nil {
+			return nil, err
+		}
 	}
 	out := map[string]int64{}
 	for _, ix := range indices {
@@ -94,17 +96,23 @@ func (a *admin) counts(indices []string) (map[string]int64, error) {
 
 // primaryStore returns the primary store size of the indices, in bytes.
 func (a *admin) primaryStore(indices []string) (int64, error) {
-	var st struct {
-		All struct {
-			Primaries struct {
-				Store struct {
-					Size int64 `json:"size_in_bytes"`
-				} `json:"store"`
-			} `json:"primaries"`
-		} `json:"_all"`
+	var total int64
+	for i := 0; i < len(indices); i += 50 { // a request line holds about 50 long names
+		var st struct {
+			All struct {
+				Primaries struct {
+					Store struct {
+						Size int64 `json:"size_in_bytes"`
+					} `json:"store"`
+				} `json:"primaries"`
+			} `json:"_all"`
+		}
+		if err := a.call("GET", "/"+strings.Join(indices[i:min(i+50, len(indices))], ",")+"/_stats/store", nil, &st); err != nil {
+			return 0, err
+		}
+		total += st.All.Primaries.Store.Size
 	}
-	err := a.call("GET", "/"+strings.Join(indices, ",")+"/_stats/store", nil, &st)
-	return st.All.Primaries.Store.Size, err
+	return total, nil
 }
 
 // deleteIndices deletes the named indices that exist (the clusters refuse wildcards in deletes).

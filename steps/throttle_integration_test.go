@@ -1,0 +1,171 @@
+//go:build integration
+
+package steps_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+)
+
+// The target's restore throttle (issue 13): indices.recovery.max_bytes_per_sec, a setting of the whole target
+// cluster, is changed for the migration only with a confirmation, and the operator's value is put back at the
+// end, or by the resume after a crash. These tests read the setting with plain HTTP, not through esclient.
+
+const recoveryKey = "indices.recovery.max_bytes_per_sec"
+
+// persistentRecovery is the target's persistent indices.recovery.max_bytes_per_sec ("" when not set).
+func persistentRecovery(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/_cluster/settings?flat_settings=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s struct {
+		Persistent map[string]any `json:"persistent"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := s.Persistent[recoveryKey].(string)
+	return v
+}
+
+// setPersistentRecovery sets the operator's own value before a test (nil: unset), and unsets it after.
+func setPersistentRecovery(t *testing.T, url string, v any) {
+	t.Helper()
+	put := func(v any) error {
+		b, _ := json.Marshal(map[string]any{"persistent": map[string]any{recoveryKey: v}})
+		req, _ := http.NewRequest("PUT", url+"/_cluster/settings", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	if err := put(v); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { put(nil) })
+}
+
+// settingsWire records, after each request that changes the target's cluster settings, the value then in force
+// (read with plain HTTP: the wire does not keep the client library's request bodies).
+type settingsWire struct {
+	t    *testing.T
+	url  string
+	mu   sync.Mutex
+	puts []string
+}
+
+func (w *settingsWire) observe(s esclient.Sent) {
+	if s.Role == "target" && s.Method == "PUT" && strings.HasPrefix(s.Path, "/_cluster/settings") {
+		v := persistentRecovery(w.t, w.url)
+		w.mu.Lock()
+		w.puts = append(w.puts, v)
+		w.mu.Unlock()
+	}
+}
+
+// Without the confirmation the plan's throttle stops the pre-flight, with the flag that confirms it, and the
+// target's settings are not touched.
+func TestTheTargetRecoveryThrottleNeedsItsConfirmation(t *testing.T) {
+	m := newMigration(t, false, "metrics-small")
+	m.plan.Restore.TargetRecoveryMaxBytesPerSec = "1mb"
+	setPersistentRecovery(t, m.env.TargetURL, "37mb")
+	w := &settingsWire{t: t, url: m.env.TargetURL}
+	var failed *steps.Check
+	_, err := m.engine(steps.Options{AcceptWarnings: true, ObserveRequests: w.observe}, func(e steps.Event) {
+		if e.Kind == steps.KindCheck && e.Check != nil && e.Check.ID == "target-recovery-throttle" && e.Check.Status == steps.Fail {
+			c := *e.Check
+			failed = &c
+		}
+	}).Run(context.Background())
+	if err == nil {
+		t.Fatal("the migration ran without the confirmation")
+	}
+	if failed == nil || !strings.Contains(failed.Fix, "--allow-target-settings") || !strings.Contains(failed.Evidence, "37mb") {
+		t.Fatalf("no failed check naming the confirmation and the value now: %+v (%v)", failed, err)
+	}
+	if len(w.puts) != 0 {
+		t.Errorf("the target's settings were changed: %v", w.puts)
+	}
+	if got := persistentRecovery(t, m.env.TargetURL); got != "37mb" {
+		t.Errorf("the target's %s is %q after the refused run, want the operator's 37mb", recoveryKey, got)
+	}
+}
+
+// With it, the throttle is in force while the restore runs and the operator's value is back after the run.
+func TestTheTargetRecoveryThrottleIsInForceDuringTheRestoreAndPutBackAfter(t *testing.T) {
+	m := newMigration(t, false, "metrics-small")
+	m.plan.Restore.TargetRecoveryMaxBytesPerSec = "123mb"
+	setPersistentRecovery(t, m.env.TargetURL, "37mb")
+	w := &settingsWire{t: t, url: m.env.TargetURL}
+	var duringRestore []string
+	var mu sync.Mutex
+	observe := func(s esclient.Sent) {
+		w.observe(s)
+		if s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore") {
+			v := persistentRecovery(t, m.env.TargetURL)
+			mu.Lock()
+			duringRestore = append(duringRestore, v)
+			mu.Unlock()
+		}
+	}
+	rep, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: observe}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, rep)
+	}
+	m.countsEqual("metrics-small")
+	if len(duringRestore) == 0 {
+		t.Fatal("no restore request seen")
+	}
+	for _, v := range duringRestore {
+		if v != "123mb" {
+			t.Errorf("the target's %s was %q when the restore was sent, want the plan's 123mb", recoveryKey, v)
+		}
+	}
+	if got := persistentRecovery(t, m.env.TargetURL); got != "37mb" {
+		t.Errorf("the target's %s is %q after the run, want the operator's 37mb back", recoveryKey, got)
+	}
+	if len(w.puts) != 2 || w.puts[0] != "123mb" || w.puts[1] != "37mb" {
+		t.Errorf("the target's %s after each change of its settings: %q, want the plan's 123mb then the operator's 37mb", recoveryKey, w.puts)
+	}
+}
+
+// A run killed while the throttle is in force leaves it; the resume puts the operator's value back, not the
+// value the killed run had set (the state recorded it before the change was sent).
+func TestAResumeAfterACrashPutsTheTargetRecoveryThrottleBack(t *testing.T) {
+	m := newMigration(t, false, "logs-2026.11.02")
+	m.plan.Restore.TargetRecoveryMaxBytesPerSec = "1mb" // slow: the restore of 2 MB is still running at the kill
+	setPersistentRecovery(t, m.env.TargetURL, "37mb")
+	run := start(t, nil, "run", "--plan", writePlan(t, m.plan), "--accept-warnings", "--allow-target-settings")
+	if !run.waitFor(inProgress(steps.PhaseRestore)) {
+		_, out := run.wait()
+		t.Fatalf("never saw the restore in progress:\n%s", out)
+	}
+	run.cmd.Process.Signal(syscall.SIGKILL)
+	run.wait()
+	if got := persistentRecovery(t, m.env.TargetURL); got != "1mb" {
+		t.Fatalf("after the kill the target's %s is %q, want the killed run's 1mb still in force", recoveryKey, got)
+	}
+	res := start(t, nil, "resume", "--state", m.plan.StateFile, "--allow-target-settings")
+	code, out := res.wait()
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	if got := persistentRecovery(t, m.env.TargetURL); got != "37mb" {
+		t.Errorf("after the resume the target's %s is %q, want the operator's 37mb back\n%s", recoveryKey, got, out)
+	}
+	m.countsEqual("logs-2026.11.02")
+}
