@@ -43,5 +43,5 @@ source "$ESM_TESTENV_DIR/nfs/env"
 
 echo "== integration tests against the real clusters"
 # -p 1: the packages share the two clusters; one package at a time keeps their indices and repositories apart.
-go test -tags integration -count=1 -p 1 -timeout 40m ${GO_TEST_FLAGS:-} ./...
+go test -tags integration -count=1 -p 1 -timeout 70m ${GO_TEST_FLAGS:-} ./...
 testenv/bench/run.sh --ci  # the benchmarks once at their smallest size, one run per row (~3.5 min): fails on errors, never on times
