@@ -34,6 +34,33 @@ type MetadataPlan struct {
 	// overwrite, which also needs the operator's typed confirmation (the wizard asks; headless:
 	// --allow-metadata-overwrite).
 	OnConflict string `yaml:"on_conflict,omitempty" json:"on_conflict,omitempty"`
+	// Overwrite names conflicts (kind/name, wildcards as in Include) to overwrite although on_conflict is skip:
+	// the wizard's typed confirmation of one conflict adds it here. Like on_conflict: overwrite, it needs the
+	// operator's confirmation (headless: --allow-metadata-overwrite).
+	Overwrite []string `yaml:"overwrite,omitempty" json:"overwrite,omitempty"`
+}
+
+// normalized is the section with empty lists as nil and the default conflict policy as "" (what the plan's
+// hash is computed from).
+func (m MetadataPlan) normalized() MetadataPlan {
+	if len(m.Include) == 0 {
+		m.Include = nil
+	}
+	if len(m.Exclude) == 0 {
+		m.Exclude = nil
+	}
+	if len(m.Overwrite) == 0 {
+		m.Overwrite = nil
+	}
+	if m.OnConflict == MetaConflictSkip {
+		m.OnConflict = ""
+	}
+	return m
+}
+
+// overwrites tells whether the plan asks to overwrite an item that differs on the target.
+func (m MetadataPlan) overwrites(kind esclient.MetaKind, name string) bool {
+	return m.OnConflict == MetaConflictOverwrite || matchesAny(m.Overwrite, esclient.MetaItem{Kind: kind, Name: name})
 }
 
 // Metadata conflict policies.
@@ -44,7 +71,7 @@ const (
 
 // validate checks the plan's metadata section; Plan.Validate calls it.
 func (m MetadataPlan) validate() error {
-	for field, list := range map[string][]string{"metadata.include": m.Include, "metadata.exclude": m.Exclude} {
+	for field, list := range map[string][]string{"metadata.include": m.Include, "metadata.exclude": m.Exclude, "metadata.overwrite": m.Overwrite} {
 		for _, s := range list {
 			if err := validMetaPattern(s); err != nil {
 				return planErr(field, i18n.MsgOf(err))
@@ -923,7 +950,8 @@ func (r *MetadataResult) Problems() int {
 // policies, component templates, index templates, legacy templates), each shown as curl through the request
 // events; a dry run sends none of them. It reads the target's items again first, so that what was created there
 // since the inventory is not overwritten unawares. An item that differs on the target is overwritten only when
-// the plan says on_conflict: overwrite and overwriteConfirmed is true (the operator typed the confirmation).
+// the plan says on_conflict: overwrite or names it in metadata.overwrite, and overwriteConfirmed is true (the
+// operator typed the confirmation).
 func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overwriteConfirmed bool) (*MetadataResult, error) {
 	res := &MetadataResult{Counts: map[string]int{}}
 	chosen := inv.Selected()
@@ -938,8 +966,8 @@ func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overw
 		return res, err
 	}
 	sort.SliceStable(chosen, func(i, j int) bool { return kindRank(chosen[i].Kind) < kindRank(chosen[j].Kind) })
-	overwrite := e.plan.Metadata.OnConflict == MetaConflictOverwrite
 	for _, en := range chosen {
+		overwrite := e.plan.Metadata.overwrites(en.Kind, en.Name)
 		if en.State != MetaNotCopyable {
 			en.compare(dstList)
 		}

@@ -523,6 +523,8 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 
 	out = append(out, e.pluginChecks(ctx, src, dst, sel)...)
 	out = append(out, e.capacityChecks(ctx, dst, sel)...)
+	// Metadata, lifecycle and the reindex path (metadata_run.go).
+	out = append(out, e.BeyondIndicesChecks(ctx, src, dst, sel)...)
 	return out
 }
 

@@ -36,6 +36,9 @@ type Report struct {
 	Metadata *MetadataResult `json:"metadata,omitempty"`
 	// Live is a live migration's catch-up rounds and cut-over, with the write freeze (nil: none); live.go.
 	Live *LiveReport `json:"live,omitempty"`
+	// ILMStopped: the migration stopped ILM on the target (restore.pause_ilm), and it is still for the operator
+	// to start it again.
+	ILMStopped bool `json:"ilm_stopped,omitempty"`
 }
 
 // ReportRow is one index's outcome.
@@ -87,6 +90,7 @@ func (e *Engine) buildReport() *Report {
 	r.Source, r.Target, r.Batches, r.Finished = st.Source, st.Target, len(st.Batches), st.Finished
 	r.Skipped = st.LeftOut
 	r.Live = e.liveReport()
+	e.metadataReport(r)
 	for _, b := range st.Batches {
 		for _, ix := range b.Indices {
 			snap := b.Snapshot
@@ -246,6 +250,7 @@ func (r *Report) MarkdownIn(l *i18n.Localizer) string {
 	}
 	b.WriteString(r.Metadata.MarkdownIn(l))
 	b.WriteString(r.Live.MarkdownIn(l))
+	b.WriteString(r.ilmStoppedMarkdown(l))
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "\n## %s\n\n", l.T("report.md.leftout"))
 		for _, s := range r.Skipped {

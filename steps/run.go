@@ -88,6 +88,10 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if err := e.applyTargetSettings(ctx); err != nil {
 		return nil, stopped(PhaseRepository, err)
 	}
+	// Templates, pipelines, policies, scripts and the lifecycle pause, before the first batch (metadata_run.go).
+	if err := e.beforeBatches(ctx); err != nil {
+		return nil, stopped(PhaseMetadata, err)
+	}
 
 	// The batches, in the two lanes of the pipeline (pipeline.go): the next batch's snapshot runs while the
 	// previous one is copied, restored and verified.
@@ -227,6 +231,9 @@ func (e *Engine) dryRun(ctx context.Context) error {
 		return err
 	}
 	if err := e.applyTargetSettings(ctx); err != nil {
+		return err
+	}
+	if err := e.beforeBatches(ctx); err != nil {
 		return err
 	}
 	for i := range e.state.Batches {

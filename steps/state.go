@@ -31,6 +31,10 @@ type State struct {
 	// TargetSettings are the target cluster's settings the migration changed (throttle.go), with their values
 	// before: put back at the end, also by a resume after a crash.
 	TargetSettings []SettingChange `json:"target_settings,omitempty"`
+	// Metadata is the metadata step's record (nil until it ran); ILMStopped: the run stopped ILM on the target
+	// (restore.pause_ilm). Both are done once per migration (metadata_run.go).
+	Metadata   *MetadataState `json:"metadata,omitempty"`
+	ILMStopped bool           `json:"ilm_stopped,omitempty"`
 
 	// MigrationID is this migration's own id, made with the state file: in every snapshot's name and metadata.
 	MigrationID string `json:"migration_id,omitempty"`
