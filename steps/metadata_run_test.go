@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -112,5 +113,68 @@ func TestTheMetadataCheckSaysWhatTheStepWillDoAndWarnsOfWhatItLeaves(t *testing.
 	c = MetadataCheck(inventory(t, dst, mp), mp, true)
 	if c.Status != OK || !strings.Contains(c.Evidence, "1 to overwrite (ingest_pipeline/for-writers)") {
 		t.Errorf("an overwrite confirmed: %+v", c)
+	}
+}
+
+func chosenIDs(inv *MetadataInventory) []string {
+	var out []string
+	for _, e := range inv.Selected() {
+		out = append(out, e.ID())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestChoosingAnItemByHandBringsWhatItNamesAndLeavingOneOutExcludesIt(t *testing.T) {
+	uses := []IndexUse{{Name: "articles", Settings: map[string]string{}}}
+	mp := MetadataPlan{Copy: true}
+	inv := BuildMetadataInventory(sourceListing(t), esclient.MetaListing{}, es("7.17.29"), es("7.17.29"), uses, mp)
+	if got := strings.Join(chosenIDs(inv), " "); got != "ingest_pipeline/enrich legacy_template/articles" {
+		t.Fatalf("used by articles: %s", got)
+	}
+	// The operator chooses the logs template: its component template, the pipeline its settings name (and what
+	// that pipeline names), and the policy the component template names come with it.
+	logs, _ := inv.Entry(esclient.MetaIndexTemplate, "logs")
+	mp = mp.WithChosen(logs, true)
+	inv.Choose(mp)
+	got := chosenIDs(inv)
+	for _, want := range []string{"index_template/logs", "component_template/logs-mappings", "ingest_pipeline/logs-parse", "ingest_pipeline/common",
+		"stored_script/tag-script", "ilm_policy/logs-policy"} {
+		if !containsStr(got, want) {
+			t.Errorf("%s should come with index_template/logs: %v", want, got)
+		}
+	}
+	if mp.Include[0] != "index_template/logs" || len(mp.Exclude) != 0 {
+		t.Errorf("the section: %+v", mp)
+	}
+	ct, _ := inv.Entry(esclient.MetaComponentTemplate, "logs-mappings")
+	if !strings.Contains(ct.Why.String(), "named by the index template logs (composed_of)") || !strings.Contains(i18n.New("zh").Msg(ct.Why), "被已选的索引模板 logs 引用") {
+		t.Errorf("why: %q / %q", ct.Why.String(), i18n.New("zh").Msg(ct.Why))
+	}
+	// Leaving out an item the indices use excludes it by its exact name; choosing it again removes that.
+	enrich, _ := inv.Entry(esclient.MetaPipeline, "enrich")
+	mp = mp.WithChosen(enrich, false)
+	inv.Choose(mp)
+	if containsStr(chosenIDs(inv), "ingest_pipeline/enrich") || mp.Exclude[0] != "ingest_pipeline/enrich" {
+		t.Errorf("left out: %v %+v", chosenIDs(inv), mp)
+	}
+	mp = mp.WithChosen(enrich, true)
+	inv.Choose(mp)
+	if !containsStr(chosenIDs(inv), "ingest_pipeline/enrich") || len(mp.Exclude) != 0 || len(mp.Include) != 1 {
+		t.Errorf("chosen again: %v %+v", chosenIDs(inv), mp)
+	}
+	// A hand-chosen item left out again is simply no longer included.
+	mp = mp.WithChosen(logs, false)
+	inv.Choose(mp)
+	if containsStr(chosenIDs(inv), "index_template/logs") || len(mp.Include) != 0 {
+		t.Errorf("unchosen: %v %+v", chosenIDs(inv), mp)
+	}
+	// One conflict to overwrite, by its exact name, and back.
+	mp = mp.WithOverwrite(enrich, true)
+	if !mp.Overwrites(enrich) || mp.Overwrites(logs) {
+		t.Errorf("overwrite: %+v", mp)
+	}
+	if mp = mp.WithOverwrite(enrich, false); mp.Overwrites(enrich) {
+		t.Errorf("overwrite undone: %+v", mp)
 	}
 }
