@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -194,6 +195,42 @@ func abbreviateMsgs(list []i18n.Msg, max int) i18n.Msg {
 		return i18n.List("list.comma", list)
 	}
 	return i18n.M("list.more", i18n.List("list.comma", list[:max]), len(list)-max)
+}
+
+// Lifecycle remedies: what a plan does about the lifecycle of the restored indices (the wizard's choice).
+const (
+	LifecycleKeep   = "keep"   // restore the indices with their lifecycle settings
+	LifecycleIgnore = "ignore" // restore them without (LifecycleSettings in restore.ignore_index_settings)
+	LifecyclePause  = "pause"  // stop ILM on the target before the first restore (restore.pause_ilm)
+)
+
+// LifecycleRemedy is the remedy a plan applies.
+func LifecycleRemedy(p Plan) string {
+	switch {
+	case ignoresLifecycle(p.Restore.IgnoreIndexSettings):
+		return LifecycleIgnore
+	case p.Restore.PauseILM:
+		return LifecyclePause
+	}
+	return LifecycleKeep
+}
+
+// WithLifecycleRemedy is the plan with a remedy applied: ignore adds LifecycleSettings to
+// ignore_index_settings (and keep or pause takes them out again), pause sets restore.pause_ilm. Other
+// entries of ignore_index_settings stay.
+func WithLifecycleRemedy(p Plan, remedy string) Plan {
+	var kept []string
+	for _, s := range p.Restore.IgnoreIndexSettings {
+		if !slices.Contains(LifecycleSettings, s) {
+			kept = append(kept, s)
+		}
+	}
+	p.Restore.PauseILM = remedy == LifecyclePause
+	if remedy == LifecycleIgnore {
+		kept = append(kept, LifecycleSettings...)
+	}
+	p.Restore.IgnoreIndexSettings = kept
+	return p
 }
 
 // ignoresLifecycle tells whether a restore's ignore_index_settings drops index.lifecycle.name (by name or by a
