@@ -33,7 +33,7 @@ func newFakeEngine(events ...steps.Event) *fakeEngine {
 	return &fakeEngine{events: events, started: make(chan struct{}), release: make(chan struct{})}
 }
 
-func (f *fakeEngine) Run(ctx context.Context, p steps.Plan, _ steps.Credentials, _ bool, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+func (f *fakeEngine) Run(ctx context.Context, p steps.Plan, _ steps.Credentials, _ ui.RunOptions, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	for _, e := range f.events {
 		e.Batches = 2
 		on(e)
