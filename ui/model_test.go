@@ -46,11 +46,18 @@ func (h *harness) toIndices() {
 	h.at(scrIndices)
 }
 
-func (h *harness) toReview() {
+func (h *harness) toMetadata() {
 	h.t.Helper()
 	h.toIndices()
 	h.typeText("logs")
 	h.keys("ctrl+t")
+	h.keys("enter")
+	h.at(scrMetadata)
+}
+
+func (h *harness) toReview() {
+	h.t.Helper()
+	h.toMetadata()
 	h.keys("enter")
 	h.at(scrReview)
 }
@@ -270,7 +277,7 @@ func TestIndicesFilterToggleSortAndOptions(t *testing.T) {
 	h.send(previewTickMsg{seq: scr.previewSeq})
 	h.must("Batches under 5mb: 2")
 	h.keys("enter")
-	h.at(scrReview)
+	h.at(scrMetadata)
 	if got := strings.Join(h.s.Plan.Indices, ","); got != "logs-2026.11.01,logs-2026.11.02" {
 		t.Fatalf("plan indices %s", got)
 	}

@@ -84,10 +84,30 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	}))
 }
 
+// all is every request a run sends, in order: the repositories', the metadata step's (the metadata screen's
+// choice), then the batches'.
+func (m *reviewScreen) all() []steps.PlannedRequest {
+	if !m.s.Plan.Metadata.Copy || len(m.s.MetaRequests) == 0 {
+		return m.requests
+	}
+	var out []steps.PlannedRequest
+	added := false
+	for _, r := range m.requests {
+		if !added && r.Phase != steps.PhaseRepository {
+			out, added = append(out, m.s.MetaRequests...), true
+		}
+		out = append(out, r)
+	}
+	if !added {
+		out = append(out, m.s.MetaRequests...)
+	}
+	return out
+}
+
 // curl is every request, as the clipboard gets it.
 func (m *reviewScreen) curl() string {
 	var b strings.Builder
-	for _, r := range m.requests {
+	for _, r := range m.all() {
 		b.WriteString("# " + m.c.L.Msg(r.What) + "\n" + strings.Join(r.Lines(m.c.L), "\n") + "\n\n")
 	}
 	return b.String()
@@ -159,7 +179,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(k, km.Ack):
 		m.list.Ack() // only warnings, once the checks ended
-	case key.Matches(k, km.Copy) && len(m.requests) > 0:
+	case key.Matches(k, km.Copy) && len(m.all()) > 0:
 		text := m.curl()
 		m.msg, m.msgErr = m.c.T("pf.copied", len(text)), false
 		return m.s.clipboard(text)
@@ -187,7 +207,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 // widest is the widest curl line.
 func (m *reviewScreen) widest() int {
 	w := 0
-	for _, r := range m.requests {
+	for _, r := range m.all() {
 		for _, l := range r.Lines(m.c.L) {
 			w = max(w, common.Width(l))
 		}
@@ -225,6 +245,17 @@ func (m *reviewScreen) content() []string {
 		add(m.c.T("rv.p.rename", r.RenamePattern, r.RenameReplacement, ex, steps.TargetName(ex, r)))
 	}
 	add(m.c.T("rv.p.state", p.StateFile, p.ReportDir))
+	if inv := m.s.Meta; inv != nil && p.Metadata.Copy {
+		add(m.c.T("rv.p.meta", len(inv.Selected()), len(m.s.MetaRequests)))
+	} else if inv != nil {
+		add(m.c.T("rv.p.meta.off"))
+	}
+	switch steps.LifecycleRemedy(p) {
+	case steps.LifecycleIgnore:
+		add(m.c.T("rv.p.lc.ignore"))
+	case steps.LifecyclePause:
+		add(m.c.T("rv.p.lc.pause"))
+	}
 	// The choices, one line each with its key, at the end of the plan (the screen's height goes to the checks
 	// and the requests).
 	for _, ch := range m.choices() {
@@ -245,10 +276,10 @@ func (m *reviewScreen) content() []string {
 	if m.reqErr != nil {
 		add(m.c.T("misc.error", m.c.Err(m.reqErr)))
 	}
-	if len(m.requests) > 0 && m.widest() > m.w {
+	if len(m.all()) > 0 && m.widest() > m.w {
 		add(st.Subtle.Render(m.c.T("rv.sideways")))
 	}
-	for _, r := range m.requests {
+	for _, r := range m.all() {
 		out = append(out, m.sideways(st.Subtle.Render("# "+m.c.Text(r.What))))
 		for _, l := range r.Lines(m.c.L) {
 			out = append(out, m.sideways(m.c.ASCII(l)))
