@@ -167,7 +167,7 @@ type ReindexTask struct {
 func (t ReindexTask) Copied() int64 { return t.Created + t.Updated + t.Conflicts + t.Noops }
 
 // StartReindex sends a request made by ReindexFromRemoteRequest and gives the task's id.
-func (c *Client) StartReindex(ctx context.Context, op string, req Request) (string, error) {
+func (c *Client) StartReindex(ctx context.Context, op i18n.Msg, req Request) (string, error) {
 	var out struct {
 		Task string `json:"task"`
 	}
@@ -175,7 +175,7 @@ func (c *Client) StartReindex(ctx context.Context, op string, req Request) (stri
 		return "", err
 	}
 	if out.Task == "" {
-		return "", &Error{Op: op, Reason: "the answer names no task"}
+		return "", newError(c.cfg.Role, op, i18n.M("rx.notask"), i18n.Msg{})
 	}
 	return out.Task, nil
 }
@@ -201,7 +201,7 @@ func (c *Client) ReindexTaskStatus(ctx context.Context, id string) (ReindexTask,
 		} `json:"response"`
 		Error map[string]any `json:"error"`
 	}
-	if err := c.do(ctx, "read the reindex task "+id, Request{Method: "GET", Path: "/_tasks/" + id}, &raw); err != nil {
+	if err := c.do(ctx, i18n.M("rx.op.task", id), Request{Method: "GET", Path: "/_tasks/" + id}, &raw); err != nil {
 		return ReindexTask{}, err
 	}
 	s := raw.Task.Status
@@ -234,7 +234,7 @@ func (c *Client) IndexDefinitionOf(ctx context.Context, index string) (IndexDefi
 		Mappings map[string]any `json:"mappings"`
 		Aliases  map[string]any `json:"aliases"`
 	}
-	if err := c.do(ctx, "read the definition of index "+index, Request{Method: "GET", Path: "/" + index,
+	if err := c.do(ctx, i18n.M("rx.op.definition", index), Request{Method: "GET", Path: "/" + index,
 		Params: params("flat_settings", "true")}, &raw); err != nil {
 		return IndexDefinition{}, err
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The source's password goes to the target inside the _reindex body. It is never shown: the curl form names the
@@ -29,7 +31,7 @@ func TestAReindexFromRemoteNeverShowsTheSourcesPassword(t *testing.T) {
 	}
 	remote := RemoteSource{Host: "http://old-es:9200", Username: "elastic", Password: secret, PasswordEnv: "ES_SOURCE_PASSWORD"}
 	req := ReindexFromRemoteRequest(remote, "logs-6", "logs-6", 500)
-	task, err := c.StartReindex(context.Background(), "reindex", req)
+	task, err := c.StartReindex(context.Background(), i18n.M("rx.op.reindex", "logs-6", "logs-6"), req)
 	if err != nil || task != "node-1:42" {
 		t.Fatalf("task %q, %v", task, err)
 	}

@@ -541,6 +541,37 @@ func TestElasticsearch717IntoOpenSearchIsRefused(t *testing.T) {
 	}
 }
 
+// The same pair with the reindex path: OpenSearch pulls every index from the 7.17 source (its nodes allow the
+// source: testenv/cluster.sh), the run takes no snapshot, and each index is verified by count. The counts are read
+// again by the test's own clients.
+func TestElasticsearch717IntoOpenSearchGoesByReindexFromRemote(t *testing.T) {
+	os2 := envtest.Extra(t, "opensearch")
+	m := newMigration(t, true, "metrics-small", "articles")
+	m.plan.Target.URL = os2
+	m.plan.Restore.ReindexFromRemote = true
+	m.plan.Restore.IncludeAliases = false // the source's alias "content" may be another test's on the target
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	rep, err := m.run(steps.Options{AcceptWarnings: true})
+	if err != nil {
+		t.Fatalf("7.17 → OpenSearch by reindex: %v", err)
+	}
+	if rep.Verified != 2 || len(rep.Rows) != 2 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, row := range rep.Rows {
+		if row.Verification != steps.VerifyCount || row.SourceDocs == 0 || row.SourceDocs != row.TargetDocs {
+			t.Errorf("%+v", row)
+		}
+	}
+	m.countsEqual("metrics-small", "articles")
+	if n := len(m.snapshots()); n != 0 {
+		t.Errorf("the reindex path took %d snapshot(s)", n)
+	}
+	if len(m.requests(steps.PhaseReindex)) != 4 {
+		t.Errorf("want a create and a reindex request per index: %+v", m.requests(steps.PhaseReindex))
+	}
+}
+
 // Per-batch clean-up with separate shares: each verified batch's snapshot is deleted through the source, and the
 // next batch's copy still lands in the same target copy of the repository (on 7.10, whose repositories have no
 // uuid, the copy recognises it by the marker it left).

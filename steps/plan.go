@@ -107,6 +107,10 @@ type RestorePlan struct {
 	// deletes or rolls over a restored index at once (steps/lifecycle.go). ILM stays stopped: the report says
 	// what to do before POST _ilm/start. The other remedy is ignore_index_settings with LifecycleSettings.
 	PauseILM bool `yaml:"pause_ilm,omitempty" json:"pause_ilm,omitempty"`
+	// ReindexFromRemote moves the indices the target cannot restore (created two majors back; every index of an
+	// Elasticsearch 7.11+ source for an OpenSearch target) by _reindex from remote instead: the target pulls
+	// them from the source (steps/reindex_run.go). Without it the pre-flight refuses them.
+	ReindexFromRemote bool `yaml:"reindex_from_remote,omitempty" json:"reindex_from_remote,omitempty"`
 }
 
 // CopyPlan tunes the repository copy (separate shares only).

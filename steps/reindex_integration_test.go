@@ -77,18 +77,25 @@ func TestTheReindexCheckSaysWhetherTheTargetCanPullFromTheSource(t *testing.T) {
 		t.Errorf("reindexed %d of %d documents", b, a)
 	}
 
-	// OpenSearch cannot restore a 7.17 index: every selected index needs the reindex path, and its nodes do
-	// not whitelist the source. The check writes the line; OpenSearch really refuses.
+	// OpenSearch cannot restore a 7.17 index: every selected index needs the reindex path. Its nodes allow the
+	// source (cluster.sh writes reindex.remote.allowlist), so the check says ready.
 	src, dst, sel, checks := reindexChecks(t, env.SourceURL, osURL)
 	if src.Info.Version.Major == 7 && src.Info.Version.Minor > 10 && len(steps.NeedsReindex(src, dst, sel)) != len(sel.Indices) {
 		t.Errorf("every index of %s needs the reindex path into %s", src.Info.Product(), dst.Info.Product())
 	}
-	want := "`reindex.remote.allowlist: [\"" + hp + "\"]` to opensearch.yml"
-	if len(checks) != 1 || checks[0].Status != steps.Fail || !strings.Contains(checks[0].Fix, want) || !strings.Contains(checks[0].Fix, "opensearch-1") {
-		t.Fatalf("OpenSearch target: %+v", checks)
+	if len(checks) != 1 || checks[0].Status != steps.OK || !strings.Contains(checks[0].Evidence, "reindex.remote.allowlist of all 1 node(s) covers "+hp) {
+		t.Fatalf("OpenSearch target, the source allowed: %+v", checks)
 	}
-	if _, err := reindexFromRemote(t, env.SourceURL, osURL); err == nil || !strings.Contains(err.Error(), "not allowlisted in reindex.remote.allowlist") {
-		t.Errorf("OpenSearch should refuse the source: %v", err)
+	// The legacy cluster is not in that list: the check writes the line, and OpenSearch really refuses it.
+	legacy := envtest.Extra(t, "legacy")
+	lhp, _ := steps.SourceHostPort(legacy)
+	_, _, _, checks = reindexChecks(t, legacy, osURL)
+	want := "`reindex.remote.allowlist: [\"" + hp + "\", \"" + lhp + "\"]` to opensearch.yml"
+	if len(checks) != 1 || checks[0].Status != steps.Fail || !strings.Contains(checks[0].Fix, want) || !strings.Contains(checks[0].Fix, "opensearch-1") {
+		t.Fatalf("OpenSearch target, the legacy source not allowed (want %s): %+v", want, checks)
+	}
+	if _, err := reindexFromRemote(t, legacy, osURL); err == nil || !strings.Contains(err.Error(), "not allowlisted in reindex.remote.allowlist") {
+		t.Errorf("OpenSearch should refuse the legacy source: %v", err)
 	}
 }
 
@@ -120,7 +127,7 @@ func indexingTotal(t *testing.T, url, index string) int64 {
 			} `json:"primaries"`
 		} `json:"_all"`
 	}
-	if err := setupClient(t, url).Do(context.Background(), "read indexing stats", esclient.Request{Method: "GET", Path: "/" + index + "/_stats/indexing"}, &raw); err != nil {
+	if err := setupClient(t, url).Do(context.Background(), i18n.Text("read indexing stats"), esclient.Request{Method: "GET", Path: "/" + index + "/_stats/indexing"}, &raw); err != nil {
 		t.Fatal(err)
 	}
 	return raw.All.Primaries.Indexing.IndexTotal
@@ -181,7 +188,7 @@ func TestAnIndexOpenSearchCannotRestoreIsReindexedFromTheSource(t *testing.T) {
 		Settings map[string]any `json:"settings"`
 		Mappings map[string]any `json:"mappings"`
 	}
-	if err := setupClient(t, osURL).Do(ctx, "read the copy", esclient.Request{Method: "GET", Path: "/" + dest, Params: map[string][]string{"flat_settings": {"true"}}}, &def); err != nil {
+	if err := setupClient(t, osURL).Do(ctx, i18n.Text("read the copy"), esclient.Request{Method: "GET", Path: "/" + dest, Params: map[string][]string{"flat_settings": {"true"}}}, &def); err != nil {
 		t.Fatal(err)
 	}
 	got := def[dest]

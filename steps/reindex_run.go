@@ -3,11 +3,13 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 )
 
 // The reindex path (issue #16 item 3): an index the target cannot restore (created two majors back, or by an
@@ -84,8 +86,7 @@ type ReindexResult struct {
 // remoteSource is the source as the target's nodes reach it for _reindex from remote.
 func (e *Engine) remoteSource() (esclient.RemoteSource, error) {
 	if e.opts.Credentials.SourceAPIKey != "" && e.plan.Source.Username == "" {
-		return esclient.RemoteSource{}, fmt.Errorf("_reindex from remote signs in to the source with a user and password, " +
-			"and the plan gives the source an API key: give the source's user (and ES_SOURCE_PASSWORD) for this path")
+		return esclient.RemoteSource{}, i18n.Errorf("rx.apikey")
 	}
 	env := e.plan.Source.PasswordEnv
 	if env == "" {
@@ -102,6 +103,13 @@ var reindexPoll = 2 * time.Second
 // exists: nothing on the target is replaced), has the target pull the documents, follows the task and compares
 // the counts. batch is the batch number for events (0 outside batches).
 func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (ReindexResult, error) {
+	return e.reindexIndex(ctx, batch, index, false, nil)
+}
+
+// reindexIndex is ReindexIndex; resume: this migration created the target index already (the state says so),
+// and the reindex goes on into it (op_type create keeps what is there). created, when not nil, is called once
+// the target index exists, before the documents are asked for.
+func (e *Engine) reindexIndex(ctx context.Context, batch int, index string, resume bool, created func()) (ReindexResult, error) {
 	start := e.opts.Now()
 	dest := TargetName(index, e.plan.Restore)
 	res := ReindexResult{Index: index, Target: dest}
@@ -110,7 +118,7 @@ func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (Rei
 		return res, err
 	}
 	e.emit(Event{Kind: KindStart, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index,
-		Message: fmt.Sprintf("reindex %s from the source into %s on the target", index, dest)})
+		Msg: i18n.M("rx.start", index, dest)})
 	def, err := e.src.IndexDefinitionOf(ctx, index)
 	if err != nil {
 		return res, err
@@ -118,26 +126,31 @@ func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (Rei
 	settings, mappings, aliases, leftOut := ReindexDefinition(def, e.plan.Restore)
 	res.LeftOut = leftOut
 	if len(leftOut) > 0 {
-		e.log(PhaseReindex, batch, LevelInfo, "%s: not carried to the copy (a reindex creates a new index): %s", index, strings.Join(leftOut, ", "))
+		e.say(PhaseReindex, batch, LevelInfo, "rx.leftout", index, strings.Join(leftOut, ", "))
 	}
+	exists := false
 	if !e.opts.DryRun {
-		exists, err := e.dst.Exists(ctx, []string{dest})
+		found, err := e.dst.Exists(ctx, []string{dest})
 		if err != nil {
 			return res, err
 		}
-		if exists[dest] {
-			return res, &esclient.Error{Cluster: "target", Op: "create index " + dest + " for the reindex of " + index,
-				Reason: "an index of that name exists on the target", Fix: "esmigrate never replaces a target index: delete it " +
-					"(if it is a copy you do not need) or rename the indices with the restore options"}
+		exists = found[dest]
+		if exists && !resume {
+			return res, i18n.Errorf("rx.exists.err", dest, index)
 		}
 	}
-	if err := e.request(ctx, e.dst, PhaseReindex, batch, "create index "+dest+" with the mappings and settings of "+index,
+	if exists {
+		e.say(PhaseReindex, batch, LevelInfo, "rx.resume", index, dest)
+	} else if err := e.request(ctx, e.dst, PhaseReindex, batch, i18n.M("rx.op.create", dest, index),
 		esclient.CreateIndexRequest(dest, settings, mappings, aliases)); err != nil {
 		return res, err
 	}
+	if created != nil && !e.opts.DryRun {
+		created()
+	}
 	req := esclient.ReindexFromRemoteRequest(remote, index, dest, 1000)
-	op := "reindex " + index + " from the source into " + dest
-	e.emit(Event{Kind: KindRequest, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index, Message: op,
+	op := i18n.M("rx.op.reindex", index, dest)
+	e.emit(Event{Kind: KindRequest, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index, Msg: op,
 		Curl: e.dst.CurlReindex(req, remote)})
 	if e.opts.DryRun {
 		return res, nil
@@ -146,7 +159,7 @@ func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (Rei
 	if err != nil {
 		return res, reindexError(err, e.plan.Source.URL)
 	}
-	e.log(PhaseReindex, batch, LevelInfo, "%s: task %s on the target (GET _tasks/%s follows it)", index, task, task)
+	e.say(PhaseReindex, batch, LevelInfo, "rx.task", index, task, task)
 	var st esclient.ReindexTask
 	for {
 		err := e.retry(ctx, PhaseReindex, batch, func() error {
@@ -164,16 +177,16 @@ func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (Rei
 		}
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("stopped while the target reindexes %s (task %s goes on there: POST _tasks/%s/_cancel stops it): %w", index, task, task, ctx.Err())
+			return res, i18n.Errorf("rx.stopped", index, task, task, ctx.Err())
 		case <-time.After(reindexPoll):
 		}
 	}
 	if st.Error != "" || len(st.Failures) > 0 {
-		why := st.Error
-		if why == "" {
-			why = fmt.Sprintf("%d failure(s), the first: %s", len(st.Failures), st.Failures[0])
+		why := i18n.Name(st.Error) // Elasticsearch's words
+		if st.Error == "" {
+			why = i18n.M("rx.failures", len(st.Failures), st.Failures[0])
 		}
-		return res, reindexError(&esclient.Error{Cluster: "target", Op: op, Reason: why}, e.plan.Source.URL)
+		return res, reindexError(i18n.Errorf("rx.failed", op, why), e.plan.Source.URL)
 	}
 	// Verified by count: a reindex gives new sequence numbers, so the seqno comparison of the restore path
 	// means nothing here.
@@ -190,18 +203,17 @@ func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (Rei
 	res.Took = e.opts.Now().Sub(start)
 	if e.plan.Restore.RestoreReplicas && e.plan.Restore.ReplicasDuringRestore >= 0 {
 		if orig, ok := def.Settings["number_of_replicas"]; ok && fmt.Sprint(orig) != fmt.Sprint(e.plan.Restore.ReplicasDuringRestore) {
-			if err := e.request(ctx, e.dst, PhaseReindex, batch, "put back number_of_replicas of "+dest,
+			if err := e.request(ctx, e.dst, PhaseReindex, batch, i18n.M("rx.op.replicas", dest),
 				esclient.Request{Method: "PUT", Path: "/" + dest + "/_settings", Body: map[string]any{"index": map[string]any{"number_of_replicas": orig}}}); err != nil {
 				return res, err
 			}
 		}
 	}
-	msg := fmt.Sprintf("%s → %s: %d of %d document(s), verified by count", index, dest, res.TargetDocs, res.SourceDocs)
+	msg := i18n.M("rx.done", index, dest, res.TargetDocs, res.SourceDocs)
 	if !res.Verified {
-		msg = fmt.Sprintf("%s → %s: %d document(s) on the target, %d on the source: the counts differ (was the source written during the reindex?)",
-			index, dest, res.TargetDocs, res.SourceDocs)
+		msg = i18n.M("rx.differ", index, dest, res.TargetDocs, res.SourceDocs)
 	}
-	e.emit(Event{Kind: KindDone, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index, Message: msg,
+	e.emit(Event{Kind: KindDone, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index, Msg: msg,
 		Done: Counts{Docs: res.TargetDocs}, Total: Counts{Docs: res.SourceDocs}})
 	return res, nil
 }
@@ -212,10 +224,60 @@ func reindexError(err error, sourceURL string) error {
 	hp, _ := SourceHostPort(sourceURL)
 	switch {
 	case strings.Contains(text, "whitelist") || strings.Contains(text, "allowlist"):
-		return fmt.Errorf("%w: add %s to reindex.remote.whitelist (reindex.remote.allowlist on OpenSearch 2) in every target node's "+
-			"configuration and restart them one at a time (the pre-flight writes the line)", err, hp)
+		return i18n.Errorf("rx.whitelist.err", err, hp)
 	case strings.Contains(text, "ConnectException") || strings.Contains(text, "connect_exception") || strings.Contains(text, "Connection refused"):
-		return fmt.Errorf("%w: the target's nodes cannot reach the source at %s; give the source's URL as the target's nodes reach it", err, hp)
+		return i18n.Errorf("rx.connect.err", err, hp)
 	}
 	return err
+}
+
+// splitReindex parts the selection into the indices the target restores and those it cannot (NeedsReindex).
+func splitReindex(src, dst ClusterSummary, sel Selection) (restorable, reindex []esclient.Index) {
+	need := map[string]bool{}
+	for _, n := range NeedsReindex(src, dst, sel) {
+		need[n] = true
+	}
+	for _, ix := range sel.Indices {
+		if need[ix.Name] {
+			reindex = append(reindex, ix)
+		} else {
+			restorable = append(restorable, ix)
+		}
+	}
+	return restorable, reindex
+}
+
+// reindexPhase moves a reindex batch's indices one after the other. A failure stops the batch (resume goes on
+// from the index it stopped at, into the target index this migration created); a count that differs is the
+// index's result, not a failure of the batch.
+func (e *Engine) reindexPhase(ctx context.Context, b *BatchState) error {
+	for i := range b.Indices {
+		ix := &b.Indices[i]
+		if ix.Result != ResultPending {
+			continue
+		}
+		resume := slices.Contains(b.ReindexStarted, ix.Name)
+		res, err := e.reindexIndex(ctx, b.Number, ix.Name, resume, func() {
+			if !resume {
+				b.ReindexStarted = append(b.ReindexStarted, ix.Name)
+				_ = e.save()
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if e.opts.DryRun {
+			continue
+		}
+		ix.SourceDocs, ix.TargetDocs, ix.Verification = res.SourceDocs, res.TargetDocs, VerifyCount
+		ix.Result, ix.Reason = ResultVerified, ""
+		if !res.Verified {
+			ix.Result = ResultMismatch
+			ix.setReason(i18n.M("rx.mismatch", res.TargetDocs, res.SourceDocs))
+		}
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -184,7 +184,13 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 			return &PreflightError{Checks: warns, Warnings: true}
 		}
 	}
-	batches, _ := BatchPreview(e.plan, sel.Indices)
+	// The indices the target cannot restore go by _reindex from remote when the plan says so (the pre-flight
+	// refused them otherwise), in a last batch of their own.
+	restorable, reindex := sel.Indices, []esclient.Index(nil)
+	if e.plan.Restore.ReindexFromRemote {
+		restorable, reindex = splitReindex(src, dst, sel)
+	}
+	batches, _ := BatchPreview(e.plan, restorable)
 	now := e.opts.Now()
 	id := NewMigrationID()
 	if e.opts.DryRun {
@@ -201,6 +207,15 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 		}
 		e.state.Batches = append(e.state.Batches, bs)
 		e.say(PhasePlan, 0, LevelInfo, "plan.batch", b.Number, len(b.Indices), HumanBytes(b.PrimaryBytes), fmt.Sprint(b.Names()))
+	}
+	if len(reindex) > 0 {
+		bs := BatchState{Number: len(e.state.Batches) + 1, Phase: PhaseReindex, Reindex: true}
+		for _, ix := range reindex {
+			bs.Indices = append(bs.Indices, IndexState{Name: ix.Name, Target: TargetName(ix.Name, e.plan.Restore),
+				PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries, OriginalReplicas: ix.Replicas, Result: ResultPending})
+		}
+		e.state.Batches = append(e.state.Batches, bs)
+		e.say(PhasePlan, 0, LevelInfo, "rx.plan.batch", bs.Number, len(bs.Indices), abbreviate(bs.Names(), 10))
 	}
 	return e.save()
 }

@@ -88,6 +88,10 @@ type BatchState struct {
 	// Round is the catch-up round this batch is (live.go): its restore goes over the closed target indices
 	// instead of into new ones. 0 for the batches of the first pass.
 	Round int `json:"round,omitempty"`
+	// Reindex: this batch holds the indices the target cannot restore, moved by _reindex from remote (its one
+	// phase is PhaseReindex; it has no snapshot). ReindexStarted lists those whose target index was created.
+	Reindex        bool     `json:"reindex,omitempty"`
+	ReindexStarted []string `json:"reindex_started,omitempty"`
 }
 
 // PhaseTime is when a phase started and ended.
