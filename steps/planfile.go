@@ -67,6 +67,10 @@ restore:
   # delete or roll them over at once. Either list the lifecycle settings above (index.lifecycle.name,
   # index.lifecycle.rollover_alias, ...), or stop ILM on the target before the first restore (it stays stopped):
   pause_ilm: {{y .Restore.PauseILM}}
+  # Indices the target cannot restore (created two majors back; Elasticsearch 7.11+ into OpenSearch): true moves
+  # them by _reindex from remote (the target pulls them; its reindex.remote.whitelist must name the source),
+  # verified by count; false refuses them in the pre-flight.
+  reindex_from_remote: {{y .Restore.ReindexFromRemote}}
 
 # Templates, ingest pipelines, lifecycle policies (ILM; ISM on OpenSearch) and stored scripts: copied one by one
 # through their own APIs before the first restore, never with include_global_state (which replaces the target's

@@ -32,8 +32,11 @@ type fakeBackend struct {
 	runErr   error
 	ran      int
 	checked  int // cluster check runs
-	cleaned  []steps.CleanupOptions
-	allowDel []bool
+	selected int // selection check runs
+	// openSearchTarget: the target answers as OpenSearch 2.19.1 (it cannot restore the sample's 7.17 indices).
+	openSearchTarget bool
+	cleaned          []steps.CleanupOptions
+	allowDel         []bool
 	// block, when set, makes Run wait for the context (a long run the operator stops).
 	block bool
 	// runEvents, when set, are what Run reports before it blocks or ends (else a first batch's snapshot).
@@ -75,7 +78,11 @@ func (f *fakeBackend) Probe(_ context.Context, p steps.Plan, role string, _ step
 	if role == "target" {
 		url = p.Target.URL
 	}
-	return summary(role, url, role+"-uuid"), nil
+	s := summary(role, url, role+"-uuid")
+	if role == "target" && f.openSearchTarget {
+		s.Info.Distribution, s.Info.VersionText, s.Info.Version = esclient.OpenSearch, "2.19.1", esclient.Version{Major: 2, Minor: 19, Patch: 1}
+	}
+	return s, nil
 }
 
 func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, register bool, on func(steps.Event)) ([]steps.Check, error) {
@@ -133,6 +140,9 @@ func (f *fakeBackend) Repositories(context.Context, steps.Plan, steps.Credential
 }
 
 func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error) {
+	f.mu.Lock()
+	f.selected++
+	f.mu.Unlock()
 	var total int64
 	for _, ix := range sel.Indices {
 		total += ix.PrimaryBytes

@@ -531,3 +531,36 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 		t.Fatalf("found %d keys used: the pattern no longer matches the code", n)
 	}
 }
+
+// Selected indices the target cannot restore (7.17 indices, an OpenSearch target): the review offers the reindex
+// path as a choice (x), which goes into the plan and runs the checks again.
+func TestTheReviewOffersTheReindexPathForIndicesTheTargetCannotRestore(t *testing.T) {
+	be := &fakeBackend{openSearchTarget: true}
+	for _, ix := range sampleIndices() {
+		ix.CreatedVersion = "7.17.29"
+		be.indices = append(be.indices, ix)
+	}
+	h := newHarness(t, "en", 120, 40, be)
+	h.toReview()
+	h.settle()
+	h.must("x  3 index(es) the target cannot restore: refused (the pre-flight fails)")
+	be.mu.Lock()
+	before := be.selected
+	be.mu.Unlock()
+	h.keys("x")
+	h.settle()
+	h.must("x  3 index(es) the target cannot restore: by _reindex from remote")
+	be.mu.Lock()
+	after := be.selected
+	be.mu.Unlock()
+	if !h.s.Plan.Restore.ReindexFromRemote || after != before+1 {
+		t.Fatalf("the plan: %v; selection checks %d → %d", h.s.Plan.Restore.ReindexFromRemote, before, after)
+	}
+	if y := string(h.s.Plan.YAML()); !strings.Contains(y, "reindex_from_remote: true") {
+		t.Errorf("the saved plan:\n%s", y)
+	}
+	h.keys("x")
+	if h.s.Plan.Restore.ReindexFromRemote {
+		t.Error("x again takes the reindex path back")
+	}
+}

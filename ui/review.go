@@ -28,6 +28,10 @@ type reviewScreen struct {
 	asking   bool
 	msg      string
 	msgErr   bool
+	recheck  bool // a choice changed what the checks decide: they run again
+	// needReindex is how many selected indices the target cannot restore (steps.NeedsReindex), found on Enter:
+	// View must stay cheap with thousands of indices.
+	needReindex int
 }
 
 // reviewChoice is one choice the review offers before the start: a key cycles it through its values. To add
@@ -42,11 +46,25 @@ type reviewChoice struct {
 	set    func(string)
 }
 
-// choices are the review's choices, in order: the verification mode (what "verified" will prove).
+// choices are the review's choices, in order: the verification mode (what "verified" will prove), and, when
+// selected indices cannot be restored into the target, whether they go by _reindex from remote (the checks run
+// again: the reindex checks decide then).
 func (m *reviewScreen) choices() []reviewChoice {
-	return []reviewChoice{{key: m.c.Keys.Verify, title: m.c.T("rv.verify"), values: steps.VerifyModes,
+	out := []reviewChoice{{key: m.c.Keys.Verify, title: m.c.T("rv.verify"), values: steps.VerifyModes,
 		labels: []string{m.c.T("rv.v.count"), m.c.T("rv.v.seqno"), m.c.T("rv.v.content")},
 		get:    func() string { return verifyMode(m.s.Plan.Verify) }, set: func(v string) { m.s.Plan.Verify = v }}}
+	if n := m.needReindex; n > 0 {
+		out = append(out, reviewChoice{key: m.c.Keys.Reindex, title: m.c.T("rv.reindex", n), values: []string{"off", "on"},
+			labels: []string{m.c.T("rv.rx.off"), m.c.T("rv.rx.on")},
+			get: func() string {
+				if m.s.Plan.Restore.ReindexFromRemote {
+					return "on"
+				}
+				return "off"
+			},
+			set: func(v string) { m.s.Plan.Restore.ReindexFromRemote = v == "on"; m.recheck = true }})
+	}
+	return out
 }
 
 // verifyMode is the plan's verification mode, the engine's default when the plan leaves it empty.
@@ -73,6 +91,7 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	m.requests, m.reqErr, m.off, m.xoff, m.asking, m.msg = nil, nil, 0, 0, false, ""
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
+	m.needReindex = len(steps.NeedsReindex(src, dst, sel))
 	batches := m.s.Batches
 	checks := m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
@@ -150,13 +169,17 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	for _, ch := range m.choices() {
 		if key.Matches(k, ch.key) {
 			cur := ch.get()
+			next := ch.values[0]
 			for i, v := range ch.values {
 				if v == cur {
-					ch.set(ch.values[(i+1)%len(ch.values)])
-					return nil
+					next = ch.values[(i+1)%len(ch.values)]
 				}
 			}
-			ch.set(ch.values[0])
+			ch.set(next)
+			if m.recheck {
+				m.recheck = false
+				return m.Enter()
+			}
 			return nil
 		}
 	}

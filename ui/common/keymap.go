@@ -33,7 +33,7 @@ type KeyMap struct {
 	// the list of requests (tab, as the pre-flight's panel key).
 	MetaDetails, Overwrite, Lifecycle, Requests key.Binding
 	// The review.
-	SavePlan, Verify key.Binding
+	SavePlan, Verify, Reindex key.Binding
 	// The run. Pause and Unpause are the same key (p): its help says what it does now.
 	Stop, AcceptRestart, Leave, Pause, Unpause key.Binding
 	// The report.
@@ -117,6 +117,7 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 
 		SavePlan: b("w", "w", "", "key.saveplan"),
 		Verify:   b("v", "v", "", "key.verify"),
+		Reindex:  b("x", "x", "", "key.reindex"),
 
 		Stop:          b("q ctrl+c", "q", "", "key.stop"),
 		AcceptRestart: b("a", "a", "", "key.acceptrestart"),
