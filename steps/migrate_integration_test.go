@@ -559,9 +559,12 @@ func TestElasticsearch717IntoOpenSearchGoesByReindexFromRemote(t *testing.T) {
 		t.Fatalf("report: %+v", rep)
 	}
 	for _, row := range rep.Rows {
-		if row.Verification != steps.VerifyCount || row.SourceDocs == 0 || row.SourceDocs != row.TargetDocs {
+		if row.Verification != steps.VerifyCount || !row.Reindexed || row.SourceDocs == 0 || row.SourceDocs != row.TargetDocs {
 			t.Errorf("%+v", row)
 		}
+	}
+	if md, err := os.ReadFile(rep.Markdown); err != nil || !strings.Contains(string(md), "they were moved by `_reindex` from remote") {
+		t.Errorf("the report does not say which indices were reindexed (%v)", err)
 	}
 	m.countsEqual("metrics-small", "articles")
 	if n := len(m.snapshots()); n != 0 {
