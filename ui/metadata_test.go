@@ -195,7 +195,7 @@ func TestTheMetadataScreenInChinese(t *testing.T) {
 	h.must("已选 4 / 7")
 	h.must("不同：保留")
 	h.cursorTo("component_template/logs-mappings")
-	h.must("被所选索引使用：被 索引模板 logs 引用（composed_of）")
+	h.must("被所选索引用到：被索引模板 logs 引用（composed_of）")
 	h.mustNot("(English)", "every word of the list is in the catalogue")
 }
 
