@@ -43,7 +43,7 @@ type wizardRun struct {
 // screenWords are the patterns the walk waits for, in one language.
 type screenWords struct {
 	connect, connected, preflight, checksDone, ready, acceptWarnings, failed, repository, reaches, filter, shown,
-	selected, options, batches, metadata, metaChosen, requests, reviewReady, confirm, running, result, reportFiles, typeToConfirm, cleaned string
+	selected, options, batches, metadata, metaChosen, plan, reviewReady, confirm, running, result, reportFiles, typeToConfirm, cleaned string
 }
 
 // english are the English screens' words (the catalogue's en.yaml).
@@ -53,7 +53,7 @@ var english = screenWords{
 	acceptWarnings: "press a to accept", failed: `^(A check failed|Error: )$`, repository: `Source repository`,
 	reaches: `Every source node reaches repository %s`, filter: `Filter:`, shown: `3 of \d+ shown`, selected: `Selected: 3 index\(es\)`,
 	options: `Restore options`, batches: `Batches under 8mb: 2`, metadata: `Templates, pipelines, lifecycle policies, stored scripts`,
-	metaChosen: `\d+ of \d+ chosen`, requests: `Requests that change something`,
+	metaChosen: `\d+ of \d+ chosen`, plan: `Metadata: `,
 	reviewReady: `(Ready\. enter: start|press a to accept)`, confirm: `Start the migration now\?`, running: `(Overall|Report files)`,
 	result: `3 verified, 0 mismatched, 0 failed, 0 pending, in 2 batch\(es\)`, reportFiles: `Report files:\s*\S*esmigrate-report`,
 	typeToConfirm: `Type "%s" to confirm`, cleaned: `Done: delete the migration's snapshots`,
@@ -66,7 +66,7 @@ var chinese = screenWords{
 	acceptWarnings: "按 a 接受", failed: `^(有检查失败|错误：)$`, repository: `源集群的仓库`,
 	reaches: `源集群每个节点都能访问仓库 %s`, filter: `过滤：`, shown: `显示 3 / \d+`, selected: `已选：3 个索引`,
 	options: `恢复选项`, batches: `每批不超过 8mb：共 2 批`, metadata: `模板、管道、生命周期策略、存储脚本`,
-	metaChosen: `已选 \d+ / \d+`, requests: `会改变集群的请求`,
+	metaChosen: `已选 \d+ / \d+`, plan: `元数据：`,
 	reviewReady: `(准备就绪。回车：开始迁移|按 a 接受)`, confirm: `现在开始迁移吗？`, running: `(总进度|报告文件)`,
 	result: `3 个校验通过，0 个不一致，0 个失败，0 个未完成，共 2 批`, reportFiles: `报告文件：\s*\S*esmigrate-report`,
 	typeToConfirm: `输入 "%s" 以确认`, cleaned: `完成：删除本次迁移的快照`,
@@ -255,7 +255,8 @@ func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func
 	s.keys("Enter")
 
 	// 6 Review.
-	s.waitFor(say.requests, 30*time.Second)
+	// The plan comes first (its metadata and lifecycle lines included); the requests may be below the fold.
+	s.waitFor(say.plan, 30*time.Second)
 	if got := s.waitFor(say.reviewReady, 2*time.Minute); strings.HasPrefix(got, say.acceptWarnings) {
 		s.keys("a")
 	}
