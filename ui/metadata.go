@@ -37,6 +37,7 @@ type metadataScreen struct {
 	reqOff   int // the requests' scroll
 	xoff     int // the requests scrolled sideways
 	reqSeq   int
+	reqGot   int // the last requests' answer taken (tests wait for it)
 	reqErr   error
 	asking   metaAsk // a typed confirmation in progress
 	askWord  string  // what must be typed
@@ -150,7 +151,7 @@ func (m *metadataScreen) Update(msg tea.Msg) tea.Cmd {
 		return m.requests()
 	case metaRequestsMsg:
 		if msg.seq == m.reqSeq {
-			m.s.MetaRequests, m.reqErr = msg.reqs, msg.err
+			m.s.MetaRequests, m.reqErr, m.reqGot = msg.reqs, msg.err, msg.seq
 		}
 		return nil
 	case tea.KeyPressMsg:

@@ -53,6 +53,11 @@ func (h *harness) toMetadata() {
 	h.keys("ctrl+t")
 	h.keys("enter")
 	h.at(scrMetadata)
+	// The inventory and the requests come from the backend: a loaded machine answers after run's moment.
+	scr := h.m.screens[scrMetadata].(*metadataScreen)
+	if !h.await(func() bool { return !scr.loading && (scr.inv == nil || scr.reqGot == scr.reqSeq) }) {
+		h.t.Fatalf("the metadata screen never read the inventory:\n%s", h.screen())
+	}
 }
 
 func (h *harness) toReview() {
