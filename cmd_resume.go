@@ -45,5 +45,6 @@ func newResumeCommand(f *clusterFlags) *cobra.Command {
 	resume.Flags().StringVar(&f.targetPassword, "target-password", "", t("flag.resume.target-password"))
 	resume.Flags().BoolVar(&f.allowTargetDelete, "allow-delete-target", false, t("flag.resume.allow-delete-target"))
 	resume.Flags().BoolVar(&f.allowTargetSettings, "allow-target-settings", false, t("flag.resume.allow-target-settings"))
+	resume.Flags().BoolVar(&f.allowMetadataOverwrite, "allow-metadata-overwrite", false, t("flag.allow-metadata-overwrite"))
 	return resume
 }

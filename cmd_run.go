@@ -31,5 +31,6 @@ func newRunCommand(f *clusterFlags) *cobra.Command {
 	run.Flags().BoolVar(&f.allowTargetDelete, "allow-delete-target", false, t("flag.run.allow-delete-target"))
 	run.Flags().BoolVar(&f.measureShares, "measure-shares", false, t("flag.run.measure-shares"))
 	run.Flags().BoolVar(&f.allowTargetSettings, "allow-target-settings", false, t("flag.run.allow-target-settings"))
+	run.Flags().BoolVar(&f.allowMetadataOverwrite, "allow-metadata-overwrite", false, t("flag.allow-metadata-overwrite"))
 	return run
 }

@@ -41,6 +41,8 @@ type clusterFlags struct {
 	copyBandwidth                      string
 	deleteSnapshots                    bool
 	acceptWarnings, allowTargetDelete  bool
+	allowMetadataOverwrite             bool
+	copyMetadata, reindexFromRemote    bool
 	dryRun                             bool
 	resuming                           bool
 	lang                               string
@@ -101,6 +103,8 @@ func (f *clusterFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.nfsServer, "nfs-server", "", t("flag.nfs-server"))
 	fl.StringVar(&f.nfsExport, "nfs-export", "", t("flag.nfs-export"))
 	fl.BoolVar(&f.deleteSnapshots, "delete-snapshots", false, t("flag.delete-snapshots"))
+	fl.BoolVar(&f.copyMetadata, "copy-metadata", false, t("flag.copy-metadata"))
+	fl.BoolVar(&f.reindexFromRemote, "reindex-from-remote", false, t("flag.reindex-from-remote"))
 }
 
 // plan builds the plan from a plan file (if given), then the environment, then flags (the most specific wins).
@@ -192,6 +196,12 @@ func (f *clusterFlags) planAndSource(cmd *cobra.Command) (steps.Plan, *planOrigi
 	}
 	if ch("delete-snapshots") {
 		p.Cleanup.DeleteSnapshots = f.deleteSnapshots
+	}
+	if ch("copy-metadata") {
+		p.Metadata.Copy = f.copyMetadata
+	}
+	if ch("reindex-from-remote") {
+		p.Restore.ReindexFromRemote = f.reindexFromRemote
 	}
 	return p, origin, nil
 }

@@ -40,7 +40,8 @@ func runHeadless(out io.Writer, p steps.Plan, creds steps.Credentials, f *cluste
 	eng, err := steps.New(p, steps.Options{
 		Credentials: creds, DryRun: f.dryRun, AcceptWarnings: f.acceptWarnings, AllowTargetDelete: f.allowTargetDelete,
 		AllowTargetSettings: f.allowTargetSettings, MeasureShares: f.measureShares,
-		Resuming: f.resuming, Lang: f.l.Lang(),
+		AllowMetadataOverwrite: f.allowMetadataOverwrite,
+		Resuming:               f.resuming, Lang: f.l.Lang(),
 		OnEvent: func(e steps.Event) {
 			// Each line in the command's language (--lang, or the locale): Event.Text is String in English.
 			line := e.Time.Format("15:04:05") + " " + e.Text(f.l)

@@ -71,6 +71,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		if rc, err := r.GetBody(); err == nil {
 			body, _ = io.ReadAll(io.LimitReader(rc, 64<<10))
 			rc.Close()
+			body = redactRemotePassword(r.URL.Path, body) // a _reindex from a remote with a password
 		}
 	}
 	t.count.Add(1)

@@ -45,6 +45,8 @@ func (e *Engine) runBatch(ctx context.Context, b *BatchState, until Phase) error
 			err = e.verifyPhase(ctx, b)
 		case PhaseCleanup:
 			err = e.cleanupPhase(ctx, b)
+		case PhaseReindex:
+			err = e.reindexPhase(ctx, b)
 		default:
 			err = i18n.Errorf("batch.unknownphase", b.Number, string(phase))
 		}

@@ -30,6 +30,10 @@ type Options struct {
 	// unless asked (the wizard asks; headless: --measure-shares): the probe loads a production share and costs
 	// seconds that a migration of a few small indices would otherwise not spend.
 	MeasureShares bool
+	// AllowMetadataOverwrite is the operator's confirmation that the metadata step may overwrite the target's
+	// items the plan names for it (metadata.on_conflict: overwrite, metadata.overwrite). The wizard sets it
+	// after a typed confirmation; the headless mode after --allow-metadata-overwrite.
+	AllowMetadataOverwrite bool
 	// AcceptWarnings lets the migration start although pre-flight checks warned.
 	AcceptWarnings bool
 	// Resuming: this run is `esmigrate resume`, whose plan is the state file's own. Advice to "resume" is then
@@ -65,6 +69,8 @@ type Engine struct {
 	shareNeeds int64
 	// srcSum and dstSum are the clusters as Run found them (versions decide snapshot metadata and scan modes).
 	srcSum, dstSum ClusterSummary
+	// inv is the metadata inventory the pre-flight built (the run's metadata step copies from it).
+	inv *MetadataInventory
 	// where is the batch and phase the run is at (a position; pause.go reads it from another goroutine).
 	where       atomic.Value
 	saidPausing atomic.Bool // the current pause was explained (KindPausing)

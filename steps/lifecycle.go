@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,8 @@ type LifecycleInput struct {
 	// source's definition).
 	TargetPolicies []esclient.MetaItem
 	Copied         []esclient.MetaItem
+	// WillPause: the run stops ILM on the target before the first restore (restore.pause_ilm).
+	WillPause bool
 	// IgnoreSettings is the plan's restore.ignore_index_settings.
 	IgnoreSettings []string
 	Now            time.Time
@@ -129,14 +132,18 @@ func LifecycleChecks(in LifecycleInput) []Check {
 			laterWhy = append(laterWhy, i18n.M("index.reason", ix.Name, v.phase))
 		}
 	}
-	paused := in.TargetMode == "STOPPED" || in.TargetMode == "STOPPING"
+	paused := in.TargetMode == "STOPPED" || in.TargetMode == "STOPPING" || in.WillPause
+	how := i18n.M("lifecycle.mode." + strings.ToLower(in.TargetMode))
+	if in.WillPause {
+		how = i18n.M("lifecycle.mode.willpause")
+	}
 	var out []Check
 	if len(deleted) > 0 {
 		c := newCheck("lifecycle-delete", Fail, i18n.M("check.lifecycle-delete"),
 			i18n.M("lifecycle.delete", len(deleted), abbreviateMsgs(deleteWhy, 6)), lifecycleFix())
 		if paused {
 			c.Status = Warn
-			c.setEvidence(i18n.M("lifecycle.delete.paused", i18n.M("lifecycle.mode."+strings.ToLower(in.TargetMode)), len(deleted), abbreviateMsgs(deleteWhy, 6)))
+			c.setEvidence(i18n.M("lifecycle.delete.paused", how, len(deleted), abbreviateMsgs(deleteWhy, 6)))
 			c.setFix(i18n.M("lifecycle.delete.paused.fix"))
 		}
 		out = append(out, c)
@@ -145,7 +152,7 @@ func LifecycleChecks(in LifecycleInput) []Check {
 		c := newCheck("lifecycle-rollover", Warn, i18n.M("check.lifecycle-rollover"),
 			i18n.M("lifecycle.rollover", len(rolled), abbreviateMsgs(rollWhy, 6)), lifecycleFix())
 		if paused {
-			c.setEvidence(i18n.M("lifecycle.rollover.paused", i18n.M("lifecycle.mode."+strings.ToLower(in.TargetMode)), len(rolled), abbreviateMsgs(rollWhy, 6)))
+			c.setEvidence(i18n.M("lifecycle.rollover.paused", how, len(rolled), abbreviateMsgs(rollWhy, 6)))
 		}
 		out = append(out, c)
 	}
@@ -188,6 +195,42 @@ func abbreviateMsgs(list []i18n.Msg, max int) i18n.Msg {
 		return i18n.List("list.comma", list)
 	}
 	return i18n.M("list.more", i18n.List("list.comma", list[:max]), len(list)-max)
+}
+
+// Lifecycle remedies: what a plan does about the lifecycle of the restored indices (the wizard's choice).
+const (
+	LifecycleKeep   = "keep"   // restore the indices with their lifecycle settings
+	LifecycleIgnore = "ignore" // restore them without (LifecycleSettings in restore.ignore_index_settings)
+	LifecyclePause  = "pause"  // stop ILM on the target before the first restore (restore.pause_ilm)
+)
+
+// LifecycleRemedy is the remedy a plan applies.
+func LifecycleRemedy(p Plan) string {
+	switch {
+	case ignoresLifecycle(p.Restore.IgnoreIndexSettings):
+		return LifecycleIgnore
+	case p.Restore.PauseILM:
+		return LifecyclePause
+	}
+	return LifecycleKeep
+}
+
+// WithLifecycleRemedy is the plan with a remedy applied: ignore adds LifecycleSettings to
+// ignore_index_settings (and keep or pause takes them out again), pause sets restore.pause_ilm. Other
+// entries of ignore_index_settings stay.
+func WithLifecycleRemedy(p Plan, remedy string) Plan {
+	var kept []string
+	for _, s := range p.Restore.IgnoreIndexSettings {
+		if !slices.Contains(LifecycleSettings, s) {
+			kept = append(kept, s)
+		}
+	}
+	p.Restore.PauseILM = remedy == LifecyclePause
+	if remedy == LifecycleIgnore {
+		kept = append(kept, LifecycleSettings...)
+	}
+	p.Restore.IgnoreIndexSettings = kept
+	return p
 }
 
 // ignoresLifecycle tells whether a restore's ignore_index_settings drops index.lifecycle.name (by name or by a
@@ -474,6 +517,7 @@ func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, se
 		return in, err
 	}
 	in.TargetMode = mode
+	in.WillPause = e.plan.Restore.PauseILM && mode != "STOPPED" && mode != "STOPPING"
 	if in.TargetPolicies, err = e.dst.MetaItems(ctx, esclient.MetaILMPolicy); err != nil {
 		return in, err
 	}
@@ -487,8 +531,9 @@ func (e *Engine) lifecycleInput(ctx context.Context, src, dst ClusterSummary, se
 	return in, nil
 }
 
-// PauseLifecycle pauses ILM on the target (POST _ilm/stop), shown as curl; a dry run sends nothing. The wizard
-// offers it with a typed confirmation: it pauses every policy of the target, and SLM with it.
+// PauseLifecycle pauses ILM on the target (POST _ilm/stop), shown as curl; a dry run sends nothing. A run sends
+// it before the first restore when the plan says restore.pause_ilm (the wizard sets it after a typed
+// confirmation: it pauses every policy of the target, and SLM with it).
 func (e *Engine) PauseLifecycle(ctx context.Context) error {
-	return e.request(ctx, e.dst, PhasePreflight, 0, i18n.M("req.stopilm"), esclient.StopILMRequest())
+	return e.request(ctx, e.dst, PhaseMetadata, 0, i18n.M("req.stopilm"), esclient.StopILMRequest())
 }

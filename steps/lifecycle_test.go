@@ -226,3 +226,17 @@ func TestParseTimeValueReadsElasticsearchUnits(t *testing.T) {
 		t.Error("30 days is not a time value")
 	}
 }
+
+func TestLifecycleWithPauseILMInThePlanWarnsWhatStartingItWouldDo(t *testing.T) {
+	in := LifecycleInput{
+		Indices:        []LifecycleIndex{recordedIndex(t, "explain-my-index-000001.json", "my-index-000001", 100)},
+		TargetMode:     recordedMode(t, "ilm-status-running.json"),
+		WillPause:      true, // restore.pause_ilm
+		TargetPolicies: recordedPolicies(t, "get-lifecycle-my_policy.json"),
+		Now:            created.Add(45 * 24 * time.Hour),
+	}
+	c, ok := checkByID(LifecycleChecks(in), "lifecycle-delete")
+	if !ok || c.Status != Warn || !strings.Contains(c.Evidence, "stopped before the first restore (restore.pause_ilm)") || !strings.Contains(c.Fix, "_ilm/remove") {
+		t.Fatalf("with ILM to be stopped by the run the delete is a warning about POST _ilm/start: %+v", c)
+	}
+}

@@ -242,6 +242,11 @@ func (e *Engine) migrated() []*IndexState {
 		if !b.Done && b.Phase != PhaseVerify && b.Phase != PhaseCleanup {
 			continue
 		}
+		if b.Reindex {
+			// Moved by _reindex from remote: the target cannot restore these indices, so no snapshot can catch
+			// them up, and their sequence numbers were never the source's (issue #16 item 3).
+			continue
+		}
 		for j := range b.Indices {
 			ix := &b.Indices[j]
 			if ix.Result == ResultFailed || ix.Result == ResultPending {

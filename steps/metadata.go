@@ -34,6 +34,33 @@ type MetadataPlan struct {
 	// overwrite, which also needs the operator's typed confirmation (the wizard asks; headless:
 	// --allow-metadata-overwrite).
 	OnConflict string `yaml:"on_conflict,omitempty" json:"on_conflict,omitempty"`
+	// Overwrite names conflicts (kind/name, wildcards as in Include) to overwrite although on_conflict is skip:
+	// the wizard's typed confirmation of one conflict adds it here. Like on_conflict: overwrite, it needs the
+	// operator's confirmation (headless: --allow-metadata-overwrite).
+	Overwrite []string `yaml:"overwrite,omitempty" json:"overwrite,omitempty"`
+}
+
+// normalized is the section with empty lists as nil and the default conflict policy as "" (what the plan's
+// hash is computed from).
+func (m MetadataPlan) normalized() MetadataPlan {
+	if len(m.Include) == 0 {
+		m.Include = nil
+	}
+	if len(m.Exclude) == 0 {
+		m.Exclude = nil
+	}
+	if len(m.Overwrite) == 0 {
+		m.Overwrite = nil
+	}
+	if m.OnConflict == MetaConflictSkip {
+		m.OnConflict = ""
+	}
+	return m
+}
+
+// overwrites tells whether the plan asks to overwrite an item that differs on the target.
+func (m MetadataPlan) overwrites(kind esclient.MetaKind, name string) bool {
+	return m.OnConflict == MetaConflictOverwrite || matchesAny(m.Overwrite, esclient.MetaItem{Kind: kind, Name: name})
 }
 
 // Metadata conflict policies.
@@ -44,7 +71,7 @@ const (
 
 // validate checks the plan's metadata section; Plan.Validate calls it.
 func (m MetadataPlan) validate() error {
-	for field, list := range map[string][]string{"metadata.include": m.Include, "metadata.exclude": m.Exclude} {
+	for field, list := range map[string][]string{"metadata.include": m.Include, "metadata.exclude": m.Exclude, "metadata.overwrite": m.Overwrite} {
 		for _, s := range list {
 			if err := validMetaPattern(s); err != nil {
 				return planErr(field, i18n.MsgOf(err))
@@ -146,6 +173,9 @@ type MetadataInventory struct {
 	// SourceUnavailable and TargetUnavailable say which kinds a cluster has no API for, with its answer.
 	SourceUnavailable map[esclient.MetaKind]i18n.Msg `json:"source_unavailable,omitempty"`
 	TargetUnavailable map[esclient.MetaKind]i18n.Msg `json:"target_unavailable,omitempty"`
+	// Managed lists the selected indices that name a lifecycle policy (index.lifecycle.name): the lifecycle
+	// remedy (ignore_index_settings or restore.pause_ilm) is about them.
+	Managed []string `json:"managed,omitempty"`
 }
 
 // Selected lists the chosen entries in copy order.
@@ -194,10 +224,16 @@ func (e *Engine) InspectMetadata(ctx context.Context, src, dst ClusterSummary, s
 		return nil, err
 	}
 	var uses []IndexUse
+	var managed []string
 	for _, ix := range sel.Indices {
 		uses = append(uses, IndexUse{Name: ix.Name, DataStream: ix.DataStream, Settings: settings[ix.Name]})
+		if settings[ix.Name]["index.lifecycle.name"] != "" {
+			managed = append(managed, ix.Name)
+		}
 	}
-	return BuildMetadataInventory(srcList, dstList, src.Product(), dst.Product(), uses, e.plan.Metadata), nil
+	inv := BuildMetadataInventory(srcList, dstList, src.Product(), dst.Product(), uses, e.plan.Metadata)
+	inv.Managed = managed
+	return inv, nil
 }
 
 // BuildMetadataInventory decides, without any request, what each source item is used by, whether it is chosen,
@@ -207,6 +243,38 @@ func BuildMetadataInventory(srcList, dstList esclient.MetaListing, src, dst Prod
 	used := usedItems(srcList, src, uses)
 	for _, it := range srcList.Items {
 		en := MetadataEntry{Kind: it.Kind, Name: it.Name, Source: it, UsedBy: used[it.ID()], Builtin: builtinReason(it)}
+		put, notes, refusal := TranslateMeta(it, src, dst)
+		en.Put, en.Notes = put, notes
+		if why, ok := dstList.Unavailable[it.Kind]; ok && refusal.IsZero() {
+			refusal = i18n.M("meta.noapi", dst.String(), it.Kind.TitleMsg(), why)
+		}
+		if !refusal.IsZero() {
+			en.State, en.NotCopyable = MetaNotCopyable, refusal
+		} else {
+			en.compare(dstList)
+		}
+		inv.Entries = append(inv.Entries, en)
+	}
+	inv.Choose(mp)
+	return inv
+}
+
+// Choose decides which items are chosen for a plan's metadata section, without any request: what the selected
+// indices use (built-in items excepted: the target has its own), plus metadata.include, minus
+// metadata.exclude; and what a chosen item names comes with it (a composable template's component templates, a
+// pipeline's stored scripts), unless excluded or built in. The wizard calls it again after each change of the
+// section.
+func (inv *MetadataInventory) Choose(mp MetadataPlan) {
+	byID := map[string]*MetadataEntry{}
+	var queue []*MetadataEntry
+	for i := range inv.Entries {
+		en := &inv.Entries[i]
+		byID[en.ID()] = en
+		it := en.Source
+		if it.Kind == "" {
+			it = esclient.MetaItem{Kind: en.Kind, Name: en.Name}
+		}
+		en.Selected = false
 		switch {
 		case matchesAny(mp.Exclude, it):
 			en.Why = i18n.M("meta.why.excluded")
@@ -221,20 +289,69 @@ func BuildMetadataInventory(srcList, dstList esclient.MetaListing, src, dst Prod
 		default:
 			en.Why = i18n.M("meta.why.unused")
 		}
-		put, notes, refusal := TranslateMeta(it, src, dst)
-		en.Put, en.Notes = put, notes
-		if why, ok := dstList.Unavailable[it.Kind]; ok && refusal.IsZero() {
-			refusal = i18n.M("meta.noapi", dst.String(), it.Kind.TitleMsg(), why)
+		if en.Selected {
+			queue = append(queue, en)
 		}
-		if !refusal.IsZero() {
-			en.State, en.NotCopyable = MetaNotCopyable, refusal
-		} else {
-			en.compare(dstList)
-		}
-		inv.Entries = append(inv.Entries, en)
 	}
-	return inv
+	for len(queue) > 0 {
+		en := queue[0]
+		queue = queue[1:]
+		for _, d := range metaDependencies(en.Source) {
+			dep := byID[string(d.kind)+"/"+d.name]
+			if dep == nil || dep.Selected || !dep.Builtin.IsZero() || matchesAny(mp.Exclude, dep.Source) {
+				continue
+			}
+			dep.Selected, dep.Why = true, i18n.M("meta.why.named", en.Kind.TitleMsg(), en.Name, d.via)
+			queue = append(queue, dep)
+		}
+	}
 }
+
+// WithChosen is the plan's metadata section after the operator chose an item or left it out: an item chosen by
+// default (used by the selected indices) is left out by excluding it; any other is chosen by including it.
+// Names are exact (the wizard's choices), and the section's other entries stay (an item a wildcard of
+// metadata.exclude leaves out stays out: exclude wins).
+func (m MetadataPlan) WithChosen(en MetadataEntry, chosen bool) MetadataPlan {
+	id := en.ID()
+	without := func(list []string) []string {
+		var out []string
+		for _, s := range list {
+			if s != id {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	m.Include, m.Exclude = without(m.Include), without(m.Exclude)
+	byDefault := len(en.UsedBy) > 0 && en.Builtin.IsZero()
+	it := esclient.MetaItem{Kind: en.Kind, Name: en.Name}
+	switch {
+	case chosen && !byDefault:
+		m.Include = append(m.Include, id)
+	case !chosen && (byDefault || matchesAny(m.Include, it)):
+		m.Exclude = append(m.Exclude, id)
+	}
+	return m
+}
+
+// WithOverwrite is the section with one conflict to overwrite (or not any more).
+func (m MetadataPlan) WithOverwrite(en MetadataEntry, overwrite bool) MetadataPlan {
+	id := en.ID()
+	var out []string
+	for _, s := range m.Overwrite {
+		if s != id {
+			out = append(out, s)
+		}
+	}
+	if overwrite {
+		out = append(out, id)
+	}
+	m.Overwrite = out
+	return m
+}
+
+// Overwrites tells whether the plan asks to overwrite the item when it differs on the target.
+func (m MetadataPlan) Overwrites(en MetadataEntry) bool { return m.overwrites(en.Kind, en.Name) }
 
 // compare sets the entry's state from the target's listing.
 func (en *MetadataEntry) compare(dstList esclient.MetaListing) {
@@ -923,7 +1040,8 @@ func (r *MetadataResult) Problems() int {
 // policies, component templates, index templates, legacy templates), each shown as curl through the request
 // events; a dry run sends none of them. It reads the target's items again first, so that what was created there
 // since the inventory is not overwritten unawares. An item that differs on the target is overwritten only when
-// the plan says on_conflict: overwrite and overwriteConfirmed is true (the operator typed the confirmation).
+// the plan says on_conflict: overwrite or names it in metadata.overwrite, and overwriteConfirmed is true (the
+// operator typed the confirmation).
 func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overwriteConfirmed bool) (*MetadataResult, error) {
 	res := &MetadataResult{Counts: map[string]int{}}
 	chosen := inv.Selected()
@@ -938,8 +1056,8 @@ func (e *Engine) CopyMetadata(ctx context.Context, inv *MetadataInventory, overw
 		return res, err
 	}
 	sort.SliceStable(chosen, func(i, j int) bool { return kindRank(chosen[i].Kind) < kindRank(chosen[j].Kind) })
-	overwrite := e.plan.Metadata.OnConflict == MetaConflictOverwrite
 	for _, en := range chosen {
+		overwrite := e.plan.Metadata.overwrites(en.Kind, en.Name)
 		if en.State != MetaNotCopyable {
 			en.compare(dstList)
 		}

@@ -541,6 +541,97 @@ func TestElasticsearch717IntoOpenSearchIsRefused(t *testing.T) {
 	}
 }
 
+// The same pair with the reindex path: OpenSearch pulls every index from the 7.17 source (its nodes allow the
+// source: testenv/cluster.sh), the run takes no snapshot, and each index is verified by count. The counts are read
+// again by the test's own clients.
+func TestElasticsearch717IntoOpenSearchGoesByReindexFromRemote(t *testing.T) {
+	os2 := envtest.Extra(t, "opensearch")
+	m := newMigration(t, true, "metrics-small", "articles")
+	m.plan.Target.URL = os2
+	m.plan.Restore.ReindexFromRemote = true
+	m.plan.Restore.IncludeAliases = false // the source's alias "content" may be another test's on the target
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	rep, err := m.run(steps.Options{AcceptWarnings: true})
+	if err != nil {
+		t.Fatalf("7.17 → OpenSearch by reindex: %v", err)
+	}
+	if rep.Verified != 2 || len(rep.Rows) != 2 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, row := range rep.Rows {
+		if row.Verification != steps.VerifyCount || !row.Reindexed || row.SourceDocs == 0 || row.SourceDocs != row.TargetDocs {
+			t.Errorf("%+v", row)
+		}
+	}
+	if md, err := os.ReadFile(rep.Markdown); err != nil || !strings.Contains(string(md), "they were moved by `_reindex` from remote") {
+		t.Errorf("the report does not say which indices were reindexed (%v)", err)
+	}
+	m.countsEqual("metrics-small", "articles")
+	if n := len(m.snapshots()); n != 0 {
+		t.Errorf("the reindex path took %d snapshot(s)", n)
+	}
+	if len(m.requests(steps.PhaseReindex)) != 4 {
+		t.Errorf("want a create and a reindex request per index: %+v", m.requests(steps.PhaseReindex))
+	}
+}
+
+// A run stopped after the reindex path created the target index (before the documents were asked for) goes on
+// into that index when resumed, and is verified; a target index of that name that this migration did not create
+// is refused, and kept as it was.
+func TestAStoppedReindexGoesOnIntoTheIndexItCreatedAndNoOther(t *testing.T) {
+	os2 := envtest.Extra(t, "opensearch")
+	m := newMigration(t, true, "metrics-small", "logs-2026.11.03")
+	m.plan.Target.URL = os2
+	m.plan.Restore.ReindexFromRemote = true
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
+		if ev.Kind == steps.KindRequest && ev.Phase == steps.PhaseReindex && strings.Contains(ev.Curl, "/_reindex?") {
+			cancel() // the target index exists; the reindex request is not sent
+		}
+	}).Run(ctx)
+	var stop *steps.StoppedError
+	if !errors.As(err, &stop) {
+		t.Fatalf("the run should have stopped: %v", err)
+	}
+	st, err := steps.ReadState(m.plan.StateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := st.Batches[len(st.Batches)-1]
+	if !b.Reindex || len(b.ReindexStarted) != 1 {
+		t.Fatalf("the state after the stop: %+v", b)
+	}
+	started := steps.TargetName(b.ReindexStarted[0], m.plan.Restore)
+	if n, _ := m.dst.Count(context.Background(), started); n != 0 {
+		t.Fatalf("%s has %d documents before the resume: the reindex was sent", started, n)
+	}
+	// The other index's name is taken on the target by an index this migration did not create.
+	other := steps.TargetName("metrics-small", m.plan.Restore)
+	if other == started {
+		other = steps.TargetName("logs-2026.11.03", m.plan.Restore)
+	}
+	mustDo(t, setupClient(t, os2), esclient.Request{Method: "PUT", Path: "/" + other})
+	rep, err := m.engine(steps.Options{AcceptWarnings: true, Resuming: true}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "exists on the target") {
+		t.Fatalf("resume: the foreign %s should be refused: %v", other, err)
+	}
+	if n, _ := m.dst.Count(context.Background(), other); n != 0 {
+		t.Errorf("the foreign %s got %d documents", other, n)
+	}
+	var row steps.ReportRow
+	for _, r := range rep.Rows {
+		if r.Target == started {
+			row = r
+		}
+	}
+	if row.Result != steps.ResultVerified || row.TargetDocs == 0 {
+		t.Errorf("the index the migration created was not reindexed and verified on resume: %+v", row)
+	}
+	m.countsEqual(b.ReindexStarted[0])
+}
+
 // Per-batch clean-up with separate shares: each verified batch's snapshot is deleted through the source, and the
 // next batch's copy still lands in the same target copy of the repository (on 7.10, whose repositories have no
 // uuid, the copy recognises it by the marker it left).

@@ -103,6 +103,14 @@ type RestorePlan struct {
 	// (restores are recoveries, throttled per node, 40mb by default) for the migration, and the old value put
 	// back at its end (throttle.go). A setting of the target cluster: changed only with AllowTargetSettings.
 	TargetRecoveryMaxBytesPerSec string `yaml:"target_recovery_max_bytes_per_sec,omitempty" json:"target_recovery_max_bytes_per_sec,omitempty"`
+	// PauseILM stops ILM on the target (POST _ilm/stop) before the first restore, so that no lifecycle policy
+	// deletes or rolls over a restored index at once (steps/lifecycle.go). ILM stays stopped: the report says
+	// what to do before POST _ilm/start. The other remedy is ignore_index_settings with LifecycleSettings.
+	PauseILM bool `yaml:"pause_ilm,omitempty" json:"pause_ilm,omitempty"`
+	// ReindexFromRemote moves the indices the target cannot restore (created two majors back; every index of an
+	// Elasticsearch 7.11+ source for an OpenSearch target) by _reindex from remote instead: the target pulls
+	// them from the source (steps/reindex_run.go). Without it the pre-flight refuses them.
+	ReindexFromRemote bool `yaml:"reindex_from_remote,omitempty" json:"reindex_from_remote,omitempty"`
 }
 
 // CopyPlan tunes the repository copy (separate shares only).
@@ -624,6 +632,9 @@ func (p Plan) Hash() string {
 	// before the field existed keeps its hash).
 	q.Verify = ""
 	q.Live = LivePlan{}
+	// A metadata section that says nothing (read from a file as `include: []`, `on_conflict: skip`) is the
+	// section left out.
+	q.Metadata = q.Metadata.normalized()
 	b, _ := json.Marshal(q)
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:8])

@@ -63,6 +63,28 @@ restore:
   target_recovery_max_bytes_per_sec: {{y .Restore.TargetRecoveryMaxBytesPerSec}}   # the target's indices.recovery.max_bytes_per_sec during the migration (empty: untouched); needs --allow-target-settings; put back at the end
   ignore_index_settings:{{range .Restore.IgnoreIndexSettings}}
     - {{y .}}{{else}} []{{end}}
+  # Restored indices keep index.lifecycle.name, and their age counts from their creation: a lifecycle policy may
+  # delete or roll them over at once. Either list the lifecycle settings above (index.lifecycle.name,
+  # index.lifecycle.rollover_alias, ...), or stop ILM on the target before the first restore (it stays stopped):
+  pause_ilm: {{y .Restore.PauseILM}}
+  # Indices the target cannot restore (created two majors back; Elasticsearch 7.11+ into OpenSearch): true moves
+  # them by _reindex from remote (the target pulls them; its reindex.remote.whitelist must name the source),
+  # verified by count; false refuses them in the pre-flight.
+  reindex_from_remote: {{y .Restore.ReindexFromRemote}}
+
+# Templates, ingest pipelines, lifecycle policies (ILM; ISM on OpenSearch) and stored scripts: copied one by one
+# through their own APIs before the first restore, never with include_global_state (which replaces the target's
+# templates, pipelines, policies and license wholesale). Items are named kind/name: legacy_template,
+# index_template, component_template, ingest_pipeline, ilm_policy, ism_policy, stored_script; * is a wildcard.
+metadata:
+  copy: {{y .Metadata.Copy}}            # true: copy what the selected indices use (templates that match them, their pipelines, their policy)
+  include:{{range .Metadata.Include}}
+    - {{y .}}{{else}} []{{end}}           # more items to copy, e.g. ingest_pipeline/*
+  exclude:{{range .Metadata.Exclude}}
+    - {{y .}}{{else}} []{{end}}           # items not to copy (wins over include and use)
+  on_conflict: {{if .Metadata.OnConflict}}{{y .Metadata.OnConflict}}{{else}}skip{{end}}     # an item that differs on the target: skip (keep the target's) or overwrite (needs --allow-metadata-overwrite)
+  overwrite:{{range .Metadata.Overwrite}}
+    - {{y .}}{{else}} []{{end}}         # conflicts to overwrite although on_conflict is skip (needs --allow-metadata-overwrite)
 
 copy:                    # only used when shared is false
   workers: {{y .Copy.Workers}}

@@ -70,7 +70,13 @@ func (e *Engine) clusterReadChecks(ctx context.Context, src, dst ClusterSummary)
 	compat := CanRestore(src.Product(), dst.Product())
 	pair := i18n.M("check.compat-versions.pair", src.Product().String(), dst.Product().String())
 	c := newCheck("compat-versions", OK, i18n.M("check.compat-versions"), pair, i18n.Msg{})
-	if !compat.OK {
+	switch {
+	case compat.OK:
+	case e.plan.Restore.ReindexFromRemote:
+		// Every index the target cannot restore goes by _reindex from remote: the checks of the selection and
+		// of the target's reindex settings decide.
+		c.setEvidence(i18n.Join("list.colon", pair, i18n.M("rx.compat.versions", compat.ReasonMsg)))
+	default:
 		c.Status = Fail
 		c.setEvidence(i18n.Join("list.colon", pair, compat.ReasonMsg))
 		c.setFix(compat.FixMsg)
@@ -447,9 +453,12 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 		}
 	}
 	title := i18n.M("check.compat-indices", dst.Product().String())
-	if len(incompatible) > 0 {
-		add(newCheck("compat-indices", Fail, title, i18n.List("list.comma", incompatible), fix))
-	} else {
+	switch {
+	case len(incompatible) > 0 && p.Restore.ReindexFromRemote:
+		add(newCheck("compat-indices", OK, title, i18n.M("rx.compat.indices", len(incompatible), abbreviateMsgs(incompatible, 5)), i18n.Msg{}))
+	case len(incompatible) > 0:
+		add(newCheck("compat-indices", Fail, title, i18n.List("list.comma", incompatible), i18n.M("rx.compat.fix", fix)))
+	default:
 		add(newCheck("compat-indices", OK, title, i18n.M("check.compat-indices.ok"), i18n.Msg{}))
 	}
 
@@ -523,6 +532,8 @@ func (e *Engine) SelectionChecks(ctx context.Context, src, dst ClusterSummary, s
 
 	out = append(out, e.pluginChecks(ctx, src, dst, sel)...)
 	out = append(out, e.capacityChecks(ctx, dst, sel)...)
+	// Metadata, lifecycle and the reindex path (metadata_run.go).
+	out = append(out, e.BeyondIndicesChecks(ctx, src, dst, sel)...)
 	return out
 }
 

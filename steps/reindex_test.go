@@ -42,3 +42,25 @@ func TestReindexChecksNameTheNodesAndTheLine(t *testing.T) {
 		t.Errorf("%+v", c)
 	}
 }
+
+// A reindexed copy gets its source's shape and analysis, the plan's replicas and index settings over them, and
+// not the settings that would act twice or belong to the source (pipelines, lifecycle): those are named.
+func TestAReindexedCopyTakesTheShapeAndNamesWhatItLeavesBehind(t *testing.T) {
+	def := esclient.IndexDefinition{Settings: map[string]any{"number_of_shards": "3", "number_of_replicas": "2",
+		"analysis.analyzer.my.type": "custom", "uuid": "abc", "creation_date": "1", "version.created": "6080099",
+		"default_pipeline": "logs-parse", "lifecycle.name": "logs-policy", "refresh_interval": "30s"},
+		Mappings: map[string]any{"properties": map[string]any{}}, Aliases: map[string]any{"logs": map[string]any{}}}
+	r := RestorePlan{ReplicasDuringRestore: 0, IncludeAliases: false, IndexSettings: map[string]any{"index.refresh_interval": "1s"}}
+	set, maps, aliases, left := ReindexDefinition(def, r)
+	if set["number_of_shards"] != "3" || set["number_of_replicas"] != "0" || set["analysis.analyzer.my.type"] != "custom" || set["refresh_interval"] != "1s" {
+		t.Errorf("settings: %v", set)
+	}
+	for _, k := range []string{"uuid", "creation_date", "version.created", "default_pipeline", "lifecycle.name"} {
+		if _, ok := set[k]; ok {
+			t.Errorf("%s should not be carried", k)
+		}
+	}
+	if strings.Join(left, ",") != "default_pipeline,lifecycle.name" || maps == nil || aliases != nil {
+		t.Errorf("left out %v, mappings %v, aliases %v", left, maps, aliases)
+	}
+}

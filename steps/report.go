@@ -36,27 +36,32 @@ type Report struct {
 	Metadata *MetadataResult `json:"metadata,omitempty"`
 	// Live is a live migration's catch-up rounds and cut-over, with the write freeze (nil: none); live.go.
 	Live *LiveReport `json:"live,omitempty"`
+	// ILMStopped: the migration stopped ILM on the target (restore.pause_ilm), and it is still for the operator
+	// to start it again.
+	ILMStopped bool `json:"ilm_stopped,omitempty"`
 }
 
 // ReportRow is one index's outcome.
 type ReportRow struct {
-	Batch        int                     `json:"batch"`
-	Snapshot     string                  `json:"snapshot"`
-	Index        string                  `json:"index"`
-	Target       string                  `json:"target"`
-	SourceDocs   int64                   `json:"source_docs"`
-	TargetDocs   int64                   `json:"target_docs"`
-	PrimaryBytes int64                   `json:"primary_bytes"`
-	Health       string                  `json:"health,omitempty"`
-	Result       string                  `json:"result"`
-	Reason       string                  `json:"reason,omitempty"`       // English
-	ReasonMsg    i18n.Msg                `json:"reason_msg,omitzero"`    // the same as a message
-	Verification string                  `json:"verification,omitempty"` // what the result rests on: count, seqno or content
-	ChangedOps   int64                   `json:"changed_ops,omitempty"`  // operations on the source after the snapshot
-	Content      *ContentResult          `json:"content,omitempty"`
-	Times        map[Phase]time.Duration `json:"-"`
-	Seconds      map[Phase]float64       `json:"seconds"`
-	Phases       map[Phase]PhaseTime     `json:"-"`
+	Batch        int      `json:"batch"`
+	Snapshot     string   `json:"snapshot"`
+	Index        string   `json:"index"`
+	Target       string   `json:"target"`
+	SourceDocs   int64    `json:"source_docs"`
+	TargetDocs   int64    `json:"target_docs"`
+	PrimaryBytes int64    `json:"primary_bytes"`
+	Health       string   `json:"health,omitempty"`
+	Result       string   `json:"result"`
+	Reason       string   `json:"reason,omitempty"`       // English
+	ReasonMsg    i18n.Msg `json:"reason_msg,omitzero"`    // the same as a message
+	Verification string   `json:"verification,omitempty"` // what the result rests on: count, seqno or content
+	// Reindexed: the target could not restore this index; it was moved by _reindex from remote.
+	Reindexed  bool                    `json:"reindexed,omitempty"`
+	ChangedOps int64                   `json:"changed_ops,omitempty"` // operations on the source after the snapshot
+	Content    *ContentResult          `json:"content,omitempty"`
+	Times      map[Phase]time.Duration `json:"-"`
+	Seconds    map[Phase]float64       `json:"seconds"`
+	Phases     map[Phase]PhaseTime     `json:"-"`
 }
 
 // resultText is a row's result with what it rests on: "verified (seqno)".
@@ -87,6 +92,7 @@ func (e *Engine) buildReport() *Report {
 	r.Source, r.Target, r.Batches, r.Finished = st.Source, st.Target, len(st.Batches), st.Finished
 	r.Skipped = st.LeftOut
 	r.Live = e.liveReport()
+	e.metadataReport(r)
 	for _, b := range st.Batches {
 		for _, ix := range b.Indices {
 			snap := b.Snapshot
@@ -95,7 +101,7 @@ func (e *Engine) buildReport() *Report {
 			}
 			row := ReportRow{Batch: b.Number, Snapshot: snap, Index: ix.Name, Target: ix.Target, SourceDocs: ix.SourceDocs,
 				TargetDocs: ix.TargetDocs, PrimaryBytes: ix.PrimaryBytes, Health: ix.Health, Result: ix.Result, Reason: ix.Reason,
-				ReasonMsg: ix.ReasonMsg, Verification: ix.Verification, ChangedOps: ix.ChangedOps, Content: ix.Content,
+				ReasonMsg: ix.ReasonMsg, Verification: ix.Verification, ChangedOps: ix.ChangedOps, Content: ix.Content, Reindexed: b.Reindex,
 				Times: map[Phase]time.Duration{}, Seconds: map[Phase]float64{}}
 			if ix.Result == ResultPending && b.Error != "" {
 				row.Reason, row.ReasonMsg = b.Error, b.ErrorMsg
@@ -218,6 +224,19 @@ func (r *Report) MarkdownIn(l *i18n.Localizer) string {
 			row.SourceDocs, row.TargetDocs, HumanBytes(row.PrimaryBytes), d(PhaseSnapshot), d(PhaseTransfer), d(PhaseRestore),
 			d(PhaseVerify), row.Health, resultText(l, row))
 	}
+	var reindexed []string
+	for _, row := range r.Rows {
+		if row.Reindexed {
+			took := "-"
+			if t := row.Times[PhaseReindex]; t > 0 {
+				took = t.Round(time.Millisecond).String()
+			}
+			reindexed = append(reindexed, fmt.Sprintf("%s → %s (%s)", row.Index, row.Target, took))
+		}
+	}
+	if len(reindexed) > 0 {
+		b.WriteString("\n" + l.T("rx.report", len(reindexed), strings.Join(reindexed, ", ")) + "\n")
+	}
 	var problems []string
 	for _, row := range r.Rows {
 		if why := l.Msg(row.Why()); why != "" {
@@ -246,6 +265,7 @@ func (r *Report) MarkdownIn(l *i18n.Localizer) string {
 	}
 	b.WriteString(r.Metadata.MarkdownIn(l))
 	b.WriteString(r.Live.MarkdownIn(l))
+	b.WriteString(r.ilmStoppedMarkdown(l))
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(&b, "\n## %s\n\n", l.T("report.md.leftout"))
 		for _, s := range r.Skipped {

@@ -88,6 +88,10 @@ func (e *Engine) Run(ctx context.Context) (*Report, error) {
 	if err := e.applyTargetSettings(ctx); err != nil {
 		return nil, stopped(PhaseRepository, err)
 	}
+	// Templates, pipelines, policies, scripts and the lifecycle pause, before the first batch (metadata_run.go).
+	if err := e.beforeBatches(ctx); err != nil {
+		return nil, stopped(PhaseMetadata, err)
+	}
 
 	// The batches, in the two lanes of the pipeline (pipeline.go): the next batch's snapshot runs while the
 	// previous one is copied, restored and verified.
@@ -180,7 +184,13 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 			return &PreflightError{Checks: warns, Warnings: true}
 		}
 	}
-	batches, _ := BatchPreview(e.plan, sel.Indices)
+	// The indices the target cannot restore go by _reindex from remote when the plan says so (the pre-flight
+	// refused them otherwise), in a last batch of their own.
+	restorable, reindex := sel.Indices, []esclient.Index(nil)
+	if e.plan.Restore.ReindexFromRemote {
+		restorable, reindex = splitReindex(src, dst, sel)
+	}
+	batches, _ := BatchPreview(e.plan, restorable)
 	now := e.opts.Now()
 	id := NewMigrationID()
 	if e.opts.DryRun {
@@ -197,6 +207,15 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 		}
 		e.state.Batches = append(e.state.Batches, bs)
 		e.say(PhasePlan, 0, LevelInfo, "plan.batch", b.Number, len(b.Indices), HumanBytes(b.PrimaryBytes), fmt.Sprint(b.Names()))
+	}
+	if len(reindex) > 0 {
+		bs := BatchState{Number: len(e.state.Batches) + 1, Phase: PhaseReindex, Reindex: true}
+		for _, ix := range reindex {
+			bs.Indices = append(bs.Indices, IndexState{Name: ix.Name, Target: TargetName(ix.Name, e.plan.Restore),
+				PrimaryBytes: ix.PrimaryBytes, Primaries: ix.Primaries, OriginalReplicas: ix.Replicas, Result: ResultPending})
+		}
+		e.state.Batches = append(e.state.Batches, bs)
+		e.say(PhasePlan, 0, LevelInfo, "rx.plan.batch", bs.Number, len(bs.Indices), abbreviate(bs.Names(), 10))
 	}
 	return e.save()
 }
@@ -227,6 +246,9 @@ func (e *Engine) dryRun(ctx context.Context) error {
 		return err
 	}
 	if err := e.applyTargetSettings(ctx); err != nil {
+		return err
+	}
+	if err := e.beforeBatches(ctx); err != nil {
 		return err
 	}
 	for i := range e.state.Batches {

@@ -31,6 +31,10 @@ type State struct {
 	// TargetSettings are the target cluster's settings the migration changed (throttle.go), with their values
 	// before: put back at the end, also by a resume after a crash.
 	TargetSettings []SettingChange `json:"target_settings,omitempty"`
+	// Metadata is the metadata step's record (nil until it ran); ILMStopped: the run stopped ILM on the target
+	// (restore.pause_ilm). Both are done once per migration (metadata_run.go).
+	Metadata   *MetadataState `json:"metadata,omitempty"`
+	ILMStopped bool           `json:"ilm_stopped,omitempty"`
 
 	// MigrationID is this migration's own id, made with the state file: in every snapshot's name and metadata.
 	MigrationID string `json:"migration_id,omitempty"`
@@ -84,6 +88,10 @@ type BatchState struct {
 	// Round is the catch-up round this batch is (live.go): its restore goes over the closed target indices
 	// instead of into new ones. 0 for the batches of the first pass.
 	Round int `json:"round,omitempty"`
+	// Reindex: this batch holds the indices the target cannot restore, moved by _reindex from remote (its one
+	// phase is PhaseReindex; it has no snapshot). ReindexStarted lists those whose target index was created.
+	Reindex        bool     `json:"reindex,omitempty"`
+	ReindexStarted []string `json:"reindex_started,omitempty"`
 }
 
 // PhaseTime is when a phase started and ended.

@@ -139,10 +139,13 @@ start_cluster() { # name runner port nodes
         echo "path.repo: $(path_repo_for "$name")"
       fi
       # the target may pull from the source with _reindex (benchmarks compare it); runner-es8 has no reindex
-      # module (Elastic does not publish it for 8.x) and refuses settings it does not know
+      # module (Elastic does not publish it for 8.x) and refuses settings it does not know. The OpenSearch
+      # target pulls from the source too (the reindex path: it cannot restore the source's 7.17 indices), under
+      # OpenSearch 2's name for the setting; it does not list the legacy cluster, whose refusal a test needs.
       case "$name:$runner" in
         target:runner-es8*) ;;
         target:*) echo "reindex.remote.whitelist: [\"127.0.0.1:$SOURCE_PORT\"]" ;;
+        opensearch:*) echo "reindex.remote.allowlist: [\"127.0.0.1:$SOURCE_PORT\"]" ;;
       esac
       echo "action.destructive_requires_name: true"
       [ -z "${ES_EXTRA_YML:-}" ] || printf '%s\n' "$ES_EXTRA_YML"

@@ -22,11 +22,16 @@ type Backend interface {
 	Repositories(ctx context.Context, p steps.Plan, c steps.Credentials) (src, dst steps.RepositoryView, err error)
 	SelectionChecks(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error)
 	PlannedRequests(p steps.Plan, c steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error)
+	// InspectMetadata reads both clusters' templates, pipelines, policies and scripts and compares them for the
+	// selected indices (steps.Engine.InspectMetadata); MetadataRequests are the requests the metadata step would
+	// send for an inventory as chosen (confirmed: the operator confirmed the overwrites).
+	InspectMetadata(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection) (*steps.MetadataInventory, error)
+	MetadataRequests(p steps.Plan, c steps.Credentials, inv *steps.MetadataInventory, confirmed bool) ([]steps.PlannedRequest, error)
 	SetupCommands(p steps.Plan, distro string) (nfs.Setup, error)
 	// ElasticsearchUser is the uid:gid Elasticsearch runs as, as the share checks find it.
 	ElasticsearchUser(ctx context.Context, p steps.Plan, nodes []esclient.Node) (uid, gid int, ok bool)
 	// Run runs the migration; pause, when not nil, holds it between phases while it is paused.
-	Run(ctx context.Context, p steps.Plan, c steps.Credentials, acceptWarnings bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error)
+	Run(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error)
 	Cleanup(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CleanupOptions, allowTargetDelete bool, on func(steps.Event)) error
 	// A live migration, from the plan's state file (steps/live.go): where it stands, catch-up rounds, the
 	// cut-over (confirm is what the operator typed) and its rollback.
@@ -34,6 +39,14 @@ type Backend interface {
 	CatchUp(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CatchUpOptions, allowTargetDelete bool, on func(steps.Event)) (*steps.LiveStatus, error)
 	Cutover(ctx context.Context, p steps.Plan, c steps.Credentials, o steps.CutoverOptions, on func(steps.Event)) (*steps.Report, error)
 	Rollback(ctx context.Context, p steps.Plan, c steps.Credentials, on func(steps.Event)) (*steps.CutoverState, error)
+}
+
+// RunOptions are the operator's confirmations a run is started with.
+type RunOptions struct {
+	AcceptWarnings bool // the pre-flight's warnings were accepted
+	// AllowMetadataOverwrite: the operator typed the name of each conflict the plan's metadata section names to
+	// overwrite (steps.Options.AllowMetadataOverwrite).
+	AllowMetadataOverwrite bool
 }
 
 // engineBackend drives package steps; lang is the wizard's language, in which the run writes its Markdown report.
@@ -104,6 +117,22 @@ func (b engineBackend) PlannedRequests(p steps.Plan, c steps.Credentials, batche
 	return eng.PlannedRequests(batches), nil
 }
 
+func (b engineBackend) InspectMetadata(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection) (*steps.MetadataInventory, error) {
+	eng, err := b.engine(p, steps.Options{Credentials: c})
+	if err != nil {
+		return nil, err
+	}
+	return eng.InspectMetadata(ctx, src, dst, sel)
+}
+
+func (b engineBackend) MetadataRequests(p steps.Plan, c steps.Credentials, inv *steps.MetadataInventory, confirmed bool) ([]steps.PlannedRequest, error) {
+	eng, err := b.engine(p, steps.Options{Credentials: c})
+	if err != nil {
+		return nil, err
+	}
+	return eng.MetadataRequests(inv, confirmed), nil
+}
+
 func (engineBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, error) {
 	return steps.SetupCommands(p, distro)
 }
@@ -113,8 +142,9 @@ func (engineBackend) ElasticsearchUser(ctx context.Context, p steps.Plan, nodes 
 	return u, g, ok
 }
 
-func (b engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
-	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: accept, Pause: pause, Lang: b.lang})
+func (b engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: o.AcceptWarnings,
+		AllowMetadataOverwrite: o.AllowMetadataOverwrite, Pause: pause, Lang: b.lang})
 	if err != nil {
 		return nil, err
 	}

@@ -55,6 +55,14 @@ type Session struct {
 	// Served: the wizard lives in esmigrate serve and is shown to the SSH session that drives it. Leaving ends
 	// that session, never the wizard (LeaveMsg); stopping the migration is pausing it.
 	Served bool
+	// Meta is what the metadata screen read (nil until then); MetaRequests the requests the metadata step will
+	// send as chosen (the review lists them); MetaConfirmed: the operator typed the name of a conflict to
+	// overwrite (the run gets AllowMetadataOverwrite). metaSeen: the screen was shown once (its defaults were
+	// applied).
+	Meta          *steps.MetadataInventory
+	MetaRequests  []steps.PlannedRequest
+	MetaConfirmed bool
+	metaSeen      bool
 	// AutoResume: an unfinished migration of the state file goes on at once when the credentials it needs
 	// are at hand (esmigrate serve after its own restart), as `esmigrate resume` does.
 	AutoResume bool

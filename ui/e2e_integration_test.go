@@ -43,7 +43,7 @@ type wizardRun struct {
 // screenWords are the patterns the walk waits for, in one language.
 type screenWords struct {
 	connect, connected, preflight, checksDone, ready, acceptWarnings, failed, repository, reaches, filter, shown,
-	selected, options, batches, requests, reviewReady, confirm, running, result, reportFiles, typeToConfirm, cleaned string
+	selected, options, batches, metadata, metaChosen, plan, reviewReady, confirm, running, result, reportFiles, typeToConfirm, cleaned string
 }
 
 // english are the English screens' words (the catalogue's en.yaml).
@@ -52,7 +52,8 @@ var english = screenWords{
 	checksDone: `(All checks passed|press a to accept|Warnings accepted|A check failed|Error: )`, ready: "All checks passed",
 	acceptWarnings: "press a to accept", failed: `^(A check failed|Error: )$`, repository: `Source repository`,
 	reaches: `Every source node reaches repository %s`, filter: `Filter:`, shown: `3 of \d+ shown`, selected: `Selected: 3 index\(es\)`,
-	options: `Restore options`, batches: `Batches under 8mb: 2`, requests: `Requests that change something`,
+	options: `Restore options`, batches: `Batches under 8mb: 2`, metadata: `Templates, pipelines, lifecycle policies, stored scripts`,
+	metaChosen: `\d+ of \d+ chosen`, plan: `Metadata: `,
 	reviewReady: `(Ready\. enter: start|press a to accept)`, confirm: `Start the migration now\?`, running: `(Overall|Report files)`,
 	result: `3 verified, 0 mismatched, 0 failed, 0 pending, in 2 batch\(es\)`, reportFiles: `Report files:\s*\S*esmigrate-report`,
 	typeToConfirm: `Type "%s" to confirm`, cleaned: `Done: delete the migration's snapshots`,
@@ -64,7 +65,8 @@ var chinese = screenWords{
 	checksDone: `(全部检查通过|按 a 接受并继续|按 a 接受。|已接受警告|有检查失败|错误：)`, ready: "全部检查通过",
 	acceptWarnings: "按 a 接受", failed: `^(有检查失败|错误：)$`, repository: `源集群的仓库`,
 	reaches: `源集群每个节点都能访问仓库 %s`, filter: `过滤：`, shown: `显示 3 / \d+`, selected: `已选：3 个索引`,
-	options: `恢复选项`, batches: `每批不超过 8mb：共 2 批`, requests: `会改变集群的请求`,
+	options: `恢复选项`, batches: `每批不超过 8mb：共 2 批`, metadata: `模板、管道、生命周期策略、存储脚本`,
+	metaChosen: `已选 \d+ / \d+`, plan: `元数据：`,
 	reviewReady: `(准备就绪。回车：开始迁移|按 a 接受)`, confirm: `现在开始迁移吗？`, running: `(总进度|报告文件)`,
 	result: `3 个校验通过，0 个不一致，0 个失败，0 个未完成，共 2 批`, reportFiles: `报告文件：\s*\S*esmigrate-report`,
 	typeToConfirm: `输入 "%s" 以确认`, cleaned: `完成：删除本次迁移的快照`,
@@ -247,8 +249,14 @@ func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func
 	s.waitFor(say.batches, 10*time.Second)
 	s.keys("Enter")
 
-	// 5 Review.
-	s.waitFor(say.requests, 30*time.Second)
+	// 5 Metadata: what the indices use, as the wizard chooses it by default.
+	s.waitFor(say.metadata, 60*time.Second)
+	s.waitFor(say.metaChosen, 10*time.Second)
+	s.keys("Enter")
+
+	// 6 Review.
+	// The plan comes first (its metadata and lifecycle lines included); the requests may be below the fold.
+	s.waitFor(say.plan, 30*time.Second)
 	if got := s.waitFor(say.reviewReady, 2*time.Minute); strings.HasPrefix(got, say.acceptWarnings) {
 		s.keys("a")
 	}
@@ -263,7 +271,7 @@ func (w *wizardRun) startWith(t *testing.T, s *tmux, th throttles, atReview func
 // finish waits for the run and the report, checks the target, cleans up through the wizard and quits.
 func (w *wizardRun) finish(t *testing.T, s *tmux) {
 	say := w.words
-	// 6 Run, then 7 Report.
+	// 7 Run, then 8 Report.
 	s.waitFor(say.running, 60*time.Second)
 	s.waitFor(say.result, 10*time.Minute)
 	s.waitFor(say.reportFiles, 10*time.Second) // a path too long for the line starts the next one

@@ -32,8 +32,11 @@ type fakeBackend struct {
 	runErr   error
 	ran      int
 	checked  int // cluster check runs
-	cleaned  []steps.CleanupOptions
-	allowDel []bool
+	selected int // selection check runs
+	// openSearchTarget: the target answers as OpenSearch 2.19.1 (it cannot restore the sample's 7.17 indices).
+	openSearchTarget bool
+	cleaned          []steps.CleanupOptions
+	allowDel         []bool
 	// block, when set, makes Run wait for the context (a long run the operator stops).
 	block bool
 	// runEvents, when set, are what Run reports before it blocks or ends (else a first batch's snapshot).
@@ -48,6 +51,11 @@ type fakeBackend struct {
 	catchUps  []steps.CatchUpOptions
 	confirms  []string
 	rollbacks int
+	runOpts   RunOptions
+	// metaErr, when set, is what InspectMetadata answers.
+	metaErr error
+	// metaSel is the selection the last InspectMetadata was given.
+	metaSel steps.Selection
 }
 
 var fixedTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -70,7 +78,11 @@ func (f *fakeBackend) Probe(_ context.Context, p steps.Plan, role string, _ step
 	if role == "target" {
 		url = p.Target.URL
 	}
-	return summary(role, url, role+"-uuid"), nil
+	s := summary(role, url, role+"-uuid")
+	if role == "target" && f.openSearchTarget {
+		s.Info.Distribution, s.Info.VersionText, s.Info.Version = esclient.OpenSearch, "2.19.1", esclient.Version{Major: 2, Minor: 19, Patch: 1}
+	}
+	return s, nil
 }
 
 func (f *fakeBackend) ClusterChecks(_ context.Context, p steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, register bool, on func(steps.Event)) ([]steps.Check, error) {
@@ -128,6 +140,9 @@ func (f *fakeBackend) Repositories(context.Context, steps.Plan, steps.Credential
 }
 
 func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error) {
+	f.mu.Lock()
+	f.selected++
+	f.mu.Unlock()
 	var total int64
 	for _, ix := range sel.Indices {
 		total += ix.PrimaryBytes
@@ -165,10 +180,63 @@ func (f *fakeBackend) SetupCommands(p steps.Plan, distro string) (nfs.Setup, err
 	return steps.SetupCommands(p, distro)
 }
 
-func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+// fakeMetadata is the source's and the target's metadata of the fake clusters, read through the code that reads
+// a cluster's answers: the logs indices are created by the composable template "logs" (composed of
+// "logs-mappings", identical on the target), write through the pipeline "logs-parse" (which differs on the
+// target) and name the ILM policy "logs-policy"; an unused legacy template, an unused stored script and a
+// built-in template are there too.
+func fakeMetadata() (src, dst esclient.MetaListing) {
+	parse := func(k esclient.MetaKind, answer string) []esclient.MetaItem {
+		items, err := esclient.ParseMetaListing(k, []byte(answer))
+		if err != nil {
+			panic(err)
+		}
+		return items
+	}
+	src.Items = append(src.Items, parse(esclient.MetaStoredScript, `{"metadata":{"stored_scripts":{"tag-hosts":{"lang":"painless","source":"ctx.tag = 1"}}}}`)...)
+	src.Items = append(src.Items, parse(esclient.MetaPipeline, `{"logs-parse":{"description":"parse the logs","processors":[{"set":{"field":"parsed","value":true}}]}}`)...)
+	src.Items = append(src.Items, parse(esclient.MetaILMPolicy, `{"logs-policy":{"version":1,"policy":{"phases":{"delete":{"min_age":"90d","actions":{"delete":{}}}}}}}`)...)
+	src.Items = append(src.Items, parse(esclient.MetaComponentTemplate, `{"component_templates":[{"name":"logs-mappings","component_template":{"template":{"mappings":{"properties":{"msg":{"type":"text"}}}}}}]}`)...)
+	src.Items = append(src.Items, parse(esclient.MetaIndexTemplate, `{"index_templates":[{"name":"logs","index_template":{"index_patterns":["logs-*"],"priority":10,"composed_of":["logs-mappings"],"template":{"settings":{"index":{"default_pipeline":"logs-parse","lifecycle":{"name":"logs-policy"}}}}}}]}`)...)
+	src.Items = append(src.Items, parse(esclient.MetaLegacyTemplate, `{"old-articles":{"order":0,"index_patterns":["articles-old-*"]},".monitoring-es":{"order":0,"index_patterns":[".monitoring-es-7-*"]}}`)...)
+	dst.Items = append(dst.Items, parse(esclient.MetaComponentTemplate, `{"component_templates":[{"name":"logs-mappings","component_template":{"template":{"mappings":{"properties":{"msg":{"type":"text"}}}}}}]}`)...)
+	dst.Items = append(dst.Items, parse(esclient.MetaPipeline, `{"logs-parse":{"description":"the target's own","processors":[]}}`)...)
+	return src, dst
+}
+
+func (f *fakeBackend) InspectMetadata(_ context.Context, p steps.Plan, _ steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection) (*steps.MetadataInventory, error) {
+	f.mu.Lock()
+	f.metaSel = sel
+	err := f.metaErr
+	f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	s, d := fakeMetadata()
+	var uses []steps.IndexUse
+	var managed []string
+	for _, ix := range sel.Indices {
+		set := map[string]string{}
+		if strings.HasPrefix(ix.Name, "logs-") {
+			set["index.default_pipeline"], set["index.lifecycle.name"] = "logs-parse", "logs-policy"
+			managed = append(managed, ix.Name)
+		}
+		uses = append(uses, steps.IndexUse{Name: ix.Name, Settings: set})
+	}
+	inv := steps.BuildMetadataInventory(s, d, src.Product(), dst.Product(), uses, p.Metadata)
+	inv.Managed = managed
+	return inv, nil
+}
+
+// MetadataRequests is the real engine's: it only writes curl commands.
+func (f *fakeBackend) MetadataRequests(p steps.Plan, c steps.Credentials, inv *steps.MetadataInventory, confirmed bool) ([]steps.PlannedRequest, error) {
+	return engineBackend{}.MetadataRequests(p, c, inv, confirmed)
+}
+
+func (f *fakeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	f.mu.Lock()
 	f.ran++
-	f.runPlan, f.runCreds, f.runAccept = p, c, accept
+	f.runPlan, f.runCreds, f.runAccept, f.runOpts = p, c, o.AcceptWarnings, o
 	f.mu.Unlock()
 	if f.runErr != nil {
 		return nil, f.runErr

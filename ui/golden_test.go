@@ -56,17 +56,21 @@ func TestGolden(t *testing.T) {
 			h.send(previewTickMsg{seq: h.m.screens[scrIndices].(*indicesScreen).previewSeq})
 		}, nil, nil},
 		{"4-indices-help", func(h *harness) { h.toIndices(); h.keys("?") }, nil, nil},
-		{"5-review", func(h *harness) { h.toReview() }, nil, nil},
-		{"5-review-sideways", func(h *harness) {
+		{"5-metadata", func(h *harness) { h.toMetadata(); h.keys("down") }, nil, nil},
+		{"5-metadata-details", func(h *harness) { h.toMetadata(); h.keys("down", "d") }, nil, nil},
+		{"5-metadata-overwrite", func(h *harness) { h.toMetadata(); h.keys("down", "o"); h.typeText("logs-") }, nil, nil},
+		{"5-metadata-requests", func(h *harness) { h.toMetadata(); h.keys("tab") }, nil, nil},
+		{"6-review", func(h *harness) { h.toReview() }, nil, nil},
+		{"6-review-sideways", func(h *harness) {
 			h.toReview()
 			h.keys("pgdown", "right")
 		}, nil, nil},
-		{"6-run", func(h *harness) {
+		{"7-run", func(h *harness) {
 			h.be.block = true
 			h.toReview()
 			h.keys("enter", "y")
 		}, nil, nil},
-		{"7-report", func(h *harness) {
+		{"8-report", func(h *harness) {
 			h.toReview()
 			h.keys("enter", "y", "1", "x")
 		}, nil, nil},

@@ -212,7 +212,7 @@ func (m *indicesScreen) key(k tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		m.commit()
-		return goTo(scrReview)
+		return goTo(scrMetadata)
 	case key.Matches(k, km.Back):
 		if t.Filter() != "" {
 			t.SetFilter("")

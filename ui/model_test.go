@@ -46,11 +46,23 @@ func (h *harness) toIndices() {
 	h.at(scrIndices)
 }
 
-func (h *harness) toReview() {
+func (h *harness) toMetadata() {
 	h.t.Helper()
 	h.toIndices()
 	h.typeText("logs")
 	h.keys("ctrl+t")
+	h.keys("enter")
+	h.at(scrMetadata)
+	// The inventory and the requests come from the backend: a loaded machine answers after run's moment.
+	scr := h.m.screens[scrMetadata].(*metadataScreen)
+	if !h.await(func() bool { return !scr.loading && (scr.inv == nil || scr.reqGot == scr.reqSeq) }) {
+		h.t.Fatalf("the metadata screen never read the inventory:\n%s", h.screen())
+	}
+}
+
+func (h *harness) toReview() {
+	h.t.Helper()
+	h.toMetadata()
 	h.keys("enter")
 	h.at(scrReview)
 }
@@ -270,7 +282,7 @@ func TestIndicesFilterToggleSortAndOptions(t *testing.T) {
 	h.send(previewTickMsg{seq: scr.previewSeq})
 	h.must("Batches under 5mb: 2")
 	h.keys("enter")
-	h.at(scrReview)
+	h.at(scrMetadata)
 	if got := strings.Join(h.s.Plan.Indices, ","); got != "logs-2026.11.01,logs-2026.11.02" {
 		t.Fatalf("plan indices %s", got)
 	}
@@ -522,5 +534,38 @@ func TestCatalogueHasEveryKeyUsed(t *testing.T) {
 	}
 	if n < 100 {
 		t.Fatalf("found %d keys used: the pattern no longer matches the code", n)
+	}
+}
+
+// Selected indices the target cannot restore (7.17 indices, an OpenSearch target): the review offers the reindex
+// path as a choice (x), which goes into the plan and runs the checks again.
+func TestTheReviewOffersTheReindexPathForIndicesTheTargetCannotRestore(t *testing.T) {
+	be := &fakeBackend{openSearchTarget: true}
+	for _, ix := range sampleIndices() {
+		ix.CreatedVersion = "7.17.29"
+		be.indices = append(be.indices, ix)
+	}
+	h := newHarness(t, "en", 120, 40, be)
+	h.toReview()
+	h.settle()
+	h.must("x  3 index(es) the target cannot restore: refused (the pre-flight fails)")
+	be.mu.Lock()
+	before := be.selected
+	be.mu.Unlock()
+	h.keys("x")
+	h.settle()
+	h.must("x  3 index(es) the target cannot restore: by _reindex from remote")
+	be.mu.Lock()
+	after := be.selected
+	be.mu.Unlock()
+	if !h.s.Plan.Restore.ReindexFromRemote || after != before+1 {
+		t.Fatalf("the plan: %v; selection checks %d → %d", h.s.Plan.Restore.ReindexFromRemote, before, after)
+	}
+	if y := string(h.s.Plan.YAML()); !strings.Contains(y, "reindex_from_remote: true") {
+		t.Errorf("the saved plan:\n%s", y)
+	}
+	h.keys("x")
+	if h.s.Plan.Restore.ReindexFromRemote {
+		t.Error("x again takes the reindex path back")
 	}
 }

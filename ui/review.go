@@ -28,6 +28,10 @@ type reviewScreen struct {
 	asking   bool
 	msg      string
 	msgErr   bool
+	recheck  bool // a choice changed what the checks decide: they run again
+	// needReindex is how many selected indices the target cannot restore (steps.NeedsReindex), found on Enter:
+	// View must stay cheap with thousands of indices.
+	needReindex int
 }
 
 // reviewChoice is one choice the review offers before the start: a key cycles it through its values. To add
@@ -42,11 +46,25 @@ type reviewChoice struct {
 	set    func(string)
 }
 
-// choices are the review's choices, in order: the verification mode (what "verified" will prove).
+// choices are the review's choices, in order: the verification mode (what "verified" will prove), and, when
+// selected indices cannot be restored into the target, whether they go by _reindex from remote (the checks run
+// again: the reindex checks decide then).
 func (m *reviewScreen) choices() []reviewChoice {
-	return []reviewChoice{{key: m.c.Keys.Verify, title: m.c.T("rv.verify"), values: steps.VerifyModes,
+	out := []reviewChoice{{key: m.c.Keys.Verify, title: m.c.T("rv.verify"), values: steps.VerifyModes,
 		labels: []string{m.c.T("rv.v.count"), m.c.T("rv.v.seqno"), m.c.T("rv.v.content")},
 		get:    func() string { return verifyMode(m.s.Plan.Verify) }, set: func(v string) { m.s.Plan.Verify = v }}}
+	if n := m.needReindex; n > 0 {
+		out = append(out, reviewChoice{key: m.c.Keys.Reindex, title: m.c.T("rv.reindex", n), values: []string{"off", "on"},
+			labels: []string{m.c.T("rv.rx.off"), m.c.T("rv.rx.on")},
+			get: func() string {
+				if m.s.Plan.Restore.ReindexFromRemote {
+					return "on"
+				}
+				return "off"
+			},
+			set: func(v string) { m.s.Plan.Restore.ReindexFromRemote = v == "on"; m.recheck = true }})
+	}
+	return out
 }
 
 // verifyMode is the plan's verification mode, the engine's default when the plan leaves it empty.
@@ -73,6 +91,7 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	m.requests, m.reqErr, m.off, m.xoff, m.asking, m.msg = nil, nil, 0, 0, false, ""
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
+	m.needReindex = len(steps.NeedsReindex(src, dst, sel))
 	batches := m.s.Batches
 	checks := m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
@@ -84,10 +103,30 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	}))
 }
 
+// all is every request a run sends, in order: the repositories', the metadata step's (the metadata screen's
+// choice), then the batches'.
+func (m *reviewScreen) all() []steps.PlannedRequest {
+	if !m.s.Plan.Metadata.Copy || len(m.s.MetaRequests) == 0 {
+		return m.requests
+	}
+	var out []steps.PlannedRequest
+	added := false
+	for _, r := range m.requests {
+		if !added && r.Phase != steps.PhaseRepository {
+			out, added = append(out, m.s.MetaRequests...), true
+		}
+		out = append(out, r)
+	}
+	if !added {
+		out = append(out, m.s.MetaRequests...)
+	}
+	return out
+}
+
 // curl is every request, as the clipboard gets it.
 func (m *reviewScreen) curl() string {
 	var b strings.Builder
-	for _, r := range m.requests {
+	for _, r := range m.all() {
 		b.WriteString("# " + m.c.L.Msg(r.What) + "\n" + strings.Join(r.Lines(m.c.L), "\n") + "\n\n")
 	}
 	return b.String()
@@ -130,13 +169,17 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	for _, ch := range m.choices() {
 		if key.Matches(k, ch.key) {
 			cur := ch.get()
+			next := ch.values[0]
 			for i, v := range ch.values {
 				if v == cur {
-					ch.set(ch.values[(i+1)%len(ch.values)])
-					return nil
+					next = ch.values[(i+1)%len(ch.values)]
 				}
 			}
-			ch.set(ch.values[0])
+			ch.set(next)
+			if m.recheck {
+				m.recheck = false
+				return m.Enter()
+			}
 			return nil
 		}
 	}
@@ -159,7 +202,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(k, km.Ack):
 		m.list.Ack() // only warnings, once the checks ended
-	case key.Matches(k, km.Copy) && len(m.requests) > 0:
+	case key.Matches(k, km.Copy) && len(m.all()) > 0:
 		text := m.curl()
 		m.msg, m.msgErr = m.c.T("pf.copied", len(text)), false
 		return m.s.clipboard(text)
@@ -187,7 +230,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 // widest is the widest curl line.
 func (m *reviewScreen) widest() int {
 	w := 0
-	for _, r := range m.requests {
+	for _, r := range m.all() {
 		for _, l := range r.Lines(m.c.L) {
 			w = max(w, common.Width(l))
 		}
@@ -225,6 +268,17 @@ func (m *reviewScreen) content() []string {
 		add(m.c.T("rv.p.rename", r.RenamePattern, r.RenameReplacement, ex, steps.TargetName(ex, r)))
 	}
 	add(m.c.T("rv.p.state", p.StateFile, p.ReportDir))
+	if inv := m.s.Meta; inv != nil && p.Metadata.Copy {
+		add(m.c.T("rv.p.meta", len(inv.Selected()), len(m.s.MetaRequests)))
+	} else if inv != nil {
+		add(m.c.T("rv.p.meta.off"))
+	}
+	switch steps.LifecycleRemedy(p) {
+	case steps.LifecycleIgnore:
+		add(m.c.T("rv.p.lc.ignore"))
+	case steps.LifecyclePause:
+		add(m.c.T("rv.p.lc.pause"))
+	}
 	// The choices, one line each with its key, at the end of the plan (the screen's height goes to the checks
 	// and the requests).
 	for _, ch := range m.choices() {
@@ -245,10 +299,10 @@ func (m *reviewScreen) content() []string {
 	if m.reqErr != nil {
 		add(m.c.T("misc.error", m.c.Err(m.reqErr)))
 	}
-	if len(m.requests) > 0 && m.widest() > m.w {
+	if len(m.all()) > 0 && m.widest() > m.w {
 		add(st.Subtle.Render(m.c.T("rv.sideways")))
 	}
-	for _, r := range m.requests {
+	for _, r := range m.all() {
 		out = append(out, m.sideways(st.Subtle.Render("# "+m.c.Text(r.What))))
 		for _, l := range r.Lines(m.c.L) {
 			out = append(out, m.sideways(m.c.ASCII(l)))

@@ -20,6 +20,7 @@ const (
 	scrPreflight
 	scrRepository
 	scrIndices
+	scrMetadata
 	scrReview
 	scrRun
 	scrReport
@@ -98,6 +99,7 @@ func NewModel(c *Common, s *Session, be Backend) *Model {
 		newPreflight(c, s, be),
 		newRepository(c, s, be),
 		newIndices(c, s, be),
+		newMetadata(c, s, be),
 		newReview(c, s, be),
 		newRun(c, s, be),
 		newReport(c, s, be),
@@ -116,7 +118,11 @@ func (m *Model) Err() error { return m.err }
 // Current is the active screen (tests).
 func (m *Model) Current() screenID { return m.cur }
 
-// Step is the step the wizard shows, 1 (connect) to 7 (report); 0 on the start screen of an unfinished
+// Steps is how many steps the wizard has (the header shows them; esmigrate serve tells its watchers where the
+// operator is among them).
+const Steps = int(numSteps)
+
+// Step is the step the wizard shows, 1 (connect) to Steps (report); 0 on the start screen of an unfinished
 // migration.
 func (m *Model) Step() int {
 	if m.live() {

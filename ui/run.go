@@ -76,13 +76,14 @@ func (m *runScreen) start() tea.Cmd {
 		m.prog.Seed(m.s.Prev)
 	}
 	m.pauseAsked, m.pauseText, m.pauseHeld = m.s.Pause.Paused(), "", false
-	p, creds, accept, be, gate := m.s.Plan, m.s.Creds, m.s.AcceptWarns, m.be, m.s.Pause
+	p, creds, be, gate := m.s.Plan, m.s.Creds, m.be, m.s.Pause
+	o := RunOptions{AcceptWarnings: m.s.AcceptWarns, AllowMetadataOverwrite: m.s.MetaConfirmed}
 	end := make(chan error, 1)
 	m.s.runEnd = end
 	m.addLog(m.c.T("run.starting"))
 	m.render()
 	return tea.Batch(common.StartStream(seq, func(emit func(steps.Event)) (any, error) {
-		rep, err := be.Run(ctx, p, creds, accept, gate, emit)
+		rep, err := be.Run(ctx, p, creds, o, gate, emit)
 		end <- err
 		return rep, err
 	}), runTick(seq))

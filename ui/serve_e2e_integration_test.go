@@ -208,10 +208,10 @@ func TestServeOneDrivesOneWatches(t *testing.T) {
 	viewer := srv.attachSized("viewer", 80, 24) // the smallest terminal the wizard promises to fit
 	seen := recordScreens(viewer)
 	viewer.waitFor(`viewer@test, watching read-only; no operator is connected`, 30*time.Second)
-	viewer.waitFor(`No operator is connected; the wizard waits at step 1 of 7 \(Connect\)`, 5*time.Second)
+	viewer.waitFor(`No operator is connected; the wizard waits at step 1 of 8 \(Connect\)`, 5*time.Second)
 
 	op := srv.attach("op1")
-	viewer.waitFor(`op1@test drives the wizard, at step 1 of 7 \(Connect\)`, 30*time.Second)
+	viewer.waitFor(`op1@test drives the wizard, at step 1 of 8 \(Connect\)`, 30*time.Second)
 	viewer.keys("Enter")
 	viewer.waitFor(`Read-only: you watch as viewer@test\. Only a key of the operators file can start,`, 5*time.Second)
 
@@ -220,7 +220,7 @@ func TestServeOneDrivesOneWatches(t *testing.T) {
 	op.keys("Enter", "Enter")
 	w.startWith(t, op, throttles{}, func() {
 		// On the review: the viewer sees what was chosen, and its y (the start's confirmation) does nothing.
-		viewer.waitFor(`at step 5 of 7 \(Review\)`, 30*time.Second)
+		viewer.waitFor(`at step 6 of 8 \(Review\)`, 30*time.Second)
 		for _, want := range []string{`Source\s+` + regexp.QuoteMeta(w.env.SourceURL), `Repository\s+` + w.repo + ` at\s+` + wrappedAnywhere(w.srcLoc),
 			`Indices\s+3 selected, [0-9.]+mb, in 2 batch\(es\) \(at most 8mb each\)`, `Restore as\s+\(\.\+\) › ` + regexp.QuoteMeta(w.prefix+"$1")} {
 			viewer.waitFor(want, 10*time.Second)

@@ -29,8 +29,11 @@ type KeyMap struct {
 	Test key.Binding
 	// The index table.
 	Toggle, All, Glob, Sort, SortLeft, SortRight, Reverse, Hidden, Options, Clear key.Binding
+	// The metadata screen: an item's details and differences, overwriting a conflict, the lifecycle remedy,
+	// the list of requests (tab, as the pre-flight's panel key).
+	MetaDetails, Overwrite, Lifecycle, Requests key.Binding
 	// The review.
-	SavePlan, Verify key.Binding
+	SavePlan, Verify, Reindex key.Binding
 	// The run. Pause and Unpause are the same key (p): its help says what it does now.
 	Stop, AcceptRestart, Leave, Pause, Unpause key.Binding
 	// The report.
@@ -107,8 +110,14 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 		Options:   b("ctrl+e", "ctrl+e", "", "key.options"),
 		Clear:     b("ctrl+u", "ctrl+u", "", "key.clear"),
 
+		MetaDetails: b("d", "d", "", "key.metadetails"),
+		Overwrite:   b("o", "o", "", "key.overwrite"),
+		Lifecycle:   b("i", "i", "", "key.lifecycle"),
+		Requests:    b("tab", "tab", "", "key.requests"),
+
 		SavePlan: b("w", "w", "", "key.saveplan"),
 		Verify:   b("v", "v", "", "key.verify"),
+		Reindex:  b("x", "x", "", "key.reindex"),
 
 		Stop:          b("q ctrl+c", "q", "", "key.stop"),
 		AcceptRestart: b("a", "a", "", "key.acceptrestart"),

@@ -10,7 +10,7 @@ import (
 // watch: the plan's names, paths and counts, with URLs stripped of their user part and every secret hidden.
 // It is made on the wizard's goroutine (the session belongs to it) and read by the others as a value.
 type Choices struct {
-	Step             int // the wizard's step, 1..7 (0: the start screen of an unfinished migration)
+	Step             int // the wizard's step, 1..ui.Steps (0: the start screen of an unfinished migration)
 	Source, Target   string
 	SourceProduct    string // "Elasticsearch 7.10.2" once the connection was tested
 	TargetProduct    string

@@ -387,7 +387,7 @@ type teeBackend struct {
 	h *Hub
 }
 
-func (b teeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, accept bool, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+func (b teeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, o ui.RunOptions, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	h := b.h
 	h.mu.Lock()
 	h.red.learn(p, c)
@@ -396,7 +396,7 @@ func (b teeBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, 
 	h.notifyAll()
 	h.mu.Unlock()
 	h.log.Info("migration started", "state", p.StateFile)
-	rep, err := b.Backend.Run(ctx, p, c, accept, pause, func(e steps.Event) {
+	rep, err := b.Backend.Run(ctx, p, c, o, pause, func(e steps.Event) {
 		h.record(e)
 		on(e)
 	})

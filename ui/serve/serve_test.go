@@ -33,7 +33,7 @@ func newFakeEngine(events ...steps.Event) *fakeEngine {
 	return &fakeEngine{events: events, started: make(chan struct{}), release: make(chan struct{})}
 }
 
-func (f *fakeEngine) Run(ctx context.Context, p steps.Plan, _ steps.Credentials, _ bool, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
+func (f *fakeEngine) Run(ctx context.Context, p steps.Plan, _ steps.Credentials, _ ui.RunOptions, _ *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	for _, e := range f.events {
 		e.Batches = 2
 		on(e)
@@ -164,7 +164,7 @@ func TestAnOperatorDrivesAndAViewerWaitsWithWhatWasChosen(t *testing.T) {
 
 	op.waitFor("URL of a node") // the wizard's connection form: alice drives
 	scr := viewer.waitFor("Waiting for the operator")
-	for _, want := range []string{"alice@laptop drives the wizard, at step 1 of 7 (Connect)", "http://10.0.0.1:9200", "http://10.0.0.2:9200",
+	for _, want := range []string{"alice@laptop drives the wizard, at step 1 of 8 (Connect)", "http://10.0.0.1:9200", "http://10.0.0.2:9200",
 		"patterns logs-2026.11.*", "bob@desk, watching read-only; alice@laptop drives"} {
 		if !strings.Contains(scr, want) {
 			t.Errorf("the viewer's waiting screen lacks %q:\n%s", want, scr)
@@ -182,7 +182,7 @@ func TestAViewersConfirmationKeysAreRefused(t *testing.T) {
 	op := attachAs(t, h, "alice", true)
 	viewer := attachAs(t, h, "bob", false)
 	op.waitFor("URL of a node")
-	before := op.waitFor("6 Run › 7 Report") // drawn at the operator's width (100 columns), not the first 80
+	before := op.waitFor("ctrl+t test connection • f1 more keys") // drawn at the operator's width (100 columns), not the first 80
 	for _, k := range []tea.KeyPressMsg{enter, press('y'), press('x'), press('p'), press('a'), press('t'), ctrlT} {
 		viewer.key(k)
 		if scr := viewer.screen(); !strings.Contains(scr, "Read-only: you watch as bob. Only a key of the operators file can start, pause, confirm or clean up.") {

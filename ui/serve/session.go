@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/ui"
 	"github.com/esmigrate/esmigrate/ui/common"
 	"github.com/esmigrate/esmigrate/ui/components/progressview"
 )
@@ -294,7 +295,7 @@ func (m *sessionModel) waiting(w int) string {
 	b.WriteString(st.Bold.Render(m.c.T("serve.waiting.title")) + "\n")
 	step := m.c.T("serve.step.resume")
 	if ch.Step > 0 {
-		step = m.c.T("serve.step", ch.Step, m.c.T("step."+strconv.Itoa(ch.Step)))
+		step = m.c.T("serve.step", ch.Step, ui.Steps, m.c.T("step."+strconv.Itoa(ch.Step)))
 	}
 	where := m.c.T("serve.waiting.nodriver", step)
 	if m.v.Driver != "" {

@@ -1,0 +1,283 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
+)
+
+// The reindex path (issue #16 item 3): an index the target cannot restore (created two majors back, or by an
+// Elasticsearch newer than 7.10.2 for an OpenSearch target) is created on the target with its source's mappings
+// and the settings that shape it, then filled by _reindex from remote: the target pulls the documents from the
+// source (the source only answers searches: nothing is written there). Progress comes from the task API;
+// verification is by count, since sequence numbers mean nothing after a reindex.
+
+// PhaseReindex is the reindex path's phase in events.
+const PhaseReindex Phase = "reindex"
+
+// reindexSettings are the settings (without "index.") a reindexed copy takes from its source: its shape, the
+// analysis its mappings name, and limits. Prefixes end with a dot. The others stay behind, each for a reason
+// (ReindexResult.LeftOut): the uuid, creation date and versions are the cluster's own; default_pipeline and
+// final_pipeline would run the source's pipelines again over documents they already processed; a lifecycle
+// policy would start counting on the copy (see the lifecycle check); routing and blocks belong to the source's
+// nodes and state.
+var reindexSettings = []string{"number_of_shards", "number_of_replicas", "analysis.", "similarity.", "mapping.",
+	"refresh_interval", "max_result_window", "max_inner_result_window", "max_ngram_diff", "max_shingle_diff", "sort.", "codec",
+	"query.default_field", "max_docvalue_fields_search", "max_script_fields", "highlight.max_analyzed_offset"}
+
+// the settings every index has that are not worth a line in the report
+var reindexSilent = []string{"uuid", "creation_date", "version.", "provided_name", "routing.", "resize.", "blocks.",
+	"lifecycle.indexing_complete", "history_uuid"}
+
+func hasSettingPrefix(list []string, k string) bool {
+	for _, p := range list {
+		if k == p || strings.HasSuffix(p, ".") && strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReindexDefinition is what the target index is created with: the source's mappings, the settings that shape
+// it (reindexSettings, with the plan's replicas during the restore and its index_settings over them), and its
+// aliases when the plan restores aliases. leftOut are the source's settings that stay behind.
+func ReindexDefinition(def esclient.IndexDefinition, r RestorePlan) (settings, mappings, aliases map[string]any, leftOut []string) {
+	settings = map[string]any{}
+	for k, v := range def.Settings {
+		switch {
+		case hasSettingPrefix(reindexSettings, k):
+			settings[k] = v
+		case hasSettingPrefix(reindexSilent, k):
+		default:
+			leftOut = append(leftOut, k)
+		}
+	}
+	sort.Strings(leftOut)
+	if r.ReplicasDuringRestore >= 0 {
+		settings["number_of_replicas"] = fmt.Sprint(r.ReplicasDuringRestore)
+	}
+	for k, v := range r.IndexSettings {
+		settings[strings.TrimPrefix(k, "index.")] = v
+	}
+	if r.IncludeAliases {
+		aliases = def.Aliases
+	}
+	return settings, def.Mappings, aliases, leftOut
+}
+
+// ReindexResult is one index moved by the reindex path.
+type ReindexResult struct {
+	Index      string        `json:"index"`
+	Target     string        `json:"target"`
+	SourceDocs int64         `json:"source_docs"`
+	TargetDocs int64         `json:"target_docs"`
+	Verified   bool          `json:"verified"`
+	Took       time.Duration `json:"took"`
+	// LeftOut are the source's index settings the copy does not get (ReindexDefinition).
+	LeftOut []string `json:"left_out,omitempty"`
+}
+
+// remoteSource is the source as the target's nodes reach it for _reindex from remote.
+func (e *Engine) remoteSource() (esclient.RemoteSource, error) {
+	if e.opts.Credentials.SourceAPIKey != "" && e.plan.Source.Username == "" {
+		return esclient.RemoteSource{}, i18n.Errorf("rx.apikey")
+	}
+	env := e.plan.Source.PasswordEnv
+	if env == "" {
+		env = "ES_SOURCE_PASSWORD"
+	}
+	return esclient.RemoteSource{Host: strings.TrimRight(e.plan.Source.URL, "/"), Username: e.plan.Source.Username,
+		Password: e.opts.Credentials.SourcePassword, PasswordEnv: env}, nil
+}
+
+// reindexPoll is how often the task API is read during a reindex.
+var reindexPoll = 2 * time.Second
+
+// ReindexIndex moves one index by the reindex path: it creates the target index (refused when one of that name
+// exists: nothing on the target is replaced), has the target pull the documents, follows the task and compares
+// the counts. batch is the batch number for events (0 outside batches).
+func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (ReindexResult, error) {
+	return e.reindexIndex(ctx, batch, index, false, nil)
+}
+
+// reindexIndex is ReindexIndex; resume: this migration created the target index already (the state says so),
+// and the reindex goes on into it (op_type create keeps what is there). created, when not nil, is called once
+// the target index exists, before the documents are asked for.
+func (e *Engine) reindexIndex(ctx context.Context, batch int, index string, resume bool, created func()) (ReindexResult, error) {
+	start := e.opts.Now()
+	dest := TargetName(index, e.plan.Restore)
+	res := ReindexResult{Index: index, Target: dest}
+	remote, err := e.remoteSource()
+	if err != nil {
+		return res, err
+	}
+	e.emit(Event{Kind: KindStart, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index,
+		Msg: i18n.M("rx.start", index, dest)})
+	def, err := e.src.IndexDefinitionOf(ctx, index)
+	if err != nil {
+		return res, err
+	}
+	settings, mappings, aliases, leftOut := ReindexDefinition(def, e.plan.Restore)
+	res.LeftOut = leftOut
+	if len(leftOut) > 0 {
+		e.say(PhaseReindex, batch, LevelInfo, "rx.leftout", index, strings.Join(leftOut, ", "))
+	}
+	exists := false
+	if !e.opts.DryRun {
+		found, err := e.dst.Exists(ctx, []string{dest})
+		if err != nil {
+			return res, err
+		}
+		exists = found[dest]
+		if exists && !resume {
+			return res, i18n.Errorf("rx.exists.err", dest, index)
+		}
+	}
+	if exists {
+		e.say(PhaseReindex, batch, LevelInfo, "rx.resume", index, dest)
+	} else if err := e.request(ctx, e.dst, PhaseReindex, batch, i18n.M("rx.op.create", dest, index),
+		esclient.CreateIndexRequest(dest, settings, mappings, aliases)); err != nil {
+		return res, err
+	}
+	if created != nil && !e.opts.DryRun {
+		created()
+	}
+	req := esclient.ReindexFromRemoteRequest(remote, index, dest, 1000)
+	op := i18n.M("rx.op.reindex", index, dest)
+	e.emit(Event{Kind: KindRequest, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index, Msg: op,
+		Curl: e.dst.CurlReindex(req, remote)})
+	if e.opts.DryRun {
+		return res, nil
+	}
+	task, err := e.dst.StartReindex(ctx, op, req)
+	if err != nil {
+		return res, reindexError(err, e.plan.Source.URL)
+	}
+	e.say(PhaseReindex, batch, LevelInfo, "rx.task", index, task, task)
+	var st esclient.ReindexTask
+	for {
+		err := e.retry(ctx, PhaseReindex, batch, func() error {
+			var err error
+			st, err = e.dst.ReindexTaskStatus(ctx, task)
+			return err
+		})
+		if err != nil {
+			return res, err
+		}
+		e.emit(Event{Kind: KindProgress, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index,
+			Done: Counts{Docs: st.Copied()}, Total: Counts{Docs: st.Total}})
+		if st.Completed {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return res, i18n.Errorf("rx.stopped", index, task, task, ctx.Err())
+		case <-time.After(reindexPoll):
+		}
+	}
+	if st.Error != "" || len(st.Failures) > 0 {
+		why := i18n.Name(st.Error) // Elasticsearch's words
+		if st.Error == "" {
+			why = i18n.M("rx.failures", len(st.Failures), st.Failures[0])
+		}
+		return res, reindexError(i18n.Errorf("rx.failed", op, why), e.plan.Source.URL)
+	}
+	// Verified by count: a reindex gives new sequence numbers, so the seqno comparison of the restore path
+	// means nothing here.
+	if err := e.dst.Refresh(ctx, dest); err != nil {
+		return res, err
+	}
+	if res.SourceDocs, err = e.src.Count(ctx, index); err != nil {
+		return res, err
+	}
+	if res.TargetDocs, err = e.dst.Count(ctx, dest); err != nil {
+		return res, err
+	}
+	res.Verified = res.SourceDocs == res.TargetDocs
+	res.Took = e.opts.Now().Sub(start)
+	if e.plan.Restore.RestoreReplicas && e.plan.Restore.ReplicasDuringRestore >= 0 {
+		if orig, ok := def.Settings["number_of_replicas"]; ok && fmt.Sprint(orig) != fmt.Sprint(e.plan.Restore.ReplicasDuringRestore) {
+			if err := e.request(ctx, e.dst, PhaseReindex, batch, i18n.M("rx.op.replicas", dest),
+				esclient.Request{Method: "PUT", Path: "/" + dest + "/_settings", Body: map[string]any{"index": map[string]any{"number_of_replicas": orig}}}); err != nil {
+				return res, err
+			}
+		}
+	}
+	msg := i18n.M("rx.done", index, dest, res.TargetDocs, res.SourceDocs)
+	if !res.Verified {
+		msg = i18n.M("rx.differ", index, dest, res.TargetDocs, res.SourceDocs)
+	}
+	e.emit(Event{Kind: KindDone, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index, Msg: msg,
+		Done: Counts{Docs: res.TargetDocs}, Total: Counts{Docs: res.SourceDocs}})
+	return res, nil
+}
+
+// reindexError adds what to do to the target's refusals of the source.
+func reindexError(err error, sourceURL string) error {
+	text := err.Error()
+	hp, _ := SourceHostPort(sourceURL)
+	switch {
+	case strings.Contains(text, "whitelist") || strings.Contains(text, "allowlist"):
+		return i18n.Errorf("rx.whitelist.err", err, hp)
+	case strings.Contains(text, "ConnectException") || strings.Contains(text, "connect_exception") || strings.Contains(text, "Connection refused"):
+		return i18n.Errorf("rx.connect.err", err, hp)
+	}
+	return err
+}
+
+// splitReindex parts the selection into the indices the target restores and those it cannot (NeedsReindex).
+func splitReindex(src, dst ClusterSummary, sel Selection) (restorable, reindex []esclient.Index) {
+	need := map[string]bool{}
+	for _, n := range NeedsReindex(src, dst, sel) {
+		need[n] = true
+	}
+	for _, ix := range sel.Indices {
+		if need[ix.Name] {
+			reindex = append(reindex, ix)
+		} else {
+			restorable = append(restorable, ix)
+		}
+	}
+	return restorable, reindex
+}
+
+// reindexPhase moves a reindex batch's indices one after the other. A failure stops the batch (resume goes on
+// from the index it stopped at, into the target index this migration created); a count that differs is the
+// index's result, not a failure of the batch.
+func (e *Engine) reindexPhase(ctx context.Context, b *BatchState) error {
+	for i := range b.Indices {
+		ix := &b.Indices[i]
+		if ix.Result != ResultPending {
+			continue
+		}
+		resume := slices.Contains(b.ReindexStarted, ix.Name)
+		res, err := e.reindexIndex(ctx, b.Number, ix.Name, resume, func() {
+			if !resume {
+				b.ReindexStarted = append(b.ReindexStarted, ix.Name)
+				_ = e.save()
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if e.opts.DryRun {
+			continue
+		}
+		ix.SourceDocs, ix.TargetDocs, ix.Verification = res.SourceDocs, res.TargetDocs, VerifyCount
+		ix.Result, ix.Reason = ResultVerified, ""
+		if !res.Verified {
+			ix.Result = ResultMismatch
+			ix.setReason(i18n.M("rx.mismatch", res.TargetDocs, res.SourceDocs))
+		}
+		if err := e.save(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
