@@ -18,20 +18,7 @@ func newResumeCommand(f *clusterFlags) *cobra.Command {
 		Long:  t("cmd.resume.long") + "\n" + t("cmd.exitcodes"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := f.state
-			if path == "" {
-				path = steps.DefaultPlan().StateFile
-			}
-			st, err := steps.ReadState(path)
-			if errors.Is(err, steps.ErrNoState) {
-				return usageError{i18n.Errorf("cmd.resume.nostate", path)}
-			}
-			if err != nil {
-				return err
-			}
-			p := st.Plan
-			p.StateFile = path
-			creds, err := f.credentials(p, true)
+			p, creds, err := f.migrationOfState("cmd.resume.nostate")
 			if err != nil {
 				return err
 			}
@@ -47,4 +34,25 @@ func newResumeCommand(f *clusterFlags) *cobra.Command {
 	resume.Flags().BoolVar(&f.allowTargetSettings, "allow-target-settings", false, t("flag.resume.allow-target-settings"))
 	resume.Flags().BoolVar(&f.allowMetadataOverwrite, "allow-metadata-overwrite", false, t("flag.allow-metadata-overwrite"))
 	return resume
+}
+
+// migrationOfState reads the plan of the migration whose state file --state names (the default state file
+// otherwise) and the credentials for it; noState is the message for a path that holds no state, which says what
+// the command needs instead.
+func (f *clusterFlags) migrationOfState(noState string) (steps.Plan, steps.Credentials, error) {
+	path := f.state
+	if path == "" {
+		path = steps.DefaultPlan().StateFile
+	}
+	st, err := steps.ReadState(path)
+	if errors.Is(err, steps.ErrNoState) {
+		return steps.Plan{}, steps.Credentials{}, usageError{i18n.Errorf(noState, path)}
+	}
+	if err != nil {
+		return steps.Plan{}, steps.Credentials{}, err
+	}
+	p := st.Plan
+	p.StateFile = path
+	creds, err := f.credentials(p, true)
+	return p, creds, err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -22,23 +21,10 @@ func newVerifyCommand(f *clusterFlags) *cobra.Command {
 		Long:  t("cmd.verify.long"),
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := f.state
-			if path == "" {
-				path = "esmigrate-state.json"
-			}
 			if mode != "" && !slices.Contains(steps.VerifyModes, mode) {
 				return usageError{i18n.Errorf("cmd.verify.mode", mode)}
 			}
-			st, err := steps.ReadState(path)
-			if errors.Is(err, steps.ErrNoState) {
-				return usageError{i18n.Errorf("cmd.verify.nostate", path)}
-			}
-			if err != nil {
-				return err
-			}
-			p := st.Plan
-			p.StateFile = path
-			creds, err := f.credentials(p, true)
+			p, creds, err := f.migrationOfState("cmd.verify.nostate")
 			if err != nil {
 				return err
 			}
