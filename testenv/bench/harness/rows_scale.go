@@ -174,7 +174,16 @@ func makeScaleData(h *harness, n int) (*dataSet, error) {
 			return nil, err
 		}
 		for b := 1; b < blocks; b++ {
-			if err := h.src.call("POST", "/_snapshot/"+repo+"/base/_restore", map[string]any{"indices": prefix + "-000-*",
+			// The last block takes only what is left of n (100 = 40 + 40 + 20, not 3 × 40).
+			indices := prefix + "-000-*"
+			if left := n - b*block; left < block {
+				var names []string
+				for i := 0; i < left; i++ {
+					names = append(names, name(0, i))
+				}
+				indices = strings.Join(names, ",")
+			}
+			if err := h.src.call("POST", "/_snapshot/"+repo+"/base/_restore", map[string]any{"indices": indices,
 				"include_global_state": false, "include_aliases": false,
 				"rename_pattern": "(.+)-000-(\\d+)", "rename_replacement": fmt.Sprintf("$1-%03d-$2", b)}, nil); err != nil {
 				return nil, err
