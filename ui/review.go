@@ -34,6 +34,7 @@ type reviewScreen struct {
 	// View must stay cheap with thousands of indices.
 	needReindex int
 	reqSeq      int // the requests asked for last (they change with the throttles and their confirmation)
+	reqGot      int // the last requests' answer taken (tests wait for it)
 	// The shares' throughput (m): the engine's probe running, or why it failed; what it measured and proposes is
 	// the session's Advice.
 	measuring  bool
@@ -42,6 +43,10 @@ type reviewScreen struct {
 	// typing: the typed confirmation of the target's recovery throttle (the target cluster's name) has the keys.
 	typing bool
 	input  textinput.Model
+	// tpAt is the first line of the throughput lines in the content; toTP scrolls there at the next render (when
+	// the probe answers and when the confirmation is asked: what is confirmed stays in sight).
+	tpAt int
+	toTP bool
 }
 
 // reviewChoice is one choice the review offers before the start: a key cycles it through its values. To add
@@ -168,7 +173,7 @@ func (m *reviewScreen) takeThrottles() tea.Cmd {
 	if m.s.TargetRecovery == "" {
 		return m.loadRequests() // no proposal for the target (its read was not measured)
 	}
-	m.typing = true
+	m.typing, m.toTP = true, true
 	m.input.SetValue("")
 	return tea.Batch(m.loadRequests(), m.input.Focus())
 }
@@ -247,14 +252,14 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case requestsMsg:
 		if msg.seq == m.reqSeq {
-			m.requests, m.reqErr = msg.reqs, msg.err
+			m.requests, m.reqErr, m.reqGot = msg.reqs, msg.err, msg.seq
 		}
 		return nil
 	case adviceMsg:
 		if msg.seq != m.measureSeq {
 			return nil
 		}
-		m.measuring, m.measureErr = false, msg.err
+		m.measuring, m.measureErr, m.toTP = false, msg.err, true
 		if msg.err == nil {
 			a := msg.advice
 			m.s.Advice = &a
@@ -413,6 +418,7 @@ func (m *reviewScreen) content() []string {
 		}
 		add(st.Bold.Render(ch.key.Help().Key) + "  " + ch.title + ": " + cur)
 	}
+	m.tpAt = len(out)
 	for _, l := range m.throughput() {
 		add(l)
 	}
@@ -486,6 +492,9 @@ func (m *reviewScreen) render() {
 	}
 	foot = strings.Split(strings.Join(foot, "\n"), "\n") // the prompt wraps
 	h := max(m.h-len(foot), 1)
+	if m.toTP {
+		m.off, m.toTP = m.tpAt, false
+	}
 	m.off = min(m.off, max(len(lines)-h, 0))
 	end := min(m.off+h, len(lines))
 	m.view = common.PadLines(common.Clip(strings.Join(lines[m.off:end], "\n"), m.w, h), h) + "\n" + strings.Join(foot, "\n")
