@@ -59,7 +59,11 @@ type RunOptions struct {
 }
 
 // engineBackend drives package steps; lang is the wizard's language, in which the run writes its Markdown report.
-type engineBackend struct{ lang string }
+// observe, when set, sees every request a run sends (integration tests record at the wire with it).
+type engineBackend struct {
+	lang    string
+	observe func(esclient.Sent)
+}
 
 // EngineBackend is the real engine (esmigrate serve wraps it to show the run to every session).
 func EngineBackend() Backend { return engineBackend{} }
@@ -161,7 +165,8 @@ func (engineBackend) ElasticsearchUser(ctx context.Context, p steps.Plan, nodes 
 
 func (b engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: o.AcceptWarnings,
-		AllowMetadataOverwrite: o.AllowMetadataOverwrite, AllowTargetSettings: o.AllowTargetSettings, Pause: pause, Lang: b.lang})
+		AllowMetadataOverwrite: o.AllowMetadataOverwrite, AllowTargetSettings: o.AllowTargetSettings, Pause: pause, Lang: b.lang,
+		ObserveRequests: b.observe})
 	if err != nil {
 		return nil, err
 	}
