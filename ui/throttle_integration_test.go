@@ -58,6 +58,22 @@ func putPersistentSetting(url string, v any) error {
 	return err
 }
 
+// repositoryThrottle is a repository's max_snapshot_bytes_per_sec as the cluster has it registered.
+func repositoryThrottle(t *testing.T, url, name string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/_snapshot/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r map[string]struct {
+		Settings map[string]any `json:"settings"`
+	}
+	json.NewDecoder(resp.Body).Decode(&r)
+	v, _ := r[name].Settings["max_snapshot_bytes_per_sec"].(string)
+	return v
+}
+
 func countDocs(t *testing.T, url, index string) int64 {
 	t.Helper()
 	resp, err := http.Get(url + "/" + index + "/_count")
@@ -118,8 +134,14 @@ func TestTheWizardsThrottleAdviceEndsWithTheTargetsSettingPutBack(t *testing.T) 
 
 	// At the wire: the target's setting after each change of its cluster settings, and when the restore is sent.
 	var mu sync.Mutex
-	var afterPuts, atRestore []string
+	var afterPuts, atRestore, atSnapshot []string
 	observe := func(s esclient.Sent) {
+		if s.Role == "source" && s.Method == http.MethodPut && strings.HasPrefix(s.Path, "/_snapshot/"+id+"/") {
+			v := repositoryThrottle(t, env.SourceURL, id)
+			mu.Lock()
+			atSnapshot = append(atSnapshot, v)
+			mu.Unlock()
+		}
 		if s.Role != "target" {
 			return
 		}
@@ -148,6 +170,19 @@ func TestTheWizardsThrottleAdviceEndsWithTheTargetsSettingPutBack(t *testing.T) 
 	dst, err := real.Probe(ctx, p, "target", creds)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The repository step registers the repositories (and verifies them) before the review: without a throttle.
+	checks, err := real.ClusterChecks(ctx, p, creds, src, dst, true, func(steps.Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if c.Status == steps.Fail {
+			t.Fatalf("the repository step's check %s failed: %s", c.ID, c.Evidence)
+		}
+	}
+	if got := repositoryThrottle(t, env.SourceURL, id); got != "" {
+		t.Fatalf("the repository step registered the source repository with max_snapshot_bytes_per_sec %q", got)
 	}
 	all, err := real.ListIndices(ctx, p, creds)
 	if err != nil {
@@ -212,6 +247,14 @@ func TestTheWizardsThrottleAdviceEndsWithTheTargetsSettingPutBack(t *testing.T) 
 	for _, v := range atRestore {
 		if v != want {
 			t.Errorf("the target's %s was %q when the restore was sent, want the proposal %s", wizardRecoveryKey, v, want)
+		}
+	}
+	if len(atSnapshot) == 0 {
+		t.Fatal("no snapshot request seen at the wire")
+	}
+	for _, v := range atSnapshot {
+		if v != a.SnapshotSetting() {
+			t.Errorf("the source repository's max_snapshot_bytes_per_sec was %q when the snapshot was sent, want the proposal %s", v, a.SnapshotSetting())
 		}
 	}
 	if len(afterPuts) != 2 || afterPuts[0] != want || afterPuts[1] != "37mb" {
