@@ -73,10 +73,15 @@ func existingDir(dir string) string {
 // probe (Options.MeasureShares) and the wizard's, when the operator asks for it on the review. A read that this
 // host's page cache served gives no proposal for the target (TargetRead and RestorePerNode 0).
 func (e *Engine) MeasureShares(ctx context.Context, src, dst ClusterSummary) (Advice, error) {
-	srcDir := existingDir(e.plan.SourceLocalPath())
+	srcDir, err := probeDir(e.plan.SourceLocalPath(), "repository.source_local_path")
+	if err != nil {
+		return Advice{}, err
+	}
 	dstDir := srcDir
 	if !e.plan.Repository.Shared {
-		dstDir = existingDir(e.plan.TargetLocalPath())
+		if dstDir, err = probeDir(e.plan.TargetLocalPath(), "repository.target_local_path"); err != nil {
+			return Advice{}, err
+		}
 	}
 	w, err := nfs.MeasureShare(ctx, srcDir, probeOptions)
 	if err != nil {
@@ -98,6 +103,16 @@ func (e *Engine) MeasureShares(ctx context.Context, src, dst ClusterSummary) (Ad
 	}
 	e.advice = &a
 	return a, nil
+}
+
+// probeDir is where a share is probed: the repository's directory, or its parent when the repository is not
+// created yet. Further up is not the share (a host that does not mount it would measure its own disk there).
+func probeDir(loc, field string) (string, error) {
+	d := existingDir(loc)
+	if filepath.Clean(d) != filepath.Clean(loc) && filepath.Clean(d) != filepath.Dir(filepath.Clean(loc)) {
+		return "", i18n.Errorf("steps.probe.unseen", loc, field)
+	}
+	return d, nil
 }
 
 // throughputCheck measures the shares this host sees and proposes the throttles (an OK check whose evidence is

@@ -182,3 +182,18 @@ func TestPlannedRequestsShowTheTargetRecoveryThrottleOnlyWhenConfirmedAndItsPutB
 		t.Errorf("the put-back: %s (%s)", got[1].Curl, got[1].Phase)
 	}
 }
+
+// A share this host does not see is not measured: the probe would land on whatever disk holds the nearest
+// existing parent. It says so, and how to mount it, and writes nothing.
+func TestAShareThisHostDoesNotSeeIsNotProbed(t *testing.T) {
+	e, srcDir, _ := throttleEngine(t, Options{})
+	e.plan.Repository.SourceLocation = filepath.Join(srcDir, "not-mounted", "es_backup", "repo")
+	_, err := e.MeasureShares(context.Background(), dataNodes(1), dataNodes(1))
+	if err == nil || !strings.Contains(err.Error(), "not-mounted/es_backup/repo is not on this host") ||
+		!strings.Contains(err.Error(), "repository.source_local_path") {
+		t.Fatalf("measured a share this host does not see: %v", err)
+	}
+	if left := entries(t, srcDir); len(left) != 0 {
+		t.Errorf("%s holds %v", srcDir, left)
+	}
+}
