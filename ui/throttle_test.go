@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esmigrate/esmigrate/i18n"
+	"github.com/esmigrate/esmigrate/i18n/i18ntest"
 	"github.com/esmigrate/esmigrate/steps"
 )
 
@@ -227,5 +229,26 @@ func TestAPlanFilesTargetSettingWaitsForTheTypedConfirmation(t *testing.T) {
 	h.keys("enter")
 	if !h.s.TargetConfirmed || h.s.Plan.Restore.TargetRecoveryMaxBytesPerSec != "200mb" || h.s.Plan.Repository.MaxSnapshotBytesPerSec != "" {
 		t.Fatalf("confirmed %v, target %q, snapshot %q", h.s.TargetConfirmed, h.s.Plan.Restore.TargetRecoveryMaxBytesPerSec, h.s.Plan.Repository.MaxSnapshotBytesPerSec)
+	}
+}
+
+// In Chinese the review's throughput lines, the proposal, the prompt and the probe's failure are all Chinese
+// (the engine's error is a message of the catalogue).
+func TestTheThroughputAdviceIsChineseOnAChineseScreen(t *testing.T) {
+	for _, be := range []*fakeBackend{{}, {measureErr: i18n.Errorf("steps.probe.unseen", "/data/source-repo/esmigrate", "repository.source_local_path")}} {
+		h := newHarness(t, "zh", 120, 40, be)
+		h.toReview()
+		h.measured()
+		if be.measureErr == nil {
+			h.keys("u")
+			h.typeText("target-clu")
+			h.mustWrapped(`输入目标集群名称 "target-cluster"`)
+			h.mustWrapped("建议：每个源节点 max_snapshot_bytes_per_sec 420mb")
+		} else {
+			h.mustWrapped("共享目录吞吐量：无法测量：本机上没有 /data/source-repo/esmigrate")
+		}
+		if w := i18ntest.EnglishOfOurs(h.screen(), "source-cluster", "target-cluster"); len(w) > 0 {
+			t.Errorf("English of ours %q on the Chinese screen:\n%s", w, h.screen())
+		}
 	}
 }
