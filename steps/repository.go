@@ -26,6 +26,22 @@ func (e *Engine) repositorySpec(target bool) esclient.RepositorySpec {
 		MaxSnapshotBytesPerSec: r.MaxSnapshotBytesPerSec, MaxRestoreBytesPerSec: r.MaxRestoreBytesPerSec}
 }
 
+// throttleChanges are the throttles the plan sets that a registered repository has not, as "setting: registered
+// → planned" ("-" when it has none). A throttle the plan leaves empty keeps what is registered.
+func throttleChanges(spec esclient.RepositorySpec, r esclient.Repository) []string {
+	want := spec.Settings()
+	var out []string
+	for _, k := range []string{"max_snapshot_bytes_per_sec", "max_restore_bytes_per_sec"} {
+		if w, have := want[k], r.Settings[k]; w != "" && w != have {
+			if have == "" {
+				have = "-"
+			}
+			out = append(out, k+": "+have+" → "+w)
+		}
+	}
+	return out
+}
+
 // ensureRepository registers the repository on one cluster, or reuses it when it is already registered with
 // the same location (and read-only on the target). It refuses to create a second writer on the same storage.
 func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, target bool) error {
@@ -52,6 +68,13 @@ func (e *Engine) ensureRepository(ctx context.Context, c *esclient.Client, targe
 		}
 		if target && !r.ReadOnly() {
 			return i18n.Errorf("repo.writable", r.Name, r.Location())
+		}
+		if changed := throttleChanges(spec, r); len(changed) > 0 {
+			// The plan's throttles are not the registered ones (the wizard's review takes the proposed throttles
+			// after its repository step registered the repository): registered again at the same location, so
+			// that the snapshots and restores of this run use them.
+			e.say(PhaseRepository, 0, LevelInfo, "repo.throttles", i18n.M("es.cluster."+role), r.Name, strings.Join(changed, ", "))
+			break
 		}
 		e.say(PhaseRepository, 0, LevelInfo, "repo.reuse", i18n.M("es.cluster."+role), r.Name, r.Location())
 		return nil

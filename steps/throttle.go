@@ -21,11 +21,19 @@ import (
 // a confirmation (the wizard's typed one, --allow-target-settings) and put back at the end, or by a resume after
 // a crash (the state records the value before).
 
-// recoverySetting is the target's setting the plan may change.
-const recoverySetting = "indices.recovery.max_bytes_per_sec"
+// RecoverySetting is the target's setting the plan may change.
+const RecoverySetting = "indices.recovery.max_bytes_per_sec"
+
+const recoverySetting = RecoverySetting
+
+// SettingBeforePlaceholder stands for the value a setting has before the run changes it, in the requests shown
+// before the run (the review, as MigrationIDPlaceholder for the migration's id): the run reads it when it starts
+// and puts it back (null when the cluster had none of its own).
+const SettingBeforePlaceholder = "VALUE_BEFORE"
 
 // Advice is what the pre-flight measured of the shares and proposes.
 type Advice struct {
+	SourceDir, TargetDir     string  // the directories probed (the repository's, or its nearest existing parent)
 	SourceWrite, TargetRead  float64 // bytes per second from this host; 0: not measured
 	ProbeBytes               int64
 	CacheDropped             bool
@@ -61,39 +69,67 @@ func existingDir(dir string) string {
 	}
 }
 
+// MeasureShares probes the shares this host sees and proposes the throttles that fit them: the pre-flight's
+// probe (Options.MeasureShares) and the wizard's, when the operator asks for it on the review. A read that this
+// host's page cache served gives no proposal for the target (TargetRead and RestorePerNode 0).
+func (e *Engine) MeasureShares(ctx context.Context, src, dst ClusterSummary) (Advice, error) {
+	srcDir, err := probeDir(e.plan.SourceLocalPath(), "repository.source_local_path")
+	if err != nil {
+		return Advice{}, err
+	}
+	dstDir := srcDir
+	if !e.plan.Repository.Shared {
+		if dstDir, err = probeDir(e.plan.TargetLocalPath(), "repository.target_local_path"); err != nil {
+			return Advice{}, err
+		}
+	}
+	w, err := nfs.MeasureShare(ctx, srcDir, probeOptions)
+	if err != nil {
+		return Advice{}, err
+	}
+	r := w
+	if dstDir != srcDir {
+		if r, err = nfs.MeasureShare(ctx, dstDir, probeOptions); err != nil {
+			return Advice{}, err
+		}
+	}
+	t := nfs.ProposeThrottles(w, r, max(src.DataNodes(), 1), max(dst.DataNodes(), 1))
+	a := Advice{SourceDir: srcDir, TargetDir: dstDir, SourceWrite: w.WriteBPS, TargetRead: r.ReadBPS, ProbeBytes: w.Bytes,
+		CacheDropped: w.CacheDrop && r.CacheDrop, SnapshotPerNode: t.SnapshotPerNode, RestorePerNode: t.RestorePerNode,
+		SourceNodes: max(src.DataNodes(), 1), TargetNodes: max(dst.DataNodes(), 1)}
+	if !a.CacheDropped {
+		// the read figure is this host's page cache, gigabytes per second: no proposal for the target from it
+		a.TargetRead, a.RestorePerNode = 0, 0
+	}
+	e.advice = &a
+	return a, nil
+}
+
+// probeDir is where a share is probed: the repository's directory, or its parent when the repository is not
+// created yet. Further up is not the share (a host that does not mount it would measure its own disk there).
+func probeDir(loc, field string) (string, error) {
+	d := existingDir(loc)
+	if filepath.Clean(d) != filepath.Clean(loc) && filepath.Clean(d) != filepath.Dir(filepath.Clean(loc)) {
+		return "", i18n.Errorf("steps.probe.unseen", loc, field)
+	}
+	return d, nil
+}
+
 // throughputCheck measures the shares this host sees and proposes the throttles (an OK check whose evidence is
 // the measure and the proposal, and whose fix says how to apply it).
 func (e *Engine) throughputCheck(ctx context.Context, src, dst ClusterSummary) (Check, bool) {
 	if !e.opts.MeasureShares {
 		return Check{}, false
 	}
-	srcDir := existingDir(e.plan.SourceLocalPath())
-	dstDir := srcDir
-	if !e.plan.Repository.Shared {
-		dstDir = existingDir(e.plan.TargetLocalPath())
-	}
-	w, err := nfs.MeasureShare(ctx, srcDir, probeOptions)
+	a, err := e.MeasureShares(ctx, src, dst)
 	if err != nil {
 		return Check{}, false // the share checks say why the share cannot be written
 	}
-	r := w
-	if dstDir != srcDir {
-		if r, err = nfs.MeasureShare(ctx, dstDir, probeOptions); err != nil {
-			return Check{}, false
-		}
-	}
-	t := nfs.ProposeThrottles(w, r, max(src.DataNodes(), 1), max(dst.DataNodes(), 1))
-	a := Advice{SourceWrite: w.WriteBPS, TargetRead: r.ReadBPS, ProbeBytes: w.Bytes, CacheDropped: w.CacheDrop && r.CacheDrop,
-		SnapshotPerNode: t.SnapshotPerNode, RestorePerNode: t.RestorePerNode, SourceNodes: max(src.DataNodes(), 1), TargetNodes: max(dst.DataNodes(), 1)}
-	e.advice = &a
 	ev := i18n.M("check.throughput.evidence", HumanBytes(int64(a.SourceWrite)), HumanBytes(int64(a.TargetRead)), HumanBytes(a.ProbeBytes),
 		a.SnapshotSetting(), a.SourceNodes, a.RestoreSetting(), a.TargetNodes)
 	fix := i18n.M("check.throughput.fix", a.SnapshotSetting(), a.RestoreSetting())
 	if !a.CacheDropped {
-		// the read figure is this host's page cache, gigabytes per second: no proposal for the target from it
 		ev = i18n.M("check.throughput.evidence.cached", HumanBytes(int64(a.SourceWrite)), HumanBytes(a.ProbeBytes), a.SnapshotSetting(), a.SourceNodes)
-		a.TargetRead, a.RestorePerNode = 0, 0
-		e.advice = &a
 		fix = i18n.M("check.throughput.fix.cached", a.SnapshotSetting())
 	}
 	return newCheck("share-throughput", OK, i18n.M("check.share-throughput"), ev, fix), true

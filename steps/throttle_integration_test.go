@@ -169,3 +169,59 @@ func TestAResumeAfterACrashPutsTheTargetRecoveryThrottleBack(t *testing.T) {
 	}
 	m.countsEqual("logs-2026.11.02")
 }
+
+// sourceRepoThrottle is the source repository's registered max_snapshot_bytes_per_sec ("" when none).
+func sourceRepoThrottle(t *testing.T, url, name string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/_snapshot/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r map[string]struct {
+		Settings map[string]any `json:"settings"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	v, _ := r[name].Settings["max_snapshot_bytes_per_sec"].(string)
+	return v
+}
+
+// A repository registered before with other throttles (the wizard's repository step registers it before the
+// review takes the proposed throttle) is registered again at its location: the snapshot is taken with the
+// plan's throttle, read from the cluster when the snapshot request is sent.
+func TestARepositoryRegisteredWithOtherThrottlesTakesThePlans(t *testing.T) {
+	m := newMigration(t, false, "metrics-small")
+	// registered as the repository step does, without a throttle
+	if err := m.engine(steps.Options{}).EnsureRepositories(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := sourceRepoThrottle(t, m.env.SourceURL, m.plan.Repository.Name); got != "" {
+		t.Fatalf("registered with max_snapshot_bytes_per_sec %q before the test", got)
+	}
+	m.plan.Repository.MaxSnapshotBytesPerSec = "321mb"
+	var mu sync.Mutex
+	var atSnapshot []string
+	observe := func(s esclient.Sent) {
+		if s.Role == "source" && s.Method == "PUT" && strings.HasPrefix(s.Path, "/_snapshot/"+m.plan.Repository.Name+"/") {
+			v := sourceRepoThrottle(t, m.env.SourceURL, m.plan.Repository.Name)
+			mu.Lock()
+			atSnapshot = append(atSnapshot, v)
+			mu.Unlock()
+		}
+	}
+	rep, err := m.engine(steps.Options{AcceptWarnings: true, ObserveRequests: observe}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, rep)
+	}
+	m.countsEqual("metrics-small")
+	if len(atSnapshot) == 0 {
+		t.Fatal("no snapshot request seen")
+	}
+	for _, v := range atSnapshot {
+		if v != "321mb" {
+			t.Errorf("the source repository's max_snapshot_bytes_per_sec was %q when the snapshot was sent, want the plan's 321mb", v)
+		}
+	}
+}

@@ -58,6 +58,9 @@ func TestTheShareProbeProposesPerNodeThrottlesAndLeavesNothingBehind(t *testing.
 	if a == nil || a.SourceWrite <= 0 || a.ProbeBytes <= 0 || a.SourceNodes != 2 || a.TargetNodes != 3 {
 		t.Fatalf("advice: %+v", a)
 	}
+	if a.SourceDir != srcDir || a.TargetDir != dstDir {
+		t.Errorf("probed %s and %s, want the repositories' nearest existing parents %s and %s", a.SourceDir, a.TargetDir, srcDir, dstDir)
+	}
 	const mb = 1 << 20
 	// each proposal, times the nodes that share the share, stays within what the share did (or is the default)
 	if a.SnapshotPerNode < 40*mb || (a.SnapshotPerNode > 40*mb && float64(a.SnapshotPerNode*2) > a.SourceWrite) {
@@ -125,5 +128,72 @@ func TestTheTargetRecoveryThrottleIsASizeAndNotPartOfWhatIsMigrated(t *testing.T
 	back, err := ParsePlan(p.YAML(), "plan.yaml")
 	if err != nil || back.Restore.TargetRecoveryMaxBytesPerSec != "200mb" {
 		t.Errorf("the plan file does not keep the throttle: %q %v", back.Restore.TargetRecoveryMaxBytesPerSec, err)
+	}
+}
+
+// The requests the review shows include the change of the target's recovery throttle, and its put-back after
+// the last batch, exactly when a run sends them: the plan sets the throttle and the operator confirmed it.
+func TestPlannedRequestsShowTheTargetRecoveryThrottleOnlyWhenConfirmedAndItsPutBackLast(t *testing.T) {
+	plan := func(throttle string) Plan {
+		p := DefaultPlan()
+		p.Source.URL, p.Target.URL = "http://127.0.0.1:1", "http://127.0.0.1:2"
+		p.Repository.SourceLocation, p.Repository.Shared = "/r", true
+		p.Indices = []string{"logs"}
+		p.Restore.TargetRecoveryMaxBytesPerSec = throttle
+		return p
+	}
+	batches := []Batch{{Number: 1, Indices: []esclient.Index{{Name: "logs", Primaries: 1}}}, {Number: 2, Indices: []esclient.Index{{Name: "logs-2", Primaries: 1}}}}
+	settings := func(p Plan, allow bool) []PlannedRequest {
+		e, err := New(p, Options{AllowTargetSettings: allow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []PlannedRequest
+		reqs := e.PlannedRequests(batches)
+		for i, r := range reqs {
+			if strings.Contains(r.Curl, "/_cluster/settings") {
+				if !strings.HasPrefix(r.Curl, "curl -sS -X PUT 'http://127.0.0.1:2/_cluster/settings'") {
+					t.Errorf("a settings request not to the target: %s", r.Curl)
+				}
+				r.Batch = i // where it is among the requests
+				out = append(out, r)
+			}
+		}
+		if len(out) == 2 && (out[0].Batch != 2 || out[1].Batch != len(reqs)-1) {
+			t.Errorf("the change is request %d and its put-back %d of %d: want the change right after the two repositories and the put-back last",
+				out[0].Batch, out[1].Batch, len(reqs))
+		}
+		return out
+	}
+	if got := settings(plan("123mb"), false); len(got) != 0 {
+		t.Errorf("unconfirmed, the review lists %d change(s) of the target's settings", len(got))
+	}
+	if got := settings(plan(""), true); len(got) != 0 {
+		t.Errorf("without a throttle in the plan, the review lists %d change(s) of the target's settings", len(got))
+	}
+	got := settings(plan("123mb"), true)
+	if len(got) != 2 {
+		t.Fatalf("confirmed, %d settings request(s), want the change and its put-back", len(got))
+	}
+	if !strings.Contains(got[0].Curl, `{"persistent":{"indices.recovery.max_bytes_per_sec":"123mb"}}`) {
+		t.Errorf("the change: %s", got[0].Curl)
+	}
+	if !strings.Contains(got[1].Curl, `{"persistent":{"indices.recovery.max_bytes_per_sec":"`+SettingBeforePlaceholder+`"}}`) || got[1].Phase != PhaseCleanup {
+		t.Errorf("the put-back: %s (%s)", got[1].Curl, got[1].Phase)
+	}
+}
+
+// A share this host does not see is not measured: the probe would land on whatever disk holds the nearest
+// existing parent. It says so, and how to mount it, and writes nothing.
+func TestAShareThisHostDoesNotSeeIsNotProbed(t *testing.T) {
+	e, srcDir, _ := throttleEngine(t, Options{})
+	e.plan.Repository.SourceLocation = filepath.Join(srcDir, "not-mounted", "es_backup", "repo")
+	_, err := e.MeasureShares(context.Background(), dataNodes(1), dataNodes(1))
+	if err == nil || !strings.Contains(err.Error(), "not-mounted/es_backup/repo is not on this host") ||
+		!strings.Contains(err.Error(), "repository.source_local_path") {
+		t.Fatalf("measured a share this host does not see: %v", err)
+	}
+	if left := entries(t, srcDir); len(left) != 0 {
+		t.Errorf("%s holds %v", srcDir, left)
 	}
 }

@@ -97,6 +97,12 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 	srcSpec, dstSpec := e.repositorySpec(false), e.repositorySpec(true)
 	add(PhaseRepository, 0, i18n.M("plan.req.register.source"), e.src, esclient.CreateRepositoryRequest(srcSpec))
 	add(PhaseRepository, 0, i18n.M("plan.req.register.target"), e.dst, esclient.CreateRepositoryRequest(dstSpec))
+	// The target's recovery throttle, when the run will change it (the plan sets it and the operator confirmed):
+	// set after the repositories, put back after the last batch (throttle.go).
+	recovery := e.plan.Restore.TargetRecoveryMaxBytesPerSec
+	if recovery != "" && e.opts.AllowTargetSettings {
+		add(PhaseRepository, 0, i18n.M("plan.req.recovery.set", recoverySetting, recovery), e.dst, esclient.SetRecoverySettingRequest(&recovery))
+	}
 	for _, b := range batches {
 		// The migration's id is made when it starts: the names show where it goes.
 		snap := SnapshotName(e.plan, MigrationIDPlaceholder, b.Number)
@@ -125,6 +131,10 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 		if e.plan.Cleanup.DeleteSnapshots {
 			add(PhaseCleanup, b.Number, i18n.M("plan.req.deletesnapshot"), e.src, esclient.DeleteSnapshotRequest(srcSpec.Name, snap))
 		}
+	}
+	if recovery != "" && e.opts.AllowTargetSettings {
+		before := SettingBeforePlaceholder
+		add(PhaseCleanup, 0, i18n.M("plan.req.recovery.restore", recoverySetting, SettingBeforePlaceholder), e.dst, esclient.SetRecoverySettingRequest(&before))
 	}
 	return out
 }

@@ -21,7 +21,12 @@ type Backend interface {
 	ListIndices(ctx context.Context, p steps.Plan, c steps.Credentials) ([]esclient.Index, error)
 	Repositories(ctx context.Context, p steps.Plan, c steps.Credentials) (src, dst steps.RepositoryView, err error)
 	SelectionChecks(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error)
-	PlannedRequests(p steps.Plan, c steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error)
+	// PlannedRequests are the requests a run with the confirmations o sends (the target's settings only when
+	// o.AllowTargetSettings).
+	PlannedRequests(p steps.Plan, c steps.Credentials, o RunOptions, batches []steps.Batch) ([]steps.PlannedRequest, error)
+	// MeasureShares probes the shares this host sees and proposes throttles that fit them and the clusters' data
+	// nodes (steps.Engine.MeasureShares: a bounded probe file on each share, removed afterwards).
+	MeasureShares(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary) (steps.Advice, error)
 	// InspectMetadata reads both clusters' templates, pipelines, policies and scripts and compares them for the
 	// selected indices (steps.Engine.InspectMetadata); MetadataRequests are the requests the metadata step would
 	// send for an inventory as chosen (confirmed: the operator confirmed the overwrites).
@@ -47,10 +52,18 @@ type RunOptions struct {
 	// AllowMetadataOverwrite: the operator typed the name of each conflict the plan's metadata section names to
 	// overwrite (steps.Options.AllowMetadataOverwrite).
 	AllowMetadataOverwrite bool
+	// AllowTargetSettings: the operator typed the target cluster's name to let the plan's
+	// restore.target_recovery_max_bytes_per_sec change the target's setting for the migration
+	// (steps.Options.AllowTargetSettings).
+	AllowTargetSettings bool
 }
 
 // engineBackend drives package steps; lang is the wizard's language, in which the run writes its Markdown report.
-type engineBackend struct{ lang string }
+// observe, when set, sees every request a run sends (integration tests record at the wire with it).
+type engineBackend struct {
+	lang    string
+	observe func(esclient.Sent)
+}
 
 // EngineBackend is the real engine (esmigrate serve wraps it to show the run to every session).
 func EngineBackend() Backend { return engineBackend{} }
@@ -109,12 +122,20 @@ func (b engineBackend) SelectionChecks(ctx context.Context, p steps.Plan, c step
 	return eng.SelectionChecks(ctx, src, dst, sel), nil
 }
 
-func (b engineBackend) PlannedRequests(p steps.Plan, c steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
-	eng, err := b.engine(p, steps.Options{Credentials: c})
+func (b engineBackend) PlannedRequests(p steps.Plan, c steps.Credentials, o RunOptions, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+	eng, err := b.engine(p, steps.Options{Credentials: c, AllowTargetSettings: o.AllowTargetSettings})
 	if err != nil {
 		return nil, err
 	}
 	return eng.PlannedRequests(batches), nil
+}
+
+func (b engineBackend) MeasureShares(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary) (steps.Advice, error) {
+	eng, err := b.engine(p, steps.Options{Credentials: c})
+	if err != nil {
+		return steps.Advice{}, err
+	}
+	return eng.MeasureShares(ctx, src, dst)
 }
 
 func (b engineBackend) InspectMetadata(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection) (*steps.MetadataInventory, error) {
@@ -144,7 +165,8 @@ func (engineBackend) ElasticsearchUser(ctx context.Context, p steps.Plan, nodes 
 
 func (b engineBackend) Run(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, pause *steps.PauseGate, on func(steps.Event)) (*steps.Report, error) {
 	eng, err := steps.New(p, steps.Options{Credentials: c, OnEvent: on, AcceptWarnings: o.AcceptWarnings,
-		AllowMetadataOverwrite: o.AllowMetadataOverwrite, Pause: pause, Lang: b.lang})
+		AllowMetadataOverwrite: o.AllowMetadataOverwrite, AllowTargetSettings: o.AllowTargetSettings, Pause: pause, Lang: b.lang,
+		ObserveRequests: b.observe})
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,15 @@ type Session struct {
 	MetaRequests  []steps.PlannedRequest
 	MetaConfirmed bool
 	metaSeen      bool
+	// Advice is the shares' throughput as the review's probe measured it, with the engine's proposed throttles
+	// (nil: not measured).
+	Advice *steps.Advice
+	// TargetRecovery is a value for the target's indices.recovery.max_bytes_per_sec during the migration (the
+	// proposal taken on the review, or a plan file's restore.target_recovery_max_bytes_per_sec). A setting of the
+	// whole target cluster: the plan carries it, and the run may change it (AllowTargetSettings), only once
+	// TargetConfirmed, when the operator typed the target cluster's name.
+	TargetRecovery  string
+	TargetConfirmed bool
 	// AutoResume: an unfinished migration of the state file goes on at once when the credentials it needs
 	// are at hand (esmigrate serve after its own restart), as `esmigrate resume` does.
 	AutoResume bool
@@ -132,4 +141,20 @@ func fixOf(c *Common, err error) string {
 		return c.T("misc.fix", c.Text(ee.FixText()))
 	}
 	return ""
+}
+
+// runOptions are the confirmations a run started now gets.
+func (s *Session) runOptions() RunOptions {
+	return RunOptions{AcceptWarnings: s.AcceptWarns, AllowMetadataOverwrite: s.MetaConfirmed, AllowTargetSettings: s.TargetConfirmed}
+}
+
+// holdTargetSettings takes a target setting that the plan the wizard starts with asks for (a plan file's
+// restore.target_recovery_max_bytes_per_sec) out of the plan until the operator confirms it on the review: the
+// plan the wizard edits never carries an unconfirmed change of the target cluster (the pre-flight would refuse
+// it, naming a flag the wizard has not got).
+func (s *Session) holdTargetSettings() {
+	if v := s.Plan.Restore.TargetRecoveryMaxBytesPerSec; v != "" && !s.TargetConfirmed {
+		s.TargetRecovery = v
+		s.Plan.Restore.TargetRecoveryMaxBytesPerSec = ""
+	}
 }

@@ -56,6 +56,33 @@ type fakeBackend struct {
 	metaErr error
 	// metaSel is the selection the last InspectMetadata was given.
 	metaSel steps.Selection
+	// advice is what MeasureShares answers (nil: fakeAdvice); measured counts its calls; measureErr, when set,
+	// is its error.
+	advice     *steps.Advice
+	measured   int
+	measureErr error
+	// plannedOpts are the confirmations the requests were last asked for with.
+	plannedOpts RunOptions
+}
+
+// fakeAdvice is a probe of two fast shares seen from this host, read past the page cache, with the proposal the
+// engine makes for one data node on each side.
+func fakeAdvice() steps.Advice {
+	return steps.Advice{SourceDir: "/data/source-repo", TargetDir: "/data/target-repo", SourceWrite: 420 << 20, TargetRead: 380 << 20,
+		ProbeBytes: 32 << 20, CacheDropped: true, SnapshotPerNode: 420 << 20, RestorePerNode: 380 << 20, SourceNodes: 1, TargetNodes: 1}
+}
+
+func (f *fakeBackend) MeasureShares(_ context.Context, _ steps.Plan, _ steps.Credentials, _, _ steps.ClusterSummary) (steps.Advice, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.measured++
+	if f.measureErr != nil {
+		return steps.Advice{}, f.measureErr
+	}
+	if f.advice != nil {
+		return *f.advice, nil
+	}
+	return fakeAdvice(), nil
 }
 
 var fixedTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -161,12 +188,31 @@ func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.C
 	return checks, nil
 }
 
-func (f *fakeBackend) PlannedRequests(p steps.Plan, _ steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+func (f *fakeBackend) PlannedRequests(p steps.Plan, c steps.Credentials, o RunOptions, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+	f.mu.Lock()
+	f.plannedOpts = o
+	f.mu.Unlock()
+	// The target's settings as the real engine plans them (which, and whether at all, is its rule: only with the
+	// confirmation).
+	real, err := engineBackend{}.PlannedRequests(p, c, o, batches)
+	if err != nil {
+		return nil, err
+	}
+	var settings []steps.PlannedRequest
+	for _, r := range real {
+		if strings.Contains(r.Curl, "/_cluster/settings") {
+			settings = append(settings, r)
+		}
+	}
 	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: i18n.M("plan.req.register.source"),
 		Curl: "curl -sS -X PUT '" + p.Source.URL + "/_snapshot/" + p.Repository.Name + "' -H 'Content-Type: application/json' -d '{\"type\":\"fs\"}'"}}
 	for _, b := range batches {
 		out = append(out, steps.PlannedRequest{Phase: steps.PhaseSnapshot, Batch: b.Number, What: i18n.M("plan.req.snapshot", strings.Join(b.Names(), ", "), steps.MigrationIDPlaceholder),
 			Curl: fmt.Sprintf("curl -sS -X PUT '%s/_snapshot/%s/esmigrate-%d'", p.Source.URL, p.Repository.Name, b.Number)})
+	}
+	if len(settings) > 0 {
+		out = append(append(out[:1:1], settings[0]), out[1:]...)
+		out = append(out, settings[1:]...)
 	}
 	return out, nil
 }

@@ -65,6 +65,14 @@ func TestGolden(t *testing.T) {
 			h.toReview()
 			h.keys("pgdown", "right")
 		}, nil, nil},
+		// The shares measured (m), the proposal taken (u), the target cluster's name being typed to confirm the
+		// target's recovery throttle.
+		{"6-review-throughput", func(h *harness) {
+			h.toReview()
+			h.measured()
+			h.keys("u")
+			h.typeText("target-clu")
+		}, nil, nil},
 		{"7-run", func(h *harness) {
 			h.be.block = true
 			h.toReview()

@@ -3,8 +3,10 @@ package ui
 import (
 	"context"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -19,7 +21,6 @@ import (
 type reviewScreen struct {
 	screenBase
 
-	seq      int
 	list     *checklist.Model
 	requests []steps.PlannedRequest
 	reqErr   error
@@ -32,6 +33,20 @@ type reviewScreen struct {
 	// needReindex is how many selected indices the target cannot restore (steps.NeedsReindex), found on Enter:
 	// View must stay cheap with thousands of indices.
 	needReindex int
+	reqSeq      int // the requests asked for last (they change with the throttles and their confirmation)
+	reqGot      int // the last requests' answer taken (tests wait for it)
+	// The shares' throughput (m): the engine's probe running, or why it failed; what it measured and proposes is
+	// the session's Advice.
+	measuring  bool
+	measureSeq int
+	measureErr error
+	// typing: the typed confirmation of the target's recovery throttle (the target cluster's name) has the keys.
+	typing bool
+	input  textinput.Model
+	// tpAt is the first line of the throughput lines in the content; toTP scrolls there at the next render (when
+	// the probe answers and when the confirmation is asked: what is confirmed stays in sight).
+	tpAt int
+	toTP bool
 }
 
 // reviewChoice is one choice the review offers before the start: a key cycles it through its values. To add
@@ -81,26 +96,122 @@ type requestsMsg struct {
 	err  error
 }
 
+// adviceMsg is what the engine's probe of the shares measured and proposes.
+type adviceMsg struct {
+	seq    int
+	advice steps.Advice
+	err    error
+}
+
 func newReview(c *Common, s *Session, be Backend) *reviewScreen {
-	return &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}, list: checklist.New(s.Acked)}
+	return &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}, list: checklist.New(s.Acked), input: newPrompt(false)}
 }
 
 func (m *reviewScreen) Enter() tea.Cmd {
-	m.seq++
-	seq := m.seq
 	m.requests, m.reqErr, m.off, m.xoff, m.asking, m.msg = nil, nil, 0, 0, false, ""
+	m.typing = false
+	m.input.Blur()
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
 	m.needReindex = len(steps.NeedsReindex(src, dst, sel))
-	batches := m.s.Batches
 	checks := m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
 	})
 	m.render()
-	return tea.Batch(checks, ioCmd(func() tea.Msg {
-		reqs, err := be.PlannedRequests(p, creds, batches)
+	return tea.Batch(checks, m.loadRequests())
+}
+
+// loadRequests asks the engine for the requests a run of the plan as it is now sends, with the confirmations
+// given (the target's settings appear once their confirmation is typed).
+func (m *reviewScreen) loadRequests() tea.Cmd {
+	m.reqSeq++
+	seq := m.reqSeq
+	p, creds, o, batches, be := m.s.Plan, m.s.Creds, m.s.runOptions(), m.s.Batches, m.be
+	return ioCmd(func() tea.Msg {
+		reqs, err := be.PlannedRequests(p, creds, o, batches)
 		return requestsMsg{seq: seq, reqs: reqs, err: err}
-	}))
+	})
+}
+
+// measure asks the engine to probe the shares (it writes a bounded probe file on each, and removes it).
+func (m *reviewScreen) measure() tea.Cmd {
+	if m.measuring {
+		return nil
+	}
+	m.measureSeq++
+	seq := m.measureSeq
+	m.measuring, m.measureErr, m.msg = true, nil, ""
+	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
+	return ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
+		a, err := be.MeasureShares(ctx, p, creds, src, dst)
+		return adviceMsg{seq: seq, advice: a, err: err}
+	})
+}
+
+// takeThrottles takes the proposal into the plan: the source repository's max_snapshot_bytes_per_sec at once;
+// the target's indices.recovery.max_bytes_per_sec, a setting of the whole target cluster, only after the typed
+// confirmation (the prompt opens). Once confirmed, u takes the target's setting back out.
+func (m *reviewScreen) takeThrottles() tea.Cmd {
+	if m.s.TargetConfirmed {
+		m.s.TargetConfirmed = false
+		m.s.Plan.Restore.TargetRecoveryMaxBytesPerSec = ""
+		m.msg, m.msgErr = m.c.T("rv.tp.dropped", steps.RecoverySetting), false
+		return m.loadRequests()
+	}
+	a := m.s.Advice
+	if a == nil && m.s.TargetRecovery == "" {
+		m.msg, m.msgErr = m.c.T("rv.tp.nothing"), true
+		return nil
+	}
+	if a != nil {
+		m.s.Plan.Repository.MaxSnapshotBytesPerSec = a.SnapshotSetting()
+		m.msg, m.msgErr = m.c.T("rv.tp.taken", a.SnapshotSetting()), false
+		if a.RestoreSetting() != "" {
+			m.s.TargetRecovery = a.RestoreSetting()
+		}
+	}
+	if m.s.TargetRecovery == "" {
+		return m.loadRequests() // no proposal for the target (its read was not measured)
+	}
+	m.typing, m.toTP = true, true
+	m.input.SetValue("")
+	return tea.Batch(m.loadRequests(), m.input.Focus())
+}
+
+// targetWord is what the operator types to let the run change the target's setting: the target cluster's name.
+func (m *reviewScreen) targetWord() string {
+	if n := m.s.Dst.Info.ClusterName; n != "" {
+		return n
+	}
+	return "target"
+}
+
+// typed handles a key while the confirmation has the keys.
+func (m *reviewScreen) typed(k tea.KeyPressMsg) tea.Cmd {
+	km := m.c.Keys
+	switch {
+	case key.Matches(k, km.Cancel):
+		m.typing = false
+		m.input.Blur()
+		m.msg, m.msgErr = m.c.T("rv.tp.cancelled", steps.RecoverySetting), false
+	case key.Matches(k, km.Confirm):
+		typed := strings.TrimSpace(m.input.Value())
+		m.typing = false
+		m.input.Blur()
+		if want := m.targetWord(); typed != want {
+			m.msg, m.msgErr = m.c.T("rv.tp.mismatch", typed, want, steps.RecoverySetting), true
+			return nil
+		}
+		m.s.TargetConfirmed = true
+		m.s.Plan.Restore.TargetRecoveryMaxBytesPerSec = m.s.TargetRecovery
+		m.msg, m.msgErr = m.c.T("rv.tp.confirmed", steps.RecoverySetting, m.s.TargetRecovery), false
+		return m.loadRequests()
+	default:
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(k)
+		return cmd
+	}
+	return nil
 }
 
 // all is every request a run sends, in order: the repositories', the metadata step's (the metadata screen's
@@ -140,8 +251,18 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	km := m.c.Keys
 	switch msg := msg.(type) {
 	case requestsMsg:
-		if msg.seq == m.seq {
-			m.requests, m.reqErr = msg.reqs, msg.err
+		if msg.seq == m.reqSeq {
+			m.requests, m.reqErr, m.reqGot = msg.reqs, msg.err, msg.seq
+		}
+		return nil
+	case adviceMsg:
+		if msg.seq != m.measureSeq {
+			return nil
+		}
+		m.measuring, m.measureErr, m.toTP = false, msg.err, true
+		if msg.err == nil {
+			a := msg.advice
+			m.s.Advice = &a
 		}
 		return nil
 	case savedMsg:
@@ -155,6 +276,9 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return nil
+	}
+	if m.typing {
+		return m.typed(k)
 	}
 	if m.asking {
 		switch {
@@ -200,6 +324,10 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		} else if m.xoff+m.w < m.widest() {
 			m.xoff += step
 		}
+	case key.Matches(k, km.Measure):
+		return m.measure()
+	case key.Matches(k, km.Throttle):
+		return m.takeThrottles()
 	case key.Matches(k, km.Ack):
 		m.list.Ack() // only warnings, once the checks ended
 	case key.Matches(k, km.Copy) && len(m.all()) > 0:
@@ -290,6 +418,10 @@ func (m *reviewScreen) content() []string {
 		}
 		add(st.Bold.Render(ch.key.Help().Key) + "  " + ch.title + ": " + cur)
 	}
+	m.tpAt = len(out)
+	for _, l := range m.throughput() {
+		add(l)
+	}
 	out = append(out, "", st.Header.Render(m.c.T("rv.conflicts")))
 	if !m.list.Running() && len(m.list.Checks) == 0 && m.list.Err() == nil {
 		out = append(out, m.c.T("rv.noconflict"))
@@ -348,6 +480,8 @@ func (m *reviewScreen) render() {
 	lines := m.content()
 	var foot []string
 	switch {
+	case m.typing:
+		foot = append(foot, st.Warn.Render(common.Wrap(m.c.T("rv.tp.type", m.targetWord(), steps.RecoverySetting, m.s.TargetRecovery), m.w)), m.input.View())
 	case m.asking:
 		foot = append(foot, st.Warn.Render(common.Fit(m.c.T("rv.confirm"), m.w, g.Ellipsis)))
 	default:
@@ -356,7 +490,11 @@ func (m *reviewScreen) render() {
 	if m.msg != "" {
 		foot = append(foot, m.c.Flash(common.Fit(m.msg, m.w, g.Ellipsis), m.msgErr))
 	}
+	foot = strings.Split(strings.Join(foot, "\n"), "\n") // the prompt wraps
 	h := max(m.h-len(foot), 1)
+	if m.toTP {
+		m.off, m.toTP = m.tpAt, false
+	}
 	m.off = min(m.off, max(len(lines)-h, 0))
 	end := min(m.off+h, len(lines))
 	m.view = common.PadLines(common.Clip(strings.Join(lines[m.off:end], "\n"), m.w, h), h) + "\n" + strings.Join(foot, "\n")
@@ -364,10 +502,16 @@ func (m *reviewScreen) render() {
 
 func (m *reviewScreen) ShortHelp() []key.Binding {
 	km := m.c.Keys
+	if m.typing {
+		return []key.Binding{km.Confirm, km.Cancel}
+	}
 	if m.asking {
 		return []key.Binding{km.Yes, km.No}
 	}
-	b := []key.Binding{km.Start, km.PgDown, km.Sideways, km.Copy, km.SavePlan}
+	b := []key.Binding{km.Start, km.PgDown, km.Sideways, km.Copy, km.SavePlan, km.Measure}
+	if m.s.Advice != nil || m.s.TargetRecovery != "" {
+		b = append(b, km.Throttle)
+	}
 	for _, ch := range m.choices() {
 		b = append(b, ch.key)
 	}
@@ -383,7 +527,44 @@ func (m *reviewScreen) FullHelp() [][]key.Binding {
 	for _, ch := range m.choices() {
 		chs = append(chs, ch.key)
 	}
-	return [][]key.Binding{{km.Up, km.Down, km.PgUp, km.PgDown, km.Sideways}, append(chs, km.Ack, km.Copy, km.SavePlan, km.Start)}
+	return [][]key.Binding{{km.Up, km.Down, km.PgUp, km.PgDown, km.Sideways}, append(chs, km.Measure, km.Throttle, km.Ack, km.Copy, km.SavePlan, km.Start)}
 }
-func (m *reviewScreen) CanGoBack() bool { return !m.asking }
-func (m *reviewScreen) Capturing() bool { return false }
+func (m *reviewScreen) CanGoBack() bool { return !m.asking && !m.typing }
+func (m *reviewScreen) Capturing() bool { return m.typing }
+
+// throughput are the review's lines about the throttles: the shares' probe (m) and what it measured, the
+// engine's proposal (u takes it), and what the plan will set: the source repository's snapshot throttle, and
+// whether the target's recovery throttle changes (only once confirmed) or not.
+func (m *reviewScreen) throughput() []string {
+	st := m.c.Styles
+	key := func(b key.Binding) string { return st.Bold.Render(b.Help().Key) + "  " }
+	km := m.c.Keys
+	var out []string
+	a := m.s.Advice
+	switch {
+	case m.measuring:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.measuring"))
+	case m.measureErr != nil:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.failed", m.c.Err(m.measureErr)))
+	case a == nil:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.none"))
+	case a.RestorePerNode > 0:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.measured", a.SourceDir, steps.HumanBytes(int64(a.SourceWrite)), a.TargetDir,
+			steps.HumanBytes(int64(a.TargetRead)), steps.HumanBytes(a.ProbeBytes)),
+			key(km.Throttle)+m.c.T("rv.tp.propose", a.SnapshotSetting(), a.SourceNodes, steps.RecoverySetting, a.RestoreSetting(), a.TargetNodes))
+	default:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.measured.cached", a.SourceDir, steps.HumanBytes(int64(a.SourceWrite)), steps.HumanBytes(a.ProbeBytes)),
+			key(km.Throttle)+m.c.T("rv.tp.propose.cached", a.SnapshotSetting(), a.SourceNodes))
+	}
+	p := m.s.Plan
+	if v := p.Repository.MaxSnapshotBytesPerSec; v != "" {
+		out = append(out, "   "+m.c.T("rv.tp.snapshot", v))
+	}
+	switch {
+	case m.s.TargetConfirmed:
+		out = append(out, "   "+m.c.T("rv.tp.target.on", steps.RecoverySetting, p.Restore.TargetRecoveryMaxBytesPerSec))
+	case m.s.TargetRecovery != "":
+		out = append(out, "   "+m.c.T("rv.tp.target.off", steps.RecoverySetting, m.s.TargetRecovery))
+	}
+	return out
+}

@@ -77,7 +77,7 @@ func (m *runScreen) start() tea.Cmd {
 	}
 	m.pauseAsked, m.pauseText, m.pauseHeld = m.s.Pause.Paused(), "", false
 	p, creds, be, gate := m.s.Plan, m.s.Creds, m.be, m.s.Pause
-	o := RunOptions{AcceptWarnings: m.s.AcceptWarns, AllowMetadataOverwrite: m.s.MetaConfirmed}
+	o := m.s.runOptions()
 	end := make(chan error, 1)
 	m.s.runEnd = end
 	m.addLog(m.c.T("run.starting"))

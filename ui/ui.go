@@ -99,6 +99,7 @@ func NewSession(o Options) *Session {
 	if s.Plan.Version == 0 {
 		s.Plan = steps.DefaultPlan()
 	}
+	defer s.holdTargetSettings()
 	if s.Plan.StateFile == "" {
 		return s
 	}

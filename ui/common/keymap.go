@@ -32,8 +32,9 @@ type KeyMap struct {
 	// The metadata screen: an item's details and differences, overwriting a conflict, the lifecycle remedy,
 	// the list of requests (tab, as the pre-flight's panel key).
 	MetaDetails, Overwrite, Lifecycle, Requests key.Binding
-	// The review.
-	SavePlan, Verify, Reindex key.Binding
+	// The review. Measure probes the shares' throughput; Throttle takes the proposed throttles into the plan (the
+	// target's after a typed confirmation).
+	SavePlan, Verify, Reindex, Measure, Throttle key.Binding
 	// The run. Pause and Unpause are the same key (p): its help says what it does now.
 	Stop, AcceptRestart, Leave, Pause, Unpause key.Binding
 	// The report.
@@ -118,6 +119,8 @@ func NewKeyMap(l *i18n.Localizer, utf8 bool) *KeyMap {
 		SavePlan: b("w", "w", "", "key.saveplan"),
 		Verify:   b("v", "v", "", "key.verify"),
 		Reindex:  b("x", "x", "", "key.reindex"),
+		Measure:  b("m", "m", "", "key.measure"),
+		Throttle: b("u", "u", "", "key.throttle"),
 
 		Stop:          b("q ctrl+c", "q", "", "key.stop"),
 		AcceptRestart: b("a", "a", "", "key.acceptrestart"),
