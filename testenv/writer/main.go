@@ -65,7 +65,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	w := &writer{url: strings.TrimRight(*url, "/"), indices: strings.Split(*indices, ","), rnd: rand.New(rand.NewSource(*seed)),
-		prefix: *prefix, ids: map[string][]string{}, client: &http.Client{Timeout: 30 * time.Second}, insertsOnly: *insertsOnly}
+		prefix: *prefix, ids: map[string][]string{}, samples: map[string][]json.RawMessage{}, client: &http.Client{Timeout: 30 * time.Second}, insertsOnly: *insertsOnly}
 	w.stats.Started = time.Now()
 	if err := w.loadIDs(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "writer:", err)
@@ -131,6 +131,10 @@ type writer struct {
 	rnd     *rand.Rand
 	client  *http.Client
 	ids     map[string][]string // ids known to exist, by index
+	// samples are _source documents read from each index: new and updated documents are copies of them, so
+	// that they fit the index's mapping whatever it is (the benchmark's indices are "dynamic": "strict", where
+	// a document of fields of our own was refused: the writer then only deleted).
+	samples map[string][]json.RawMessage
 	next    int
 	// insertsOnly: new documents only. An update or a delete marks a document of an older segment deleted,
 	// which OpenSearch 2.19 counts as a change of that whole segment when it restores over the closed index.
@@ -139,33 +143,62 @@ type writer struct {
 	stats       Stats
 }
 
-// loadIDs reads up to 10,000 existing document ids of each index, to update and delete some of them.
+// loadIDs reads up to 10,000 existing document ids of each index, to update and delete some of them, and the
+// _source of up to 200 of them, the models of the documents it writes.
 func (w *writer) loadIDs(ctx context.Context) error {
-	for _, ix := range w.indices {
-		body := `{"size":10000,"_source":false,"sort":["_doc"]}`
+	type hits struct {
+		Hits struct {
+			Hits []struct {
+				ID     string          `json:"_id"`
+				Source json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	search := func(ix, body string) (hits, error) {
+		var out hits
 		req, _ := http.NewRequestWithContext(ctx, "POST", w.url+"/"+ix+"/_search", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := w.client.Do(req)
 		if err != nil {
-			return err
+			return out, err
 		}
-		var out struct {
-			Hits struct {
-				Hits []struct {
-					ID string `json:"_id"`
-				} `json:"hits"`
-			} `json:"hits"`
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			return out, fmt.Errorf("search %s: HTTP %d: %.200s", ix, resp.StatusCode, b)
 		}
-		err = json.NewDecoder(resp.Body).Decode(&out)
-		resp.Body.Close()
+		return out, json.NewDecoder(resp.Body).Decode(&out)
+	}
+	for _, ix := range w.indices {
+		out, err := search(ix, `{"size":10000,"_source":false,"sort":["_doc"]}`)
 		if err != nil {
 			return fmt.Errorf("read ids of %s: %v", ix, err)
 		}
 		for _, h := range out.Hits.Hits {
 			w.ids[ix] = append(w.ids[ix], h.ID)
 		}
+		if out, err = search(ix, `{"size":200,"sort":["_doc"]}`); err != nil {
+			return fmt.Errorf("read documents of %s: %v", ix, err)
+		}
+		for _, h := range out.Hits.Hits {
+			// One line each: a bulk body is NDJSON, and _source comes back as it was sent.
+			var line bytes.Buffer
+			if json.Compact(&line, h.Source) == nil && bytes.HasPrefix(line.Bytes(), []byte("{")) {
+				w.samples[ix] = append(w.samples[ix], line.Bytes())
+			}
+		}
 	}
 	return nil
+}
+
+// document is the _source of a new or updated document of ix: a copy of one of the index's own documents
+// (another one than an updated document had, most of the time), or, in an empty index, fields of our own.
+func (w *writer) document(ix, what string) string {
+	if s := w.samples[ix]; len(s) > 0 {
+		return string(s[w.rnd.Intn(len(s))])
+	}
+	return fmt.Sprintf(`{"writer":%q,"n":%d,"at":%q,"text":"%s during a live migration"}`, w.prefix, w.next,
+		time.Now().UTC().Format(time.RFC3339Nano), what)
 }
 
 type op struct{ kind, index, id string }
@@ -183,13 +216,13 @@ func (w *writer) bulk(ctx context.Context, n int) {
 			w.next++
 			id := fmt.Sprintf("%s-%d", w.prefix, w.next)
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q}}`+"\n", ix, id)
-			fmt.Fprintf(&buf, `{"writer":%q,"n":%d,"at":%q,"text":"written during a live migration"}`+"\n", w.prefix, w.next, time.Now().UTC().Format(time.RFC3339Nano))
+			fmt.Fprintln(&buf, w.document(ix, "written"))
 			w.ids[ix] = append(w.ids[ix], id)
 			ops = append(ops, op{"created", ix, id})
 		case r < 8:
 			id := known[w.rnd.Intn(len(known))]
 			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q}}`+"\n", ix, id)
-			fmt.Fprintf(&buf, `{"writer":%q,"updated":%q,"text":"updated during a live migration"}`+"\n", w.prefix, time.Now().UTC().Format(time.RFC3339Nano))
+			fmt.Fprintln(&buf, w.document(ix, "updated"))
 			ops = append(ops, op{"updated", ix, id})
 		default:
 			k := w.rnd.Intn(len(known))
