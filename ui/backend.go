@@ -21,7 +21,9 @@ type Backend interface {
 	ListIndices(ctx context.Context, p steps.Plan, c steps.Credentials) ([]esclient.Index, error)
 	Repositories(ctx context.Context, p steps.Plan, c steps.Credentials) (src, dst steps.RepositoryView, err error)
 	SelectionChecks(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error)
-	PlannedRequests(p steps.Plan, c steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error)
+	// PlannedRequests are the requests a run of these batches sends (steps.Engine.PlannedRequests: the engine
+	// decides which indices go by _reindex from remote between src and dst, and reads their definitions).
+	PlannedRequests(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, batches []steps.Batch) ([]steps.PlannedRequest, error)
 	// InspectMetadata reads both clusters' templates, pipelines, policies and scripts and compares them for the
 	// selected indices (steps.Engine.InspectMetadata); MetadataRequests are the requests the metadata step would
 	// send for an inventory as chosen (confirmed: the operator confirmed the overwrites).
@@ -109,12 +111,12 @@ func (b engineBackend) SelectionChecks(ctx context.Context, p steps.Plan, c step
 	return eng.SelectionChecks(ctx, src, dst, sel), nil
 }
 
-func (b engineBackend) PlannedRequests(p steps.Plan, c steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+func (b engineBackend) PlannedRequests(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, batches []steps.Batch) ([]steps.PlannedRequest, error) {
 	eng, err := b.engine(p, steps.Options{Credentials: c})
 	if err != nil {
 		return nil, err
 	}
-	return eng.PlannedRequests(batches), nil
+	return eng.PlannedRequests(ctx, src, dst, batches)
 }
 
 func (b engineBackend) InspectMetadata(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection) (*steps.MetadataInventory, error) {

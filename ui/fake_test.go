@@ -56,6 +56,8 @@ type fakeBackend struct {
 	metaErr error
 	// metaSel is the selection the last InspectMetadata was given.
 	metaSel steps.Selection
+	// planned, when set, answers PlannedRequests instead of the fake (the real engine's, in integration tests).
+	planned Backend
 }
 
 var fixedTime = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
@@ -161,7 +163,10 @@ func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.C
 	return checks, nil
 }
 
-func (f *fakeBackend) PlannedRequests(p steps.Plan, _ steps.Credentials, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+func (f *fakeBackend) PlannedRequests(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+	if f.planned != nil {
+		return f.planned.PlannedRequests(ctx, p, c, src, dst, batches)
+	}
 	out := []steps.PlannedRequest{{Phase: steps.PhaseRepository, What: i18n.M("plan.req.register.source"),
 		Curl: "curl -sS -X PUT '" + p.Source.URL + "/_snapshot/" + p.Repository.Name + "' -H 'Content-Type: application/json' -d '{\"type\":\"fs\"}'"}}
 	for _, b := range batches {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -97,8 +98,9 @@ func (m *reviewScreen) Enter() tea.Cmd {
 		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
 	})
 	m.render()
-	return tea.Batch(checks, ioCmd(func() tea.Msg {
-		reqs, err := be.PlannedRequests(p, creds, batches)
+	// The indices that go by _reindex from remote have their definitions read on the source (one read each).
+	return tea.Batch(checks, ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
+		reqs, err := be.PlannedRequests(ctx, p, creds, src, dst, batches)
 		return requestsMsg{seq: seq, reqs: reqs, err: err}
 	}))
 }

@@ -1,0 +1,99 @@
+//go:build integration
+
+package steps_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/testenv/envtest"
+)
+
+// The review's requests for indices that go by _reindex from remote (7.17 → OpenSearch 2.19, where every index
+// does): what the run sends for them, judged twice from outside PlannedRequests: by what the requests say
+// (a _reindex per index on the target, pulling from the source; no snapshot, no restore of them; the password
+// as its shell variable), and against the requests a dry run of the same plan announces.
+func TestTheReviewListsTheReindexRequestsOfIndicesTheTargetCannotRestoreAsTheDryRunDoes(t *testing.T) {
+	os2 := envtest.Extra(t, "opensearch")
+	indices := []string{"metrics-small", "articles"}
+	m := newMigration(t, true, indices...)
+	m.plan.Target.URL = os2
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	m.plan.Restore.ReindexFromRemote = true
+	m.plan.Restore.IncludeAliases = false
+	// The runners have no security: the source ignores the user and password; the curl forms must not show it.
+	const password = "pw-never-shown-4711"
+	m.plan.Source.Username = "migrator"
+	creds := steps.Credentials{SourcePassword: password}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	// As the wizard has them: the probed clusters, and the batches of the selection.
+	e := m.engine(steps.Options{Credentials: creds})
+	src, dst, err := e.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := e.ListIndices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := steps.Select(all, m.plan)
+	if need := steps.NeedsReindex(src, dst, sel); len(need) != len(indices) {
+		t.Fatalf("%s → %s: every index should need the reindex path, got %v", src.Product(), dst.Product(), need)
+	}
+	batches, _ := steps.BatchPreview(m.plan, sel.Indices)
+	planned, err := e.PlannedRequests(ctx, src, dst, batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all2 []string
+	for _, r := range planned {
+		all2 = append(all2, r.Curl)
+	}
+	joined := strings.Join(all2, "\n")
+	for _, ix := range indices {
+		dest := steps.TargetName(ix, m.plan.Restore)
+		var create, reindex bool
+		for _, r := range planned {
+			create = create || strings.HasPrefix(r.Curl, "curl -sS -X PUT '"+os2+"/"+dest+"'") && strings.Contains(r.Curl, `"mappings":`)
+			reindex = reindex || strings.HasPrefix(r.Curl, "curl -sS -X POST '"+os2+"/_reindex?wait_for_completion=false'") &&
+				strings.Contains(r.Curl, `"host":"`+m.plan.Source.URL+`"`) && strings.Contains(r.Curl, `"index":"`+ix+`"`) &&
+				strings.Contains(r.Curl, `"index":"`+dest+`"`) && strings.Contains(r.Curl, `"username":"migrator"`) &&
+				strings.Contains(r.Curl, `$ES_SOURCE_PASSWORD`)
+		}
+		if !create || !reindex {
+			t.Errorf("%s: the target index's creation %v, the _reindex from the source %v in:\n%s", ix, create, reindex, joined)
+		}
+	}
+	if strings.Contains(joined, "_restore") || strings.Contains(joined, "/_snapshot/"+m.plan.Repository.Name+"/") {
+		t.Errorf("a snapshot or a restore of indices that go by _reindex:\n%s", joined)
+	}
+	if strings.Contains(joined, password) {
+		t.Errorf("the source's password is in the planned requests:\n%s", joined)
+	}
+
+	// The dry run of the same plan: its announced requests, in order, are the review's.
+	var dry []string
+	_, err = m.engine(steps.Options{Credentials: creds, DryRun: true, AcceptWarnings: true}, func(ev steps.Event) {
+		if ev.Kind == steps.KindRequest {
+			dry = append(dry, ev.Curl)
+		}
+	}).Run(ctx)
+	if err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if strings.Join(dry, "\n") != joined {
+		t.Errorf("the review's requests are not the dry run's:\nreview:\n%s\n\ndry run:\n%s", joined, strings.Join(dry, "\n"))
+	}
+	// A dry run creates nothing.
+	for _, ix := range indices {
+		if n, err := m.dst.Exists(ctx, []string{steps.TargetName(ix, m.plan.Restore)}); err != nil || len(n) > 0 {
+			t.Errorf("the dry run created %s on the target (%v)", steps.TargetName(ix, m.plan.Restore), err)
+		}
+	}
+}
