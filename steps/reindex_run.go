@@ -96,9 +96,6 @@ func (e *Engine) remoteSource() (esclient.RemoteSource, error) {
 		Password: e.opts.Credentials.SourcePassword, PasswordEnv: env}, nil
 }
 
-// reindexPoll is how often the task API is read during a reindex.
-var reindexPoll = 2 * time.Second
-
 // reindexRequests are the requests the reindex path sends for one index, made from its source's definition
 // (one read): the run sends them, the dry run prints them and the review lists them (reindexPlanned), from
 // this one place.
@@ -166,13 +163,14 @@ func (e *Engine) announce(index string, r PlannedRequest) {
 // exists: nothing on the target is replaced), has the target pull the documents, follows the task and compares
 // the counts. batch is the batch number for events (0 outside batches).
 func (e *Engine) ReindexIndex(ctx context.Context, batch int, index string) (ReindexResult, error) {
-	return e.reindexIndex(ctx, batch, index, false, nil)
+	return e.reindexIndex(ctx, batch, index, false, nil, nil)
 }
 
 // reindexIndex is ReindexIndex; resume: this migration created the target index already (the state says so),
 // and the reindex goes on into it (op_type create keeps what is there). created, when not nil, is called once
-// the target index exists, before the documents are asked for.
-func (e *Engine) reindexIndex(ctx context.Context, batch int, index string, resume bool, created func()) (ReindexResult, error) {
+// the target index exists, before the documents are asked for; progress, when not nil, at every reading of the
+// task (documents copied, and the source's total once the task knows it).
+func (e *Engine) reindexIndex(ctx context.Context, batch int, index string, resume bool, created func(), progress func(copied, total int64)) (ReindexResult, error) {
 	start := e.opts.Now()
 	dest := TargetName(index, e.plan.Restore)
 	res := ReindexResult{Index: index, Target: dest}
@@ -223,6 +221,7 @@ func (e *Engine) reindexIndex(ctx context.Context, batch int, index string, resu
 		return res, reindexError(err, e.plan.Source.URL)
 	}
 	e.say(PhaseReindex, batch, LevelInfo, "rx.task", index, task, task)
+	since := e.opts.Now()
 	var st esclient.ReindexTask
 	for {
 		err := e.retry(ctx, PhaseReindex, batch, func() error {
@@ -235,13 +234,15 @@ func (e *Engine) reindexIndex(ctx context.Context, batch int, index string, resu
 		}
 		e.emit(Event{Kind: KindProgress, Phase: PhaseReindex, Batch: batch, Batches: e.batches(), Index: index,
 			Done: Counts{Docs: st.Copied()}, Total: Counts{Docs: st.Total}})
+		if progress != nil {
+			progress(st.Copied(), st.Total)
+		}
 		if st.Completed {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return res, i18n.Errorf("rx.stopped", index, task, task, ctx.Err())
-		case <-time.After(reindexPoll):
+		// The task is read as the other phases are polled: soon after its start, then at the plan's interval.
+		if err := e.wait(ctx, since); err != nil {
+			return res, i18n.Errorf("rx.stopped", index, task, task, err)
 		}
 	}
 	if st.Error != "" || len(st.Failures) > 0 {
@@ -312,6 +313,7 @@ func splitReindex(src, dst ClusterSummary, sel Selection) (restorable, reindex [
 // from the index it stopped at, into the target index this migration created); a count that differs is the
 // index's result, not a failure of the batch.
 func (e *Engine) reindexPhase(ctx context.Context, b *BatchState) error {
+	prog := e.newReindexProgress(b)
 	for i := range b.Indices {
 		ix := &b.Indices[i]
 		if ix.Result != ResultPending {
@@ -323,7 +325,7 @@ func (e *Engine) reindexPhase(ctx context.Context, b *BatchState) error {
 				b.ReindexStarted = append(b.ReindexStarted, ix.Name)
 				_ = e.save()
 			}
-		})
+		}, func(copied, total int64) { prog.at(ix, copied, total) })
 		if err != nil {
 			return err
 		}
@@ -339,6 +341,55 @@ func (e *Engine) reindexPhase(ctx context.Context, b *BatchState) error {
 		if err := e.save(); err != nil {
 			return err
 		}
+		prog.finished(ix, res.TargetDocs)
 	}
 	return nil
+}
+
+// reindexProgress is the reindex phase as a whole, for the run screen's phase bar and the headless lines: its
+// bytes (each index's primary size, as far as its documents are copied: the task API counts documents, not
+// bytes), the documents copied, and their rates and the time left.
+type reindexProgress struct {
+	e           *Engine
+	b           *BatchState
+	totalBytes  int64
+	doneBytes   int64 // of the finished indices
+	doneDocs    int64 // of the finished indices
+	bytes, docs *meter
+}
+
+func (e *Engine) newReindexProgress(b *BatchState) *reindexProgress {
+	p := &reindexProgress{e: e, b: b, bytes: newMeter(), docs: newMeter()}
+	for _, ix := range b.Indices {
+		p.totalBytes += ix.PrimaryBytes
+		if ix.Result != ResultPending {
+			p.doneBytes += ix.PrimaryBytes
+			p.doneDocs += ix.TargetDocs
+		}
+	}
+	return p
+}
+
+// at is index ix at copied of total documents.
+func (p *reindexProgress) at(ix *IndexState, copied, total int64) {
+	part := int64(0)
+	if total > 0 {
+		part = int64(float64(ix.PrimaryBytes) * float64(min(copied, total)) / float64(total))
+	}
+	p.emit(p.doneBytes+part, p.doneDocs+copied)
+}
+
+// finished is index ix through, with docs documents on the target.
+func (p *reindexProgress) finished(ix *IndexState, docs int64) {
+	p.doneBytes += ix.PrimaryBytes
+	p.doneDocs += docs
+	p.emit(p.doneBytes, p.doneDocs)
+}
+
+func (p *reindexProgress) emit(doneBytes, doneDocs int64) {
+	now := p.e.opts.Now()
+	rate, eta := p.bytes.observe(now, doneBytes, p.totalBytes)
+	docRate, _ := p.docs.observe(now, doneDocs, 0)
+	p.e.emit(Event{Kind: KindProgress, Phase: PhaseReindex, Batch: p.b.Number, Batches: p.e.batches(),
+		Done: Counts{Bytes: doneBytes, Docs: doneDocs}, Total: Counts{Bytes: p.totalBytes}, Rate: rate, DocRate: docRate, ETA: eta})
 }

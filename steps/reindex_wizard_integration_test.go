@@ -4,7 +4,9 @@ package steps_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,4 +98,76 @@ func TestTheReviewListsTheReindexRequestsOfIndicesTheTargetCannotRestoreAsTheDry
 			t.Errorf("the dry run created %s on the target (%v)", steps.TargetName(ix, m.plan.Restore), err)
 		}
 	}
+}
+
+// A real reindex (7.17 → OpenSearch 2.19, 20,000 documents) reports its progress as it goes: the index's events
+// count documents copied, read from the task API, increasing to the source's count; their estimate moves the
+// index's bar; the phase's events count its bytes as far as the documents; the headless lines say it.
+func TestAReindexReportsItsDocumentsAsTheyAreCopied(t *testing.T) {
+	os2 := envtest.Extra(t, "opensearch")
+	const index = "logs-2026.11.02" // 20,000 documents (testenv/seed)
+	m := newMigration(t, true, index)
+	m.plan.Target.URL = os2
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	m.plan.Restore.ReindexFromRemote = true
+	m.plan.Restore.IncludeAliases = false
+	var mu sync.Mutex
+	var perIndex, phase []steps.Event
+	var lines []string
+	rep, err := m.engine(steps.Options{AcceptWarnings: true}, func(ev steps.Event) {
+		if ev.Phase != steps.PhaseReindex || ev.Kind != steps.KindProgress {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Index == index {
+			perIndex = append(perIndex, ev)
+			lines = append(lines, ev.String())
+		} else if ev.Index == "" {
+			phase = append(phase, ev)
+		}
+	}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("7.17 → OpenSearch by reindex: %v", err)
+	}
+	if rep.Verified != 1 || rep.Rows[0].TargetDocs != 20000 {
+		t.Fatalf("report: %+v", rep.Rows)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var midway int
+	var last int64 = -1
+	var lastSubject float64
+	for i, ev := range perIndex {
+		if ev.Done.Docs < last || ev.Estimate == nil || ev.Estimate.Subject < lastSubject {
+			t.Errorf("event %d went back: %d documents after %d, bar %v after %.2f", i, ev.Done.Docs, last, ev.Estimate, lastSubject)
+		}
+		if ev.Done.Docs > 0 && ev.Done.Docs < 20000 && ev.Total.Docs == 20000 {
+			midway++
+			if ev.Estimate.Subject <= 0 || ev.Estimate.Subject >= 1 {
+				t.Errorf("%d of 20000 documents, the index's bar at %.2f", ev.Done.Docs, ev.Estimate.Subject)
+			}
+			if !regexp.MustCompile(`^batch 1/1 reindex ` + index + `: +[1-9]\d?% docs \d+/20000`).MatchString(lines[i]) {
+				t.Errorf("the headless line: %q", lines[i])
+			}
+		}
+		last, lastSubject = ev.Done.Docs, ev.Estimate.Subject
+	}
+	if midway < 2 || last != 20000 {
+		t.Fatalf("want at least 2 readings of the task between 0 and 20000 documents and the last at 20000; got %d, last %d:\n%s",
+			midway, last, strings.Join(lines, "\n"))
+	}
+	var lastBytes int64
+	for _, ev := range phase {
+		if ev.Total.Bytes <= 0 || ev.Done.Bytes < lastBytes || ev.Done.Bytes > ev.Total.Bytes {
+			t.Errorf("the phase's bytes: %d of %d after %d", ev.Done.Bytes, ev.Total.Bytes, lastBytes)
+		}
+		lastBytes = ev.Done.Bytes
+	}
+	if len(phase) == 0 || lastBytes != phase[len(phase)-1].Total.Bytes {
+		t.Errorf("the phase's events: %d, the last at %d bytes", len(phase), lastBytes)
+	}
+	first, end := perIndex[0].Time, perIndex[len(perIndex)-1].Time
+	t.Logf("measured: %d readings of the task (%d midway), 20000 documents in %s from the first reading to the last (%.0f docs/s)",
+		len(perIndex), midway, end.Sub(first).Round(time.Millisecond), 20000/end.Sub(first).Seconds())
 }
