@@ -4,6 +4,7 @@ package steps_test
 
 import (
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
+	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/testenv/envtest"
 )
@@ -170,4 +172,138 @@ func TestAReindexReportsItsDocumentsAsTheyAreCopied(t *testing.T) {
 	first, end := perIndex[0].Time, perIndex[len(perIndex)-1].Time
 	t.Logf("measured: %d readings of the task (%d midway), 20000 documents in %s from the first reading to the last (%.0f docs/s)",
 		len(perIndex), midway, end.Sub(first).Round(time.Millisecond), 20000/end.Sub(first).Seconds())
+}
+
+// contentRun runs 7.17 → OpenSearch 2.19 by _reindex from remote in content mode, recording every request, with
+// hook on every event.
+func contentRun(t *testing.T, hook func(m *migration, ev steps.Event), indices ...string) (*migration, *steps.Report, error, []esclient.Sent) {
+	t.Helper()
+	os2 := envtest.Extra(t, "opensearch")
+	m := newMigration(t, true, indices...)
+	m.plan.Target.URL = os2
+	m.dst, _ = esclient.New(esclient.Config{Role: "target", URL: os2})
+	m.plan.Restore.ReindexFromRemote = true
+	m.plan.Restore.IncludeAliases = false
+	m.plan.Verify = steps.VerifyContent
+	var mu sync.Mutex
+	var sent []esclient.Sent
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rep, err := m.engine(steps.Options{AcceptWarnings: true, ObserveRequests: func(s esclient.Sent) {
+		mu.Lock()
+		sent = append(sent, s)
+		mu.Unlock()
+	}}, func(ev steps.Event) { hook(m, ev) }).Run(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	return m, rep, err, sent
+}
+
+// In content mode, a reindexed index is verified by its documents: every document's id, routing and _source read
+// on both sides, none different; its sequence numbers are never read (a reindex gives new ones), and the report
+// says both.
+func TestAReindexedIndexIsVerifiedByContentWithoutSequenceNumbers(t *testing.T) {
+	env := envtest.Load(t)
+	before := indexingTotal(t, env.SourceURL, "articles")
+	m, rep, err, sent := contentRun(t, func(*migration, steps.Event) {}, "articles", "metrics-small")
+	if err != nil {
+		t.Fatalf("7.17 → OpenSearch by reindex, content mode: %v", err)
+	}
+	if rep.Verified != 2 || len(rep.Rows) != 2 {
+		t.Fatalf("report: %+v", rep.Rows)
+	}
+	for _, row := range rep.Rows {
+		c := row.Content
+		if !row.Reindexed || row.Verification != steps.VerifyContent || c == nil || c.Differences != 0 || c.Unsteady ||
+			c.SourceDocs == 0 || c.SourceDocs != c.TargetDocs || c.SourceDocs != row.SourceDocs {
+			t.Errorf("%s: %+v, content %+v", row.Index, row, c)
+		}
+	}
+	// Read at the wire: the documents were read on both sides (scans), and no shard-level stats (the sequence
+	// numbers) were asked of either.
+	var scans = map[string]int{}
+	for _, s := range sent {
+		if strings.Contains(s.Path, "level=shards") {
+			t.Errorf("sequence numbers read: %s %s %s", s.Role, s.Method, s.Path)
+		}
+		if strings.Contains(s.Path, "_pit") || strings.Contains(s.Path, "point_in_time") || strings.Contains(s.Path, "scroll") {
+			scans[s.Role]++
+		}
+	}
+	if scans["source"] == 0 || scans["target"] == 0 {
+		t.Errorf("the documents were not read on both sides: %v", scans)
+	}
+	md, err := os.ReadFile(rep.Markdown)
+	if err != nil || !strings.Contains(string(md), "verified by content") || !strings.Contains(string(md), "sequence numbers were not compared") {
+		t.Errorf("the report does not say how the reindexed indices were verified (%v):\n%s", err, md)
+	}
+	m.countsEqual("articles", "metrics-small")
+	if after := indexingTotal(t, env.SourceURL, "articles"); after != before {
+		t.Errorf("the source's index counted %d writes", after-before)
+	}
+}
+
+// A document changed on the target after its reindex (the copy only: the source is never written) is what
+// content verification finds: the counts agree, and the index is a mismatch that names that document. The
+// verify command finds it again afterwards.
+func TestContentVerificationOfAReindexedIndexFindsADocumentChangedOnTheTarget(t *testing.T) {
+	env := envtest.Load(t)
+	const index = "metrics-small"
+	before := indexingTotal(t, env.SourceURL, index)
+	var changed string
+	m, rep, err, _ := contentRun(t, func(m *migration, ev steps.Event) {
+		if ev.Phase != steps.PhaseReindex || ev.Kind != steps.KindDone || ev.Index != index || changed != "" {
+			return
+		}
+		// The reindex of the index is through and counted; its content is verified next. Change one document of
+		// the copy.
+		dest := steps.TargetName(index, m.plan.Restore)
+		var hits struct {
+			Hits struct {
+				Hits []struct {
+					ID     string         `json:"_id"`
+					Source map[string]any `json:"_source"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		// (On the engine's goroutine: failures are reported with Errorf, and the test then finds nothing changed.)
+		err := m.dst.Do(context.Background(), i18n.Text("read a document of the copy"), esclient.Request{Method: "GET", Path: "/" + dest + "/_search",
+			Params: map[string][]string{"size": {"1"}}}, &hits)
+		if err != nil || len(hits.Hits.Hits) != 1 {
+			t.Errorf("no document in %s: %v", dest, err)
+			return
+		}
+		doc := hits.Hits.Hits[0]
+		doc.Source["changed_on_the_target"] = true
+		if err := m.dst.Do(context.Background(), i18n.Text("change a document of the copy"), esclient.Request{Method: "PUT", Path: "/" + dest + "/_doc/" + doc.ID,
+			Params: map[string][]string{"refresh": {"true"}}, Body: doc.Source}, nil); err != nil {
+			t.Errorf("change %s in %s: %v", doc.ID, dest, err)
+			return
+		}
+		changed = doc.ID
+	}, index)
+	if changed == "" {
+		t.Fatalf("no document was changed on the target (the run: %v)", err)
+	}
+	if err == nil {
+		t.Fatalf("the run verified an index with a changed document")
+	}
+	row := rep.Rows[0]
+	c := row.Content
+	if row.Result != steps.ResultMismatch || row.SourceDocs != row.TargetDocs || c == nil || c.Differences != 1 || len(c.First) != 1 ||
+		c.First[0].ID != changed || c.First[0].What != steps.DiffContent {
+		t.Fatalf("want a mismatch naming %s as different content, the counts equal: %+v, content %+v", changed, row, c)
+	}
+	if !strings.Contains(row.Reason, changed) {
+		t.Errorf("the reason does not name %s: %s", changed, row.Reason)
+	}
+	// esmigrate verify, from the state file, in content mode: the same finding.
+	rep2, err := m.engine(steps.Options{}).Verify(context.Background(), steps.VerifyContent)
+	if err == nil || rep2 == nil || rep2.Rows[0].Result != steps.ResultMismatch || rep2.Rows[0].Content == nil ||
+		rep2.Rows[0].Content.Differences != 1 || rep2.Rows[0].Content.First[0].ID != changed {
+		t.Errorf("verify --mode content after the run: %v, %+v", err, rep2)
+	}
+	if after := indexingTotal(t, env.SourceURL, index); after != before {
+		t.Errorf("the source's index counted %d writes", after-before)
+	}
 }
