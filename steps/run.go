@@ -215,10 +215,26 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 	return e.save()
 }
 
+// RunBatchesOf is RunBatches of the indices of batches that BatchPreview made (the wizard's): the same batches
+// when no index goes by _reindex from remote.
+func RunBatchesOf(p Plan, src, dst ClusterSummary, batches []Batch) ([]Batch, []esclient.Index) {
+	if !p.Restore.ReindexFromRemote {
+		return batches, nil
+	}
+	var selected []esclient.Index
+	for _, b := range batches {
+		selected = append(selected, b.Indices...)
+	}
+	if planned, reindex := runBatches(p, src, dst, selected); len(reindex) > 0 {
+		return planned, reindex
+	}
+	return batches, nil
+}
+
 // runBatches is how a run of plan p moves the selected indices: batches of snapshot and restore (BatchPreview),
 // and the indices the target cannot restore, which go by _reindex from remote when the plan says so (the
-// pre-flight refused them otherwise) in a last batch of their own, by name. The run and the review's planned
-// requests both ask it.
+// pre-flight refused them otherwise) in a last batch of their own, by name. The run, the review's planned
+// requests and its plan (RunBatchesOf) ask it.
 func runBatches(p Plan, src, dst ClusterSummary, selected []esclient.Index) (batches []Batch, reindex []esclient.Index) {
 	restorable := selected
 	if p.Restore.ReindexFromRemote {

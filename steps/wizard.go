@@ -93,16 +93,7 @@ func (r PlannedRequest) Lines(l *i18n.Localizer) []string {
 // _reindex from remote when the plan says so, as the run moves them (runBatches): their requests are the
 // dry run's (reindexPlanned), made from each one's definition on the source (a read per index).
 func (e *Engine) PlannedRequests(ctx context.Context, src, dst ClusterSummary, batches []Batch) ([]PlannedRequest, error) {
-	var reindex []esclient.Index
-	if e.plan.Restore.ReindexFromRemote {
-		var selected []esclient.Index
-		for _, b := range batches {
-			selected = append(selected, b.Indices...)
-		}
-		if planned, rx := runBatches(e.plan, src, dst, selected); len(rx) > 0 {
-			batches, reindex = planned, rx
-		}
-	}
+	batches, reindex := RunBatchesOf(e.plan, src, dst, batches)
 	var out []PlannedRequest
 	add := func(phase Phase, batch int, what i18n.Msg, c *esclient.Client, r esclient.Request) {
 		out = append(out, PlannedRequest{Phase: phase, Batch: batch, What: what, Curl: c.Curl(r)})
