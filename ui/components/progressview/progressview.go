@@ -134,6 +134,10 @@ func (m *Model) Apply(e steps.Event) {
 	case steps.KindStart:
 		if e.Index == "" {
 			m.phaseSt[k] = stRun
+			if m.reindex[e.Batch] && e.Phase == steps.PhaseVerify {
+				// the reindexed indices' content is verified once they are all through (steps.reindexContent)
+				m.phaseSt[key2(e.Batch, steps.PhaseReindex)] = stDone
+			}
 		}
 	case steps.KindDone:
 		if e.Index == "" {
