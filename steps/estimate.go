@@ -70,7 +70,7 @@ const defaultThrottle = 40 << 20
 
 // reindexPrior is the speed assumed for _reindex from remote before it has moved: no throttle bounds it (the
 // target pulls batches of 1,000 documents as fast as both clusters answer, a document at a time). About what one
-// reindex gave on the shared 2-core test machine (TestAReindexReportsItsDocumentsAsTheyAreCopied at dd410b2:
+// reindex gave on the shared 2-core test machine (TestAReindexReportsItsDocumentsAsTheyAreCopied at 588a918:
 // 20,000 documents, 6.6mb of primaries, 3.9 s from the first reading of the task to the last, median of 3 runs of
 // 3.2 to 4.0 s at load 6 to 10; 7.17 → OpenSearch 2.19, 512m heaps); production clusters differ, and the
 // reindex's own progress (the task API, read at every poll) replaces it within seconds of its start.
