@@ -3,6 +3,7 @@ package steps
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esmigrate/esmigrate/esclient"
 )
@@ -62,5 +63,48 @@ func TestAReindexedCopyTakesTheShapeAndNamesWhatItLeavesBehind(t *testing.T) {
 	}
 	if strings.Join(left, ",") != "default_pipeline,lifecycle.name" || maps == nil || aliases != nil {
 		t.Errorf("left out %v, mappings %v, aliases %v", left, maps, aliases)
+	}
+}
+
+// A batch that goes by _reindex from remote is estimated as what it is, one reindex phase (no snapshot, copy or
+// restore that never come): its index's documents copied move the index's bar, the phase's and the overall one,
+// and its end is the run's end. The headless line of a reindex event says how far, in documents. The events go
+// through the engine's emitter, as a run's do.
+func TestTheReindexPhasesProgressIsEstimatedAndPrinted(t *testing.T) {
+	st := &State{Plan: DefaultPlan(), Batches: []BatchState{
+		{Number: 1, Phase: PhaseReindex, Reindex: true, Indices: []IndexState{
+			{Name: "articles", PrimaryBytes: 1 << 20}, {Name: "metrics-small", PrimaryBytes: 1 << 20}}}}}
+	var got []Event
+	at := time.Date(2026, 11, 30, 4, 0, 0, 0, time.UTC)
+	em := newEmitter(func(e Event) { got = append(got, e) }, func() time.Time { return at })
+	em.minGap = 0
+	em.plan(st, false, Hints{})
+	emit := func(e Event) Event {
+		at = at.Add(time.Second)
+		e.Batch, e.Batches = 1, 1
+		em.emit(e)
+		return got[len(got)-1]
+	}
+	emit(Event{Kind: KindStart, Phase: PhaseReindex})
+	var subjects, overall []float64
+	for _, done := range []int64{0, 1000, 2000, 3000} {
+		ev := emit(Event{Kind: KindProgress, Phase: PhaseReindex, Index: "articles", Done: Counts{Docs: done}, Total: Counts{Docs: 3000}})
+		subjects = append(subjects, ev.Estimate.Subject)
+		overall = append(overall, ev.Estimate.Fraction())
+	}
+	if subjects[0] != 0 || subjects[1] < 0.3 || subjects[1] > 0.4 || subjects[3] != 1 {
+		t.Errorf("articles' bar at 0, 1000, 2000, 3000 of 3000 documents: %v", subjects)
+	}
+	if !(overall[0] < overall[1] && overall[1] < overall[2] && overall[2] < overall[3]) || overall[3] < 0.45 || overall[3] > 0.55 {
+		t.Errorf("the overall bar with the first of two equal indices copied: %v (want increasing, to a half)", overall)
+	}
+	if line := got[len(got)-2].String(); !strings.HasPrefix(line, "batch 1/1 reindex articles:  67% docs 2000/3000") {
+		t.Errorf("the headless line: %q", line)
+	}
+	emit(Event{Kind: KindDone, Phase: PhaseReindex, Index: "articles", Done: Counts{Docs: 3000}, Total: Counts{Docs: 3000}})
+	emit(Event{Kind: KindDone, Phase: PhaseReindex, Index: "metrics-small", Done: Counts{Docs: 250}, Total: Counts{Docs: 250}})
+	end := emit(Event{Kind: KindDone, Phase: PhaseReindex})
+	if f := end.Estimate.Fraction(); f != 1 || end.Estimate.ETA != 0 {
+		t.Errorf("the reindex batch done: overall %.2f, ETA %s (want the whole run done)", f, end.Estimate.ETA)
 	}
 }

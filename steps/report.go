@@ -224,18 +224,23 @@ func (r *Report) MarkdownIn(l *i18n.Localizer) string {
 			row.SourceDocs, row.TargetDocs, HumanBytes(row.PrimaryBytes), d(PhaseSnapshot), d(PhaseTransfer), d(PhaseRestore),
 			d(PhaseVerify), row.Health, resultText(l, row))
 	}
-	var reindexed []string
+	// The reindexed indices, by how they were verified: by count, or by content; never by sequence numbers.
+	reindexed := map[bool][]string{}
 	for _, row := range r.Rows {
 		if row.Reindexed {
 			took := "-"
 			if t := row.Times[PhaseReindex]; t > 0 {
 				took = t.Round(time.Millisecond).String()
 			}
-			reindexed = append(reindexed, fmt.Sprintf("%s → %s (%s)", row.Index, row.Target, took))
+			byContent := row.Verification == VerifyContent
+			reindexed[byContent] = append(reindexed[byContent], fmt.Sprintf("%s → %s (%s)", row.Index, row.Target, took))
 		}
 	}
-	if len(reindexed) > 0 {
-		b.WriteString("\n" + l.T("rx.report", len(reindexed), strings.Join(reindexed, ", ")) + "\n")
+	if rx := reindexed[false]; len(rx) > 0 {
+		b.WriteString("\n" + l.T("rx.report", len(rx), strings.Join(rx, ", ")) + "\n")
+	}
+	if rx := reindexed[true]; len(rx) > 0 {
+		b.WriteString("\n" + l.T("rx.report.content", len(rx), strings.Join(rx, ", ")) + "\n")
 	}
 	var problems []string
 	for _, row := range r.Rows {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/i18n"
@@ -184,13 +185,7 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 			return &PreflightError{Checks: warns, Warnings: true}
 		}
 	}
-	// The indices the target cannot restore go by _reindex from remote when the plan says so (the pre-flight
-	// refused them otherwise), in a last batch of their own.
-	restorable, reindex := sel.Indices, []esclient.Index(nil)
-	if e.plan.Restore.ReindexFromRemote {
-		restorable, reindex = splitReindex(src, dst, sel)
-	}
-	batches, _ := BatchPreview(e.plan, restorable)
+	batches, reindex := runBatches(e.plan, src, dst, sel.Indices)
 	now := e.opts.Now()
 	id := NewMigrationID()
 	if e.opts.DryRun {
@@ -218,6 +213,36 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 		e.say(PhasePlan, 0, LevelInfo, "rx.plan.batch", bs.Number, len(bs.Indices), abbreviate(bs.Names(), 10))
 	}
 	return e.save()
+}
+
+// RunBatchesOf is RunBatches of the indices of batches that BatchPreview made (the wizard's): the same batches
+// when no index goes by _reindex from remote.
+func RunBatchesOf(p Plan, src, dst ClusterSummary, batches []Batch) ([]Batch, []esclient.Index) {
+	if !p.Restore.ReindexFromRemote {
+		return batches, nil
+	}
+	var selected []esclient.Index
+	for _, b := range batches {
+		selected = append(selected, b.Indices...)
+	}
+	if planned, reindex := runBatches(p, src, dst, selected); len(reindex) > 0 {
+		return planned, reindex
+	}
+	return batches, nil
+}
+
+// runBatches is how a run of plan p moves the selected indices: batches of snapshot and restore (BatchPreview),
+// and the indices the target cannot restore, which go by _reindex from remote when the plan says so (the
+// pre-flight refused them otherwise) in a last batch of their own, by name. The run, the review's planned
+// requests and its plan (RunBatchesOf) ask it.
+func runBatches(p Plan, src, dst ClusterSummary, selected []esclient.Index) (batches []Batch, reindex []esclient.Index) {
+	restorable := selected
+	if p.Restore.ReindexFromRemote {
+		restorable, reindex = splitReindex(src, dst, Selection{Indices: selected})
+		sort.SliceStable(reindex, func(i, j int) bool { return reindex[i].Name < reindex[j].Name })
+	}
+	batches, _ = BatchPreview(p, restorable)
+	return batches, reindex
 }
 
 func (e *Engine) sameClusters(src, dst ClusterSummary) error {

@@ -68,7 +68,10 @@ func TestPlannedRequestsSplitLongNameListsLikeTheRun(t *testing.T) {
 		b.Indices = append(b.Indices, esclient.Index{Name: n, Primaries: 1, Replicas: 1})
 	}
 	b.Number = 1
-	reqs := e.PlannedRequests([]Batch{b})
+	reqs, err := e.PlannedRequests(context.Background(), ClusterSummary{}, ClusterSummary{}, []Batch{b})
+	if err != nil {
+		t.Fatal(err)
+	}
 	seen := map[string]bool{}
 	replicas := 0
 	for _, r := range reqs {

@@ -149,7 +149,10 @@ func TestPlannedRequestsShowTheTargetRecoveryThrottleOnlyWhenConfirmedAndItsPutB
 			t.Fatal(err)
 		}
 		var out []PlannedRequest
-		reqs := e.PlannedRequests(batches)
+		reqs, err := e.PlannedRequests(context.Background(), ClusterSummary{}, ClusterSummary{}, batches)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, r := range reqs {
 			if strings.Contains(r.Curl, "/_cluster/settings") {
 				if !strings.HasPrefix(r.Curl, "curl -sS -X PUT 'http://127.0.0.1:2/_cluster/settings'") {

@@ -88,8 +88,12 @@ func (r PlannedRequest) Lines(l *i18n.Localizer) []string {
 	return strings.Split(r.Curl, "\n")
 }
 
-// PlannedRequests lists, in order, the requests that change something that a run of these batches sends.
-func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
+// PlannedRequests lists, in order, the requests that change something that a run of these batches sends
+// between src and dst (the clusters as the wizard probed them). The indices the target cannot restore go by
+// _reindex from remote when the plan says so, as the run moves them (runBatches): their requests are the
+// dry run's (reindexPlanned), made from each one's definition on the source (a read per index).
+func (e *Engine) PlannedRequests(ctx context.Context, src, dst ClusterSummary, batches []Batch) ([]PlannedRequest, error) {
+	batches, reindex := RunBatchesOf(e.plan, src, dst, batches)
 	var out []PlannedRequest
 	add := func(phase Phase, batch int, what i18n.Msg, c *esclient.Client, r esclient.Request) {
 		out = append(out, PlannedRequest{Phase: phase, Batch: batch, What: what, Curl: c.Curl(r)})
@@ -132,11 +136,18 @@ func (e *Engine) PlannedRequests(batches []Batch) []PlannedRequest {
 			add(PhaseCleanup, b.Number, i18n.M("plan.req.deletesnapshot"), e.src, esclient.DeleteSnapshotRequest(srcSpec.Name, snap))
 		}
 	}
+	for _, ix := range reindex {
+		rr, err := e.reindexRequestsFor(ctx, ix.Name)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, e.reindexPlanned(len(batches)+1, ix.Name, rr)...)
+	}
 	if recovery != "" && e.opts.AllowTargetSettings {
 		before := SettingBeforePlaceholder
 		add(PhaseCleanup, 0, i18n.M("plan.req.recovery.restore", recoverySetting, SettingBeforePlaceholder), e.dst, esclient.SetRecoverySettingRequest(&before))
 	}
-	return out
+	return out, nil
 }
 
 // SetupCommands generates the NFS and path.repo commands for the plan's NFS description (the wizard's setup

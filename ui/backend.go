@@ -21,9 +21,10 @@ type Backend interface {
 	ListIndices(ctx context.Context, p steps.Plan, c steps.Credentials) ([]esclient.Index, error)
 	Repositories(ctx context.Context, p steps.Plan, c steps.Credentials) (src, dst steps.RepositoryView, err error)
 	SelectionChecks(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary, sel steps.Selection, on func(steps.Event)) ([]steps.Check, error)
-	// PlannedRequests are the requests a run with the confirmations o sends (the target's settings only when
-	// o.AllowTargetSettings).
-	PlannedRequests(p steps.Plan, c steps.Credentials, o RunOptions, batches []steps.Batch) ([]steps.PlannedRequest, error)
+	// PlannedRequests are the requests a run of these batches with the confirmations o sends
+	// (steps.Engine.PlannedRequests: the engine decides which indices go by _reindex from remote between src and
+	// dst, and reads their definitions; the target's settings only when o.AllowTargetSettings).
+	PlannedRequests(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, src, dst steps.ClusterSummary, batches []steps.Batch) ([]steps.PlannedRequest, error)
 	// MeasureShares probes the shares this host sees and proposes throttles that fit them and the clusters' data
 	// nodes (steps.Engine.MeasureShares: a bounded probe file on each share, removed afterwards).
 	MeasureShares(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary) (steps.Advice, error)
@@ -122,12 +123,12 @@ func (b engineBackend) SelectionChecks(ctx context.Context, p steps.Plan, c step
 	return eng.SelectionChecks(ctx, src, dst, sel), nil
 }
 
-func (b engineBackend) PlannedRequests(p steps.Plan, c steps.Credentials, o RunOptions, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+func (b engineBackend) PlannedRequests(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, src, dst steps.ClusterSummary, batches []steps.Batch) ([]steps.PlannedRequest, error) {
 	eng, err := b.engine(p, steps.Options{Credentials: c, AllowTargetSettings: o.AllowTargetSettings})
 	if err != nil {
 		return nil, err
 	}
-	return eng.PlannedRequests(batches), nil
+	return eng.PlannedRequests(ctx, src, dst, batches)
 }
 
 func (b engineBackend) MeasureShares(ctx context.Context, p steps.Plan, c steps.Credentials, src, dst steps.ClusterSummary) (steps.Advice, error) {

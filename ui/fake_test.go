@@ -63,6 +63,8 @@ type fakeBackend struct {
 	measureErr error
 	// plannedOpts are the confirmations the requests were last asked for with.
 	plannedOpts RunOptions
+	// planned, when set, answers PlannedRequests instead of the fake (the real engine's, in integration tests).
+	planned Backend
 }
 
 // fakeAdvice is a probe of two fast shares seen from this host, read past the page cache, with the proposal the
@@ -188,13 +190,18 @@ func (f *fakeBackend) SelectionChecks(_ context.Context, _ steps.Plan, _ steps.C
 	return checks, nil
 }
 
-func (f *fakeBackend) PlannedRequests(p steps.Plan, c steps.Credentials, o RunOptions, batches []steps.Batch) ([]steps.PlannedRequest, error) {
+func (f *fakeBackend) PlannedRequests(ctx context.Context, p steps.Plan, c steps.Credentials, o RunOptions, src, dst steps.ClusterSummary, batches []steps.Batch) ([]steps.PlannedRequest, error) {
 	f.mu.Lock()
 	f.plannedOpts = o
 	f.mu.Unlock()
+	if f.planned != nil {
+		return f.planned.PlannedRequests(ctx, p, c, o, src, dst, batches)
+	}
 	// The target's settings as the real engine plans them (which, and whether at all, is its rule: only with the
-	// confirmation).
-	real, err := engineBackend{}.PlannedRequests(p, c, o, batches)
+	// confirmation). Without the reindex path: the fake clusters have no definitions to read.
+	noReindex := p
+	noReindex.Restore.ReindexFromRemote = false
+	real, err := engineBackend{}.PlannedRequests(ctx, noReindex, c, o, src, dst, batches)
 	if err != nil {
 		return nil, err
 	}

@@ -549,12 +549,16 @@ func TestTheReviewOffersTheReindexPathForIndicesTheTargetCannotRestore(t *testin
 	h.toReview()
 	h.settle()
 	h.must("x  3 index(es) the target cannot restore: refused (the pre-flight fails)")
+	h.must("1 batch(es), each: snapshot → transfer → restore → verify.")
 	be.mu.Lock()
 	before := be.selected
 	be.mu.Unlock()
 	h.keys("x")
 	h.settle()
 	h.must("x  3 index(es) the target cannot restore: by _reindex from remote")
+	// The plan says how the run moves them: one batch by _reindex, by name, and no batch of snapshot and restore.
+	h.mustWrapped("batch 1: 3 index(es), 13.0mb, by _reindex from remote (the target pulls them from the source; no snapshot): logs-2026.11.01, logs-2026.11.02, logs-2026.11.03")
+	h.mustNot("each: snapshot", "no index goes by snapshot")
 	be.mu.Lock()
 	after := be.selected
 	be.mu.Unlock()

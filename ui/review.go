@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
 	"github.com/esmigrate/esmigrate/ui/components/checklist"
@@ -47,6 +48,10 @@ type reviewScreen struct {
 	// the probe answers and when the confirmation is asked: what is confirmed stays in sight).
 	tpAt int
 	toTP bool
+	// batches and reindexed are how the run moves the selection (steps.RunBatchesOf): the batches of snapshot and
+	// restore, and the indices that go by _reindex from remote in a last batch.
+	batches   []steps.Batch
+	reindexed []esclient.Index
 }
 
 // reviewChoice is one choice the review offers before the start: a key cycles it through its values. To add
@@ -114,6 +119,8 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
 	m.needReindex = len(steps.NeedsReindex(src, dst, sel))
+	batches := m.s.Batches
+	m.batches, m.reindexed = steps.RunBatchesOf(p, src, dst, batches)
 	checks := m.list.Start(m.c.Ctx, func(ctx context.Context, emit func(steps.Event)) ([]steps.Check, error) {
 		return be.SelectionChecks(ctx, p, creds, src, dst, sel, emit)
 	})
@@ -122,13 +129,14 @@ func (m *reviewScreen) Enter() tea.Cmd {
 }
 
 // loadRequests asks the engine for the requests a run of the plan as it is now sends, with the confirmations
-// given (the target's settings appear once their confirmation is typed).
+// given (the target's settings appear once their confirmation is typed). The indices that go by _reindex from
+// remote have their definitions read on the source (one read each).
 func (m *reviewScreen) loadRequests() tea.Cmd {
 	m.reqSeq++
 	seq := m.reqSeq
-	p, creds, o, batches, be := m.s.Plan, m.s.Creds, m.s.runOptions(), m.s.Batches, m.be
-	return ioCmd(func() tea.Msg {
-		reqs, err := be.PlannedRequests(p, creds, o, batches)
+	p, creds, o, src, dst, batches, be := m.s.Plan, m.s.Creds, m.s.runOptions(), m.s.Src, m.s.Dst, m.s.Batches, m.be
+	return ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
+		reqs, err := be.PlannedRequests(ctx, p, creds, o, src, dst, batches)
 		return requestsMsg{seq: seq, reqs: reqs, err: err}
 	})
 }
@@ -387,9 +395,20 @@ func (m *reviewScreen) content() []string {
 		how = m.c.T("rv.p.copy", p.TargetLocalPath())
 	}
 	add(m.c.T("rv.p.repo", p.Repository.Name, p.Repository.SourceLocation, how))
-	add(m.c.T("rv.p.batches", len(m.s.Batches)))
-	for _, b := range m.s.Batches {
+	if len(m.batches) > 0 || len(m.reindexed) == 0 {
+		add(m.c.T("rv.p.batches", len(m.batches)))
+	}
+	for _, b := range m.batches {
 		add(m.c.T("rv.p.batch", b.Number, len(b.Indices), steps.HumanBytes(b.PrimaryBytes), m.c.ASCII(strings.Join(b.Names(), ", "))))
+	}
+	if rx := m.reindexed; len(rx) > 0 {
+		var size int64
+		names := make([]string, len(rx))
+		for i, ix := range rx {
+			size += ix.PrimaryBytes
+			names[i] = ix.Name
+		}
+		add(m.c.T("rv.p.rxbatch", len(m.batches)+1, len(rx), steps.HumanBytes(size), m.c.ASCII(strings.Join(names, ", "))))
 	}
 	if r := p.Restore; r.RenamePattern != "" && len(m.s.Batches) > 0 && len(m.s.Batches[0].Indices) > 0 {
 		ex := m.s.Batches[0].Indices[0].Name

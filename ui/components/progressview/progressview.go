@@ -31,6 +31,7 @@ type Model struct {
 	batch    int                    // current batch
 	phase    steps.Phase            // current phase
 	phaseSt  map[string]string      // "batch/phase" → run, done, fail
+	reindex  map[int]bool           // batches that go by _reindex from remote (their events say so)
 	phaseEv  map[string]steps.Event // last event of a (batch, phase) about the whole phase
 	indexEv  map[string]steps.Event // last event of an index in the current (batch, phase)
 	indexOrd []string
@@ -41,7 +42,8 @@ type Model struct {
 
 // New is the progress of a run (shared storage: no copy phase).
 func New(c *common.Common, shared bool, batches int) *Model {
-	m := &Model{shared: shared, batches: batches, phaseSt: map[string]string{}, phaseEv: map[string]steps.Event{}, indexEv: map[string]steps.Event{}}
+	m := &Model{shared: shared, batches: batches, phaseSt: map[string]string{}, phaseEv: map[string]steps.Event{}, indexEv: map[string]steps.Event{},
+		reindex: map[int]bool{}}
 	m.bar = progress.New(progress.WithFillCharacters(c.Glyphs.BarFull, c.Glyphs.BarEmpty), progress.WithColors(lipgloss.Color("6")))
 	m.bar.EmptyColor = lipgloss.Color("8")
 	m.bar.ShowPercentage = true
@@ -58,6 +60,16 @@ func (m *Model) Seed(st *steps.State) {
 	}
 	m.batches = len(st.Batches)
 	for _, b := range st.Batches {
+		if b.Reindex {
+			m.reindex[b.Number] = true
+			if b.Done {
+				m.phaseSt[key2(b.Number, steps.PhaseReindex)] = stDone
+			}
+			if !b.Done && m.batch == 0 {
+				m.batch = b.Number
+			}
+			continue
+		}
 		for _, p := range m.Phases() {
 			if b.Done || order[p] < order[b.Phase] {
 				m.phaseSt[key2(b.Number, p)] = stDone
@@ -75,6 +87,18 @@ func (m *Model) Phases() []steps.Phase {
 		return []steps.Phase{steps.PhaseSnapshot, steps.PhaseRestore, steps.PhaseVerify}
 	}
 	return []steps.Phase{steps.PhaseSnapshot, steps.PhaseTransfer, steps.PhaseRestore, steps.PhaseVerify}
+}
+
+// PhasesOf are the phases shown for batch b: a batch that goes by _reindex from remote has its reindex, and the
+// content verification of its indices once that starts (the plan asked for it).
+func (m *Model) PhasesOf(b int) []steps.Phase {
+	if !m.reindex[b] {
+		return m.Phases()
+	}
+	if m.phaseSt[key2(b, steps.PhaseVerify)] != "" {
+		return []steps.Phase{steps.PhaseReindex, steps.PhaseVerify}
+	}
+	return []steps.Phase{steps.PhaseReindex}
 }
 
 // Batch is the current batch (0 before the first).
@@ -95,8 +119,11 @@ func (m *Model) Apply(e steps.Event) {
 	if e.Batch > 0 {
 		m.batch = e.Batch
 	}
-	if !slices.Contains(steps.BatchPhases, e.Phase) || e.Batch == 0 {
+	if !slices.Contains(steps.BatchPhases, e.Phase) && e.Phase != steps.PhaseReindex || e.Batch == 0 {
 		return
+	}
+	if e.Phase == steps.PhaseReindex {
+		m.reindex[e.Batch] = true
 	}
 	k := key2(e.Batch, e.Phase)
 	if m.phase != e.Phase || newBatch {
@@ -107,6 +134,10 @@ func (m *Model) Apply(e steps.Event) {
 	case steps.KindStart:
 		if e.Index == "" {
 			m.phaseSt[k] = stRun
+			if m.reindex[e.Batch] && e.Phase == steps.PhaseVerify {
+				// the reindexed indices' content is verified once they are all through (steps.reindexContent)
+				m.phaseSt[key2(e.Batch, steps.PhaseReindex)] = stDone
+			}
 		}
 	case steps.KindDone:
 		if e.Index == "" {
@@ -205,7 +236,7 @@ func (m *Model) Render(c *common.Common, w, h int, now time.Time, elapsed time.D
 	for b := first; b <= last; b++ {
 		lines = append(lines, common.Fit(m.batchLine(c, b), w, g.Ellipsis))
 	}
-	if m.phase == "" || !slices.Contains(m.Phases(), m.phase) {
+	if m.phase == "" || !slices.Contains(m.PhasesOf(m.batch), m.phase) {
 		return lines
 	}
 	k := key2(m.batch, m.phase)
@@ -242,7 +273,7 @@ func (m *Model) batchLine(c *common.Common, b int) string {
 		label = st.Subtle.Render(label)
 	}
 	parts := []string{label}
-	for _, p := range m.Phases() {
+	for _, p := range m.PhasesOf(b) {
 		name := c.T("run.phase." + string(p))
 		switch m.phaseSt[key2(b, p)] {
 		case stDone:

@@ -2,6 +2,7 @@ package progressview
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -104,5 +105,32 @@ func TestContentVerificationShowsDocumentsReadAndTheirRate(t *testing.T) {
 		Done: steps.Counts{Docs: 25000}, Total: steps.Counts{Docs: 100000}, DocRate: 12345, Message: "content"}
 	if got := counts(newCommon("en"), ev); !strings.Contains(got, "25,000/100,000 docs") || !strings.Contains(got, "12,345 docs/s") {
 		t.Errorf("counts %q", got)
+	}
+}
+
+// A batch that goes by _reindex from remote shows its reindex, and its content verification once that starts;
+// never the snapshot, copy and restore it does not have. A resumed run's finished reindex batch shows done.
+func TestAReindexBatchShowsItsOwnPhases(t *testing.T) {
+	c := newCommon("en")
+	m := New(c, false, 2)
+	m.Seed(&steps.State{Batches: []steps.BatchState{
+		{Number: 1, Done: true, Reindex: true}, {Number: 2, Phase: steps.PhaseReindex, Reindex: true}}})
+	ev := func(kind steps.Kind, p steps.Phase) steps.Event {
+		return steps.Event{Time: t0, Kind: kind, Phase: p, Batch: 2, Batches: 2}
+	}
+	m.Apply(ev(steps.KindStart, steps.PhaseReindex))
+	out := ansi.Strip(strings.Join(m.Render(c, 100, 20, t0, time.Second, true), "\n"))
+	for _, want := range []string{`Batch 1/2  ✓ reindex *\n`, `Batch 2/2  ● reindex *\n`} {
+		if !regexp.MustCompile(want).MatchString(out + "\n") {
+			t.Errorf("want %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "snapshot") || strings.Contains(out, "restore") {
+		t.Errorf("a reindex batch shows phases it does not have:\n%s", out)
+	}
+	m.Apply(ev(steps.KindStart, steps.PhaseVerify))
+	out = ansi.Strip(strings.Join(m.Render(c, 100, 20, t0, time.Second, true), "\n"))
+	if !strings.Contains(out, "Batch 2/2  ✓ reindex  ● verify") {
+		t.Errorf("the content verification of the reindexed indices:\n%s", out)
 	}
 }
