@@ -210,21 +210,12 @@ func (d *smileDecoder) value() (any, error) {
 			return nil, err
 		}
 		return fmt.Sprintf("%se-%d", bigIntText(raw), zigzag(sc)), nil
-	case c >= 0x40 && c <= 0x5F, c >= 0x80 && c <= 0x9F: // tiny ASCII (1..32), tiny Unicode (2..33)
+	case c >= 0x40 && c <= 0xBF: // tiny ASCII 0x40.. (1..32 bytes), short ASCII 0x60.. (33..64), tiny Unicode 0x80.. (2..33), short Unicode 0xA0.. (34..65)
 		n := int(c&0x1F) + 1
-		if c >= 0x80 {
-			n++
+		if c&0x20 != 0 { // short
+			n += 32
 		}
-		s, err := d.take(n)
-		if err != nil {
-			return nil, err
-		}
-		t := d.text(s)
-		d.rememberValue(t)
-		return t, nil
-	case c >= 0x60 && c <= 0x7F, c >= 0xA0 && c <= 0xBF: // short ASCII (33..64), short Unicode (34..65)
-		n := int(c&0x1F) + 33
-		if c >= 0xA0 {
+		if c >= 0x80 { // Unicode: one byte more
 			n++
 		}
 		s, err := d.take(n)
