@@ -303,10 +303,11 @@ func (d *wizardDriver) migrate(pattern string, indices int) error {
 			return wait("the metadata screen", shown("md.title"), time.Minute)()
 		},
 		wait("the metadata screen's inventory", shown("md.count"), 30*time.Second),
-		// Review: the plan, its checks, the confirmation.
+		// Review: the plan, its checks, the confirmation. (Every screen's header names every step: a screen is
+		// told by a text of its own, never by its step's name.)
 		func() error {
 			d.keys("Enter")
-			return wait("the review screen", shown("rv.title"), 30*time.Second)()
+			return wait("the review screen", shown("rv.p.clusters", indices, nil, nil, nil), 30*time.Second)()
 		},
 		func() error {
 			got, err := d.waitFor("the review screen's checks", "("+shown("rv.ready")+"|"+shown("rv.needack")+"|"+shown("rv.blocked")+")", 2*time.Minute, false)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,8 +12,8 @@ import (
 	"github.com/esmigrate/esmigrate/i18n"
 )
 
-// Every text the wizard walk waits for is a message of the English catalogue: a key that is gone fails here,
-// not in a benchmark run.
+// Every text the wizard walk waits for is a message of the English catalogue (a key that is gone fails here,
+// not in a benchmark run), and none is found in the header every screen has (a step's name is on every screen).
 func TestWizardWalkWordsAreInTheCatalogue(t *testing.T) {
 	src, err := os.ReadFile("wizard.go")
 	if err != nil {
@@ -25,6 +26,10 @@ func TestWizardWalkWordsAreInTheCatalogue(t *testing.T) {
 	for _, u := range used {
 		if _, ok := i18n.Format("en", u[1]); !ok {
 			t.Errorf("wizard.go waits for %q, which the English catalogue does not have", u[1])
+			continue
+		}
+		if regexp.MustCompile(shown(u[1])).MatchString(wizardHeader()) {
+			t.Errorf("wizard.go waits for %q, which the header of every screen shows: %q", u[1], wizardHeader())
 		}
 	}
 }
@@ -50,11 +55,21 @@ func TestShownMatchesTheWizardsTextWithTheValuesGiven(t *testing.T) {
 	}
 }
 
-// walkScreen is every text the walk waits for, on one screen, as the wizard words them; without lacks the
-// screen of one message key.
+// wizardHeader is the wizard's header as capture-pane shows it: every step's name (styles do not show).
+func wizardHeader() string {
+	en := i18n.New("en")
+	var steps []string
+	for n := 1; en.Has(fmt.Sprintf("step.%d", n)); n++ {
+		steps = append(steps, fmt.Sprintf("%d %s", n, en.T(fmt.Sprintf("step.%d", n))))
+	}
+	return en.T("app.title") + "  " + strings.Join(steps, " › ")
+}
+
+// walkScreen is every text the walk waits for, on one screen, as the wizard words them, under the header that
+// every screen has (it names every step); without lacks the screen of one message key.
 func walkScreen(without string) func() string {
 	en := i18n.New("en")
-	var lines []string
+	lines := []string{wizardHeader()}
 	for _, l := range []struct {
 		key  string
 		args []any
@@ -62,7 +77,7 @@ func walkScreen(without string) func() string {
 		{"connect.url", nil}, {"connect.hint.done", nil}, {"pf.title", nil}, {"pf.ready", nil}, {"repo.choose", nil},
 		{"check.verify-repo-source", []any{"wizard", "/srv"}}, {"ix.filter", nil}, {"ix.shown", []any{3, 10}},
 		{"ix.totals", []any{3, "1mb", "30", 3}}, {"ix.opts.title", nil}, {"ix.batches", []any{"1gb", 1, "1mb"}},
-		{"md.title", nil}, {"md.count", []any{0, 0}}, {"rv.title", nil}, {"rv.ready", nil}, {"rv.confirm", nil},
+		{"md.title", nil}, {"md.count", []any{0, 0}}, {"rv.p.clusters", []any{3, "1mb", "src", "dst"}}, {"rv.ready", nil}, {"rv.confirm", nil},
 		{"rep.result", []any{3, 0, 0, 0, 1}},
 	} {
 		if l.key != without {
@@ -86,7 +101,7 @@ func TestWizardWalkFailsLoudlyWhenAScreenIsNotReached(t *testing.T) {
 	if err := testDriver(t, walkScreen("")).migrate("bench-*", 3); err != nil {
 		t.Fatalf("every screen shown, the walk failed: %v", err)
 	}
-	for key, screen := range map[string]string{"md.title": "the metadata screen", "rv.title": "the review screen", "rep.result": "the report"} {
+	for key, screen := range map[string]string{"md.title": "the metadata screen", "rv.p.clusters": "the review screen", "rep.result": "the report"} {
 		d := testDriver(t, walkScreen(key))
 		err := d.migrate("bench-*", 3)
 		if err == nil {
