@@ -98,6 +98,15 @@ func (w *smileWriter) value(v any) {
 		}
 	case string:
 		w.str(t)
+	case smileBigInt:
+		w.buf.WriteByte(0x26)
+		w.vint(uint64(len(t)))
+		w.seven(t)
+	case smileBigDec:
+		w.buf.WriteByte(0x2A)
+		w.vint(zz(t.scale))
+		w.vint(uint64(len(t.unscaled)))
+		w.seven(t.unscaled)
 	case []byte:
 		if w.binary7 {
 			w.buf.WriteByte(0xE8)
@@ -304,6 +313,31 @@ func TestSmileRoundTrip(t *testing.T) {
 		if !bytes.Equal(gj, want) {
 			t.Errorf("%+v: decoded\n%.300s\nwant\n%.300s", c, gj, want)
 		}
+	}
+}
+
+// smileBigInt and smileBigDec are Smile's BigInteger (two's complement, big-endian) and BigDecimal (scale and
+// unscaled value), which Jackson writes for Java's BigInteger and BigDecimal.
+type (
+	smileBigInt []byte
+	smileBigDec struct {
+		scale    int64
+		unscaled []byte
+	}
+)
+
+// BigInteger and BigDecimal values are read as their decimal text (numbers no repository field the copy reads
+// is, but a document that has one must still be read).
+func TestSmileReadsBigNumbersAsText(t *testing.T) {
+	doc := map[string]any{"bi": smileBigInt{0x01, 0x00}, "neg": smileBigInt{0xFF, 0x00}, "bd": smileBigDec{2, []byte{0x30, 0x39}},
+		"huge": smileBigInt{0x01, 2, 3, 4, 5, 6, 7, 8, 9}}
+	got, err := decodeSmile(encodeSmile(doc, true, false, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"bi": "256", "neg": "-256", "bd": "12345e-2", "huge": "0x010203040506070809"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %#v, want %#v", got, want)
 	}
 }
 
