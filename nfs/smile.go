@@ -34,7 +34,7 @@ type smileDecoder struct {
 	b                         []byte
 	i                         int
 	sharedNames, sharedValues bool
-	names, values             []string
+	names, values             sharedTable
 }
 
 var errSmileEOF = errors.New("unexpected end of data")
@@ -100,6 +100,15 @@ func (d *smileDecoder) sevenBit(n int) (uint64, error) {
 	return v, nil
 }
 
+// sizedBinary7 reads 7-bit encoded binary data preceded by its length in raw bytes (a VInt).
+func (d *smileDecoder) sizedBinary7() ([]byte, error) {
+	n, err := d.vint()
+	if err != nil {
+		return nil, err
+	}
+	return d.binary7(int(n))
+}
+
 // binary7 reads 7-bit encoded binary data of n raw bytes: each 7 bytes are 8 bytes of 7 bits, big-endian; the
 // last 1..6 bytes take one byte more, whose last holds the remaining bits right-aligned.
 func (d *smileDecoder) binary7(n int) ([]byte, error) {
@@ -139,26 +148,31 @@ func (d *smileDecoder) binary7(n int) ([]byte, error) {
 func (d *smileDecoder) text(s []byte) string { return string(s) }
 
 // rememberValue and rememberName keep what a later reference may point at, as Jackson's generator does: every
-// name written in full, and every short string value (at most 65 bytes, when value sharing is on); 1,024
-// entries at most, then the table starts again empty.
-func (d *smileDecoder) rememberValue(s string) {
-	if !d.sharedValues {
+// name written in full, and every short string value (at most 65 bytes, when value sharing is on).
+func (d *smileDecoder) rememberValue(s string) { d.values.remember(d.sharedValues, s) }
+func (d *smileDecoder) rememberName(s string)  { d.names.remember(d.sharedNames, s) }
+
+// sharedTable is one of Smile's back-reference tables (names, short string values): 1,024 entries at most, then
+// it starts again empty.
+type sharedTable []string
+
+// remember adds s when the table is on (the header says which are).
+func (t *sharedTable) remember(on bool, s string) {
+	if !on {
 		return
 	}
-	if len(d.values) >= 1024 {
-		d.values = d.values[:0]
+	if len(*t) >= 1024 {
+		*t = (*t)[:0]
 	}
-	d.values = append(d.values, s)
+	*t = append(*t, s)
 }
 
-func (d *smileDecoder) rememberName(s string) {
-	if !d.sharedNames {
-		return
+// at is entry i; what names the table in the error of a reference out of range.
+func (t sharedTable) at(i int, what string) (string, error) {
+	if i < 0 || i >= len(t) {
+		return "", fmt.Errorf("shared %s reference %d out of range", what, i)
 	}
-	if len(d.names) >= 1024 {
-		d.names = d.names[:0]
-	}
-	d.names = append(d.names, s)
+	return t[i], nil
 }
 
 func (d *smileDecoder) value() (any, error) {
@@ -181,11 +195,7 @@ func (d *smileDecoder) value() (any, error) {
 		v, err := d.vint()
 		return zigzag(v), err
 	case c == 0x26: // BigInteger: 7-bit binary of its two's complement bytes
-		n, err := d.vint()
-		if err != nil {
-			return nil, err
-		}
-		raw, err := d.binary7(int(n))
+		raw, err := d.sizedBinary7()
 		if err != nil {
 			return nil, err
 		}
@@ -201,30 +211,17 @@ func (d *smileDecoder) value() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		n, err := d.vint()
-		if err != nil {
-			return nil, err
-		}
-		raw, err := d.binary7(int(n))
+		raw, err := d.sizedBinary7()
 		if err != nil {
 			return nil, err
 		}
 		return fmt.Sprintf("%se-%d", bigIntText(raw), zigzag(sc)), nil
-	case c >= 0x40 && c <= 0x5F, c >= 0x80 && c <= 0x9F: // tiny ASCII (1..32), tiny Unicode (2..33)
+	case c >= 0x40 && c <= 0xBF: // tiny ASCII 0x40.. (1..32 bytes), short ASCII 0x60.. (33..64), tiny Unicode 0x80.. (2..33), short Unicode 0xA0.. (34..65)
 		n := int(c&0x1F) + 1
-		if c >= 0x80 {
-			n++
+		if c&0x20 != 0 { // short
+			n += 32
 		}
-		s, err := d.take(n)
-		if err != nil {
-			return nil, err
-		}
-		t := d.text(s)
-		d.rememberValue(t)
-		return t, nil
-	case c >= 0x60 && c <= 0x7F, c >= 0xA0 && c <= 0xBF: // short ASCII (33..64), short Unicode (34..65)
-		n := int(c&0x1F) + 33
-		if c >= 0xA0 {
+		if c >= 0x80 { // Unicode: one byte more
 			n++
 		}
 		s, err := d.take(n)
@@ -243,11 +240,7 @@ func (d *smileDecoder) value() (any, error) {
 		}
 		return d.text(s), nil
 	case c == 0xE8: // 7-bit binary
-		n, err := d.vint()
-		if err != nil {
-			return nil, err
-		}
-		return d.binary7(int(n))
+		return d.sizedBinary7()
 	case c >= 0xEC && c <= 0xEF: // long shared value reference
 		lo, err := d.byte()
 		if err != nil {
@@ -287,10 +280,11 @@ func (d *smileDecoder) value() (any, error) {
 }
 
 func (d *smileDecoder) sharedValue(i int) (any, error) {
-	if i < 0 || i >= len(d.values) {
-		return nil, fmt.Errorf("shared value reference %d out of range", i)
+	s, err := d.values.at(i, "value")
+	if err != nil {
+		return nil, err
 	}
-	return d.values[i], nil
+	return s, nil
 }
 
 func (d *smileDecoder) object() (map[string]any, error) {
@@ -353,12 +347,7 @@ func (d *smileDecoder) object() (map[string]any, error) {
 	}
 }
 
-func (d *smileDecoder) sharedName(i int) (string, error) {
-	if i < 0 || i >= len(d.names) {
-		return "", fmt.Errorf("shared name reference %d out of range", i)
-	}
-	return d.names[i], nil
-}
+func (d *smileDecoder) sharedName(i int) (string, error) { return d.names.at(i, "name") }
 
 // bigIntText renders a big-endian two's complement integer in decimal when it fits in an int64, in hex
 // otherwise (no repository field the copy reads is one).

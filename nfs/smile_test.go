@@ -98,6 +98,15 @@ func (w *smileWriter) value(v any) {
 		}
 	case string:
 		w.str(t)
+	case smileBigInt:
+		w.buf.WriteByte(0x26)
+		w.vint(uint64(len(t)))
+		w.seven(t)
+	case smileBigDec:
+		w.buf.WriteByte(0x2A)
+		w.vint(zz(t.scale))
+		w.vint(uint64(len(t.unscaled)))
+		w.seven(t.unscaled)
 	case []byte:
 		if w.binary7 {
 			w.buf.WriteByte(0xE8)
@@ -278,9 +287,15 @@ func TestSmileRoundTrip(t *testing.T) {
 			map[string]any{"name": "__abc", "length": int64(95767), "part_size": int64(65536), "checksum": "3hn7j7", "meta_hash": []byte("P\x00\xff\x10binary data of odd length")},
 			map[string]any{"name": "v__def", "length": int64(-5), "part_size": int64(math.MaxInt64), "ratio": 0.25},
 		},
-		"snapshots":   map[string]any{"s1": map[string]any{"files": []any{"__abc", "v__def"}}, "": true, "n": nil},
-		"unicode":     "中文的名字 and ascii",
-		"short uni":   "é",
+		"snapshots": map[string]any{"s1": map[string]any{"files": []any{"__abc", "v__def"}}, "": true, "n": nil},
+		"unicode":   "中文的名字 and ascii",
+		"short uni": "é",
+		// The inline string values' four lengths at their ends: tiny and short, ASCII and Unicode.
+		"tiny ascii":  strings.Repeat("a", 32),
+		"short ascii": strings.Repeat("a", 64),
+		"tiny uni":    strings.Repeat("é", 16) + "a",
+		"short uni 2": strings.Repeat("é", 17),
+		"short uni 3": strings.Repeat("é", 32),
 		long:          long,
 		"big":         int64(1) << 40,
 		"neg":         int64(-123456),
@@ -298,6 +313,31 @@ func TestSmileRoundTrip(t *testing.T) {
 		if !bytes.Equal(gj, want) {
 			t.Errorf("%+v: decoded\n%.300s\nwant\n%.300s", c, gj, want)
 		}
+	}
+}
+
+// smileBigInt and smileBigDec are Smile's BigInteger (two's complement, big-endian) and BigDecimal (scale and
+// unscaled value), which Jackson writes for Java's BigInteger and BigDecimal.
+type (
+	smileBigInt []byte
+	smileBigDec struct {
+		scale    int64
+		unscaled []byte
+	}
+)
+
+// BigInteger and BigDecimal values are read as their decimal text (numbers no repository field the copy reads
+// is, but a document that has one must still be read).
+func TestSmileReadsBigNumbersAsText(t *testing.T) {
+	doc := map[string]any{"bi": smileBigInt{0x01, 0x00}, "neg": smileBigInt{0xFF, 0x00}, "bd": smileBigDec{2, []byte{0x30, 0x39}},
+		"huge": smileBigInt{0x01, 2, 3, 4, 5, 6, 7, 8, 9}}
+	got, err := decodeSmile(encodeSmile(doc, true, false, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"bi": "256", "neg": "-256", "bd": "12345e-2", "huge": "0x010203040506070809"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %#v, want %#v", got, want)
 	}
 }
 

@@ -483,7 +483,45 @@ func (e *Engine) restoreSpec(b *BatchState, names []string) esclient.RestoreSpec
 // there that was restored from this very snapshot is ours (a restore sent before esmigrate was stopped) and is
 // followed; any other is a conflict.
 func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
-	pending := map[string]*IndexState{}
+	pending, exists, err := e.restoreCandidates(ctx, b, "restore.follow")
+	if err != nil {
+		return err
+	}
+	if foreign := keys(exists); len(foreign) > 0 {
+		if e.plan.OnConflict == ConflictDelete && e.opts.AllowTargetDelete {
+			if err := e.deleteInTheWay(ctx, b, foreign); err != nil {
+				return err
+			}
+		} else {
+			for _, name := range foreign {
+				ix := pending[name]
+				ix.Result = ResultFailed
+				ix.setReason(i18n.M("restore.exists", name))
+				e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
+				delete(pending, name)
+			}
+		}
+	}
+	return e.sendRestore(ctx, b, pending, restoreSend{
+		request: "req.restore.some", maybe: "restore.maybe", spec: e.restoreSpec,
+		// A restore that fails for one index fails as a whole: set that index aside and restore the others.
+		refused: func(target string, err error) error {
+			ix := pending[target]
+			ix.Result = ResultFailed
+			ix.setReason(i18n.MsgOf(err))
+			e.say(PhaseRestore, b.Number, LevelError, "restore.setaside", ix.Name, err)
+			delete(pending, target)
+			return e.save()
+		},
+	})
+}
+
+// restoreCandidates are the batch's indices a restore is to be sent for (pending, by target name) and those of
+// their targets the target cluster has already (exists). A target that a restore of this very snapshot is
+// filling already (a restore sent before esmigrate stopped) is ours: it is followed, said with followKey, never
+// sent again, and is in neither map.
+func (e *Engine) restoreCandidates(ctx context.Context, b *BatchState, followKey string) (pending map[string]*IndexState, exists map[string]bool, err error) {
+	pending = map[string]*IndexState{}
 	var targets []string
 	for i := range b.Indices {
 		ix := &b.Indices[i]
@@ -493,77 +531,77 @@ func (e *Engine) startRestore(ctx context.Context, b *BatchState) error {
 		pending[ix.Target] = ix
 		targets = append(targets, ix.Target)
 	}
-	var exists map[string]bool
 	if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { exists, err = e.dst.Exists(ctx, targets); return }); err != nil {
-		return err
+		return nil, nil, err
 	}
-	if len(exists) > 0 {
-		var shards []esclient.ShardRecovery
-		if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { shards, err = e.dst.Recovery(ctx, keys(exists)); return }); err != nil {
-			return err
-		}
-		fromUs := map[string]bool{}
-		for _, s := range shards {
-			if s.Primary && s.Type == "SNAPSHOT" && s.Snapshot == b.Snapshot {
-				fromUs[s.Index] = true
-			}
-		}
-		var foreign []string
-		for name := range exists {
-			if fromUs[name] {
-				e.say(PhaseRestore, b.Number, LevelInfo, "restore.follow", name, b.Snapshot)
-				delete(pending, name)
-				continue
-			}
-			foreign = append(foreign, name)
-		}
-		sort.Strings(foreign)
-		if len(foreign) > 0 {
-			if e.plan.OnConflict == ConflictDelete && e.opts.AllowTargetDelete {
-				if err := e.deleteInTheWay(ctx, b, foreign); err != nil {
-					return err
-				}
-			} else {
-				for _, name := range foreign {
-					ix := pending[name]
-					ix.Result = ResultFailed
-					ix.setReason(i18n.M("restore.exists", name))
-					e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
-					delete(pending, name)
-				}
-			}
+	if len(exists) == 0 {
+		return pending, exists, nil
+	}
+	var shards []esclient.ShardRecovery
+	if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { shards, err = e.dst.Recovery(ctx, keys(exists)); return }); err != nil {
+		return nil, nil, err
+	}
+	fromUs := map[string]bool{}
+	for _, s := range shards {
+		if s.Primary && s.Type == "SNAPSHOT" && s.Snapshot == b.Snapshot {
+			fromUs[s.Index] = true
 		}
 	}
+	for _, name := range keys(exists) {
+		if fromUs[name] {
+			e.say(PhaseRestore, b.Number, LevelInfo, followKey, name, b.Snapshot)
+			delete(pending, name)
+			delete(exists, name)
+		}
+	}
+	return pending, exists, nil
+}
+
+// restoreSend is how sendRestore words and builds a batch's restore, and what it does with an index that the
+// restore is refused for.
+type restoreSend struct {
+	request, maybe string // the message keys of the request (snapshot, names) and of a restore that may have started
+	spec           func(b *BatchState, names []string) esclient.RestoreSpec
+	// closedForm: the restore goes over closed indices, and a refusal names one as [[name/uuid]] too.
+	closedForm bool
+	// refused sets the index of target aside, or makes room for it and leaves it pending (it is then sent
+	// again with the others).
+	refused func(target string, err error) error
+	// unnamed, when set, is called with a refusal that names no pending index (its result is returned).
+	unnamed func(err error) error
+}
+
+// sendRestore sends one restore for every pending index (by target name). Elasticsearch refuses a restore as a
+// whole when one index cannot be restored: the index that the refusal names goes to refused, and the others are
+// sent again, until a restore is accepted or nothing is pending.
+func (e *Engine) sendRestore(ctx context.Context, b *BatchState, pending map[string]*IndexState, how restoreSend) error {
 	for len(pending) > 0 {
 		var names []string
 		for _, ix := range pending {
 			names = append(names, ix.Name)
 		}
 		sort.Strings(names)
-		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("req.restore.some", b.Snapshot, strings.Join(names, ", ")), esclient.RestoreRequest(e.restoreSpec(b, names)))
+		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M(how.request, b.Snapshot, strings.Join(names, ", ")), esclient.RestoreRequest(how.spec(b, names)))
 		if err == nil {
 			return nil
 		}
 		if esclient.IsTransient(err) {
 			// Never send a restore twice blindly: the next run looks at what exists and follows it.
-			return i18n.Errorf("restore.maybe", err)
+			return i18n.Errorf(how.maybe, err)
 		}
-		// A restore that fails for one index fails as a whole: set that index aside and restore the others.
 		culprit := ""
 		for t, ix := range pending {
-			if strings.Contains(err.Error(), "["+ix.Name+"]") || strings.Contains(err.Error(), "["+t+"]") {
+			if strings.Contains(err.Error(), "["+ix.Name+"]") || strings.Contains(err.Error(), "["+t+"]") || how.closedForm && strings.Contains(err.Error(), "[["+t+"/") {
 				culprit = t
 			}
 		}
 		if culprit == "" {
+			if how.unnamed != nil {
+				return how.unnamed(err)
+			}
 			return err
 		}
-		ix := pending[culprit]
-		ix.Result = ResultFailed
-		ix.setReason(i18n.MsgOf(err))
-		e.say(PhaseRestore, b.Number, LevelError, "restore.setaside", ix.Name, err)
-		delete(pending, culprit)
-		if err := e.save(); err != nil {
+		if err := how.refused(culprit, err); err != nil {
 			return err
 		}
 	}

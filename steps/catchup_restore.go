@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"sort"
 	"strings"
 
 	"github.com/esmigrate/esmigrate/esclient"
@@ -64,34 +63,11 @@ func (e *Engine) roundRestoreSpec(b *BatchState, names []string) esclient.Restor
 // refused is opened again and, with the confirmation, deleted and restored whole; without it, it fails with
 // what to do.
 func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
-	pending := map[string]*IndexState{} // by target name
-	var targets []string
-	for i := range b.Indices {
-		ix := &b.Indices[i]
-		if ix.Result == ResultFailed {
-			continue
-		}
-		pending[ix.Target] = ix
-		targets = append(targets, ix.Target)
-	}
-	var exists map[string]bool
-	if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { exists, err = e.dst.Exists(ctx, targets); return }); err != nil {
-		return err
-	}
 	// A round's snapshot already being restored (a restore sent before esmigrate stopped) is followed, not
 	// closed again.
-	if len(exists) > 0 {
-		var shards []esclient.ShardRecovery
-		if err := e.retry(ctx, PhaseRestore, b.Number, func() (err error) { shards, err = e.dst.Recovery(ctx, keys(exists)); return }); err != nil {
-			return err
-		}
-		for _, s := range shards {
-			if s.Primary && s.Type == "SNAPSHOT" && s.Snapshot == b.Snapshot && pending[s.Index] != nil {
-				e.say(PhaseRestore, b.Number, LevelInfo, "live.restore.following", s.Index, b.Snapshot)
-				delete(pending, s.Index)
-				delete(exists, s.Index)
-			}
-		}
+	pending, exists, err := e.restoreCandidates(ctx, b, "live.restore.following")
+	if err != nil {
+		return err
 	}
 	if len(pending) == 0 {
 		return nil
@@ -105,58 +81,36 @@ func (e *Engine) startRoundRestore(ctx context.Context, b *BatchState) error {
 			return err
 		}
 	}
-	for len(pending) > 0 {
-		var names []string
-		for _, ix := range pending {
-			names = append(names, ix.Name)
-		}
-		sort.Strings(names)
-		err := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.restore", b.Snapshot, strings.Join(names, ", ")),
-			esclient.RestoreRequest(e.roundRestoreSpec(b, names)))
-		if err == nil {
-			return nil
-		}
-		if esclient.IsTransient(err) {
-			return i18n.Errorf("live.restore.maybe", err)
-		}
-		culprit := ""
-		for t, ix := range pending {
-			if strings.Contains(err.Error(), "["+ix.Name+"]") || strings.Contains(err.Error(), "["+t+"]") || strings.Contains(err.Error(), "[["+t+"/") {
-				culprit = t
-			}
-		}
-		if culprit == "" {
+	return e.sendRestore(ctx, b, pending, restoreSend{
+		request: "live.req.restore", maybe: "live.restore.maybe", spec: e.roundRestoreSpec, closedForm: true,
+		unnamed: func(err error) error {
 			e.reopen(ctx, b, closing)
 			return err
-		}
-		ix := pending[culprit]
-		if exists[culprit] {
-			// Refused over the closed index: open it again as it was before anything else.
-			e.reopen(ctx, b, []string{culprit})
-			if e.opts.AllowTargetDelete {
-				e.say(PhaseRestore, b.Number, LevelWarn, "live.restore.fallback", culprit, err)
-				if derr := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.delete", culprit), esclient.DeleteIndexRequests([]string{culprit})[0]); derr != nil { // one name: one request
-					return derr
+		},
+		refused: func(culprit string, err error) error {
+			ix := pending[culprit]
+			if exists[culprit] {
+				// Refused over the closed index: open it again as it was before anything else.
+				e.reopen(ctx, b, []string{culprit})
+				if e.opts.AllowTargetDelete {
+					e.say(PhaseRestore, b.Number, LevelWarn, "live.restore.fallback", culprit, err)
+					if derr := e.request(ctx, e.dst, PhaseRestore, b.Number, i18n.M("live.req.delete", culprit), esclient.DeleteIndexRequests([]string{culprit})[0]); derr != nil { // one name: one request
+						return derr
+					}
+					delete(exists, culprit)
+					if rs := e.roundOf(b); rs != nil {
+						rs.Deleted = append(rs.Deleted, culprit)
+					}
+					return e.save() // still pending: restored whole with the others
 				}
-				delete(exists, culprit)
-				if rs := e.roundOf(b); rs != nil {
-					rs.Deleted = append(rs.Deleted, culprit)
-				}
-				if serr := e.save(); serr != nil {
-					return serr
-				}
-				continue // restored whole with the others
 			}
-		}
-		ix.Result = ResultFailed
-		ix.setReason(i18n.M("live.restore.refused", culprit, err, culprit))
-		e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
-		delete(pending, culprit)
-		if serr := e.save(); serr != nil {
-			return serr
-		}
-	}
-	return nil
+			ix.Result = ResultFailed
+			ix.setReason(i18n.M("live.restore.refused", culprit, err, culprit))
+			e.say(PhaseRestore, b.Number, LevelError, "index.reason", ix.Name, ix.ReasonMsg)
+			delete(pending, culprit)
+			return e.save()
+		},
+	})
 }
 
 // reopen opens target indices that a refused restore left closed.

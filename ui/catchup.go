@@ -1,17 +1,16 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // catchUpScreen: a live migration's catch-up rounds (steps/catchup.go). It shows the migrated indices whose
@@ -19,34 +18,16 @@ import (
 // wrote, what the restore reused) and the next round's estimate against the threshold; it runs one round, or
 // rounds until the next is estimated under the threshold, and leads to the cut-over. After the report.
 type catchUpScreen struct {
-	screenBase
+	liveBase // confirm: the target cluster's name, typed to allow delete + restore
 
-	seq      int
-	loading  bool
-	running  bool
-	stopping bool
-	cancel   context.CancelFunc
-	st       *steps.LiveStatus
-	err      error
 	round    string // what the running round does now
 	log      []string
 	off      int
 	allowDel bool
-	confirm  bool // typing the target cluster's name to allow delete + restore
-	input    textinput.Model
-	msg      string
-	msgErr   bool
-}
-
-// liveStatusMsg is where the live migration stands, read by LiveStatus.
-type liveStatusMsg struct {
-	seq int
-	st  *steps.LiveStatus
-	err error
 }
 
 func newCatchUp(c *Common, s *Session, be Backend) *catchUpScreen {
-	return &catchUpScreen{screenBase: screenBase{c: c, s: s, be: be}, input: newPrompt(false)}
+	return &catchUpScreen{liveBase: newLiveBase(c, s, be)}
 }
 
 func (m *catchUpScreen) Enter() tea.Cmd {
@@ -59,34 +40,20 @@ func (m *catchUpScreen) Enter() tea.Cmd {
 
 // load reads where the live migration stands (a few reads on each cluster).
 func (m *catchUpScreen) load() tea.Cmd {
-	m.seq = common.NewID()
-	seq := m.seq
-	m.loading, m.err = true, nil
-	p, creds, be := m.s.Plan, m.s.Creds, m.be
+	cmd := m.loadStatus()
 	m.render()
-	return ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
-		st, err := be.LiveStatus(ctx, p, creds)
-		return liveStatusMsg{seq: seq, st: st, err: err}
-	})
+	return cmd
 }
 
 // start runs catch-up rounds: one, or until the next is estimated under the threshold (rounds 0).
 func (m *catchUpScreen) start(rounds int) tea.Cmd {
-	m.seq = common.NewID()
-	seq := m.seq
-	ctx, cancel := context.WithCancel(m.c.Ctx)
-	m.cancel = cancel
-	m.running, m.stopping, m.err, m.msg, m.round = true, false, nil, "", ""
+	seq, ctx := m.begin()
+	m.round = ""
 	p, creds, be, allow := m.s.Plan, m.s.Creds, m.be, m.allowDel
-	// A program that ends meanwhile (a hang-up) waits for the round to save its state (Session.WaitRun).
-	end := make(chan error, 1)
-	m.s.runEnd = end
 	m.addLog(m.c.T("cu.starting"))
 	m.render()
-	return common.StartStream(seq, func(emit func(steps.Event)) (any, error) {
-		st, err := be.CatchUp(ctx, p, creds, steps.CatchUpOptions{Rounds: rounds}, allow, emit)
-		end <- err
-		return st, err
+	return m.startWork(seq, func(emit func(steps.Event)) (any, error) {
+		return be.CatchUp(ctx, p, creds, steps.CatchUpOptions{Rounds: rounds}, allow, emit)
 	})
 }
 
@@ -117,21 +84,11 @@ func (m *catchUpScreen) Update(msg tea.Msg) tea.Cmd {
 	km := m.c.Keys
 	switch msg := msg.(type) {
 	case liveStatusMsg:
-		if msg.seq != m.seq {
-			return nil
-		}
-		m.loading = false
-		m.st, m.err = msg.st, msg.err
+		m.tookStatus(msg)
 		return nil
 	case common.StreamMsg:
-		if msg.ID != m.seq {
-			return nil
-		}
-		for _, e := range msg.Events {
-			m.apply(e)
-		}
-		if !msg.Done {
-			return msg.Next()
+		if next, ended := msg.Follow(m.seq, m.apply); !ended {
+			return next
 		}
 		m.running, m.round = false, ""
 		if st, ok := msg.Result.(*steps.LiveStatus); ok && st != nil {
@@ -140,32 +97,21 @@ func (m *catchUpScreen) Update(msg tea.Msg) tea.Cmd {
 		m.err = msg.Err
 		return nil
 	case tea.KeyPressMsg:
-		if m.confirm {
-			switch {
-			case key.Matches(msg, km.Cancel):
-				m.confirm = false
-				m.input.Blur()
-			case key.Matches(msg, km.Confirm):
-				m.confirm = false
-				m.input.Blur()
-				if want := m.targetName(); strings.TrimSpace(m.input.Value()) != want {
-					m.msg, m.msgErr = m.c.T("cu.mismatch", strings.TrimSpace(m.input.Value()), want), true
-					return nil
-				}
+		if m.confirm.Asking() {
+			switch out, typed, cmd := m.confirm.Update(msg, km, m.targetName()); out {
+			case typedconfirm.Typing:
+				return cmd
+			case typedconfirm.Mismatched:
+				m.msg, m.msgErr = m.c.T("cu.mismatch", typed, m.targetName()), true
+			case typedconfirm.Confirmed:
 				m.allowDel = true
 				m.msg, m.msgErr = m.c.T("cu.allowed"), false
-			default:
-				var cmd tea.Cmd
-				m.input, cmd = m.input.Update(msg)
-				return cmd
 			}
 			return nil
 		}
 		if m.running {
-			if key.Matches(msg, km.Stop) && !m.stopping {
-				m.stopping = true
+			if key.Matches(msg, km.Stop) && m.stop() {
 				m.addLog(m.c.T("cu.stopping"))
-				m.cancel()
 			}
 			return nil
 		}
@@ -177,9 +123,8 @@ func (m *catchUpScreen) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, km.ToCutover):
 			return goTo(scrCutover)
 		case key.Matches(msg, km.AllowDelete) && !m.allowDel:
-			m.confirm, m.msg = true, ""
-			m.input.SetValue("")
-			return m.input.Focus()
+			m.msg = ""
+			return m.confirm.Ask()
 		case key.Matches(msg, km.Up):
 			m.off = max(m.off-1, 0)
 		case key.Matches(msg, km.Down):
@@ -201,23 +146,14 @@ func (m *catchUpScreen) SetSize(w, h int) { m.w, m.h = w, h; m.render() }
 
 func (m *catchUpScreen) render() {
 	st, g := m.c.Styles, m.c.Glyphs
-	var top, bottom []string
-	wrap := func(s string, style func(...string) string) []string {
-		return strings.Split(style(common.Wrap(s, m.w)), "\n")
-	}
-	top = append(top, wrap(m.c.T("cu.title"), st.Bold.Render)...)
-	ls := m.st
-	switch {
-	case m.loading && ls == nil:
-		m.view = strings.Join(append(top, m.c.T("cu.loading")), "\n")
-		return
-	case ls == nil && m.err != nil:
-		m.view = strings.Join(append(top, wrap(m.c.T("cu.failed", m.c.Err(m.err)), st.Error.Render)...), "\n")
-		return
-	case ls == nil:
+	var bottom []string
+	wrap := func(s string, style func(...string) string) []string { return common.WrapLines(s, m.w, style) }
+	top, more := m.head("cu.title")
+	if !more {
 		m.view = strings.Join(top, "\n")
 		return
 	}
+	ls := m.st
 	top = append(top, wrap(m.c.T("cu.summary", len(ls.Changed), ls.Indices, common.Duration(ls.Threshold)), fmtPlain)...)
 
 	// The changed indices: index → target, operations since the snapshot their target copy came from.
@@ -294,20 +230,15 @@ func (m *catchUpScreen) render() {
 	if m.allowDel {
 		bottom = append(bottom, wrap(m.c.T("cu.allowed"), st.Warn.Render)...)
 	}
-	if m.confirm {
+	if m.confirm.Asking() {
 		bottom = append(bottom, wrap(m.c.T("cu.confirmdelete", m.targetName()), st.Warn.Render)...)
-		bottom = append(bottom, m.input.View())
+		bottom = append(bottom, m.confirm.View())
 	}
 	if m.err != nil {
 		bottom = append(bottom, wrap(m.c.T("cu.failed", m.c.Err(m.err)), st.Error.Render)...)
 	}
-	if m.msg != "" {
-		bottom = append(bottom, strings.Split(m.c.Flash(common.Wrap(m.msg, m.w), m.msgErr), "\n")...)
-	}
-	rowsH := max(m.h-len(top)-len(bottom), 1)
-	m.off = min(m.off, max(len(rows)-rowsH, 0))
-	shown := rows[m.off:min(len(rows), m.off+rowsH)]
-	m.view = strings.Join(top, "\n") + "\n" + common.PadLines(strings.Join(shown, "\n"), rowsH) + "\n" + strings.Join(bottom, "\n")
+	bottom = append(bottom, m.flash()...)
+	m.view, m.off = common.Scrolled(top, len(rows), func(i int) string { return rows[i] }, bottom, m.h, m.off)
 }
 
 func fmtPlain(s ...string) string { return strings.Join(s, "") }
@@ -343,7 +274,7 @@ func (m *catchUpScreen) roundLine(round, took, wrote, reused, next string) strin
 func (m *catchUpScreen) ShortHelp() []key.Binding {
 	km := m.c.Keys
 	switch {
-	case m.confirm:
+	case m.confirm.Asking():
 		return []key.Binding{km.Confirm, km.Cancel}
 	case m.running:
 		return []key.Binding{km.Stop}
@@ -356,5 +287,5 @@ func (m *catchUpScreen) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{km.Round, km.Rounds, km.Stop}, {km.ToCutover, km.AllowDelete}, {km.Up, km.Down}}
 }
 
-func (m *catchUpScreen) CanGoBack() bool { return !m.running && !m.confirm }
-func (m *catchUpScreen) Capturing() bool { return m.confirm }
+func (m *catchUpScreen) CanGoBack() bool { return !m.running && !m.confirm.Asking() }
+func (m *catchUpScreen) Capturing() bool { return m.confirm.Asking() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
@@ -11,6 +12,7 @@ import (
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // Common is what every screen shares (package common): size, language, styles, glyphs, the key map, the
@@ -89,6 +91,111 @@ type screenBase struct {
 
 // View shows what Update prepared.
 func (b *screenBase) View() string { return b.view }
+
+// startWork runs the engine's work as the stream seq (common.StartStream). A program that ends meanwhile (a
+// hang-up) waits for the work to save its state (Session.WaitRun).
+func (b *screenBase) startWork(seq int, work func(emit func(steps.Event)) (any, error)) tea.Cmd {
+	end := make(chan error, 1)
+	b.s.runEnd = end
+	return common.StartStream(seq, func(emit func(steps.Event)) (any, error) {
+		res, err := work(emit)
+		end <- err
+		return res, err
+	})
+}
+
+// liveBase is what the screens of a live migration (catch-up, cut-over) share: where the migration stands, read
+// when the screen is entered and told again by the engine's events; the engine's work the screen runs and its
+// stop; the name the operator types to allow what cannot be undone; the message under the screen.
+type liveBase struct {
+	screenBase
+
+	seq      int // the status read or the work running now (common.NewID): other messages are stale
+	loading  bool
+	running  bool
+	stopping bool
+	cancel   context.CancelFunc
+	st       *steps.LiveStatus
+	err      error
+	confirm  typedconfirm.Model
+	msg      string
+	msgErr   bool
+}
+
+func newLiveBase(c *Common, s *Session, be Backend) liveBase {
+	return liveBase{screenBase: screenBase{c: c, s: s, be: be}, confirm: typedconfirm.New()}
+}
+
+// liveStatusMsg is where the live migration stands, read by LiveStatus.
+type liveStatusMsg struct {
+	seq int
+	st  *steps.LiveStatus
+	err error
+}
+
+// loadStatus reads where the live migration stands (a few reads on each cluster).
+func (b *liveBase) loadStatus() tea.Cmd {
+	b.seq = common.NewID()
+	seq := b.seq
+	b.loading, b.err = true, nil
+	p, creds, be := b.s.Plan, b.s.Creds, b.be
+	return ioTimeout(b.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
+		st, err := be.LiveStatus(ctx, p, creds)
+		return liveStatusMsg{seq: seq, st: st, err: err}
+	})
+}
+
+// tookStatus takes the status read by loadStatus; false: msg is stale.
+func (b *liveBase) tookStatus(msg liveStatusMsg) bool {
+	if msg.seq != b.seq {
+		return false
+	}
+	b.loading = false
+	b.st, b.err = msg.st, msg.err
+	return true
+}
+
+// begin readies the screen for new work: its stream id and the context its stop cancels.
+func (b *liveBase) begin() (seq int, ctx context.Context) {
+	b.seq = common.NewID()
+	ctx, b.cancel = context.WithCancel(b.c.Ctx)
+	b.running, b.stopping, b.err, b.msg = true, false, nil, ""
+	return b.seq, ctx
+}
+
+// stop cancels the running work, once; false when it was asked already.
+func (b *liveBase) stop() bool {
+	if b.stopping || b.cancel == nil {
+		return false
+	}
+	b.stopping = true
+	b.cancel()
+	return true
+}
+
+// head is the head of the screen: its title and, until the status is read, that it is being read or why it
+// could not be. more is false while there is no status to show.
+func (b *liveBase) head(titleKey string) (lines []string, more bool) {
+	styles := b.c.Styles
+	lines = common.WrapLines(b.c.T(titleKey), b.w, styles.Bold.Render)
+	switch {
+	case b.loading && b.st == nil:
+		return append(lines, b.c.T("cu.loading")), false
+	case b.st == nil && b.err != nil:
+		return append(lines, common.WrapLines(b.c.T("cu.failed", b.c.Err(b.err)), b.w, styles.Error.Render)...), false
+	case b.st == nil:
+		return lines, false
+	}
+	return lines, true
+}
+
+// flash is the message under the screen, wrapped (none when there is none).
+func (b *liveBase) flash() []string {
+	if b.msg == "" {
+		return nil
+	}
+	return b.c.FlashLines(b.msg, b.w, b.msgErr)
+}
 
 // stepForm hands msg to a form; done tells that the form completed.
 func stepForm(form *huh.Form, msg tea.Msg) (next *huh.Form, cmd tea.Cmd, done bool) {

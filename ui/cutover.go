@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/esmigrate/esmigrate/i18n"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // cutoverScreen: the cut-over of a live migration (steps/cutover.go). Before: a checklist (the catch-up's
@@ -21,25 +21,14 @@ import (
 // After: the freeze measured, content verification, and the rollback. When the state file says a cut-over
 // runs (the block may be on), the wizard starts here.
 type cutoverScreen struct {
-	screenBase
+	liveBase // confirm: the source cluster's name, typed to start the cut-over
 
-	seq      int
-	loading  bool
-	running  bool
-	stopping bool
-	cancel   context.CancelFunc
-	st       *steps.LiveStatus
 	cut      *steps.CutoverState // the cut-over as the engine last said (nil: none)
 	rep      *steps.Report
-	err      error
 	now      time.Time
-	typing   bool // the confirmation field has the keys
 	askBack  bool // rollback asked, y/n
 	steps    []string
-	input    textinput.Model
 	rolled   bool
-	msg      string
-	msgErr   bool
 	lastStep string
 }
 
@@ -58,7 +47,7 @@ type rollbackMsg struct {
 }
 
 func newCutover(c *Common, s *Session, be Backend) *cutoverScreen {
-	return &cutoverScreen{screenBase: screenBase{c: c, s: s, be: be}, input: newPrompt(false)}
+	return &cutoverScreen{liveBase: newLiveBase(c, s, be)}
 }
 
 func (m *cutoverScreen) Enter() tea.Cmd {
@@ -67,15 +56,9 @@ func (m *cutoverScreen) Enter() tea.Cmd {
 		m.render()
 		return nil
 	}
-	m.seq = common.NewID()
-	seq := m.seq
-	m.loading, m.err = true, nil
-	p, creds, be := m.s.Plan, m.s.Creds, m.be
+	cmd := m.loadStatus()
 	m.render()
-	return ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
-		st, err := be.LiveStatus(ctx, p, creds)
-		return liveStatusMsg{seq: seq, st: st, err: err}
-	})
+	return cmd
 }
 
 // active: the state says a cut-over runs (the block may be on): it is continued, not confirmed again.
@@ -83,20 +66,13 @@ func (m *cutoverScreen) active() bool { return m.cut != nil && m.cut.Active() &&
 
 // start runs the cut-over (or continues the one that runs) with what the operator typed.
 func (m *cutoverScreen) start(confirm string) tea.Cmd {
-	m.seq = common.NewID()
-	seq := m.seq
-	ctx, cancel := context.WithCancel(m.c.Ctx)
-	m.cancel = cancel
-	m.running, m.stopping, m.err, m.rep, m.msg, m.steps, m.rolled = true, false, nil, nil, "", nil, false
+	seq, ctx := m.begin()
+	m.rep, m.steps, m.rolled = nil, nil, false
 	m.now = m.c.Now()
 	p, creds, be := m.s.Plan, m.s.Creds, m.be
-	end := make(chan error, 1)
-	m.s.runEnd = end
 	m.render()
-	return tea.Batch(common.StartStream(seq, func(emit func(steps.Event)) (any, error) {
-		rep, err := be.Cutover(ctx, p, creds, steps.CutoverOptions{Confirm: confirm}, emit)
-		end <- err
-		return rep, err
+	return tea.Batch(m.startWork(seq, func(emit func(steps.Event)) (any, error) {
+		return be.Cutover(ctx, p, creds, steps.CutoverOptions{Confirm: confirm}, emit)
 	}), freezeTick(seq))
 }
 
@@ -137,11 +113,9 @@ func (m *cutoverScreen) Update(msg tea.Msg) tea.Cmd {
 	km := m.c.Keys
 	switch msg := msg.(type) {
 	case liveStatusMsg:
-		if msg.seq != m.seq {
+		if !m.tookStatus(msg) {
 			return nil
 		}
-		m.loading = false
-		m.st, m.err = msg.st, msg.err
 		if msg.st != nil {
 			m.cut = msg.st.Cutover
 		}
@@ -157,14 +131,8 @@ func (m *cutoverScreen) Update(msg tea.Msg) tea.Cmd {
 		m.now = m.c.Now()
 		return freezeTick(msg.seq)
 	case common.StreamMsg:
-		if msg.ID != m.seq {
-			return nil
-		}
-		for _, e := range msg.Events {
-			m.apply(e)
-		}
-		if !msg.Done {
-			return msg.Next()
+		if next, ended := msg.Follow(m.seq, m.apply); !ended {
+			return next
 		}
 		m.running, m.lastStep = false, ""
 		m.now = m.c.Now()
@@ -196,34 +164,20 @@ func (m *cutoverScreen) Update(msg tea.Msg) tea.Cmd {
 			}
 			return nil
 		}
-		if m.typing {
-			switch {
-			case key.Matches(msg, km.Cancel):
-				m.typing = false
-				m.input.Blur()
-			case key.Matches(msg, km.Confirm):
-				typed := strings.TrimSpace(m.input.Value())
-				if want := m.word(); typed != want {
-					m.typing = false
-					m.input.Blur()
-					m.msg, m.msgErr = m.c.T("co.mismatch", typed, want), true
-					return nil
-				}
-				m.typing = false
-				m.input.Blur()
-				return m.start(typed)
-			default:
-				var cmd tea.Cmd
-				m.input, cmd = m.input.Update(msg)
+		if m.confirm.Asking() {
+			switch out, typed, cmd := m.confirm.Update(msg, km, m.word()); out {
+			case typedconfirm.Typing:
 				return cmd
+			case typedconfirm.Mismatched:
+				m.msg, m.msgErr = m.c.T("co.mismatch", typed, m.word()), true
+			case typedconfirm.Confirmed:
+				return m.start(typed)
 			}
 			return nil
 		}
 		if m.running {
-			if key.Matches(msg, km.Stop) && !m.stopping && m.cancel != nil {
-				m.stopping = true
+			if key.Matches(msg, km.Stop) && m.stop() {
 				m.msg, m.msgErr = m.c.T("co.stopping", m.s.Plan.StateFile), true
-				m.cancel()
 			}
 			return nil
 		}
@@ -235,9 +189,8 @@ func (m *cutoverScreen) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, km.Next) && m.active():
 			return m.start("")
 		case key.Matches(msg, km.Next) && m.st != nil && (m.cut == nil || m.cut.RolledBack):
-			m.typing, m.msg = true, ""
-			m.input.SetValue("")
-			return m.input.Focus()
+			m.msg = ""
+			return m.confirm.Ask()
 		}
 	}
 	return nil
@@ -253,7 +206,7 @@ func (m *cutoverScreen) word() string {
 
 func (m *cutoverScreen) SetSize(w, h int) {
 	m.w, m.h = w, h
-	m.input.SetWidth(max(w-4, 10))
+	m.confirm.SetWidth(max(w-4, 10))
 	m.render()
 }
 
@@ -327,17 +280,11 @@ func sortedAliases(m map[string]string) [][2]string {
 }
 
 func (m *cutoverScreen) render() {
-	st, g := m.c.Styles, m.c.Glyphs
-	wrap := func(s string, style func(...string) string) []string {
-		return strings.Split(style(common.Wrap(s, m.w)), "\n")
-	}
-	lines := wrap(m.c.T("co.title"), st.Bold.Render)
+	st := m.c.Styles
+	wrap := func(s string, style func(...string) string) []string { return common.WrapLines(s, m.w, style) }
+	lines, more := m.head("co.title")
 	switch {
-	case m.loading && m.st == nil:
-		lines = append(lines, m.c.T("cu.loading"))
-	case m.st == nil && m.err != nil:
-		lines = append(lines, wrap(m.c.T("cu.failed", m.c.Err(m.err)), st.Error.Render)...)
-	case m.st == nil:
+	case !more:
 	case m.running || m.cut != nil && !m.cut.RolledBack && !m.cut.BlockRequestedAt.IsZero():
 		lines = append(lines, m.freezeLines()...)
 	default:
@@ -349,8 +296,8 @@ func (m *cutoverScreen) render() {
 		}
 		lines = append(lines, "")
 		lines = append(lines, wrap(m.c.T("co.type", m.word(), m.st.Indices), st.Warn.Render)...)
-		if m.typing {
-			lines = append(lines, m.input.View())
+		if m.confirm.Asking() {
+			lines = append(lines, m.confirm.View())
 		}
 	}
 	if m.err != nil && m.st != nil {
@@ -359,15 +306,12 @@ func (m *cutoverScreen) render() {
 	if m.askBack {
 		lines = append(lines, wrap(m.c.T("co.askrollback"), st.Warn.Render)...)
 	}
-	if m.msg != "" {
-		lines = append(lines, strings.Split(m.c.Flash(common.Wrap(m.msg, m.w), m.msgErr), "\n")...)
-	}
+	lines = append(lines, m.flash()...)
 	if len(lines) > m.h {
 		// The newest lines matter most (the timer stays at the top).
 		head := 3
 		lines = append(lines[:head], lines[len(lines)-(m.h-head):]...)
 	}
-	_ = g
 	m.view = strings.Join(lines, "\n")
 }
 
@@ -376,9 +320,7 @@ func (m *cutoverScreen) freezeLines() []string {
 	st, g := m.c.Styles, m.c.Glyphs
 	c := m.cut
 	var out []string
-	wrap := func(s string, style func(...string) string) {
-		out = append(out, strings.Split(style(common.Wrap(s, m.w)), "\n")...)
-	}
+	wrap := func(s string, style func(...string) string) { out = append(out, common.WrapLines(s, m.w, style)...) }
 	freeze := time.Duration(0)
 	if c != nil {
 		freeze = c.FreezeSoFar(m.now)
@@ -446,7 +388,7 @@ func fmtClock(d time.Duration) string {
 func (m *cutoverScreen) ShortHelp() []key.Binding {
 	km := m.c.Keys
 	switch {
-	case m.typing:
+	case m.confirm.Asking():
 		return []key.Binding{km.Confirm, km.Cancel}
 	case m.askBack:
 		return []key.Binding{km.Yes, km.No}
@@ -466,6 +408,6 @@ func (m *cutoverScreen) FullHelp() [][]key.Binding {
 }
 
 func (m *cutoverScreen) CanGoBack() bool {
-	return !m.running && !m.typing && !m.askBack && (m.cut == nil || m.cut.RolledBack)
+	return !m.running && !m.confirm.Asking() && !m.askBack && (m.cut == nil || m.cut.RolledBack)
 }
-func (m *cutoverScreen) Capturing() bool { return m.typing }
+func (m *cutoverScreen) Capturing() bool { return m.confirm.Asking() }

@@ -227,11 +227,11 @@ func (m *reportScreen) render() {
 	var top, bottom []string
 	if m.earlier() {
 		saved := m.s.Prev.Updated.In(m.c.Now().Location()).Format("2006-01-02 15:04:05")
-		top = append(top, strings.Split(st.OK.Render(common.Wrap(m.c.T("rep.earlier", m.s.Plan.StateFile, saved), m.w)), "\n")...)
+		top = append(top, common.WrapLines(m.c.T("rep.earlier", m.s.Plan.StateFile, saved), m.w, st.OK.Render)...)
 	}
 	top = append(top, st.Bold.Render(m.c.T("rep.result", r.Verified, r.Mismatched, r.Failed, r.Pending, r.Batches)))
 	if r.Changed+r.Unverified > 0 {
-		top = append(top, strings.Split(st.Error.Render(common.Wrap(m.c.T("rep.result2", r.Changed, r.Unverified), m.w)), "\n")...)
+		top = append(top, common.WrapLines(m.c.T("rep.result2", r.Changed, r.Unverified), m.w, st.Error.Render)...)
 	}
 	cols := m.columns(r)
 	top = append(top, st.Header.Render(cols.header(m.c)))
@@ -267,13 +267,7 @@ func (m *reportScreen) render() {
 	}
 
 	bottom = strings.Split(strings.Join(bottom, "\n"), "\n")
-	rowsH := max(m.h-len(top)-len(bottom), 1)
-	m.off = min(m.off, max(len(r.Rows)-rowsH, 0))
-	var rows []string
-	for i := m.off; i < len(r.Rows) && len(rows) < rowsH; i++ {
-		rows = append(rows, cols.row(m.c, r.Rows[i]))
-	}
-	m.view = strings.Join(top, "\n") + "\n" + common.PadLines(strings.Join(rows, "\n"), rowsH) + "\n" + strings.Join(bottom, "\n")
+	m.view, m.off = common.Scrolled(top, len(r.Rows), func(i int) string { return cols.row(m.c, r.Rows[i]) }, bottom, m.h, m.off)
 }
 
 // reportColumns are the widths of the report's table, from its labels in the wizard's language and its values:

@@ -184,6 +184,30 @@ func PadLines(s string, h int) string {
 	return s + strings.Repeat("\n", h-n)
 }
 
+// WrapLines is s wrapped to w cells (Wrap) and styled, a line an element: the lines of a screen's head or foot,
+// which the screen counts to know what its middle gets.
+func WrapLines(s string, w int, style func(...string) string) []string {
+	return strings.Split(style(Wrap(s, w)), "\n")
+}
+
+// FlashLines is a message wrapped to w cells and styled as Flash, a line an element.
+func (c *Common) FlashLines(msg string, w int, isErr bool) []string {
+	return strings.Split(c.Flash(Wrap(msg, w), isErr), "\n")
+}
+
+// Scrolled lays a screen out in h lines: head and foot stay, the n rows between them scroll. The rows get the
+// lines head and foot leave (at least one), from row off on; off is clamped so that the rows never end above
+// the foot, and returned. row makes row i, only for the rows shown (a report may have thousands).
+func Scrolled(head []string, n int, row func(i int) string, foot []string, h, off int) (view string, clamped int) {
+	rowsH := max(h-len(head)-len(foot), 1)
+	off = min(off, max(n-rowsH, 0))
+	var rows []string
+	for i := off; i < n && len(rows) < rowsH; i++ {
+		rows = append(rows, row(i))
+	}
+	return strings.Join(head, "\n") + "\n" + PadLines(strings.Join(rows, "\n"), rowsH) + "\n" + strings.Join(foot, "\n"), off
+}
+
 // Flash styles a message line: an error, or a success.
 func (c *Common) Flash(msg string, isErr bool) string {
 	if isErr {

@@ -3,6 +3,7 @@ package common
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,22 @@ func TestWrapKeepsHyphenatedWordsWhole(t *testing.T) {
 func TestToASCII(t *testing.T) {
 	if got := ToASCII("3 × 2 → ok … 中文 ✓"); got != "3 x 2 -> ok ... ?? +" {
 		t.Errorf("ToASCII = %q", got)
+	}
+}
+
+// Scrolled keeps head and foot and gives the rows what is left, from the offset on, clamped so that the rows
+// never end above the foot; only the rows shown are made.
+func TestScrolledKeepsHeadAndFootAndClampsTheOffset(t *testing.T) {
+	made := 0
+	row := func(i int) string { made++; return fmt.Sprintf("r%d", i) }
+	view, off := Scrolled([]string{"head"}, 10, row, []string{"foot1", "foot2"}, 6, 100)
+	if want := "head\nr7\nr8\nr9\nfoot1\nfoot2"; view != want || off != 7 {
+		t.Fatalf("Scrolled = %q, off %d; want %q, off 7", view, off, want)
+	}
+	if made != 3 {
+		t.Fatalf("made %d rows for 3 shown", made)
+	}
+	if view, off = Scrolled([]string{"head"}, 1, row, nil, 4, 0); view != "head\nr0\n\n\n" || off != 0 {
+		t.Fatalf("one row in three lines = %q, off %d: want the rows padded", view, off)
 	}
 }

@@ -41,6 +41,22 @@ func (m StreamMsg) Next() tea.Cmd {
 	return func() tea.Msg { return s.read(id) }
 }
 
+// Follow hands the events of a message of stream id to apply and tells what comes next: the command that reads
+// the stream's following events, or ended when the work has returned (its Result and Err are then set). A
+// message of another stream (work the screen no longer waits for) is dropped: no command, not ended.
+func (m StreamMsg) Follow(id int, apply func(steps.Event)) (next tea.Cmd, ended bool) {
+	if m.ID != id {
+		return nil, false
+	}
+	for _, e := range m.Events {
+		apply(e)
+	}
+	if !m.Done {
+		return m.Next(), false
+	}
+	return nil, true
+}
+
 type streamEnd struct {
 	result any
 	err    error

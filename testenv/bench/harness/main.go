@@ -234,7 +234,10 @@ func main() {
 		res.UI = h.runUIBench()
 	}
 	if want("wizard") {
-		res.Wizard = h.runWizard()
+		var err error
+		if res.Wizard, err = h.runWizard(); err != nil {
+			failed = append(failed, "wizard: "+err.Error())
+		}
 	}
 	res.Seconds = time.Since(h.start).Seconds()
 	res.LoadAfter = loadAvg()
