@@ -272,12 +272,20 @@ func (c *Client) DeleteIndices(ctx context.Context, indices []string) error {
 	return nil
 }
 
-// Exists tells which of the names exist as an index (or an alias) on this cluster.
+// Exists tells which of the names exist as an index on this cluster. A name that is an alias there is an
+// error that names the indices behind it: GET <alias>/_settings answers with those indices, which a caller
+// would otherwise take for "the index in the way" and, with on_conflict: delete, delete (indices that are not
+// the migration's), and a restore cannot create an index under an alias's name anyway.
 func (c *Client) Exists(ctx context.Context, names []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(names) == 0 {
 		return out, nil
 	}
+	asked := map[string]bool{}
+	for _, n := range names {
+		asked[n] = true
+	}
+	var behind []string // indices answered for a name that was not asked: an alias among the names
 	q := url.Values{"ignore_unavailable": {"true"}, "expand_wildcards": {"all"}, "allow_no_indices": {"true"}}
 	for _, chunk := range pathChunks(names, "/", "/_settings/index.uuid", q) {
 		var raw map[string]any
@@ -285,8 +293,37 @@ func (c *Client) Exists(ctx context.Context, names []string) (map[string]bool, e
 			return nil, err
 		}
 		for name := range raw {
-			out[name] = true
+			if asked[name] {
+				out[name] = true
+			} else {
+				behind = append(behind, name)
+			}
 		}
 	}
-	return out, nil
+	if len(behind) == 0 {
+		return out, nil
+	}
+	// Which of the names are aliases, and of what (one more read, only in this case).
+	sort.Strings(behind)
+	var aliases []string
+	for _, chunk := range pathChunks(behind, "/", "/_alias", nil) {
+		var raw map[string]struct {
+			Aliases map[string]any `json:"aliases"`
+		}
+		if err := c.do(ctx, i18n.M("es.op.lookup"), Request{Method: "GET", Path: joinedPath("/", chunk, "/_alias")}, &raw); err != nil {
+			return nil, err
+		}
+		for ix, a := range raw {
+			for alias := range a.Aliases {
+				if asked[alias] {
+					aliases = append(aliases, alias+" → "+ix)
+				}
+			}
+		}
+	}
+	sort.Strings(aliases)
+	if len(aliases) == 0 {
+		aliases = behind
+	}
+	return nil, i18n.Errorf("es.exists.alias", c.cfg.Role, strings.Join(aliases, ", "))
 }

@@ -721,6 +721,38 @@ func TestDeletingAnIndexOnTheTargetNeedsTheExplicitFlag(t *testing.T) {
 	m.countsEqual("metrics-small")
 }
 
+// A target name that is an alias on the target is not "an index in the way": with on_conflict: delete and the
+// explicit flag, the run stops at the pre-flight naming the alias and the index behind it, and that index, which
+// is not the migration's, is still there with its document afterwards (read from the cluster itself).
+func TestATargetNameThatIsAnAliasOnTheTargetIsNeverDeletedThrough(t *testing.T) {
+	m := newMigration(t, true, "metrics-small")
+	m.plan.OnConflict = steps.ConflictDelete
+	ctx := context.Background()
+	taken := steps.TargetName("metrics-small", m.plan.Restore)
+	other := m.id + "-not-ours"
+	create := esclient.Request{Method: "PUT", Path: "/" + other, Body: map[string]any{"aliases": map[string]any{taken: map[string]any{}}}}
+	if err := m.dst.Do(ctx, i18n.Text("create"), create, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.dst.Do(ctx, i18n.Text("delete"), esclient.Request{Method: "DELETE", Path: "/" + other}, nil) })
+	if err := m.dst.Do(ctx, i18n.Text("index"), esclient.Request{Method: "PUT", Path: "/" + other + "/_doc/1", Params: url.Values{"refresh": {"true"}}, Body: map[string]any{"kept": true}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(binary, "run", "--plan", writePlan(t, m.plan), "--accept-warnings", "--allow-delete-target").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), taken+" → "+other) || !strings.Contains(string(out), "is an alias there") {
+		t.Fatalf("a target name that is an alias of %s was not refused with both names: %v\n%s", other, err, out)
+	}
+	if strings.Contains(string(out), "DELETE") && strings.Contains(string(out), "/"+other) {
+		t.Errorf("a DELETE of %s was shown or sent:\n%s", other, out)
+	}
+	var count struct {
+		Count int `json:"count"`
+	}
+	if err := m.dst.Do(ctx, i18n.Text("count"), esclient.Request{Method: "GET", Path: "/" + other + "/_count"}, &count); err != nil || count.Count != 1 {
+		t.Fatalf("the index behind the alias, not the migration's, is gone or changed: %v, %d document(s)", err, count.Count)
+	}
+}
+
 // The wire rule itself refuses what could change a source, so that the test above can fail.
 func TestTheWireRuleRefusesWritesToTheSource(t *testing.T) {
 	for _, r := range []faultproxy.Recorded{
