@@ -70,9 +70,53 @@ func contentOf(t *testing.T, url, index string) map[string]string {
 // contentDiff compares every source index with its target index, document by document: the documents only on
 // the source (inserted since), only on the target (deleted since) and on both with a different _source
 // (updated since).
-type contentDiff struct{ onlySource, onlyTarget, differ int }
+type contentDiff struct {
+	onlySource, onlyTarget, differ int
+	// first says, for the first differing documents, what each side holds under that _id (docsWithID).
+	first []string
+}
 
-func (d contentDiff) zero() bool { return d == contentDiff{} }
+func (d contentDiff) zero() bool { return d.onlySource == 0 && d.onlyTarget == 0 && d.differ == 0 }
+
+func (d contentDiff) String() string {
+	return fmt.Sprintf("{onlySource:%d onlyTarget:%d differ:%d}%s", d.onlySource, d.onlyTarget, d.differ,
+		strings.Join(append([]string{""}, d.first...), "\n  "))
+}
+
+// docsWithID reads every document of an index with the given _id, on every shard (an ids query, not a GET,
+// which reads one shard only): each with its _shard, _routing, _seq_no, _primary_term, _version and _source.
+func docsWithID(t *testing.T, url, index, id string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"query":{"ids":{"values":[%q]}},"seq_no_primary_term":true,"version":true,"explain":true}`, id)
+	req, _ := http.NewRequest("POST", url+"/"+index+"/_search", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Hits struct {
+			Hits []struct {
+				Shard       string          `json:"_shard"`
+				Routing     string          `json:"_routing"`
+				SeqNo       int64           `json:"_seq_no"`
+				PrimaryTerm int64           `json:"_primary_term"`
+				Version     int64           `json:"_version"`
+				Source      json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, h := range out.Hits.Hits {
+		parts = append(parts, fmt.Sprintf("shard %s routing %q seq_no %d primary_term %d version %d _source %s",
+			h.Shard, h.Routing, h.SeqNo, h.PrimaryTerm, h.Version, h.Source))
+	}
+	return fmt.Sprintf("%d document(s): %s", len(parts), strings.Join(parts, "; "))
+}
 
 func compareContent(t *testing.T, m *migration, srcURL string, names []string) contentDiff {
 	t.Helper()
@@ -93,6 +137,10 @@ func compareContent(t *testing.T, m *migration, srcURL string, names []string) c
 				d.onlySource++
 			case v != s:
 				d.differ++
+				if len(d.first) < 5 {
+					d.first = append(d.first, fmt.Sprintf("%s _id %q differs:\n    source %s\n    target %s", n, id,
+						docsWithID(t, srcURL, n, id), docsWithID(t, m.plan.Target.URL, steps.TargetName(n, m.plan.Restore), id)))
+				}
 			}
 		}
 		for id := range dst {
@@ -157,7 +205,7 @@ func TestLiveCutoverLeavesTheTargetIdenticalToTheBlockedSource(t *testing.T) {
 		t.Fatalf("cut-over: %+v", c)
 	}
 	if d := compareContent(t, m, src, names); !d.zero() {
-		t.Errorf("after the cut-over the target should hold exactly the blocked source's documents: %+v", d)
+		t.Errorf("after the cut-over the target should hold exactly the blocked source's documents: %v", d)
 	}
 	w.stop()
 	if _, err := m.rollback(); err != nil {
