@@ -14,18 +14,32 @@ import (
 	"time"
 
 	"github.com/esmigrate/esmigrate/steps"
+	"github.com/esmigrate/esmigrate/testenv/envtest"
 	"github.com/esmigrate/esmigrate/testenv/faultproxy"
 )
 
 // The live promises judged with the test's own means, apart from esmigrate's verification: every document of
-// both sides read directly (a scroll over _source) and compared id by id; every request that reached either
-// cluster recorded at the wire.
+// both sides read directly (a scroll over _source) and compared document by document; every request that
+// reached either cluster recorded at the wire.
 
-// contentOf reads every document of an index directly: _id → its _source, compacted. Reads only (a scroll:
-// POST _search is a read, like the scroll's own requests); the caller refreshes the source when it must.
-func contentOf(t *testing.T, url, index string) map[string]string {
+// docID is what names a document in an index: its _id and its _routing. An _id is unique within a shard only:
+// documents indexed with different routings can share an _id on different shards (the seeded "r-<i>" documents
+// are routed by "u<i>", and a write of the same _id without routing lands on the shard the _id hashes to).
+type docID struct{ id, routing string }
+
+func (d docID) String() string {
+	if d.routing == "" {
+		return fmt.Sprintf("_id %q", d.id)
+	}
+	return fmt.Sprintf("_id %q routing %q", d.id, d.routing)
+}
+
+// contentOf reads every document of an index directly: (_id, _routing) → its _source, compacted. Reads only
+// (a scroll: POST _search is a read, like the scroll's own requests); the caller refreshes the source when it
+// must. A document read twice fails the test: the reading, not the index, would be wrong.
+func contentOf(t *testing.T, url, index string) map[docID]string {
 	t.Helper()
-	out := map[string]string{}
+	out := map[docID]string{}
 	post := func(path, body string, v any) {
 		req, _ := http.NewRequest("POST", url+path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -45,8 +59,9 @@ func contentOf(t *testing.T, url, index string) map[string]string {
 		ScrollID string `json:"_scroll_id"`
 		Hits     struct {
 			Hits []struct {
-				ID     string          `json:"_id"`
-				Source json.RawMessage `json:"_source"`
+				ID      string          `json:"_id"`
+				Routing string          `json:"_routing"`
+				Source  json.RawMessage `json:"_source"`
 			} `json:"hits"`
 		} `json:"hits"`
 	}
@@ -58,7 +73,11 @@ func contentOf(t *testing.T, url, index string) map[string]string {
 			if err := json.Compact(&c, h.Source); err != nil {
 				t.Fatal(err)
 			}
-			out[h.ID] = c.String()
+			k := docID{h.ID, h.Routing}
+			if _, seen := out[k]; seen {
+				t.Fatalf("%s: the scroll returned %s twice", index, k)
+			}
+			out[k] = c.String()
 		}
 		id := p.ScrollID
 		p = page{}
@@ -70,9 +89,53 @@ func contentOf(t *testing.T, url, index string) map[string]string {
 // contentDiff compares every source index with its target index, document by document: the documents only on
 // the source (inserted since), only on the target (deleted since) and on both with a different _source
 // (updated since).
-type contentDiff struct{ onlySource, onlyTarget, differ int }
+type contentDiff struct {
+	onlySource, onlyTarget, differ int
+	// first says, for the first differing documents, what each side holds under that _id (docsWithID).
+	first []string
+}
 
-func (d contentDiff) zero() bool { return d == contentDiff{} }
+func (d contentDiff) zero() bool { return d.onlySource == 0 && d.onlyTarget == 0 && d.differ == 0 }
+
+func (d contentDiff) String() string {
+	return fmt.Sprintf("{onlySource:%d onlyTarget:%d differ:%d}%s", d.onlySource, d.onlyTarget, d.differ,
+		strings.Join(append([]string{""}, d.first...), "\n  "))
+}
+
+// docsWithID reads every document of an index with the given _id, on every shard (an ids query, not a GET,
+// which reads one shard only): each with its _shard, _routing, _seq_no, _primary_term, _version and _source.
+func docsWithID(t *testing.T, url, index, id string) string {
+	t.Helper()
+	body := fmt.Sprintf(`{"query":{"ids":{"values":[%q]}},"seq_no_primary_term":true,"version":true,"explain":true}`, id)
+	req, _ := http.NewRequest("POST", url+"/"+index+"/_search", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Hits struct {
+			Hits []struct {
+				Shard       string          `json:"_shard"`
+				Routing     string          `json:"_routing"`
+				SeqNo       int64           `json:"_seq_no"`
+				PrimaryTerm int64           `json:"_primary_term"`
+				Version     int64           `json:"_version"`
+				Source      json.RawMessage `json:"_source"`
+			} `json:"hits"`
+		} `json:"hits"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return err.Error()
+	}
+	var parts []string
+	for _, h := range out.Hits.Hits {
+		parts = append(parts, fmt.Sprintf("shard %s routing %q seq_no %d primary_term %d version %d _source %s",
+			h.Shard, h.Routing, h.SeqNo, h.PrimaryTerm, h.Version, h.Source))
+	}
+	return fmt.Sprintf("%d document(s): %s", len(parts), strings.Join(parts, "; "))
+}
 
 func compareContent(t *testing.T, m *migration, srcURL string, names []string) contentDiff {
 	t.Helper()
@@ -82,26 +145,130 @@ func compareContent(t *testing.T, m *migration, srcURL string, names []string) c
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 		}
-		src := contentOf(t, srcURL, n)
-		dst := contentOf(t, m.plan.Target.URL, steps.TargetName(n, m.plan.Restore))
-		if len(src) == 0 {
+		if len(contentOf(t, srcURL, n)) == 0 {
 			t.Fatalf("%s has no document on the source: nothing to compare", n)
 		}
-		for id, s := range src {
-			switch v, ok := dst[id]; {
-			case !ok:
-				d.onlySource++
-			case v != s:
-				d.differ++
-			}
-		}
-		for id := range dst {
-			if _, ok := src[id]; !ok {
-				d.onlyTarget++
+		d.add(compareIndices(t, srcURL, n, m.plan.Target.URL, steps.TargetName(n, m.plan.Restore)))
+	}
+	return d
+}
+
+func (d *contentDiff) add(o contentDiff) {
+	d.onlySource += o.onlySource
+	d.onlyTarget += o.onlyTarget
+	d.differ += o.differ
+	d.first = append(d.first, o.first...)
+}
+
+// compareIndices compares two indices document by document, each document named by its _id and routing.
+func compareIndices(t *testing.T, srcURL, srcIndex, dstURL, dstIndex string) contentDiff {
+	t.Helper()
+	var d contentDiff
+	src, dst := contentOf(t, srcURL, srcIndex), contentOf(t, dstURL, dstIndex)
+	for k, s := range src {
+		switch v, ok := dst[k]; {
+		case !ok:
+			d.onlySource++
+		case v != s:
+			d.differ++
+			if len(d.first) < 5 {
+				d.first = append(d.first, fmt.Sprintf("%s %s differs:\n    source %s\n    target %s", srcIndex, k,
+					docsWithID(t, srcURL, srcIndex, k.id), docsWithID(t, dstURL, dstIndex, k.id)))
 			}
 		}
 	}
+	for k := range dst {
+		if _, ok := src[k]; !ok {
+			d.onlyTarget++
+		}
+	}
 	return d
+}
+
+// Documents that share an _id on two shards (different routings) are two documents: the comparison tells
+// them apart by their routing. Both indices below hold the same four-and-twenty documents, "x" among them twice
+// (routing ra on one shard, rb on the other, with different _source), indexed in another order so that a
+// reading keyed by _id alone keeps a different "x" of each (the scroll returns the later one last); and a
+// real difference of one of the two "x" is still seen.
+func TestContentComparisonTellsApartDocumentsThatShareAnIDOnTwoShards(t *testing.T) {
+	env := envtest.Load(t)
+	url := env.SourceURL
+	o := ownerOf(t, url)
+	id := envtest.Unique("sameid")
+	a, b, c := id+"-a", id+"-b", id+"-c"
+	for _, n := range []string{a, b, c} {
+		o.index(n, 2, 0, nil)
+	}
+	// Two routings that land on different shards, as Elasticsearch itself routes them.
+	shardOf := func(routing string) string {
+		out := o.do("GET", "/"+a+"/_search_shards", nil, "routing", routing)
+		return fmt.Sprint(out["shards"].([]any)[0].([]any)[0].(map[string]any)["shard"])
+	}
+	ra, rb := "r0", ""
+	for i := 1; i < 50 && rb == ""; i++ {
+		if r := fmt.Sprintf("r%d", i); shardOf(r) != shardOf(ra) {
+			rb = r
+		}
+	}
+	if rb == "" {
+		t.Fatal("no two routings on different shards")
+	}
+	x := func(routing, body string) string {
+		return fmt.Sprintf(`{"index":{"_id":"x","routing":%q}}`+"\n%s\n", routing, body)
+	}
+	fill := func(routing string) string {
+		var s strings.Builder
+		for i := range 11 {
+			fmt.Fprintf(&s, `{"index":{"_id":"f-%s-%d","routing":%q}}`+"\n"+`{"n":%d}`+"\n", routing, i, routing, i)
+		}
+		return s.String()
+	}
+	xa, xb := x(ra, `{"x":"on the shard of ra"}`), x(rb, `{"x":"on the shard of rb"}`)
+	bulk := func(index string, parts ...string) {
+		if out := o.do("POST", "/"+index+"/_bulk", strings.Join(parts, ""), "refresh", "true"); out["errors"] == true {
+			t.Fatalf("bulk into %s: %v", index, out)
+		}
+	}
+	bulk(a, fill(ra), xa, xb, fill(rb)) // x of ra after 11 documents of its shard, x of rb first of its shard
+	bulk(b, xa, fill(ra), fill(rb), xb) // the other way round
+	bulk(c, xa, fill(ra), fill(rb), x(rb, `{"x":"changed"}`))
+
+	// The fault: "x" twice in each index, on two shards, and a reading by _id alone that keeps another "x" of
+	// each index.
+	for _, n := range []string{a, b} {
+		if got := docsWithID(t, url, n, "x"); !strings.HasPrefix(got, "2 document(s)") {
+			t.Fatalf("%s should hold x twice, on two shards: %s", n, got)
+		}
+	}
+	last := func(index string) string {
+		var p struct {
+			Hits struct {
+				Hits []struct {
+					ID      string `json:"_id"`
+					Routing string `json:"_routing"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		body, _ := json.Marshal(o.do("POST", "/"+index+"/_search", map[string]any{"size": 100, "sort": []string{"_doc"}}))
+		json.Unmarshal(body, &p)
+		r := ""
+		for _, h := range p.Hits.Hits {
+			if h.ID == "x" {
+				r = h.Routing
+			}
+		}
+		return r
+	}
+	if la, lb := last(a), last(b); la == lb {
+		t.Fatalf("the reading should return the two x in another order in %s and %s (last: %q, %q)", a, b, la, lb)
+	}
+
+	if d := compareIndices(t, url, a, url, b); !d.zero() {
+		t.Errorf("%s and %s hold the same documents: %v", a, b, d)
+	}
+	if d := compareIndices(t, url, a, url, c); d.differ != 1 || d.onlySource != 0 || d.onlyTarget != 0 {
+		t.Errorf("%s and %s differ in the _source of x routed by %s, and only there: %v", a, c, rb, d)
+	}
 }
 
 // A catch-up round really brings the source's changes to the target: after the first pass, the writer
@@ -157,7 +324,7 @@ func TestLiveCutoverLeavesTheTargetIdenticalToTheBlockedSource(t *testing.T) {
 		t.Fatalf("cut-over: %+v", c)
 	}
 	if d := compareContent(t, m, src, names); !d.zero() {
-		t.Errorf("after the cut-over the target should hold exactly the blocked source's documents: %+v", d)
+		t.Errorf("after the cut-over the target should hold exactly the blocked source's documents: %v", d)
 	}
 	w.stop()
 	if _, err := m.rollback(); err != nil {

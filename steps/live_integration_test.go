@@ -742,3 +742,44 @@ func cutoverRequest(r faultproxy.Recorded, own map[string]bool) string {
 	}
 	return ""
 }
+
+// The writer updates and deletes a routed document with its routing, as the application that indexed it would:
+// its updates replace the document on its shard, they do not add a second document with the same _id on the
+// shard the _id hashes to, and its deletes remove it. The index holds routed documents only, on two shards.
+func TestWriterUpdatesAndDeletesRoutedDocumentsWithTheirRouting(t *testing.T) {
+	env := envtest.Load(t)
+	o := ownerOf(t, env.SourceURL)
+	name := envtest.Unique("routed")
+	o.index(name, 2, 0, nil)
+	var b strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&b, `{"index":{"_id":"d-%d","routing":"u%d"}}`+"\n"+`{"n":%d}`+"\n", i, i, i)
+	}
+	if out := o.do("POST", "/"+name+"/_bulk", b.String(), "refresh", "true"); out["errors"] == true {
+		t.Fatalf("bulk: %v", out)
+	}
+	w := startWriterWith(t, env.SourceURL, 200, []string{"--max-ops", "150"}, name)
+	<-w.done
+	ws := w.read()
+	if ws.Updated == 0 || ws.Deleted == 0 || ws.Failed > 0 {
+		t.Fatalf("the writer should have updated and deleted routed documents, without failure: %+v", ws)
+	}
+	o.do("POST", "/"+name+"/_refresh", nil)
+	byID := map[string][]string{}
+	for k := range contentOf(t, env.SourceURL, name) {
+		byID[k.id] = append(byID[k.id], k.routing)
+	}
+	deleted := 0
+	for i := range 40 {
+		id, want := fmt.Sprintf("d-%d", i), fmt.Sprintf("u%d", i)
+		switch got := byID[id]; {
+		case len(got) == 0:
+			deleted++
+		case len(got) > 1 || got[0] != want:
+			t.Errorf("%s should be one document routed by %s; the index holds it with the routings %q", id, want, got)
+		}
+	}
+	if deleted == 0 {
+		t.Errorf("the writer's %d deletes removed none of the routed documents", ws.Deleted)
+	}
+}

@@ -65,7 +65,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	w := &writer{url: strings.TrimRight(*url, "/"), indices: strings.Split(*indices, ","), rnd: rand.New(rand.NewSource(*seed)),
-		prefix: *prefix, ids: map[string][]string{}, samples: map[string][]json.RawMessage{}, client: &http.Client{Timeout: 30 * time.Second}, insertsOnly: *insertsOnly}
+		prefix: *prefix, ids: map[string][]doc{}, samples: map[string][]json.RawMessage{}, client: &http.Client{Timeout: 30 * time.Second}, insertsOnly: *insertsOnly}
 	w.stats.Started = time.Now()
 	if err := w.loadIDs(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "writer:", err)
@@ -130,7 +130,7 @@ type writer struct {
 	prefix  string
 	rnd     *rand.Rand
 	client  *http.Client
-	ids     map[string][]string // ids known to exist, by index
+	ids     map[string][]doc // documents known to exist, by index
 	// samples are _source documents read from each index: new and updated documents are copies of them, so
 	// that they fit the index's mapping whatever it is (the benchmark's indices are "dynamic": "strict", where
 	// a document of fields of our own was refused: the writer then only deleted).
@@ -143,14 +143,15 @@ type writer struct {
 	stats       Stats
 }
 
-// loadIDs reads up to 10,000 existing document ids of each index, to update and delete some of them, and the
-// _source of up to 200 of them, the models of the documents it writes.
+// loadIDs reads up to 10,000 existing document ids of each index with their routing, to update and delete some
+// of them, and the _source of up to 200 of them, the models of the documents it writes.
 func (w *writer) loadIDs(ctx context.Context) error {
 	type hits struct {
 		Hits struct {
 			Hits []struct {
-				ID     string          `json:"_id"`
-				Source json.RawMessage `json:"_source"`
+				ID      string          `json:"_id"`
+				Routing string          `json:"_routing"`
+				Source  json.RawMessage `json:"_source"`
 			} `json:"hits"`
 		} `json:"hits"`
 	}
@@ -175,7 +176,7 @@ func (w *writer) loadIDs(ctx context.Context) error {
 			return fmt.Errorf("read ids of %s: %v", ix, err)
 		}
 		for _, h := range out.Hits.Hits {
-			w.ids[ix] = append(w.ids[ix], h.ID)
+			w.ids[ix] = append(w.ids[ix], doc{h.ID, h.Routing})
 		}
 		if out, err = search(ix, `{"size":200,"sort":["_doc"]}`); err != nil {
 			return fmt.Errorf("read documents of %s: %v", ix, err)
@@ -203,6 +204,20 @@ func (w *writer) document(ix, what string) string {
 
 type op struct{ kind, index, id string }
 
+// doc is a document the writer knows: its _id and the routing it was indexed with. An update or a delete of a
+// routed document must carry its routing, as the application that indexed it would: without it, the write goes
+// to the shard its _id hashes to, where an "update" creates a second document with the same _id (the routed
+// one left as it was) and a delete finds nothing.
+type doc struct{ id, routing string }
+
+// action is a bulk action line for d in ix.
+func action(kind, ix string, d doc) string {
+	if d.routing == "" {
+		return fmt.Sprintf(`{%q:{"_index":%q,"_id":%q}}`, kind, ix, d.id) + "\n"
+	}
+	return fmt.Sprintf(`{%q:{"_index":%q,"_id":%q,"routing":%q}}`, kind, ix, d.id, d.routing) + "\n"
+}
+
 // bulk sends n operations: half new documents, three in ten updates, two in ten deletes of known documents.
 func (w *writer) bulk(ctx context.Context, n int) {
 	var buf bytes.Buffer
@@ -214,22 +229,22 @@ func (w *writer) bulk(ctx context.Context, n int) {
 		switch {
 		case r < 5 || len(known) == 0 || w.insertsOnly:
 			w.next++
-			id := fmt.Sprintf("%s-%d", w.prefix, w.next)
-			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q}}`+"\n", ix, id)
+			d := doc{id: fmt.Sprintf("%s-%d", w.prefix, w.next)}
+			buf.WriteString(action("index", ix, d))
 			fmt.Fprintln(&buf, w.document(ix, "written"))
-			w.ids[ix] = append(w.ids[ix], id)
-			ops = append(ops, op{"created", ix, id})
+			w.ids[ix] = append(w.ids[ix], d)
+			ops = append(ops, op{"created", ix, d.id})
 		case r < 8:
-			id := known[w.rnd.Intn(len(known))]
-			fmt.Fprintf(&buf, `{"index":{"_index":%q,"_id":%q}}`+"\n", ix, id)
+			d := known[w.rnd.Intn(len(known))]
+			buf.WriteString(action("index", ix, d))
 			fmt.Fprintln(&buf, w.document(ix, "updated"))
-			ops = append(ops, op{"updated", ix, id})
+			ops = append(ops, op{"updated", ix, d.id})
 		default:
 			k := w.rnd.Intn(len(known))
-			id := known[k]
+			d := known[k]
 			w.ids[ix] = append(known[:k], known[k+1:]...)
-			fmt.Fprintf(&buf, `{"delete":{"_index":%q,"_id":%q}}`+"\n", ix, id)
-			ops = append(ops, op{"deleted", ix, id})
+			buf.WriteString(action("delete", ix, d))
+			ops = append(ops, op{"deleted", ix, d.id})
 		}
 	}
 	req, _ := http.NewRequestWithContext(ctx, "POST", w.url+"/_bulk", &buf)
