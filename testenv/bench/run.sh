@@ -5,7 +5,8 @@
 #     procedure each is compared with, _reindex from remote and elasticdump, at the defaults and tuned, each row
 #     3 times in alternating order, every contender talking to the clusters directly;
 #   - esmigrate's repository copy against cp -a and rsync -a; progress polling on 500 shards;
-#   - the wizard's index table benchmarks (package ui) and its start-up and memory.
+#   - the wizard's index table benchmarks (package ui) and its start-up and memory; the index picker on a real
+#     source of 5,000 indices (not in --ci).
 # Then stop the clusters and, for the published sizes, write README.md's tables from the results file.
 # Figures only: nothing fails on a time, only on errors. testenv/bench/README.md says more.
 #

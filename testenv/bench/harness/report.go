@@ -260,6 +260,7 @@ func renderMarkdown(r results) string {
 		}
 		p("\n")
 	}
+	p("%s", tableMarkdown(r.Table))
 	if r.Wizard.NotMeasuredBecause != "" {
 		p("Start-up and memory: not measured: %s.\n", r.Wizard.NotMeasuredBecause)
 	} else if r.Wizard.FirstFrameMillis > 0 {
