@@ -244,6 +244,11 @@ func main() {
 			failed = append(failed, "wizard: "+err.Error())
 		}
 	}
+	if want("table") {
+		if res.Table = h.runTableBench(); res.Table.NotMeasuredBecause != "" {
+			failed = append(failed, "table: "+res.Table.NotMeasuredBecause)
+		}
+	}
 	res.Seconds = time.Since(h.start).Seconds()
 	res.LoadAfter = loadAvg()
 	md := renderMarkdown(res)
