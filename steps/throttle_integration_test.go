@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -222,6 +224,91 @@ func TestARepositoryRegisteredWithOtherThrottlesTakesThePlans(t *testing.T) {
 	for _, v := range atSnapshot {
 		if v != "321mb" {
 			t.Errorf("the source repository's max_snapshot_bytes_per_sec was %q when the snapshot was sent, want the plan's 321mb", v)
+		}
+	}
+}
+
+// A run confirmed with --allow-target-settings records the confirmation in its state before anything is sent. It
+// is stopped before it changed the target's setting (at the registration of the repositories): the resume
+// without the flag takes the record as the confirmation, the throttle is in force during the restore and the
+// operator's value is back at the end. The same state without the record: the resume stops, naming the
+// confirmation, and the target's settings are not touched.
+func TestAResumeTakesTheConfirmationOfTheTargetSettingRecordedInTheState(t *testing.T) {
+	for _, recorded := range []bool{true, false} {
+		m := newMigration(t, false, "metrics-small")
+		m.plan.Restore.TargetRecoveryMaxBytesPerSec = "123mb"
+		setPersistentRecovery(t, m.env.TargetURL, "37mb")
+		ctx, cancel := context.WithCancel(context.Background())
+		w := &settingsWire{t: t, url: m.env.TargetURL}
+		_, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: func(s esclient.Sent) {
+			w.observe(s)
+			if _, err := os.Stat(m.plan.StateFile); err == nil && strings.HasPrefix(s.Path, "/_snapshot/") {
+				cancel() // the batches are planned and saved: stopped at the repositories, before the target's setting
+			}
+		}}).Run(ctx)
+		cancel()
+		var stop *steps.StoppedError
+		if !errors.As(err, &stop) {
+			t.Fatalf("the first run was not stopped at the repositories: %v", err)
+		}
+		if len(w.puts) != 0 || persistentRecovery(t, m.env.TargetURL) != "37mb" {
+			t.Fatalf("the stopped run changed the target's settings: %v", w.puts)
+		}
+		st, err := steps.ReadState(m.plan.StateFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := st.UnconfirmedTargetSetting(); ok {
+			t.Fatalf("the state does not record the confirmation: %+v", st.TargetSettings)
+		}
+		if !recorded {
+			b, _ := os.ReadFile(m.plan.StateFile)
+			var raw map[string]any
+			if err := json.Unmarshal(b, &raw); err != nil {
+				t.Fatal(err)
+			}
+			delete(raw, "target_settings")
+			b, _ = json.Marshal(raw)
+			if err := os.WriteFile(m.plan.StateFile, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		var duringRestore []string
+		var mu sync.Mutex
+		resumed := &settingsWire{t: t, url: m.env.TargetURL}
+		rep, err := m.engine(steps.Options{Resuming: true, AcceptWarnings: true, ObserveRequests: func(s esclient.Sent) {
+			resumed.observe(s)
+			if s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore") {
+				v := persistentRecovery(t, m.env.TargetURL)
+				mu.Lock()
+				duringRestore = append(duringRestore, v)
+				mu.Unlock()
+			}
+		}}).Run(context.Background())
+		if !recorded {
+			if err == nil || !strings.Contains(err.Error(), "--allow-target-settings") {
+				t.Fatalf("a resume without the record ran without asking for the confirmation: %v", err)
+			}
+			if len(resumed.puts) != 0 || len(duringRestore) != 0 || persistentRecovery(t, m.env.TargetURL) != "37mb" {
+				t.Fatalf("a resume without the confirmation changed the target's settings (%v) or restored (%v)", resumed.puts, duringRestore)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("resume: %v (%+v)", err, rep)
+		}
+		m.countsEqual("metrics-small")
+		if len(duringRestore) == 0 {
+			t.Fatal("no restore request seen")
+		}
+		for _, v := range duringRestore {
+			if v != "123mb" {
+				t.Errorf("the target's %s was %q when the resume's restore was sent, want the confirmed 123mb", recoveryKey, v)
+			}
+		}
+		if len(resumed.puts) != 2 || resumed.puts[0] != "123mb" || resumed.puts[1] != "37mb" {
+			t.Errorf("the target's %s after each change of its settings: %q, want 123mb then the operator's 37mb", recoveryKey, resumed.puts)
 		}
 	}
 }
