@@ -105,6 +105,7 @@ type requestsMsg struct {
 type adviceMsg struct {
 	seq    int
 	advice steps.Advice
+	paths  sharePaths // the plan's repository paths the probe measured
 	err    error
 }
 
@@ -116,6 +117,9 @@ func (m *reviewScreen) Enter() tea.Cmd {
 	m.requests, m.reqErr, m.off, m.xoff, m.asking, m.msg = nil, nil, 0, 0, false, ""
 	m.typing = false
 	m.input.Blur()
+	if m.s.dropStaleAdvice(); m.s.AdviceStale {
+		m.measureErr = nil // of the paths before, too
+	}
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
 	m.needReindex = len(steps.NeedsReindex(src, dst, sel))
@@ -150,9 +154,10 @@ func (m *reviewScreen) measure() tea.Cmd {
 	seq := m.measureSeq
 	m.measuring, m.measureErr, m.msg = true, nil, ""
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
+	paths := sharePathsOf(p)
 	return ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
 		a, err := be.MeasureShares(ctx, p, creds, src, dst)
-		return adviceMsg{seq: seq, advice: a, err: err}
+		return adviceMsg{seq: seq, advice: a, paths: paths, err: err}
 	})
 }
 
@@ -169,6 +174,9 @@ func (m *reviewScreen) takeThrottles() tea.Cmd {
 	a := m.s.Advice
 	if a == nil && m.s.TargetRecovery == "" {
 		m.msg, m.msgErr = m.c.T("rv.tp.nothing"), true
+		if m.s.AdviceStale {
+			m.msg = m.c.T("rv.tp.nothing.stale")
+		}
 		return nil
 	}
 	if a != nil {
@@ -269,8 +277,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.measuring, m.measureErr, m.toTP = false, msg.err, true
 		if msg.err == nil {
-			a := msg.advice
-			m.s.Advice = &a
+			m.s.setAdvice(msg.advice, msg.paths)
 		}
 		return nil
 	case savedMsg:
@@ -565,6 +572,8 @@ func (m *reviewScreen) throughput() []string {
 		out = append(out, key(km.Measure)+m.c.T("rv.tp.measuring"))
 	case m.measureErr != nil:
 		out = append(out, key(km.Measure)+m.c.T("rv.tp.failed", m.c.Err(m.measureErr)))
+	case a == nil && m.s.AdviceStale:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.stale"))
 	case a == nil:
 		out = append(out, key(km.Measure)+m.c.T("rv.tp.none"))
 	case a.RestorePerNode > 0:
