@@ -62,21 +62,30 @@ func setPersistentRecovery(t *testing.T, url string, v any) {
 }
 
 // settingsWire records, after each request that changes the target's cluster settings, the value then in force
-// (read with plain HTTP: the wire does not keep the client library's request bodies).
+// (read with plain HTTP: the wire does not keep the client library's request bodies), and the value in force
+// when each restore request was sent (restores).
 type settingsWire struct {
-	t    *testing.T
-	url  string
-	mu   sync.Mutex
-	puts []string
+	t        *testing.T
+	url      string
+	mu       sync.Mutex
+	puts     []string
+	restores []string
 }
 
 func (w *settingsWire) observe(s esclient.Sent) {
-	if s.Role == "target" && s.Method == "PUT" && strings.HasPrefix(s.Path, "/_cluster/settings") {
-		v := persistentRecovery(w.t, w.url)
-		w.mu.Lock()
-		w.puts = append(w.puts, v)
-		w.mu.Unlock()
+	var into *[]string
+	switch {
+	case s.Role == "target" && s.Method == "PUT" && strings.HasPrefix(s.Path, "/_cluster/settings"):
+		into = &w.puts
+	case s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore"):
+		into = &w.restores
+	default:
+		return
 	}
+	v := persistentRecovery(w.t, w.url)
+	w.mu.Lock()
+	*into = append(*into, v)
+	w.mu.Unlock()
 }
 
 // Without the confirmation the plan's throttle stops the pre-flight, with the flag that confirms it, and the
@@ -113,26 +122,15 @@ func TestTheTargetRecoveryThrottleIsInForceDuringTheRestoreAndPutBackAfter(t *te
 	m.plan.Restore.TargetRecoveryMaxBytesPerSec = "123mb"
 	setPersistentRecovery(t, m.env.TargetURL, "37mb")
 	w := &settingsWire{t: t, url: m.env.TargetURL}
-	var duringRestore []string
-	var mu sync.Mutex
-	observe := func(s esclient.Sent) {
-		w.observe(s)
-		if s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore") {
-			v := persistentRecovery(t, m.env.TargetURL)
-			mu.Lock()
-			duringRestore = append(duringRestore, v)
-			mu.Unlock()
-		}
-	}
-	rep, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: observe}).Run(context.Background())
+	rep, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: w.observe}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("%v (%+v)", err, rep)
 	}
 	m.countsEqual("metrics-small")
-	if len(duringRestore) == 0 {
+	if len(w.restores) == 0 {
 		t.Fatal("no restore request seen")
 	}
-	for _, v := range duringRestore {
+	for _, v := range w.restores {
 		if v != "123mb" {
 			t.Errorf("the target's %s was %q when the restore was sent, want the plan's 123mb", recoveryKey, v)
 		}
@@ -274,24 +272,14 @@ func TestAResumeTakesTheConfirmationOfTheTargetSettingRecordedInTheState(t *test
 			}
 		}
 
-		var duringRestore []string
-		var mu sync.Mutex
 		resumed := &settingsWire{t: t, url: m.env.TargetURL}
-		rep, err := m.engine(steps.Options{Resuming: true, AcceptWarnings: true, ObserveRequests: func(s esclient.Sent) {
-			resumed.observe(s)
-			if s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore") {
-				v := persistentRecovery(t, m.env.TargetURL)
-				mu.Lock()
-				duringRestore = append(duringRestore, v)
-				mu.Unlock()
-			}
-		}}).Run(context.Background())
+		rep, err := m.engine(steps.Options{Resuming: true, AcceptWarnings: true, ObserveRequests: resumed.observe}).Run(context.Background())
 		if !recorded {
 			if err == nil || !strings.Contains(err.Error(), "--allow-target-settings") {
 				t.Fatalf("a resume without the record ran without asking for the confirmation: %v", err)
 			}
-			if len(resumed.puts) != 0 || len(duringRestore) != 0 || persistentRecovery(t, m.env.TargetURL) != "37mb" {
-				t.Fatalf("a resume without the confirmation changed the target's settings (%v) or restored (%v)", resumed.puts, duringRestore)
+			if len(resumed.puts) != 0 || len(resumed.restores) != 0 || persistentRecovery(t, m.env.TargetURL) != "37mb" {
+				t.Fatalf("a resume without the confirmation changed the target's settings (%v) or restored (%v)", resumed.puts, resumed.restores)
 			}
 			continue
 		}
@@ -299,10 +287,10 @@ func TestAResumeTakesTheConfirmationOfTheTargetSettingRecordedInTheState(t *test
 			t.Fatalf("resume: %v (%+v)", err, rep)
 		}
 		m.countsEqual("metrics-small")
-		if len(duringRestore) == 0 {
+		if len(resumed.restores) == 0 {
 			t.Fatal("no restore request seen")
 		}
-		for _, v := range duringRestore {
+		for _, v := range resumed.restores {
 			if v != "123mb" {
 				t.Errorf("the target's %s was %q when the resume's restore was sent, want the confirmed 123mb", recoveryKey, v)
 			}
