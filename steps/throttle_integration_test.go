@@ -88,6 +88,19 @@ func (w *settingsWire) observe(s esclient.Sent) {
 	w.mu.Unlock()
 }
 
+// restoredWith fails the test unless restores were sent, each while the target's setting was want.
+func (w *settingsWire) restoredWith(want string) {
+	w.t.Helper()
+	if len(w.restores) == 0 {
+		w.t.Fatal("no restore request seen")
+	}
+	for _, v := range w.restores {
+		if v != want {
+			w.t.Errorf("the target's %s was %q when a restore was sent, want %s", recoveryKey, v, want)
+		}
+	}
+}
+
 // Without the confirmation the plan's throttle stops the pre-flight, with the flag that confirms it, and the
 // target's settings are not touched.
 func TestTheTargetRecoveryThrottleNeedsItsConfirmation(t *testing.T) {
@@ -127,14 +140,7 @@ func TestTheTargetRecoveryThrottleIsInForceDuringTheRestoreAndPutBackAfter(t *te
 		t.Fatalf("%v (%+v)", err, rep)
 	}
 	m.countsEqual("metrics-small")
-	if len(w.restores) == 0 {
-		t.Fatal("no restore request seen")
-	}
-	for _, v := range w.restores {
-		if v != "123mb" {
-			t.Errorf("the target's %s was %q when the restore was sent, want the plan's 123mb", recoveryKey, v)
-		}
-	}
+	w.restoredWith("123mb") // the plan's
 	if got := persistentRecovery(t, m.env.TargetURL); got != "37mb" {
 		t.Errorf("the target's %s is %q after the run, want the operator's 37mb back", recoveryKey, got)
 	}
@@ -287,14 +293,7 @@ func TestAResumeTakesTheConfirmationOfTheTargetSettingRecordedInTheState(t *test
 			t.Fatalf("resume: %v (%+v)", err, rep)
 		}
 		m.countsEqual("metrics-small")
-		if len(resumed.restores) == 0 {
-			t.Fatal("no restore request seen")
-		}
-		for _, v := range resumed.restores {
-			if v != "123mb" {
-				t.Errorf("the target's %s was %q when the resume's restore was sent, want the confirmed 123mb", recoveryKey, v)
-			}
-		}
+		resumed.restoredWith("123mb") // the confirmed value
 		if len(resumed.puts) != 2 || resumed.puts[0] != "123mb" || resumed.puts[1] != "37mb" {
 			t.Errorf("the target's %s after each change of its settings: %q, want 123mb then the operator's 37mb", recoveryKey, resumed.puts)
 		}
