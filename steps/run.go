@@ -191,8 +191,13 @@ func (e *Engine) prepare(ctx context.Context, src, dst ClusterSummary) error {
 	if e.opts.DryRun {
 		id = MigrationIDPlaceholder // a dry run starts no migration
 	}
+	var settings []SettingChange
+	if e.state != nil {
+		settings = e.state.TargetSettings // a state without batches: what it changed or confirmed stays recorded
+	}
 	e.state = &State{Version: stateVersion, PlanHash: e.plan.Hash(), MigrationID: id, Plan: e.plan, Created: now, Updated: now,
-		Source: clusterID(src), Target: clusterID(dst), LeftOut: sel.Skipped}
+		Source: clusterID(src), Target: clusterID(dst), LeftOut: sel.Skipped, TargetSettings: settings}
+	e.recordTargetConfirmation()
 	e.say(PhasePlan, 0, LevelInfo, "run.migration", id, SnapshotName(e.plan, id, 0)[:len(SnapshotName(e.plan, id, 0))-1]+"<batch>")
 	for _, b := range batches {
 		bs := BatchState{Number: b.Number, Snapshot: SnapshotName(e.plan, id, b.Number), Phase: PhaseSnapshot}

@@ -50,6 +50,39 @@ type SettingChange struct {
 	New      string  `json:"new"`
 	Sent     bool    `json:"sent"`     // saved before the change is sent: from then on the old value is put back
 	Restored bool    `json:"restored"` // the old value is back
+	// Confirmed: the operator confirmed this change for the migration (the wizard's typed target name,
+	// --allow-target-settings) when it started. Recorded with the state, before anything is sent, so that a
+	// resume takes it as the confirmation instead of asking again (throttle.go).
+	Confirmed bool `json:"confirmed,omitempty"`
+}
+
+// TargetSettingConfirmed tells whether the operator confirmed, for this migration, that the run may set the
+// target's setting name to value: a change recorded as confirmed, or one that was sent (it was sent only with
+// the confirmation; state files written before Confirmed existed).
+func (st *State) TargetSettingConfirmed(name, value string) bool {
+	if st == nil || value == "" {
+		return false
+	}
+	for _, c := range st.TargetSettings {
+		if c.Name == name && c.New == value && (c.Confirmed || c.Sent) {
+			return true
+		}
+	}
+	return false
+}
+
+// UnconfirmedTargetSetting is the target setting the state's plan changes and that the state holds no
+// confirmation of (ok false when there is none): a resume must ask for it again (the wizard: the target
+// cluster's name typed; headless: --allow-target-settings).
+func (st *State) UnconfirmedTargetSetting() (name, value string, ok bool) {
+	if st == nil {
+		return "", "", false
+	}
+	v := st.Plan.Restore.TargetRecoveryMaxBytesPerSec
+	if v == "" || st.TargetSettingConfirmed(RecoverySetting, v) {
+		return "", "", false
+	}
+	return RecoverySetting, v, true
 }
 
 // ClusterID identifies a cluster, so that a state file is not replayed against another cluster.

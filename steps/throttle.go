@@ -149,33 +149,65 @@ func (e *Engine) recoveryCheck(ctx context.Context) (Check, bool) {
 	if err != nil {
 		return notRun("target-recovery-throttle", title, err), true
 	}
-	if !e.opts.AllowTargetSettings {
+	if !e.targetSettingsAllowed() {
 		return newCheck("target-recovery-throttle", Fail, title, i18n.M("check.recovery.unconfirmed", recoverySetting, v, now),
 			i18n.M("check.recovery.unconfirmed.fix", recoverySetting)), true
 	}
 	return newCheck("target-recovery-throttle", OK, title, i18n.M("check.recovery.ok", recoverySetting, now, v), i18n.Msg{}), true
 }
 
+// targetSettingsAllowed: the run may change the plan's target setting, because the operator confirmed it now
+// (Options.AllowTargetSettings) or when this migration started (the state's record, for a resume).
+func (e *Engine) targetSettingsAllowed() bool {
+	return e.opts.AllowTargetSettings || e.state.TargetSettingConfirmed(recoverySetting, e.plan.Restore.TargetRecoveryMaxBytesPerSec)
+}
+
+// recordTargetConfirmation records in the new state that the operator confirmed the plan's target setting for
+// this migration (saved with the state, before anything is sent): a resume takes it as the confirmation.
+func (e *Engine) recordTargetConfirmation() {
+	v := e.plan.Restore.TargetRecoveryMaxBytesPerSec
+	if v == "" || !e.opts.AllowTargetSettings || e.state.TargetSettingConfirmed(recoverySetting, v) {
+		return
+	}
+	e.state.TargetSettings = append(e.state.TargetSettings, SettingChange{Name: recoverySetting, New: v, Confirmed: true})
+}
+
 // applyTargetSettings sets the plan's target recovery throttle for the migration. The value before is recorded
-// in the state before the change is sent, so that whatever happens next it is put back.
+// in the state before the change is sent, so that whatever happens next it is put back. A resume without the
+// confirmation (neither now nor recorded in the state) stops here, naming it: the plan asks for the change.
 func (e *Engine) applyTargetSettings(ctx context.Context) error {
 	v := e.plan.Restore.TargetRecoveryMaxBytesPerSec
-	if v == "" || !e.opts.AllowTargetSettings || e.opts.DryRun {
+	if v == "" || e.opts.DryRun {
 		if v != "" && e.opts.DryRun {
 			return e.request(ctx, e.dst, PhaseRepository, 0, i18n.M("steps.recovery.set", recoverySetting, v, "-"), esclient.SetRecoverySettingRequest(&v))
 		}
 		return nil
 	}
-	for _, c := range e.state.TargetSettings {
-		if c.Name == recoverySetting && c.Sent && !c.Restored {
+	if !e.targetSettingsAllowed() {
+		return i18n.Errorf("steps.recovery.unconfirmed", recoverySetting, v)
+	}
+	var pending *SettingChange
+	for i := range e.state.TargetSettings {
+		c := &e.state.TargetSettings[i]
+		if c.Name != recoverySetting {
+			continue
+		}
+		if c.Sent && !c.Restored {
 			return nil // set by the run that was stopped: the value before is in the state already
+		}
+		if !c.Sent && c.New == v {
+			pending = c // the confirmation recorded when the migration started
 		}
 	}
 	var old *string
 	if err := e.retry(ctx, PhaseRepository, 0, func() (err error) { old, _, err = e.dst.RecoverySetting(ctx); return }); err != nil {
 		return err
 	}
-	e.state.TargetSettings = append(e.state.TargetSettings, SettingChange{Name: recoverySetting, Old: old, New: v, Sent: true})
+	if pending != nil {
+		pending.Old, pending.Sent = old, true
+	} else {
+		e.state.TargetSettings = append(e.state.TargetSettings, SettingChange{Name: recoverySetting, Old: old, New: v, Sent: true, Confirmed: true})
+	}
 	if err := e.save(); err != nil {
 		return err
 	}

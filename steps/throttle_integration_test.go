@@ -6,7 +6,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,20 +62,42 @@ func setPersistentRecovery(t *testing.T, url string, v any) {
 }
 
 // settingsWire records, after each request that changes the target's cluster settings, the value then in force
-// (read with plain HTTP: the wire does not keep the client library's request bodies).
+// (read with plain HTTP: the wire does not keep the client library's request bodies), and the value in force
+// when each restore request was sent (restores).
 type settingsWire struct {
-	t    *testing.T
-	url  string
-	mu   sync.Mutex
-	puts []string
+	t        *testing.T
+	url      string
+	mu       sync.Mutex
+	puts     []string
+	restores []string
 }
 
 func (w *settingsWire) observe(s esclient.Sent) {
-	if s.Role == "target" && s.Method == "PUT" && strings.HasPrefix(s.Path, "/_cluster/settings") {
-		v := persistentRecovery(w.t, w.url)
-		w.mu.Lock()
-		w.puts = append(w.puts, v)
-		w.mu.Unlock()
+	var into *[]string
+	switch {
+	case s.Role == "target" && s.Method == "PUT" && strings.HasPrefix(s.Path, "/_cluster/settings"):
+		into = &w.puts
+	case s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore"):
+		into = &w.restores
+	default:
+		return
+	}
+	v := persistentRecovery(w.t, w.url)
+	w.mu.Lock()
+	*into = append(*into, v)
+	w.mu.Unlock()
+}
+
+// restoredWith fails the test unless restores were sent, each while the target's setting was want.
+func (w *settingsWire) restoredWith(want string) {
+	w.t.Helper()
+	if len(w.restores) == 0 {
+		w.t.Fatal("no restore request seen")
+	}
+	for _, v := range w.restores {
+		if v != want {
+			w.t.Errorf("the target's %s was %q when a restore was sent, want %s", recoveryKey, v, want)
+		}
 	}
 }
 
@@ -111,30 +135,12 @@ func TestTheTargetRecoveryThrottleIsInForceDuringTheRestoreAndPutBackAfter(t *te
 	m.plan.Restore.TargetRecoveryMaxBytesPerSec = "123mb"
 	setPersistentRecovery(t, m.env.TargetURL, "37mb")
 	w := &settingsWire{t: t, url: m.env.TargetURL}
-	var duringRestore []string
-	var mu sync.Mutex
-	observe := func(s esclient.Sent) {
-		w.observe(s)
-		if s.Role == "target" && s.Method == "POST" && strings.Contains(s.Path, "/_restore") {
-			v := persistentRecovery(t, m.env.TargetURL)
-			mu.Lock()
-			duringRestore = append(duringRestore, v)
-			mu.Unlock()
-		}
-	}
-	rep, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: observe}).Run(context.Background())
+	rep, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: w.observe}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("%v (%+v)", err, rep)
 	}
 	m.countsEqual("metrics-small")
-	if len(duringRestore) == 0 {
-		t.Fatal("no restore request seen")
-	}
-	for _, v := range duringRestore {
-		if v != "123mb" {
-			t.Errorf("the target's %s was %q when the restore was sent, want the plan's 123mb", recoveryKey, v)
-		}
-	}
+	w.restoredWith("123mb") // the plan's
 	if got := persistentRecovery(t, m.env.TargetURL); got != "37mb" {
 		t.Errorf("the target's %s is %q after the run, want the operator's 37mb back", recoveryKey, got)
 	}
@@ -222,6 +228,74 @@ func TestARepositoryRegisteredWithOtherThrottlesTakesThePlans(t *testing.T) {
 	for _, v := range atSnapshot {
 		if v != "321mb" {
 			t.Errorf("the source repository's max_snapshot_bytes_per_sec was %q when the snapshot was sent, want the plan's 321mb", v)
+		}
+	}
+}
+
+// A run confirmed with --allow-target-settings records the confirmation in its state before anything is sent. It
+// is stopped before it changed the target's setting (at the registration of the repositories): the resume
+// without the flag takes the record as the confirmation, the throttle is in force during the restore and the
+// operator's value is back at the end. The same state without the record: the resume stops, naming the
+// confirmation, and the target's settings are not touched.
+func TestAResumeTakesTheConfirmationOfTheTargetSettingRecordedInTheState(t *testing.T) {
+	for _, recorded := range []bool{true, false} {
+		m := newMigration(t, false, "metrics-small")
+		m.plan.Restore.TargetRecoveryMaxBytesPerSec = "123mb"
+		setPersistentRecovery(t, m.env.TargetURL, "37mb")
+		ctx, cancel := context.WithCancel(context.Background())
+		w := &settingsWire{t: t, url: m.env.TargetURL}
+		_, err := m.engine(steps.Options{AcceptWarnings: true, AllowTargetSettings: true, ObserveRequests: func(s esclient.Sent) {
+			w.observe(s)
+			if _, err := os.Stat(m.plan.StateFile); err == nil && strings.HasPrefix(s.Path, "/_snapshot/") {
+				cancel() // the batches are planned and saved: stopped at the repositories, before the target's setting
+			}
+		}}).Run(ctx)
+		cancel()
+		var stop *steps.StoppedError
+		if !errors.As(err, &stop) {
+			t.Fatalf("the first run was not stopped at the repositories: %v", err)
+		}
+		if len(w.puts) != 0 || persistentRecovery(t, m.env.TargetURL) != "37mb" {
+			t.Fatalf("the stopped run changed the target's settings: %v", w.puts)
+		}
+		st, err := steps.ReadState(m.plan.StateFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, ok := st.UnconfirmedTargetSetting(); ok {
+			t.Fatalf("the state does not record the confirmation: %+v", st.TargetSettings)
+		}
+		if !recorded {
+			b, _ := os.ReadFile(m.plan.StateFile)
+			var raw map[string]any
+			if err := json.Unmarshal(b, &raw); err != nil {
+				t.Fatal(err)
+			}
+			delete(raw, "target_settings")
+			b, _ = json.Marshal(raw)
+			if err := os.WriteFile(m.plan.StateFile, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		resumed := &settingsWire{t: t, url: m.env.TargetURL}
+		rep, err := m.engine(steps.Options{Resuming: true, AcceptWarnings: true, ObserveRequests: resumed.observe}).Run(context.Background())
+		if !recorded {
+			if err == nil || !strings.Contains(err.Error(), "--allow-target-settings") {
+				t.Fatalf("a resume without the record ran without asking for the confirmation: %v", err)
+			}
+			if len(resumed.puts) != 0 || len(resumed.restores) != 0 || persistentRecovery(t, m.env.TargetURL) != "37mb" {
+				t.Fatalf("a resume without the confirmation changed the target's settings (%v) or restored (%v)", resumed.puts, resumed.restores)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("resume: %v (%+v)", err, rep)
+		}
+		m.countsEqual("metrics-small")
+		resumed.restoredWith("123mb") // the confirmed value
+		if len(resumed.puts) != 2 || resumed.puts[0] != "123mb" || resumed.puts[1] != "37mb" {
+			t.Errorf("the target's %s after each change of its settings: %q, want 123mb then the operator's 37mb", recoveryKey, resumed.puts)
 		}
 	}
 }

@@ -200,3 +200,35 @@ func TestAShareThisHostDoesNotSeeIsNotProbed(t *testing.T) {
 		t.Errorf("%s holds %v", srcDir, left)
 	}
 }
+
+// The confirmation of the target's setting is recorded with the migration: a resume takes a record of it for
+// the value the plan has (a confirmed start, or a change that was sent, as state files before the record had),
+// and no other value, nor a state without any record.
+func TestAResumeTakesTheRecordedConfirmationOfTheTargetSettingForItsValueOnly(t *testing.T) {
+	st := &State{Plan: DefaultPlan()}
+	st.Plan.Restore.TargetRecoveryMaxBytesPerSec = "200mb"
+	if name, v, ok := st.UnconfirmedTargetSetting(); !ok || name != RecoverySetting || v != "200mb" {
+		t.Fatalf("a state without a record: unconfirmed %q %q %v, want %s 200mb asked for", name, v, ok, RecoverySetting)
+	}
+	st.TargetSettings = []SettingChange{{Name: RecoverySetting, New: "300mb", Confirmed: true}}
+	if _, _, ok := st.UnconfirmedTargetSetting(); !ok {
+		t.Fatal("a confirmation of 300mb was taken for the plan's 200mb")
+	}
+	st.TargetSettings = []SettingChange{{Name: RecoverySetting, New: "200mb", Confirmed: true}}
+	if _, _, ok := st.UnconfirmedTargetSetting(); ok {
+		t.Fatal("the recorded confirmation of 200mb was not taken")
+	}
+	old := "40mb"
+	st.TargetSettings = []SettingChange{{Name: RecoverySetting, Old: &old, New: "200mb", Sent: true, Restored: true}}
+	if _, _, ok := st.UnconfirmedTargetSetting(); ok {
+		t.Fatal("a change that was sent (a state file written before the record) does not count as confirmed")
+	}
+	st.Plan.Restore.TargetRecoveryMaxBytesPerSec = ""
+	if _, _, ok := st.UnconfirmedTargetSetting(); ok {
+		t.Fatal("a plan that changes nothing on the target asks for a confirmation")
+	}
+	var none *State
+	if none.TargetSettingConfirmed(RecoverySetting, "200mb") {
+		t.Fatal("no state confirms anything")
+	}
+}

@@ -68,6 +68,10 @@ type Session struct {
 	// Advice is the shares' throughput as the review's probe measured it, with the engine's proposed throttles
 	// (nil: not measured).
 	Advice *steps.Advice
+	// adviceFor are the repository paths the Advice measured (sharePathsOf the plan measured); AdviceStale: an
+	// Advice was dropped because the plan's paths are no longer those (the review says to measure again).
+	adviceFor   sharePaths
+	AdviceStale bool
 	// TargetRecovery is a value for the target's indices.recovery.max_bytes_per_sec during the migration (the
 	// proposal taken on the review, or a plan file's restore.target_recovery_max_bytes_per_sec). A setting of the
 	// whole target cluster: the plan carries it, and the run may change it (AllowTargetSettings), only once
@@ -263,5 +267,29 @@ func (s *Session) holdTargetSettings() {
 	if v := s.Plan.Restore.TargetRecoveryMaxBytesPerSec; v != "" && !s.TargetConfirmed {
 		s.TargetRecovery = v
 		s.Plan.Restore.TargetRecoveryMaxBytesPerSec = ""
+	}
+}
+
+// sharePaths are where the plan's repositories are on this host: what a measurement of the shares is of.
+type sharePaths struct {
+	source, target string
+	shared         bool
+}
+
+func sharePathsOf(p steps.Plan) sharePaths {
+	return sharePaths{source: p.SourceLocalPath(), target: p.TargetLocalPath(), shared: p.Repository.Shared}
+}
+
+// setAdvice keeps what the probe of the plan's shares at paths measured.
+func (s *Session) setAdvice(a steps.Advice, paths sharePaths) {
+	s.Advice, s.adviceFor, s.AdviceStale = &a, paths, false
+}
+
+// dropStaleAdvice forgets a measurement of the shares once the plan's repositories are elsewhere (the operator
+// went back and changed the repository step's paths): its rates and proposal are of other directories, and u
+// must not take them.
+func (s *Session) dropStaleAdvice() {
+	if s.Advice != nil && s.adviceFor != sharePathsOf(s.Plan) {
+		s.Advice, s.AdviceStale = nil, true
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // metadataScreen: what a migration moves besides the indices (steps/metadata.go). Templates, ingest pipelines,
@@ -42,7 +42,7 @@ type metadataScreen struct {
 	asking   metaAsk // a typed confirmation in progress
 	askWord  string  // what must be typed
 	askEntry steps.MetadataEntry
-	input    textinput.Model
+	input    typedconfirm.Model
 	msg      string
 	msgErr   bool
 }
@@ -77,8 +77,7 @@ type metaRequestsMsg struct {
 
 func newMetadata(c *Common, s *Session, be Backend) *metadataScreen {
 	m := &metadataScreen{screenBase: screenBase{c: c, s: s, be: be}}
-	m.input = textinput.New()
-	m.input.Prompt = "> "
+	m.input = typedconfirm.New()
 	return m
 }
 
@@ -178,19 +177,18 @@ func (m *metadataScreen) current() (steps.MetadataEntry, bool) {
 func (m *metadataScreen) key(k tea.KeyPressMsg) tea.Cmd {
 	km := m.c.Keys
 	if m.asking != askNothing {
-		switch {
-		case key.Matches(k, km.Cancel):
+		out, _, cmd := m.input.Update(k, km, m.askWord)
+		ask := m.asking
+		switch out {
+		case typedconfirm.Typing:
+			return cmd
+		case typedconfirm.Cancelled:
 			m.asking = askNothing
-			m.input.Blur()
-		case key.Matches(k, km.Confirm):
-			typed := strings.TrimSpace(m.input.Value())
-			ask := m.asking
+		case typedconfirm.Mismatched:
 			m.asking = askNothing
-			m.input.Blur()
-			if typed != m.askWord {
-				m.msg, m.msgErr = m.c.T("md.mismatch", m.askWord), true
-				return nil
-			}
+			m.msg, m.msgErr = m.c.T("md.mismatch", m.askWord), true
+		case typedconfirm.Confirmed:
+			m.asking = askNothing
 			if ask == askOverwrite {
 				m.s.Plan.Metadata = m.s.Plan.Metadata.WithOverwrite(m.askEntry, true)
 				m.s.MetaConfirmed = true
@@ -199,10 +197,6 @@ func (m *metadataScreen) key(k tea.KeyPressMsg) tea.Cmd {
 			}
 			m.s.Plan = steps.WithLifecycleRemedy(m.s.Plan, steps.LifecyclePause)
 			m.msg, m.msgErr = m.c.T("md.lc.paused"), false
-		default:
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(k)
-			return cmd
 		}
 		return nil
 	}
@@ -317,8 +311,7 @@ func (m *metadataScreen) overwrite() tea.Cmd {
 		m.msg, m.msgErr = m.c.T("md.overwrite.notchosen"), true
 	default:
 		m.asking, m.askWord, m.askEntry, m.msg = askOverwrite, en.Name, en, ""
-		m.input.SetValue("")
-		return m.input.Focus()
+		return m.input.Ask()
 	}
 	return nil
 }
@@ -332,8 +325,7 @@ func (m *metadataScreen) lifecycle() tea.Cmd {
 		m.msg, m.msgErr = "", false
 	case steps.LifecycleIgnore:
 		m.asking, m.askWord, m.msg = askPause, m.pauseWord(), ""
-		m.input.SetValue("")
-		return m.input.Focus()
+		return m.input.Ask()
 	default:
 		m.s.Plan = steps.WithLifecycleRemedy(m.s.Plan, steps.LifecycleKeep)
 		m.msg, m.msgErr = "", false

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // reportScreen: the verification table, the report files and the final clean-up.
@@ -23,7 +23,7 @@ type reportScreen struct {
 	off      int
 	choose   [3]bool // snapshots, copied files, repositories
 	confirm  []int   // choices still to confirm, in order
-	input    textinput.Model
+	input    typedconfirm.Model
 	cleaning bool
 	msg      string
 	msgErr   bool
@@ -36,8 +36,7 @@ type reportFilesMsg struct{ markdown, json string }
 
 func newReport(c *Common, s *Session, be Backend) *reportScreen {
 	m := &reportScreen{screenBase: screenBase{c: c, s: s, be: be}}
-	m.input = textinput.New()
-	m.input.Prompt = "> "
+	m.input = typedconfirm.New()
 	return m
 }
 
@@ -139,30 +138,23 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyPressMsg:
 		km := m.c.Keys
 		if len(m.confirm) > 0 {
-			switch {
-			case key.Matches(msg, km.Cancel):
+			want := m.confirmWord(m.confirm[0])
+			out, _, cmd := m.input.Update(msg, km, want)
+			switch out {
+			case typedconfirm.Typing:
+				return cmd
+			case typedconfirm.Cancelled:
 				m.confirm = nil
-				m.input.Blur()
-				return nil
-			case key.Matches(msg, km.Confirm):
-				want := m.confirmWord(m.confirm[0])
-				if strings.TrimSpace(m.input.Value()) != want {
-					m.msg, m.msgErr = m.c.T("rep.c.mismatch", want), true
-					m.confirm = nil
-					m.input.Blur()
-					return nil
+			case typedconfirm.Mismatched:
+				m.msg, m.msgErr = m.c.T("rep.c.mismatch", want), true
+				m.confirm = nil
+			case typedconfirm.Confirmed:
+				if m.confirm = m.confirm[1:]; len(m.confirm) > 0 {
+					return m.input.Ask() // the next choice's name
 				}
-				m.confirm = m.confirm[1:]
-				m.input.SetValue("")
-				if len(m.confirm) > 0 {
-					return nil
-				}
-				m.input.Blur()
 				return m.cleanup()
 			}
-			var cmd tea.Cmd
-			m.input, cmd = m.input.Update(msg)
-			return cmd
+			return nil
 		}
 		if m.cleaning {
 			return nil
@@ -196,8 +188,7 @@ func (m *reportScreen) Update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			m.msg = ""
-			m.input.SetValue("")
-			return m.input.Focus()
+			return m.input.Ask()
 		}
 	}
 	return nil

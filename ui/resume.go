@@ -14,6 +14,7 @@ import (
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // resumeScreen is the start screen when the state file holds a migration that has not finished: which one it
@@ -29,8 +30,9 @@ type resumeScreen struct {
 	cursor int // 0 resume, 1 start over
 	pw     []pwField
 	pwi    int
-	input  textinput.Model // the confirmation of the move
-	stamp  string          // when "start over" was chosen: names the moved file
+	input  textinput.Model    // the confirmation of the move
+	target typedconfirm.Model // the target cluster's name, for a target setting the state holds no confirmation of
+	stamp  string             // when "start over" was chosen: names the moved file
 	moving bool
 	msg    string
 	msgErr bool
@@ -42,6 +44,7 @@ const (
 	rsChoose    resumeMode = iota // resume or start over
 	rsPassword                    // the passwords the plan needs
 	rsStartOver                   // another state file, or move this one aside
+	rsTarget                      // the target cluster's name typed: the plan changes a target setting unconfirmed
 )
 
 // pwField asks for one cluster's password (masked).
@@ -59,6 +62,7 @@ type movedMsg struct {
 func newResume(c *Common, s *Session, be Backend) *resumeScreen {
 	m := &resumeScreen{screenBase: screenBase{c: c, s: s, be: be}, fresh: s.Plan, freshC: s.Creds}
 	m.input = newPrompt(false)
+	m.target = typedconfirm.New()
 	return m
 }
 
@@ -104,7 +108,7 @@ func (m *resumeScreen) Enter() tea.Cmd {
 		// esmigrate serve after its own restart: the migration goes on as `esmigrate resume` would, unless a
 		// password is missing (then this screen asks the operator for it).
 		m.s.AutoResume = false
-		if len(m.missing()) == 0 {
+		if _, _, unconfirmed := m.s.Prev.UnconfirmedTargetSetting(); len(m.missing()) == 0 && !unconfirmed {
 			return m.resume()
 		}
 	}
@@ -134,7 +138,40 @@ func (m *resumeScreen) choose(i int) tea.Cmd {
 		m.mode, m.pwi = rsPassword, 0
 		return m.pw[0].input.Focus()
 	}
+	return m.confirmOrResume()
+}
+
+// confirmOrResume resumes, or first asks for the target cluster's name when the state's plan changes a target
+// setting and the state holds no confirmation of it (a state file written before the engine recorded one): the
+// engine takes a recorded confirmation, and refuses the change without one.
+func (m *resumeScreen) confirmOrResume() tea.Cmd {
+	if _, _, ok := m.s.Prev.UnconfirmedTargetSetting(); ok && !m.s.TargetConfirmed {
+		m.mode = rsTarget
+		m.msg = ""
+		return m.target.Ask()
+	}
 	return m.resume()
+}
+
+// targetName is the name the resume's confirmation of a target setting asks for: the target cluster's, as the
+// state recorded it.
+func (m *resumeScreen) targetName() string { return m.s.Prev.Target.Name }
+
+func (m *resumeScreen) keyTarget(k tea.KeyPressMsg) tea.Cmd {
+	out, typed, cmd := m.target.Update(k, m.c.Keys, m.targetName())
+	switch out {
+	case typedconfirm.Cancelled:
+		m.mode = rsChoose
+	case typedconfirm.Mismatched:
+		m.mode = rsChoose
+		name, v, _ := m.s.Prev.UnconfirmedTargetSetting()
+		m.msg, m.msgErr = m.c.T("rs.target.mismatch", typed, m.targetName(), name, v), true
+	case typedconfirm.Confirmed:
+		m.mode = rsChoose
+		m.s.TargetConfirmed = true
+		return m.resume()
+	}
+	return cmd
 }
 
 // resume goes to the run with the state's plan: the engine goes on from the state file.
@@ -228,6 +265,8 @@ func (m *resumeScreen) Update(msg tea.Msg) tea.Cmd {
 			return m.keyPassword(msg)
 		case rsStartOver:
 			return m.keyStartOver(msg)
+		case rsTarget:
+			return m.keyTarget(msg)
 		}
 		km := m.c.Keys
 		switch {
@@ -278,7 +317,8 @@ func (m *resumeScreen) keyPassword(k tea.KeyPressMsg) tea.Cmd {
 			}
 		}
 		m.pw = nil // the fields held the secrets: only the credentials keep them
-		return m.resume()
+		m.mode = rsChoose
+		return m.confirmOrResume()
 	}
 	var cmd tea.Cmd
 	m.pw[m.pwi].input, cmd = m.pw[m.pwi].input.Update(k)
@@ -422,6 +462,11 @@ func (m *resumeScreen) render() {
 		add(g.Bullet + " " + m.c.T("rs.so.move", m.movedTo()))
 		add(st.Bold.Render(m.c.T("rs.so.type", filepath.Base(m.statePath()))))
 		lines = append(lines, m.input.View())
+	case rsTarget:
+		name, v, _ := m.s.Prev.UnconfirmedTargetSetting()
+		lines = append(lines, st.Bold.Render(strings.Split(m.c.T("rs.resume"), "\t")[0]))
+		add(st.Warn.Render(m.c.T("rs.target.type", m.targetName(), name, v)))
+		lines = append(lines, m.target.View())
 	}
 	if m.msg != "" {
 		lines = append(lines, m.c.Flash(common.Wrap(m.msg, w), m.msgErr))
@@ -434,6 +479,8 @@ func (m *resumeScreen) ShortHelp() []key.Binding {
 	switch m.mode {
 	case rsPassword, rsStartOver:
 		return []key.Binding{km.Confirm, km.Back}
+	case rsTarget:
+		return []key.Binding{km.Confirm, km.Cancel}
 	}
 	return []key.Binding{km.Choose, km.Resume, km.StartOver, km.Down}
 }

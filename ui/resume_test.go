@@ -305,3 +305,55 @@ func TestConnectNoticeSaidOnce(t *testing.T) {
 	h.at(scrConnect)
 	h.mustNot("Moved the old state file", "the notice is said once")
 }
+
+// The target's indices.recovery.max_bytes_per_sec that the operator confirmed when the migration started is
+// recorded in the state: the wizard's resume asks nothing more, and the run goes on with the plan's value (the
+// engine takes the record as the confirmation).
+func TestAResumeTakesTheTargetSettingConfirmedWhenTheMigrationStarted(t *testing.T) {
+	be := &fakeBackend{}
+	st := sampleState("esmigrate-state.json", false)
+	st.Plan.Restore.TargetRecoveryMaxBytesPerSec = "380mb"
+	st.TargetSettings = []steps.SettingChange{{Name: steps.RecoverySetting, New: "380mb", Confirmed: true}}
+	h := newHarnessWith(t, "en", 100, 30, be, withState(st, steps.Credentials{}))
+	h.keys("r")
+	h.at(scrReport)
+	if be.ran != 1 || be.runPlan.Restore.TargetRecoveryMaxBytesPerSec != "380mb" {
+		t.Fatalf("run %d times with the target's throttle %q, want once with the confirmed 380mb", be.ran, be.runPlan.Restore.TargetRecoveryMaxBytesPerSec)
+	}
+}
+
+// A state that holds no confirmation of the plan's target setting (written before the engine recorded one): the
+// resume asks for the target cluster's name first; a wrong word says so and resumes nothing; the name resumes
+// with the run allowed to change the setting.
+func TestAResumeWithoutARecordedConfirmationAsksForTheTargetClustersName(t *testing.T) {
+	be := &fakeBackend{}
+	st := sampleState("esmigrate-state.json", false)
+	st.Plan.Restore.TargetRecoveryMaxBytesPerSec = "380mb"
+	h := newHarnessWith(t, "en", 100, 30, be, withState(st, steps.Credentials{}))
+	h.keys("r")
+	h.at(scrResume)
+	h.mustWrapped(`type the target cluster's name "target-cluster" to confirm it and resume`)
+	h.mustWrapped("sets the target's indices.recovery.max_bytes_per_sec to 380mb")
+	h.typeText("target")
+	h.keys("enter")
+	h.at(scrResume)
+	h.mustWrapped(`"target" is not the target cluster's name (target-cluster): the migration was not resumed`)
+	if be.ran != 0 {
+		t.Fatal("a wrong word resumed the migration")
+	}
+	h.keys("r")
+	h.typeText("target-cluster")
+	h.keys("esc")
+	h.at(scrResume)
+	if be.ran != 0 || h.s.TargetConfirmed {
+		t.Fatal("esc resumed the migration or confirmed the target's setting")
+	}
+	h.keys("r")
+	h.typeText("target-cluster")
+	h.keys("enter")
+	h.at(scrReport)
+	if be.ran != 1 || !be.runOpts.AllowTargetSettings || be.runPlan.Restore.TargetRecoveryMaxBytesPerSec != "380mb" {
+		t.Fatalf("run %d times, allowed %v, target's throttle %q: want once, allowed, 380mb", be.ran, be.runOpts.AllowTargetSettings,
+			be.runPlan.Restore.TargetRecoveryMaxBytesPerSec)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/esmigrate/esmigrate/steps"
 	"github.com/esmigrate/esmigrate/ui/common"
 	"github.com/esmigrate/esmigrate/ui/components/checklist"
+	"github.com/esmigrate/esmigrate/ui/components/typedconfirm"
 )
 
 // reviewScreen: the plan in words, the choices left to make, the selection's checks (conflicts), and the exact
@@ -43,7 +43,7 @@ type reviewScreen struct {
 	measureErr error
 	// typing: the typed confirmation of the target's recovery throttle (the target cluster's name) has the keys.
 	typing bool
-	input  textinput.Model
+	input  typedconfirm.Model
 	// tpAt is the first line of the throughput lines in the content; toTP scrolls there at the next render (when
 	// the probe answers and when the confirmation is asked: what is confirmed stays in sight).
 	tpAt int
@@ -105,17 +105,21 @@ type requestsMsg struct {
 type adviceMsg struct {
 	seq    int
 	advice steps.Advice
+	paths  sharePaths // the plan's repository paths the probe measured
 	err    error
 }
 
 func newReview(c *Common, s *Session, be Backend) *reviewScreen {
-	return &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}, list: checklist.New(s.Acked), input: newPrompt(false)}
+	return &reviewScreen{screenBase: screenBase{c: c, s: s, be: be}, list: checklist.New(s.Acked), input: typedconfirm.New()}
 }
 
 func (m *reviewScreen) Enter() tea.Cmd {
 	m.requests, m.reqErr, m.off, m.xoff, m.asking, m.msg = nil, nil, 0, 0, false, ""
 	m.typing = false
-	m.input.Blur()
+	m.input.Close()
+	if m.s.dropStaleAdvice(); m.s.AdviceStale {
+		m.measureErr = nil // of the paths before, too
+	}
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
 	sel := steps.Select(m.s.Indices, p)
 	m.needReindex = len(steps.NeedsReindex(src, dst, sel))
@@ -150,9 +154,10 @@ func (m *reviewScreen) measure() tea.Cmd {
 	seq := m.measureSeq
 	m.measuring, m.measureErr, m.msg = true, nil, ""
 	p, creds, src, dst, be := m.s.Plan, m.s.Creds, m.s.Src, m.s.Dst, m.be
+	paths := sharePathsOf(p)
 	return ioTimeout(m.c.Ctx, 2*time.Minute, func(ctx context.Context) tea.Msg {
 		a, err := be.MeasureShares(ctx, p, creds, src, dst)
-		return adviceMsg{seq: seq, advice: a, err: err}
+		return adviceMsg{seq: seq, advice: a, paths: paths, err: err}
 	})
 }
 
@@ -169,6 +174,9 @@ func (m *reviewScreen) takeThrottles() tea.Cmd {
 	a := m.s.Advice
 	if a == nil && m.s.TargetRecovery == "" {
 		m.msg, m.msgErr = m.c.T("rv.tp.nothing"), true
+		if m.s.AdviceStale {
+			m.msg = m.c.T("rv.tp.nothing.stale")
+		}
 		return nil
 	}
 	if a != nil {
@@ -182,8 +190,7 @@ func (m *reviewScreen) takeThrottles() tea.Cmd {
 		return m.loadRequests() // no proposal for the target (its read was not measured)
 	}
 	m.typing, m.toTP = true, true
-	m.input.SetValue("")
-	return tea.Batch(m.loadRequests(), m.input.Focus())
+	return tea.Batch(m.loadRequests(), m.input.Ask())
 }
 
 // targetWord is what the operator types to let the run change the target's setting: the target cluster's name.
@@ -196,30 +203,22 @@ func (m *reviewScreen) targetWord() string {
 
 // typed handles a key while the confirmation has the keys.
 func (m *reviewScreen) typed(k tea.KeyPressMsg) tea.Cmd {
-	km := m.c.Keys
-	switch {
-	case key.Matches(k, km.Cancel):
+	out, typed, cmd := m.input.Update(k, m.c.Keys, m.targetWord())
+	switch out {
+	case typedconfirm.Cancelled:
 		m.typing = false
-		m.input.Blur()
 		m.msg, m.msgErr = m.c.T("rv.tp.cancelled", steps.RecoverySetting), false
-	case key.Matches(k, km.Confirm):
-		typed := strings.TrimSpace(m.input.Value())
+	case typedconfirm.Mismatched:
 		m.typing = false
-		m.input.Blur()
-		if want := m.targetWord(); typed != want {
-			m.msg, m.msgErr = m.c.T("rv.tp.mismatch", typed, want, steps.RecoverySetting), true
-			return nil
-		}
+		m.msg, m.msgErr = m.c.T("rv.tp.mismatch", typed, m.targetWord(), steps.RecoverySetting), true
+	case typedconfirm.Confirmed:
+		m.typing = false
 		m.s.TargetConfirmed = true
 		m.s.Plan.Restore.TargetRecoveryMaxBytesPerSec = m.s.TargetRecovery
 		m.msg, m.msgErr = m.c.T("rv.tp.confirmed", steps.RecoverySetting, m.s.TargetRecovery), false
 		return m.loadRequests()
-	default:
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(k)
-		return cmd
 	}
-	return nil
+	return cmd
 }
 
 // all is every request a run sends, in order: the repositories', the metadata step's (the metadata screen's
@@ -269,8 +268,7 @@ func (m *reviewScreen) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.measuring, m.measureErr, m.toTP = false, msg.err, true
 		if msg.err == nil {
-			a := msg.advice
-			m.s.Advice = &a
+			m.s.setAdvice(msg.advice, msg.paths)
 		}
 		return nil
 	case savedMsg:
@@ -565,6 +563,8 @@ func (m *reviewScreen) throughput() []string {
 		out = append(out, key(km.Measure)+m.c.T("rv.tp.measuring"))
 	case m.measureErr != nil:
 		out = append(out, key(km.Measure)+m.c.T("rv.tp.failed", m.c.Err(m.measureErr)))
+	case a == nil && m.s.AdviceStale:
+		out = append(out, key(km.Measure)+m.c.T("rv.tp.stale"))
 	case a == nil:
 		out = append(out, key(km.Measure)+m.c.T("rv.tp.none"))
 	case a.RestorePerNode > 0:

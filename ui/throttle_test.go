@@ -252,3 +252,64 @@ func TestTheThroughputAdviceIsChineseOnAChineseScreen(t *testing.T) {
 		}
 	}
 }
+
+// After m the operator goes back to the repository step and moves the source repository: the measurement was of
+// the directories before, so the review drops it, says that the shares need measuring again, and u does not
+// take the old proposal; m measures again.
+func TestAShareMeasurementOfOtherRepositoryPathsIsDroppedAndAskedAgain(t *testing.T) {
+	h := newHarness(t, "en", 120, 40, nil)
+	h.toReview()
+	h.measured()
+	h.mustWrapped("the source share (/data/source-repo) writes 420.0mb/s")
+	for i := 0; i < 6 && h.m.Current() != scrRepository; i++ {
+		h.keys("esc")
+	}
+	h.at(scrRepository)
+	h.keys("e")
+	h.keys("enter", "enter") // new repository, its name
+	h.keys("ctrl+u")
+	h.typeText("/data/source-repo/elsewhere")
+	for i := 0; i < 12 && h.m.screens[scrRepository].(*repositoryScreen).form != nil; i++ {
+		h.keys("enter")
+	}
+	if got := h.s.Plan.Repository.SourceLocation; got != "/data/source-repo/elsewhere" {
+		t.Fatalf("the repository step left the source location at %q", got)
+	}
+	h.keys("enter")
+	h.at(scrIndices)
+	h.keys("enter")
+	h.at(scrMetadata)
+	h.keys("enter")
+	h.at(scrReview)
+	h.mustWrapped("Share throughput: the repository paths changed after the shares were measured, so that measurement and its proposal no longer apply: m measures the shares again.")
+	h.mustNot("420.0mb/s", "the measurement of the old paths is still shown")
+	if h.s.Advice != nil {
+		t.Fatalf("the session keeps the measurement of the old paths: %+v", h.s.Advice)
+	}
+	h.keys("u")
+	h.must("The shares were measured at other repository paths: m measures them again.")
+	if p := h.s.Plan; p.Repository.MaxSnapshotBytesPerSec != "" || h.review().typing {
+		t.Fatalf("u took the old proposal: snapshot throttle %q, asking %v", p.Repository.MaxSnapshotBytesPerSec, h.review().typing)
+	}
+	h.measured()
+	if h.be.measured != 2 {
+		t.Fatalf("the shares were probed %d time(s), want twice", h.be.measured)
+	}
+	h.mustNot("the repository paths changed", "the new measurement is still called stale")
+	h.mustWrapped("the source share (/data/source-repo) writes 420.0mb/s")
+}
+
+// Back and forth without a change of the paths keeps the measurement.
+func TestAShareMeasurementSurvivesGoingBackWithoutChangingThePaths(t *testing.T) {
+	h := newHarness(t, "en", 120, 40, nil)
+	h.toReview()
+	h.measured()
+	h.keys("esc")
+	h.at(scrMetadata)
+	h.keys("enter")
+	h.at(scrReview)
+	h.mustWrapped("the source share (/data/source-repo) writes 420.0mb/s")
+	if h.s.Advice == nil || h.s.AdviceStale {
+		t.Fatal("the measurement was dropped although the paths did not change")
+	}
+}

@@ -72,6 +72,9 @@ func (m *Model) Update(k tea.KeyPressMsg, km *common.KeyMap, want string) (out O
 	return Typing, "", cmd
 }
 
+// Close closes the field without an outcome (the screen that asked was left or reset).
+func (m *Model) Close() { m.close() }
+
 func (m *Model) close() {
 	m.open = false
 	m.input.Blur()
