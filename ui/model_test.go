@@ -44,6 +44,11 @@ func (h *harness) toIndices() {
 	}
 	h.keys("a", "enter")
 	h.at(scrIndices)
+	// The list comes from the backend: keys typed before it arrives select nothing (a loaded machine).
+	ix := h.m.screens[scrIndices].(*indicesScreen)
+	if !h.await(func() bool { return !ix.loading && ix.t != nil }) {
+		h.t.Fatalf("the indices screen never read the list:\n%s", h.screen())
+	}
 }
 
 func (h *harness) toMetadata() {
