@@ -6,7 +6,7 @@
 #     3 times in alternating order, every contender talking to the clusters directly;
 #   - esmigrate's repository copy against cp -a and rsync -a; progress polling on 500 shards;
 #   - the wizard's index table benchmarks (package ui) and its start-up and memory; the index picker on a real
-#     source of 5,000 indices (not in --ci).
+#     source of 5,000 indices only when asked for (--sections table: make bench-picker, with ES_HEAP=3g).
 # Then stop the clusters and, for the published sizes, write README.md's tables from the results file.
 # Figures only: nothing fails on a time, only on errors. testenv/bench/README.md says more.
 #
