@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -43,7 +44,11 @@ func (h *harness) runTableBench() tableResults {
 	}
 	res.MakeSeconds = time.Since(t0).Seconds()
 	plan := steps.DefaultPlan()
+	// A plan the engine accepts (the picker itself lists every index of the source, whatever the plan selects).
 	plan.Source.URL, plan.Target.URL = h.srcURL, h.dstURL
+	plan.Repository.SourceLocation = filepath.Join(h.shares, "source-repo")
+	plan.Repository.TargetLocation = filepath.Join(h.shares, "target-repo")
+	plan.Indices = []string{"scale-n5000-*"}
 	eng, err := steps.New(plan, steps.Options{})
 	if err != nil {
 		res.NotMeasuredBecause = err.Error()
