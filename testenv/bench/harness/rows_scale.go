@@ -110,13 +110,7 @@ func indicesWord(n int) string {
 	return fmt.Sprintf("%s indices", thousands(n))
 }
 
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	if len(s) > 3 {
-		return s[:len(s)-3] + "," + s[len(s)-3:]
-	}
-	return s
-}
+func thousands(n int) string { return num(int64(n)) }
 
 // scaleData makes n indices of 1,000 documents (one shard, no replica) on the source, once: a block of up to 40
 // by one bulk request, a snapshot of it, and restores of it under the other blocks' names (a restore creates its
