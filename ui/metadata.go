@@ -7,7 +7,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
@@ -619,28 +618,8 @@ func (m *metadataScreen) renderRequests() {
 	m.view = common.PadLines(common.Clip(strings.Join(out[m.reqOff:end], "\n"), m.w, h), h) + "\n" + foot
 }
 
-// sideways is a request's line at the sideways scroll (as the review shows its requests).
-func (m *metadataScreen) sideways(l string) string {
-	more, less := "→", "←"
-	if !m.c.Glyphs.UTF8 {
-		more, less = ">", "<"
-	}
-	lw := common.Width(l)
-	if m.xoff == 0 && lw <= m.w {
-		return l
-	}
-	left := ""
-	if m.xoff > 0 {
-		left = m.c.Styles.Subtle.Render(less)
-		l = ansi.Cut(l, m.xoff+1, lw)
-		lw = common.Width(l)
-	}
-	room := m.w - common.Width(left)
-	if lw > room {
-		return left + ansi.Truncate(l, room-1, "") + m.c.Styles.Subtle.Render(more)
-	}
-	return left + l
-}
+// sideways is a request's line at the screen's sideways scroll (common.Sideways).
+func (m *metadataScreen) sideways(l string) string { return m.c.Sideways(l, m.xoff, m.w) }
 
 func (m *metadataScreen) ShortHelp() []key.Binding {
 	km := m.c.Keys

@@ -7,7 +7,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/esmigrate/esmigrate/esclient"
 	"github.com/esmigrate/esmigrate/steps"
@@ -460,30 +459,8 @@ func (m *reviewScreen) content() []string {
 	return out
 }
 
-// sideways is a line of the requests at the sideways scroll: cut to the width, with a sign on the side where
-// more of it is (the whole line is what c copies).
-func (m *reviewScreen) sideways(l string) string {
-	g := m.c.Glyphs
-	more, less := "→", "←"
-	if !g.UTF8 {
-		more, less = ">", "<"
-	}
-	lw := common.Width(l)
-	if m.xoff == 0 && lw <= m.w {
-		return l
-	}
-	left := ""
-	if m.xoff > 0 {
-		left = m.c.Styles.Subtle.Render(less)
-		l = ansi.Cut(l, m.xoff+1, lw)
-		lw = common.Width(l)
-	}
-	room := m.w - common.Width(left)
-	if lw > room {
-		return left + ansi.Truncate(l, room-1, "") + m.c.Styles.Subtle.Render(more)
-	}
-	return left + l
-}
+// sideways is a request's line at the screen's sideways scroll (common.Sideways).
+func (m *reviewScreen) sideways(l string) string { return m.c.Sideways(l, m.xoff, m.w) }
 
 func clusterName(s steps.ClusterSummary, url string) string {
 	if s.Info.ClusterName == "" {

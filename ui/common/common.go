@@ -246,3 +246,27 @@ func Duration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%ds", s)
 }
+
+// Sideways is a line at a sideways scroll of xoff columns in a width of w: cut to the width, with a sign on
+// the side where more of it is (the review's and the metadata screen's request lists; c copies the whole line).
+func (c *Common) Sideways(l string, xoff, w int) string {
+	more, less := "→", "←"
+	if !c.Glyphs.UTF8 {
+		more, less = ">", "<"
+	}
+	lw := Width(l)
+	if xoff == 0 && lw <= w {
+		return l
+	}
+	left := ""
+	if xoff > 0 {
+		left = c.Styles.Subtle.Render(less)
+		l = ansi.Cut(l, xoff+1, lw)
+		lw = Width(l)
+	}
+	room := w - Width(left)
+	if lw > room {
+		return left + ansi.Truncate(l, room-1, "") + c.Styles.Subtle.Render(more)
+	}
+	return left + l
+}
